@@ -1,0 +1,46 @@
+// Package model implements a fully connected feed-forward network (MLP) with
+// exact first and second derivatives of its loss, the losses used by the
+// Optimal Brain Surgeon literature, and a full-batch trainer.
+//
+// # Parameters
+//
+// Every trainable parameter, weights and biases, lives in one flat vector
+// MLP.Params of length n. Layer l (1-based, l = 1..L) maps the Sizes[l-1]
+// units of layer l-1 to the Sizes[l] units of layer l; its block is a
+// row-major matrix with Sizes[l] rows and Sizes[l-1]+1 columns, the last
+// column holding the biases:
+//
+//	index(l, j, i) = Offset(l) + j*(Sizes[l-1]+1) + i   weight from unit i of layer l-1 to unit j of layer l
+//	index(l, j, bias) = Offset(l) + j*(Sizes[l-1]+1) + Sizes[l-1]
+//
+// Blocks are stored in layer order. Names() gives every index a name such
+// as "in3->h1.0" (weight from input 3 to unit 0 of hidden layer 1),
+// "h1.0->out0" or "bias->out0".
+//
+// A mask marks pruned parameters. A pruned parameter is exactly 0, and every
+// derivative this package returns is 0 at its index, so nothing (training
+// included) moves it.
+//
+// # Losses and the Gauss–Newton split
+//
+// With P patterns (x_p, t_p) and per-pattern loss l_p, the training error is
+//
+//	E(w) = (1/P) sum_p l_p(w) + (Decay/2) sum_{q unmasked} w_q^2.
+//
+// The supported output/loss pairs and the network output f that the
+// Gauss–Newton matrix and the output Jacobian refer to (see ../shared/MATH.md):
+//
+//	SquaredError, identity/sigmoid/tanh output: l = 1/2 ||a_L - t||^2,        f = a_L (post-activation), L_p = I
+//	BinaryCrossEntropy, sigmoid output:         l = sum_k softplus(z_k) - t_k z_k, f = z_L (logits), L_p = diag(pi(1-pi))
+//	CrossEntropy, softmax output:               l = s logsumexp(z) - t.z, s = sum_k t_k, f = z_L, L_p = s (diag(pi) - pi pi^T)
+//
+// so that the per-pattern gradient is g_p = J_p^T grad_f l_p and the
+// Gauss–Newton matrix is (1/P) sum_p J_p^T L_p J_p.
+//
+// # Exact second derivatives
+//
+// Hessian-vector products are exact, by Pearlmutter's R-operator ("Fast
+// exact multiplication by the Hessian", Neural Computation 6, 1994). The full
+// per-pattern Hessian is formed from n such products; no finite differences
+// are used anywhere except in tests, as the independent reference.
+package model

@@ -1,0 +1,227 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// MLP is a feed-forward network with one flat parameter vector and a mask.
+// See the package documentation for the parameter order.
+type MLP struct {
+	Spec
+	// Params holds every weight and bias, in the documented order.
+	Params []float64
+	// Pruned marks removed parameters; Params is exactly 0 there.
+	Pruned []bool
+
+	offsets []int // offsets[l] is the start of layer l's block, l = 1..L; offsets[0] = 0 unused
+}
+
+// New returns a network with the given spec and all parameters zero and free.
+// It returns an error if the spec is invalid.
+func New(spec Spec) (*MLP, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	spec.Sizes = append([]int(nil), spec.Sizes...)
+	n := spec.NumParams()
+	m := &MLP{Spec: spec, Params: make([]float64, n), Pruned: make([]bool, n)}
+	m.offsets = make([]int, len(spec.Sizes))
+	off := 0
+	for l := 1; l < len(spec.Sizes); l++ {
+		m.offsets[l] = off
+		off += spec.Sizes[l] * (spec.Sizes[l-1] + 1)
+	}
+	return m, nil
+}
+
+// Clone returns a deep copy of m.
+func (m *MLP) Clone() *MLP {
+	c := *m
+	c.Sizes = append([]int(nil), m.Sizes...)
+	c.Params = append([]float64(nil), m.Params...)
+	c.Pruned = append([]bool(nil), m.Pruned...)
+	c.offsets = append([]int(nil), m.offsets...)
+	return &c
+}
+
+// NumLayers returns L, the number of weight layers.
+func (m *MLP) NumLayers() int { return len(m.Sizes) - 1 }
+
+// NumInputs returns the input width.
+func (m *MLP) NumInputs() int { return m.Sizes[0] }
+
+// NumOutputs returns K, the output width.
+func (m *MLP) NumOutputs() int { return m.Sizes[len(m.Sizes)-1] }
+
+// Offset returns the index of the first parameter of layer l (1-based).
+func (m *MLP) Offset(l int) int { return m.offsets[l] }
+
+// Index returns the flat index of the weight from unit i of layer l-1 to unit
+// j of layer l; i == Sizes[l-1] selects the bias of unit j.
+func (m *MLP) Index(l, j, i int) int {
+	if l < 1 || l >= len(m.Sizes) || j < 0 || j >= m.Sizes[l] || i < 0 || i > m.Sizes[l-1] {
+		panic(fmt.Sprintf("model: index (%d, %d, %d) out of range for %s", l, j, i, Arch(m.Sizes)))
+	}
+	return m.offsets[l] + j*(m.Sizes[l-1]+1) + i
+}
+
+// Locate is the inverse of Index: the layer, to-unit and from-unit of
+// parameter q (from == Sizes[l-1] for a bias).
+func (m *MLP) Locate(q int) (l, to, from int) {
+	if q < 0 || q >= len(m.Params) {
+		panic(fmt.Sprintf("model: parameter %d out of range [0, %d)", q, len(m.Params)))
+	}
+	l = len(m.Sizes) - 1
+	for l > 1 && q < m.offsets[l] {
+		l--
+	}
+	r := q - m.offsets[l]
+	w := m.Sizes[l-1] + 1
+	return l, r / w, r % w
+}
+
+// unitName names unit j of layer l: "in3", "h1.0" or "out0".
+func (m *MLP) unitName(l, j int) string {
+	switch {
+	case l == 0:
+		return fmt.Sprintf("in%d", j)
+	case l == len(m.Sizes)-1:
+		return fmt.Sprintf("out%d", j)
+	default:
+		return fmt.Sprintf("h%d.%d", l, j)
+	}
+}
+
+// Name returns the name of parameter q, e.g. "in3->h1.0" or "bias->out0".
+func (m *MLP) Name(q int) string {
+	l, to, from := m.Locate(q)
+	if from == m.Sizes[l-1] {
+		return "bias->" + m.unitName(l, to)
+	}
+	return m.unitName(l-1, from) + "->" + m.unitName(l, to)
+}
+
+// Names returns the names of all parameters in order.
+func (m *MLP) Names() []string {
+	names := make([]string, len(m.Params))
+	for q := range names {
+		names[q] = m.Name(q)
+	}
+	return names
+}
+
+// layer returns the weight block of layer l (without the bias column) and
+// the bias column as views into p, which has the layout of Params.
+func (m *MLP) layer(p []float64, l int) (w blas64.General, b blas64.Vector) {
+	in, out := m.Sizes[l-1], m.Sizes[l]
+	off := m.offsets[l]
+	w = blas64.General{Rows: out, Cols: in, Stride: in + 1, Data: p[off : off+out*(in+1)]}
+	b = blas64.Vector{N: out, Inc: in + 1, Data: p[off+in : off+out*(in+1)]}
+	return w, b
+}
+
+// NumFree returns the number of unpruned parameters.
+func (m *MLP) NumFree() int {
+	c := 0
+	for _, p := range m.Pruned {
+		if !p {
+			c++
+		}
+	}
+	return c
+}
+
+// Free returns the indices of the unpruned parameters in increasing order.
+func (m *MLP) Free() []int {
+	idx := make([]int, 0, len(m.Params))
+	for q, p := range m.Pruned {
+		if !p {
+			idx = append(idx, q)
+		}
+	}
+	return idx
+}
+
+// Prune removes parameter q: it is set to exactly 0 and masked.
+func (m *MLP) Prune(q int) {
+	m.Params[q] = 0
+	m.Pruned[q] = true
+}
+
+// ApplyMask sets every pruned parameter to exactly 0 and zeroes the same
+// entries of each vector in vs (gradients, steps).
+func (m *MLP) ApplyMask(vs ...[]float64) {
+	for q, p := range m.Pruned {
+		if p {
+			m.Params[q] = 0
+			for _, v := range vs {
+				v[q] = 0
+			}
+		}
+	}
+}
+
+// ErrNotFinite is returned when parameters or results contain NaN or Inf.
+var ErrNotFinite = errors.New("model: value is NaN or Inf")
+
+// Check verifies the network's internal consistency: lengths agree with the
+// spec, every parameter is finite, and every pruned parameter is exactly 0.
+// Errors name the first offending parameter.
+func (m *MLP) Check() error {
+	if err := m.Spec.Validate(); err != nil {
+		return err
+	}
+	n := m.Spec.NumParams()
+	if len(m.Params) != n {
+		return fmt.Errorf("model: architecture %s has %d parameters, got %d", Arch(m.Sizes), n, len(m.Params))
+	}
+	if len(m.Pruned) != n {
+		return fmt.Errorf("model: mask has %d entries, want %d", len(m.Pruned), n)
+	}
+	for q, v := range m.Params {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("model: parameter %d (%s) is %v: %w", q, m.Name(q), v, ErrNotFinite)
+		}
+		if m.Pruned[q] && v != 0 {
+			return fmt.Errorf("model: parameter %d (%s) is pruned but has value %v, not 0", q, m.Name(q), v)
+		}
+	}
+	return nil
+}
+
+// Init draws every unpruned parameter from the Glorot uniform distribution
+// U(-a, a), a = g sqrt(6/(fan_in + fan_out)) with g = 4 for sigmoid layers
+// (Glorot & Bengio 2010) and 1 otherwise; biases start at 0. The draw
+// depends only on rng.
+func (m *MLP) Init(rng *rand.Rand) {
+	for l := 1; l < len(m.Sizes); l++ {
+		in, out := m.Sizes[l-1], m.Sizes[l]
+		act := m.Hidden
+		if l == len(m.Sizes)-1 {
+			act = m.Output
+		}
+		g := 1.0
+		if act == Sigmoid {
+			g = 4
+		}
+		a := g * math.Sqrt(6/float64(in+out))
+		for j := 0; j < out; j++ {
+			for i := 0; i <= in; i++ {
+				q := m.Index(l, j, i)
+				v := (2*rng.Float64() - 1) * a
+				if i == in {
+					v = 0
+				}
+				if m.Pruned[q] {
+					v = 0
+				}
+				m.Params[q] = v
+			}
+		}
+	}
+}

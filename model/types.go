@@ -1,0 +1,170 @@
+package model
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Activation is a unit's nonlinearity.
+type Activation int
+
+const (
+	Identity Activation = iota
+	Sigmoid
+	Tanh
+	ReLU
+	// Softmax is only valid as the output activation, with CrossEntropy.
+	Softmax
+)
+
+var activationNames = [...]string{"identity", "sigmoid", "tanh", "relu", "softmax"}
+
+func (a Activation) String() string {
+	if a < 0 || int(a) >= len(activationNames) {
+		return fmt.Sprintf("Activation(%d)", int(a))
+	}
+	return activationNames[a]
+}
+
+// ParseActivation returns the activation with the given name.
+func ParseActivation(s string) (Activation, error) {
+	for i, n := range activationNames {
+		if strings.EqualFold(s, n) {
+			return Activation(i), nil
+		}
+	}
+	return 0, fmt.Errorf("model: unknown activation %q (want identity, sigmoid, tanh, relu or softmax)", s)
+}
+
+// Loss is the per-pattern loss l_p.
+type Loss int
+
+const (
+	// SquaredError is l = 1/2 ||a_L - t||^2 (the OBS papers' error).
+	SquaredError Loss = iota
+	// BinaryCrossEntropy is l = -sum_k t_k log pi_k + (1-t_k) log(1-pi_k), pi = sigmoid(z).
+	BinaryCrossEntropy
+	// CrossEntropy is l = -sum_k t_k log pi_k, pi = softmax(z).
+	CrossEntropy
+)
+
+var lossNames = [...]string{"mse", "bce", "ce"}
+
+func (l Loss) String() string {
+	if l < 0 || int(l) >= len(lossNames) {
+		return fmt.Sprintf("Loss(%d)", int(l))
+	}
+	return lossNames[l]
+}
+
+// ParseLoss returns the loss with the given name: mse, bce or ce.
+func ParseLoss(s string) (Loss, error) {
+	for i, n := range lossNames {
+		if strings.EqualFold(s, n) {
+			return Loss(i), nil
+		}
+	}
+	return 0, fmt.Errorf("model: unknown loss %q (want mse, bce or ce)", s)
+}
+
+// DefaultOutput is the output activation that goes with a loss when none is
+// given: sigmoid for mse and bce, softmax for ce.
+func (l Loss) DefaultOutput() Activation {
+	if l == CrossEntropy {
+		return Softmax
+	}
+	return Sigmoid
+}
+
+// Spec describes a network: its layer sizes, activations, loss and weight decay.
+type Spec struct {
+	// Sizes are the layer widths, input first, output last; at least two.
+	Sizes []int
+	// Hidden is the activation of every hidden layer.
+	Hidden Activation
+	// Output is the output activation; it must suit Loss (see Validate).
+	Output Activation
+	// Loss is the per-pattern loss.
+	Loss Loss
+	// Decay is the L2 weight-decay coefficient lambda in
+	// E = (1/P) sum_p l_p + (lambda/2) ||w||^2, applied to every unmasked
+	// parameter, biases included. Zero means none.
+	Decay float64
+}
+
+// ParseArch parses an architecture such as "17-3-1" into layer sizes.
+func ParseArch(s string) ([]int, error) {
+	parts := strings.Split(s, "-")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("model: architecture %q needs at least an input and an output size, like 17-3-1", s)
+	}
+	sizes := make([]int, len(parts))
+	for i, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("model: architecture %q: layer %d size %q is not a positive integer", s, i, p)
+		}
+		sizes[i] = v
+	}
+	return sizes, nil
+}
+
+// Arch formats layer sizes as "17-3-1".
+func Arch(sizes []int) string {
+	s := make([]string, len(sizes))
+	for i, v := range sizes {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, "-")
+}
+
+// Validate reports whether the spec describes a network this package supports.
+func (s Spec) Validate() error {
+	if len(s.Sizes) < 2 {
+		return fmt.Errorf("model: need at least an input and an output layer, got %d layer(s)", len(s.Sizes))
+	}
+	for i, v := range s.Sizes {
+		if v < 1 {
+			return fmt.Errorf("model: layer %d has size %d; sizes must be positive", i, v)
+		}
+	}
+	switch s.Hidden {
+	case Identity, Sigmoid, Tanh, ReLU:
+	default:
+		return fmt.Errorf("model: hidden activation %v is not allowed (want identity, sigmoid, tanh or relu)", s.Hidden)
+	}
+	k := s.Sizes[len(s.Sizes)-1]
+	switch s.Loss {
+	case SquaredError:
+		if s.Output != Identity && s.Output != Sigmoid && s.Output != Tanh {
+			return fmt.Errorf("model: loss mse needs an identity, sigmoid or tanh output, not %v", s.Output)
+		}
+	case BinaryCrossEntropy:
+		if s.Output != Sigmoid {
+			return fmt.Errorf("model: loss bce needs a sigmoid output, not %v", s.Output)
+		}
+	case CrossEntropy:
+		if s.Output != Softmax {
+			return fmt.Errorf("model: loss ce needs a softmax output, not %v", s.Output)
+		}
+		if k < 2 {
+			return fmt.Errorf("model: loss ce needs at least 2 outputs, got %d (use bce for one output)", k)
+		}
+	default:
+		return fmt.Errorf("model: unknown loss %v", s.Loss)
+	}
+	if !(s.Decay >= 0) || s.Decay > 1e300 {
+		return fmt.Errorf("model: weight decay %v must be a finite number >= 0", s.Decay)
+	}
+	return nil
+}
+
+// NumParams returns the number of parameters (weights and biases) of the spec.
+func (s Spec) NumParams() int {
+	n := 0
+	for l := 1; l < len(s.Sizes); l++ {
+		n += s.Sizes[l] * (s.Sizes[l-1] + 1)
+	}
+	return n
+}
