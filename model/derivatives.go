@@ -107,7 +107,7 @@ func softplus(z float64) float64 {
 	return math.Log1p(math.Exp(z))
 }
 
-// d1 and d2 return phi'(z) and phi”(z) of an elementwise activation, given
+// d1 and d2 return the first and second derivatives of an elementwise activation, given
 // z and a = phi(z).
 func d1(act Activation, z, a float64) float64 {
 	switch act {

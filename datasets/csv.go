@@ -1,0 +1,163 @@
+package datasets
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ParseCSV reads a numeric data set in CSV format (RFC 4180, as read by
+// encoding/csv). The first row is a header naming the columns; every other
+// row is a pattern whose cells are all finite numbers in a form accepted by
+// strconv.ParseFloat (surrounding spaces are ignored; NaN and ±Inf are
+// rejected). Empty lines are skipped.
+//
+// targets names the target columns; they must exist in the header, without
+// duplicates, and leave at least one input column. If targets is empty, the
+// last column is the target. Inputs keep the header's order; targets are in
+// the order given. Header names must be non-empty and distinct.
+//
+// name identifies the input in error messages and becomes the Set's Name and
+// Source. Errors are one line naming the line, column and cell at fault.
+func ParseCSV(r io.Reader, name string, targets []string) (*Set, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1 // ragged rows are reported below, with the header's width
+
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("datasets: %s: empty CSV file, want a header row", name)
+	}
+	if err != nil {
+		return nil, csvError(name, err)
+	}
+	cols := make(map[string]int, len(header))
+	for j, h := range header {
+		h = strings.TrimSpace(h)
+		if j == 0 {
+			h = strings.TrimPrefix(h, "\ufeff") // a UTF-8 byte order mark
+		}
+		header[j] = h
+		if h == "" {
+			return nil, fmt.Errorf("datasets: %s line 1: column %d has an empty name", name, j+1)
+		}
+		if prev, dup := cols[h]; dup {
+			return nil, fmt.Errorf("datasets: %s line 1: columns %d and %d are both named %q", name, prev+1, j+1, h)
+		}
+		cols[h] = j
+	}
+	if len(targets) == 0 {
+		targets = header[len(header)-1:]
+	}
+	isTarget := make([]bool, len(header))
+	tcol := make([]int, len(targets))
+	for i, t := range targets {
+		j, ok := cols[t]
+		if !ok {
+			return nil, fmt.Errorf("datasets: %s: target column %q not in header %s", name, t, quoteList(header))
+		}
+		if isTarget[j] {
+			return nil, fmt.Errorf("datasets: %s: target column %q given twice", name, t)
+		}
+		isTarget[j] = true
+		tcol[i] = j
+	}
+	var icol []int
+	for j := range header {
+		if !isTarget[j] {
+			icol = append(icol, j)
+		}
+	}
+	if len(icol) == 0 {
+		return nil, fmt.Errorf("datasets: %s: every column is a target, want at least one input column", name)
+	}
+
+	s := &Set{
+		Name:        name,
+		Source:      name,
+		InputNames:  make([]string, len(icol)),
+		TargetNames: make([]string, len(tcol)),
+	}
+	for i, j := range icol {
+		s.InputNames[i] = header[j]
+	}
+	for i, j := range tcol {
+		s.TargetNames[i] = header[j]
+	}
+
+	row := make([]float64, len(header))
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(header) {
+			return nil, fmt.Errorf("datasets: %s line %d: %d fields, want %d as in the header", name, line, len(rec), len(header))
+		}
+		for j, cell := range rec {
+			v, err := strconv.ParseFloat(strings.TrimSpace(cell), 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("datasets: %s line %d column %d (%q): %q is not a finite number", name, line, j+1, header[j], cell)
+			}
+			row[j] = v
+		}
+		in := make([]float64, len(icol))
+		for i, j := range icol {
+			in[i] = row[j]
+		}
+		out := make([]float64, len(tcol))
+		for i, j := range tcol {
+			out[i] = row[j]
+		}
+		s.Inputs = append(s.Inputs, in)
+		s.Targets = append(s.Targets, out)
+	}
+	if len(s.Inputs) == 0 {
+		return nil, fmt.Errorf("datasets: %s: no data rows after the header", name)
+	}
+	return s, nil
+}
+
+// csvError wraps an error of encoding/csv, whose messages carry the line.
+func csvError(name string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("datasets: %s line %d column %d: %w", name, pe.Line, pe.Column, pe.Err)
+	}
+	return fmt.Errorf("datasets: %s: %w", name, err)
+}
+
+// quoteList formats names as a bracketed list of quoted strings.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return "[" + strings.Join(q, " ") + "]"
+}
+
+// LoadCSV reads the CSV file at path with ParseCSV. The set is named by the
+// file's base name without its extension, and its Source is path.
+func LoadCSV(path string, targets []string) (*Set, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
+	}
+	defer f.Close()
+	s, err := ParseCSV(f, path, targets)
+	if err != nil {
+		return nil, err
+	}
+	base := filepath.Base(path)
+	s.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	return s, nil
+}

@@ -1,0 +1,56 @@
+package datasets
+
+import (
+	"fmt"
+	"strings"
+)
+
+// specs lists the built-in data set names accepted by Load.
+var specs = []string{"xor", "monk1", "monk2", "monk3"}
+
+// Load resolves a data set specification, such as the value of a command-line
+// flag, and returns its training set and its test set, or nil when it has
+// none. spec is one of
+//
+//	xor                  XOR (no test set)
+//	monk1, monk2, monk3  MONK's problem 1, 2 or 3 with its 432-pattern test set
+//	PATH.csv             a CSV file read by LoadCSV (no test set)
+//
+// For MONK's problems, if monkDir is not empty the UCI files
+// monkDir/monks-N.train and monkDir/monks-N.test are read with LoadMonk;
+// otherwise the sets are MonkBuiltinTrain(N), which is NOT the UCI sample, and
+// MonkTest(N), which equals the UCI test file. targets names the target
+// columns of a CSV file (the last column if empty).
+//
+// monkDir is an error for anything but a MONK's problem, and targets for
+// anything but a CSV file, rather than being ignored silently.
+func Load(spec, monkDir string, targets []string) (train, test *Set, err error) {
+	isCSV := strings.HasSuffix(strings.ToLower(spec), ".csv")
+	var problem int
+	switch spec {
+	case "monk1":
+		problem = 1
+	case "monk2":
+		problem = 2
+	case "monk3":
+		problem = 3
+	}
+	if len(targets) != 0 && !isCSV {
+		return nil, nil, fmt.Errorf("datasets: targets %s given for data set %q; targets apply only to CSV files", quoteList(targets), spec)
+	}
+	if monkDir != "" && problem == 0 {
+		return nil, nil, fmt.Errorf("datasets: MONK directory %q given for data set %q; it applies only to monk1, monk2 and monk3", monkDir, spec)
+	}
+	switch {
+	case spec == "xor":
+		return XOR(), nil, nil
+	case problem != 0 && monkDir != "":
+		return LoadMonk(monkDir, problem)
+	case problem != 0:
+		return MonkBuiltinTrain(problem), MonkTest(problem), nil
+	case isCSV:
+		train, err := LoadCSV(spec, targets)
+		return train, nil, err
+	}
+	return nil, nil, fmt.Errorf("datasets: unknown data set %q, want one of %s or a path ending in .csv", spec, strings.Join(specs, ", "))
+}

@@ -1,0 +1,186 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/obs-toolkit/obs/internal/atomicfile"
+)
+
+// FileFormat is the format tag written into every model file.
+const FileFormat = "obs-model/1"
+
+// Provenance records where a model's weights came from. Every field is
+// optional; Seed is a pointer so that seed 0 and "no seed" differ.
+type Provenance struct {
+	Command       string   `json:"command,omitempty"`
+	Data          string   `json:"data,omitempty"`
+	DataSource    string   `json:"data_source,omitempty"`
+	Seed          *uint64  `json:"seed,omitempty"`
+	Trainer       string   `json:"trainer,omitempty"`
+	TrainError    *float64 `json:"train_error,omitempty"`
+	GradNorm      *float64 `json:"grad_norm,omitempty"`
+	TrainAccuracy *float64 `json:"train_accuracy,omitempty"`
+	TestAccuracy  *float64 `json:"test_accuracy,omitempty"`
+	Iterations    int      `json:"iterations,omitempty"`
+	Evaluations   int      `json:"evaluations,omitempty"`
+	Status        string   `json:"status,omitempty"`
+}
+
+// File is the JSON form of a model: architecture, activations, loss, weight
+// decay, parameters in the documented order with their names, the mask, the
+// provenance of the weights and the history of what was done to them
+// (pruning runs append their summaries).
+type File struct {
+	Format     string            `json:"format"`
+	Arch       []int             `json:"arch"`
+	Hidden     string            `json:"hidden"`
+	Output     string            `json:"output"`
+	Loss       string            `json:"loss"`
+	Decay      float64           `json:"decay"`
+	NumParams  int               `json:"num_params"`
+	NumFree    int               `json:"num_free"`
+	Params     []float64         `json:"params"`
+	Pruned     []bool            `json:"pruned"`
+	Names      []string          `json:"names"`
+	Provenance Provenance        `json:"provenance"`
+	History    []json.RawMessage `json:"history,omitempty"`
+}
+
+// ToFile returns the file form of m with the given provenance and history.
+func (m *MLP) ToFile(prov Provenance, history []json.RawMessage) *File {
+	return &File{
+		Format:     FileFormat,
+		Arch:       append([]int(nil), m.Sizes...),
+		Hidden:     m.Hidden.String(),
+		Output:     m.Output.String(),
+		Loss:       m.Loss.String(),
+		Decay:      m.Decay,
+		NumParams:  len(m.Params),
+		NumFree:    m.NumFree(),
+		Params:     append([]float64(nil), m.Params...),
+		Pruned:     append([]bool(nil), m.Pruned...),
+		Names:      m.Names(),
+		Provenance: prov,
+		History:    history,
+	}
+}
+
+// Encode writes f as indented JSON. It fails on NaN or Inf parameters, which
+// JSON cannot hold and which are never a valid model.
+func (f *File) Encode(w io.Writer) error {
+	for q, v := range f.Params {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("model: parameter %d is %v; refusing to write a model with non-finite parameters", q, v)
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(f)
+}
+
+// Save writes f to path atomically (temporary file, then rename).
+func (f *File) Save(path string) error {
+	return atomicfile.Write(path, f.Encode)
+}
+
+// ErrModelFile wraps every problem found while reading a model file.
+var ErrModelFile = errors.New("invalid model file")
+
+// ParseFile decodes and validates a model file and returns the network with
+// the file. name is used in error messages. Every error is one line naming
+// the problem.
+func ParseFile(data []byte, name string) (*MLP, *File, error) {
+	fail := func(format string, a ...any) (*MLP, *File, error) {
+		return nil, nil, fmt.Errorf("model file %s: %s: %w", name, fmt.Sprintf(format, a...), ErrModelFile)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fail("empty")
+	}
+	var f File
+	if err := json.Unmarshal(data, &f); err != nil {
+		var se *json.SyntaxError
+		switch {
+		case strings.Contains(err.Error(), "unexpected end of JSON input"):
+			return fail("truncated JSON (unexpected end of input)")
+		case errors.As(err, &se):
+			return fail("not valid JSON at byte %d: %v", se.Offset, err)
+		}
+		return fail("%v", err)
+	}
+	if f.Format != FileFormat {
+		return fail("format %q, want %q", f.Format, FileFormat)
+	}
+	hidden, err := ParseActivation(f.Hidden)
+	if err != nil {
+		return fail("hidden activation: %v", err)
+	}
+	output, err := ParseActivation(f.Output)
+	if err != nil {
+		return fail("output activation: %v", err)
+	}
+	loss, err := ParseLoss(f.Loss)
+	if err != nil {
+		return fail("%v", err)
+	}
+	spec := Spec{Sizes: f.Arch, Hidden: hidden, Output: output, Loss: loss, Decay: f.Decay}
+	if err := spec.Validate(); err != nil {
+		return fail("%v", err)
+	}
+	for _, s := range f.Arch {
+		if s > 1<<16 {
+			return fail("layer size %d is too large", s)
+		}
+	}
+	m, err := New(spec)
+	if err != nil {
+		return fail("%v", err)
+	}
+	n := len(m.Params)
+	if len(f.Params) != n {
+		return fail("architecture %s has %d parameters but the file lists %d", Arch(f.Arch), n, len(f.Params))
+	}
+	if f.NumParams != 0 && f.NumParams != n {
+		return fail("num_params is %d but architecture %s has %d", f.NumParams, Arch(f.Arch), n)
+	}
+	if f.Pruned == nil {
+		f.Pruned = make([]bool, n)
+	}
+	if len(f.Pruned) != n {
+		return fail("mask has %d entries, want %d", len(f.Pruned), n)
+	}
+	copy(m.Params, f.Params)
+	copy(m.Pruned, f.Pruned)
+	if f.Names != nil {
+		if len(f.Names) != n {
+			return fail("names has %d entries, want %d", len(f.Names), n)
+		}
+		for q, want := range m.Names() {
+			if f.Names[q] != want {
+				return fail("parameter %d is named %q, want %q (parameters out of order?)", q, f.Names[q], want)
+			}
+		}
+	}
+	if err := m.Check(); err != nil {
+		return fail("%v", err)
+	}
+	if f.NumFree != 0 && f.NumFree != m.NumFree() {
+		return fail("num_free is %d but the mask leaves %d", f.NumFree, m.NumFree())
+	}
+	return m, &f, nil
+}
+
+// Load reads and validates the model file at path.
+func Load(path string) (*MLP, *File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model file %s: %v", path, errors.Unwrap(err))
+	}
+	return ParseFile(data, path)
+}
