@@ -329,3 +329,10 @@ func (m *MLP) OutputJacobian(ws *Workspace, jac *mat.Dense, x []float64) {
 		m.backprop(ws, raw.Data[k*raw.Stride:k*raw.Stride+n])
 	}
 }
+
+// UnitOutput returns the activation of unit j of layer l (0 is the input
+// layer) for input x.
+func (m *MLP) UnitOutput(ws *Workspace, x []float64, l, j int) float64 {
+	m.Forward(ws, x)
+	return ws.a[l][j]
+}

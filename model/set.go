@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -21,7 +22,8 @@ func (m *MLP) checkSet(X, T [][]float64) {
 }
 
 // CheckData returns an error unless X and T fit the network: the same
-// positive number of rows, NumInputs inputs and NumOutputs targets per row.
+// positive number of rows, NumInputs inputs and NumOutputs targets in every
+// row, and only finite numbers. The error names the first bad row.
 func (m *MLP) CheckData(X, T [][]float64) error {
 	if len(X) == 0 {
 		return fmt.Errorf("model: data set has no patterns")
@@ -29,11 +31,20 @@ func (m *MLP) CheckData(X, T [][]float64) error {
 	if len(X) != len(T) {
 		return fmt.Errorf("model: %d input rows but %d target rows", len(X), len(T))
 	}
-	if len(X[0]) != m.NumInputs() {
-		return fmt.Errorf("model: data has %d inputs but the network (%s) takes %d", len(X[0]), Arch(m.Sizes), m.NumInputs())
-	}
-	if len(T[0]) != m.NumOutputs() {
-		return fmt.Errorf("model: data has %d targets but the network (%s) has %d outputs", len(T[0]), Arch(m.Sizes), m.NumOutputs())
+	for p := range X {
+		if len(X[p]) != m.NumInputs() {
+			return fmt.Errorf("model: data row %d has %d inputs but the network (%s) takes %d", p, len(X[p]), Arch(m.Sizes), m.NumInputs())
+		}
+		if len(T[p]) != m.NumOutputs() {
+			return fmt.Errorf("model: data row %d has %d targets but the network (%s) has %d outputs", p, len(T[p]), Arch(m.Sizes), m.NumOutputs())
+		}
+		for _, row := range [][]float64{X[p], T[p]} {
+			for _, v := range row {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("model: data row %d holds %v: %w", p, v, ErrNotFinite)
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -1,0 +1,624 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+)
+
+// Method is a full-batch training algorithm.
+type Method int
+
+const (
+	// LBFGS is limited-memory BFGS (Nocedal, "Updating quasi-Newton
+	// matrices with limited storage", Math. Comp. 35, 1980; Liu & Nocedal,
+	// Math. Prog. 45, 1989), gonum's optimize.LBFGS.
+	LBFGS Method = iota
+	// BFGS is dense BFGS with a line search (Nocedal & Wright, "Numerical
+	// Optimization", 2nd ed., 2006, Algorithm 6.1), gonum's optimize.BFGS.
+	BFGS
+	// LM is Levenberg–Marquardt on the squared-error residuals (Levenberg
+	// 1944; Marquardt 1963), squared error only.
+	LM
+	// GD is gradient descent with momentum, classic full-batch
+	// backpropagation (Rumelhart, Hinton & Williams 1986).
+	GD
+)
+
+var methodNames = [...]string{"lbfgs", "bfgs", "lm", "gd"}
+
+func (m Method) String() string {
+	if m < 0 || int(m) >= len(methodNames) {
+		return fmt.Sprintf("Method(%d)", int(m))
+	}
+	return methodNames[m]
+}
+
+// ParseMethod returns the training method with the given name: lbfgs, bfgs,
+// lm or gd.
+func ParseMethod(s string) (Method, error) {
+	for i, n := range methodNames {
+		if strings.EqualFold(s, n) {
+			return Method(i), nil
+		}
+	}
+	return 0, fmt.Errorf("model: unknown training method %q (want lbfgs, bfgs, lm or gd)", s)
+}
+
+// Defaults of TrainSettings, exported so that command-line flags can show them.
+const (
+	DefaultGradTol      = 1e-8
+	DefaultMaxIter      = 10000
+	DefaultMaxIterGD    = 200000
+	DefaultLearningRate = 0.5
+	DefaultMomentum     = 0.9
+	DefaultPolishIter   = 50
+)
+
+// TrainSettings configures Train. A nil *TrainSettings and the zero value
+// both mean the documented defaults.
+type TrainSettings struct {
+	// Method is the training algorithm; the zero value is LBFGS.
+	Method Method
+	// GradTol is the stopping tolerance on the Euclidean norm of grad E
+	// over the free (unpruned) parameters: training has converged when
+	// ||grad E||_2 <= GradTol. If zero, DefaultGradTol (1e-8). Must be >= 0.
+	GradTol float64
+	// MaxIter caps the major iterations of the main stage (one line search
+	// for LBFGS/BFGS, one Jacobian for LM, one step for GD). If zero,
+	// DefaultMaxIter (10000), or DefaultMaxIterGD (200000) for GD. Must be
+	// >= 0. The Newton polish has its own cap, PolishIter.
+	MaxIter int
+	// LearningRate and Momentum are GD's step size lr and momentum mu in
+	// v <- mu v - lr grad E, w <- w + v; other methods ignore them. If zero,
+	// DefaultLearningRate (0.5) and DefaultMomentum (0.9). LearningRate must
+	// be positive; Momentum must be < 1, and a negative Momentum means none
+	// (plain gradient descent), since zero selects the default.
+	LearningRate, Momentum float64
+	// PolishIter caps the Newton iterations of the polish stage that runs
+	// after LBFGS, BFGS or LM ends with ||grad E||_2 > GradTol (see Train).
+	// If zero, DefaultPolishIter (50); negative disables the polish.
+	PolishIter int
+	// Progress, if not nil, is called at the starting point (Iteration 0)
+	// and after every major iteration of every stage, polish included.
+	Progress func(TrainProgress)
+	// Stop, if not nil, is called once per major iteration; when it returns
+	// true, training ends with Status "stopped" and m holds the last
+	// iterate (no polish runs). Use it for cancellation (Ctrl-C).
+	Stop func() bool
+}
+
+// TrainProgress reports one major iteration.
+type TrainProgress struct {
+	// Iteration counts major iterations from 0 (the starting point);
+	// polish iterations continue the count of the main stage.
+	Iteration int
+	// E is the training error (with weight decay) and GradNorm
+	// ||grad E||_2 over the free parameters.
+	E, GradNorm float64
+}
+
+// TrainResult summarises a training run.
+type TrainResult struct {
+	// Method is the name of the main-stage method ("lbfgs", ...).
+	Method string
+	// E is the final training error including weight decay, and GradNorm
+	// ||grad E||_2 over the free parameters, both recomputed at the final
+	// parameters (equal to m.Error and the norm of m.Grad).
+	E, GradNorm float64
+	// Iterations counts major iterations of all stages; Evaluations counts
+	// passes over the training set that computed E (with its gradient,
+	// Jacobian or exact Hessian), the final recomputation included.
+	Iterations, Evaluations int
+	// Status says why training stopped, e.g. "gradient tolerance reached",
+	// "iteration limit", "line search failed: ...", "stopped"; after a
+	// polish it reads "<main stage>; Newton polish: <polish status>".
+	Status string
+	// Converged reports GradNorm <= GradTol.
+	Converged bool
+	// Polished reports whether the Newton polish stage ran.
+	Polished bool
+}
+
+// Named constants of the trainers.
+const (
+	// roundoffE is the relative change of E treated as rounding: E sums P
+	// per-pattern losses, so two evaluations at points closer than the
+	// resolution of E can differ by a few ulps of E in either direction.
+	// A trial step of LM or the Newton polish is accepted if it lowers E, or
+	// if it raises E by no more than roundoffE*|E| while lowering
+	// ||grad E||_2: near a minimum that is the only measurable progress.
+	roundoffE = 1e-13
+	// shiftMin and shiftMax bound the Levenberg shift of the Newton polish
+	// and the damping of LM, relative to the largest diagonal entry of the
+	// curvature matrix (at least 1): the first nonzero shift is shiftMin
+	// times it, and a shift beyond shiftMax times it (steps of length
+	// ~||grad E||/shift, far below rounding) means no step lowers E.
+	shiftMin = 1e-12
+	shiftMax = 1e16
+	// lmTau sets LM's initial damping mu = lmTau * max_i G_ii (Madsen,
+	// Nielsen & Tingleff, "Methods for non-linear least squares problems",
+	// 2004, section 3.2).
+	lmTau = 1e-3
+)
+
+// Train minimises E(w) over the unpruned parameters of m in place; pruned
+// parameters stay exactly 0 (only the free coordinates, m.Free(), are
+// optimised). X and T hold P input and target rows.
+//
+// LBFGS and BFGS run gonum's optimize.Minimize. Its own gradient tests use
+// the infinity norm, so they are disabled (GradientThreshold 0 and the
+// method's GradStopThreshold NaN) and a Converger stops at
+// ||grad E||_2 <= GradTol; it also never stops on a stalled E, since OBS
+// needs a real minimum.
+//
+// Newton polish: when LBFGS, BFGS or LM ends with ||grad E||_2 > GradTol
+// (typically gonum's line search reporting no progress near the minimum, or
+// an iteration limit), Train takes damped Newton steps with the exact
+// Hessian H of E restricted to the free parameters (m.Hessian): it solves
+// (H + s I) d = -grad E by Cholesky, starting each iteration from the
+// previous shift divided by 10 (s = 0, a pure Newton step, first) and
+// multiplying s by 10 until H + s I is positive definite and the step is
+// accepted (E decreases; see roundoffE). This is the Levenberg-style
+// Hessian modification of Nocedal & Wright (2006), section 3.4. The polish
+// is reported in Polished and Status. GD is never polished: it is there to
+// reproduce classic backpropagation.
+//
+// Train is deterministic: the same m, data and settings give bit-identical
+// results. It returns an error for invalid settings, data that do not fit m
+// or contain NaN/Inf, LM with a loss other than squared error, and NaN or
+// Inf in E or its gradient during training (naming the iteration; the error
+// wraps ErrNotFinite). On such an error m holds the last accepted iterate.
+func Train(m *MLP, X, T [][]float64, s *TrainSettings) (TrainResult, error) {
+	var set TrainSettings
+	if s != nil {
+		set = *s
+	}
+	if err := set.resolve(); err != nil {
+		return TrainResult{}, err
+	}
+	if err := m.Check(); err != nil {
+		return TrainResult{}, err
+	}
+	if err := checkTrainData(m, X, T); err != nil {
+		return TrainResult{}, err
+	}
+	if set.Method == LM && m.Loss != SquaredError {
+		return TrainResult{}, fmt.Errorf("model: method lm needs the squared-error loss (mse), not %v", m.Loss)
+	}
+
+	t := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free()}
+	t.full = make([]float64, len(m.Params))
+	res := TrainResult{Method: set.Method.String()}
+	x := make([]float64, len(t.free))
+	t.pack(x)
+
+	var (
+		status    string
+		converged bool
+		stopped   bool
+		err       error
+	)
+	if len(t.free) == 0 {
+		status = "no free parameters"
+	} else {
+		switch set.Method {
+		case LBFGS:
+			status, converged, stopped, err = t.quasiNewton(x, &optimize.LBFGS{GradStopThreshold: math.NaN()})
+		case BFGS:
+			status, converged, stopped, err = t.quasiNewton(x, &optimize.BFGS{GradStopThreshold: math.NaN()})
+		case LM:
+			status, converged, stopped, err = t.levenbergMarquardt(x)
+		case GD:
+			status, converged, stopped, err = t.gradientDescent(x)
+		}
+		if err == nil && !converged && !stopped && set.Method != GD && set.PolishIter > 0 {
+			res.Polished = true
+			var ps string
+			ps, err = t.polish(x)
+			status += "; Newton polish: " + ps
+		}
+	}
+	t.unpack(x)
+	res.Iterations = t.iter
+	if err != nil {
+		res.Evaluations = t.evals
+		res.Status = err.Error()
+		return res, err
+	}
+	res.E = m.Grad(t.ws, t.full, X, T)
+	t.evals++
+	res.GradNorm = floats.Norm(t.full, 2)
+	res.Evaluations = t.evals
+	res.Status = status
+	res.Converged = res.GradNorm <= set.GradTol
+	return res, nil
+}
+
+// resolve fills in defaults and validates the settings.
+func (s *TrainSettings) resolve() error {
+	if s.Method < 0 || int(s.Method) >= len(methodNames) {
+		return fmt.Errorf("model: unknown training method %v (want lbfgs, bfgs, lm or gd)", s.Method)
+	}
+	if !(s.GradTol >= 0) || math.IsInf(s.GradTol, 0) {
+		return fmt.Errorf("model: gradient tolerance %v must be a finite number >= 0", s.GradTol)
+	}
+	if s.GradTol == 0 {
+		s.GradTol = DefaultGradTol
+	}
+	if s.MaxIter < 0 {
+		return fmt.Errorf("model: iteration limit %d must be >= 0", s.MaxIter)
+	}
+	if s.MaxIter == 0 {
+		s.MaxIter = DefaultMaxIter
+		if s.Method == GD {
+			s.MaxIter = DefaultMaxIterGD
+		}
+	}
+	if !(s.LearningRate >= 0) || math.IsInf(s.LearningRate, 0) {
+		return fmt.Errorf("model: learning rate %v must be a finite number > 0", s.LearningRate)
+	}
+	if s.LearningRate == 0 {
+		s.LearningRate = DefaultLearningRate
+	}
+	if !(s.Momentum < 1) || math.IsInf(s.Momentum, 0) {
+		return fmt.Errorf("model: momentum %v must be a finite number < 1 (negative for none)", s.Momentum)
+	}
+	switch {
+	case s.Momentum == 0:
+		s.Momentum = DefaultMomentum
+	case s.Momentum < 0:
+		s.Momentum = 0
+	}
+	if s.PolishIter == 0 {
+		s.PolishIter = DefaultPolishIter
+	}
+	return nil
+}
+
+// checkTrainData checks every row of X and T: lengths that fit m and finite
+// values.
+func checkTrainData(m *MLP, X, T [][]float64) error {
+	if err := m.CheckData(X, T); err != nil {
+		return err
+	}
+	for p := range X {
+		if len(X[p]) != m.NumInputs() {
+			return fmt.Errorf("model: input row %d has %d values, the network (%s) takes %d", p, len(X[p]), Arch(m.Sizes), m.NumInputs())
+		}
+		if len(T[p]) != m.NumOutputs() {
+			return fmt.Errorf("model: target row %d has %d values, the network (%s) has %d outputs", p, len(T[p]), Arch(m.Sizes), m.NumOutputs())
+		}
+		for i, v := range X[p] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("model: input row %d, column %d is %v: %w", p, i, v, ErrNotFinite)
+			}
+		}
+		for k, v := range T[p] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("model: target row %d, column %d is %v: %w", p, k, v, ErrNotFinite)
+			}
+		}
+	}
+	return nil
+}
+
+// trainer holds the state shared by the training stages. Points x are
+// packed: x[i] is parameter free[i].
+type trainer struct {
+	m    *MLP
+	X, T [][]float64
+	set  TrainSettings
+	ws   *Workspace
+	free []int
+	full []float64 // length n: full-length gradient scratch
+
+	iter  int // the major iteration in progress (0 at the start)
+	evals int
+}
+
+func (t *trainer) pack(x []float64) {
+	for i, q := range t.free {
+		x[i] = t.m.Params[q]
+	}
+}
+
+func (t *trainer) unpack(x []float64) {
+	for i, q := range t.free {
+		t.m.Params[q] = x[i]
+	}
+}
+
+// evalGrad sets the parameters to x, writes the packed gradient into g and
+// returns E. It returns an error if E or the gradient is not finite.
+func (t *trainer) evalGrad(x, g []float64) (float64, error) {
+	t.unpack(x)
+	e := t.m.Grad(t.ws, t.full, t.X, t.T)
+	t.evals++
+	if math.IsNaN(e) || math.IsInf(e, 0) {
+		return e, fmt.Errorf("model: %v: E is %v at iteration %d: %w", t.set.Method, e, t.iter, ErrNotFinite)
+	}
+	for i, q := range t.free {
+		v := t.full[q]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return e, fmt.Errorf("model: %v: gradient of parameter %d (%s) is %v at iteration %d: %w", t.set.Method, q, t.m.Name(q), v, t.iter, ErrNotFinite)
+		}
+		g[i] = v
+	}
+	return e, nil
+}
+
+func (t *trainer) progress(e, gradNorm float64) {
+	if t.set.Progress != nil {
+		t.set.Progress(TrainProgress{Iteration: t.iter, E: e, GradNorm: gradNorm})
+	}
+}
+
+func (t *trainer) stopRequested() bool {
+	return t.set.Stop != nil && t.set.Stop()
+}
+
+// acceptable reports whether a trial point with error eNew and gradient
+// norm gNew improves on (eOld, gOld); see roundoffE.
+func acceptable(eOld, gOld, eNew, gNew float64) bool {
+	if eNew < eOld {
+		return true
+	}
+	return eNew <= eOld+roundoffE*math.Abs(eOld) && gNew < gOld
+}
+
+// qnConverger is the optimize.Converger of the quasi-Newton stage: it
+// counts major iterations, reports progress, and stops on the 2-norm
+// gradient test or on request.
+type qnConverger struct {
+	t       *trainer
+	first   bool
+	stopped bool
+}
+
+func (c *qnConverger) Init(int) { c.first = true }
+
+func (c *qnConverger) Converged(loc *optimize.Location) optimize.Status {
+	t := c.t
+	if c.first {
+		c.first = false
+	} else {
+		t.iter++
+	}
+	gn := floats.Norm(loc.Gradient, 2)
+	t.progress(loc.F, gn)
+	if gn <= t.set.GradTol {
+		return optimize.GradientThreshold
+	}
+	if t.stopRequested() {
+		c.stopped = true
+		return optimize.Failure
+	}
+	return optimize.NotTerminated
+}
+
+// quasiNewton runs gonum's LBFGS or BFGS from x and leaves the last major
+// iterate in x.
+func (t *trainer) quasiNewton(x []float64, method optimize.Method) (status string, converged, stopped bool, err error) {
+	n := len(x)
+	var (
+		fail   error     // first non-finite evaluation
+		cacheX []float64 // point of the last Func call, whose gradient is cached
+		cacheG = make([]float64, n)
+	)
+	prob := optimize.Problem{
+		// Func also computes the gradient: gonum's line searches ask for
+		// both at almost every point, always Func first, so Grad is then a
+		// copy.
+		Func: func(w []float64) float64 {
+			if fail != nil {
+				return math.NaN()
+			}
+			e, err := t.evalGrad(w, cacheG)
+			if err != nil {
+				fail = err
+				return math.NaN()
+			}
+			cacheX = append(cacheX[:0], w...)
+			return e
+		},
+		Grad: func(g, w []float64) {
+			if fail != nil {
+				for i := range g {
+					g[i] = math.NaN()
+				}
+				return
+			}
+			if cacheX != nil && floats.Equal(cacheX, w) {
+				copy(g, cacheG)
+				return
+			}
+			if _, err := t.evalGrad(w, g); err != nil {
+				fail = err
+			}
+		},
+		Status: func() (optimize.Status, error) {
+			if fail != nil {
+				return optimize.Failure, fail
+			}
+			return optimize.NotTerminated, nil
+		},
+	}
+	conv := &qnConverger{t: t}
+	settings := &optimize.Settings{
+		Converger: conv,
+		// gonum counts the starting point as a major iteration.
+		MajorIterations: t.set.MaxIter + 1,
+	}
+	res, merr := optimize.Minimize(prob, x, settings, method)
+	if res != nil {
+		copy(x, res.X)
+	}
+	switch {
+	case fail != nil:
+		return "", false, false, fail
+	case conv.stopped:
+		return "stopped", false, true, nil
+	case res == nil:
+		return "", false, false, fmt.Errorf("model: %v: %w", t.set.Method, merr)
+	case res.Status == optimize.GradientThreshold:
+		return "gradient tolerance reached", true, false, nil
+	case res.Status == optimize.IterationLimit:
+		return "iteration limit", false, false, nil
+	case merr != nil:
+		if errors.Is(merr, optimize.ErrNoProgress) || errors.Is(merr, optimize.ErrLinesearcherFailure) ||
+			errors.Is(merr, optimize.ErrNonDescentDirection) || errors.Is(merr, optimize.ErrLinesearcherBound) {
+			return "line search failed: " + merr.Error(), false, false, nil
+		}
+		return "optimizer failed: " + merr.Error(), false, false, nil
+	default:
+		return "optimizer status " + res.Status.String(), false, false, nil
+	}
+}
+
+// gradientDescent runs GD with momentum from x.
+func (t *trainer) gradientDescent(x []float64) (status string, converged, stopped bool, err error) {
+	n := len(x)
+	g := make([]float64, n)
+	v := make([]float64, n)
+	prev := make([]float64, n)
+	lr, mom := t.set.LearningRate, t.set.Momentum
+	e, err := t.evalGrad(x, g)
+	if err != nil {
+		return "", false, false, err
+	}
+	for {
+		gn := floats.Norm(g, 2)
+		t.progress(e, gn)
+		switch {
+		case gn <= t.set.GradTol:
+			return "gradient tolerance reached", true, false, nil
+		case t.iter >= t.set.MaxIter:
+			return "iteration limit", false, false, nil
+		case t.stopRequested():
+			return "stopped", false, true, nil
+		}
+		t.iter++
+		floats.Scale(mom, v)
+		floats.AddScaled(v, -lr, g)
+		copy(prev, x)
+		floats.Add(x, v)
+		if e, err = t.evalGrad(x, g); err != nil {
+			copy(x, prev)
+			return "", false, false, err
+		}
+	}
+}
+
+// hessianFree writes the exact Hessian of E at the current parameters,
+// restricted to the free parameters, into h (len(free) square).
+func (t *trainer) hessianFree(full, h *mat.SymDense) {
+	t.m.Hessian(t.ws, full, t.X, t.T)
+	t.evals++
+	for i, qi := range t.free {
+		for j := i; j < len(t.free); j++ {
+			h.SetSym(i, j, full.At(qi, t.free[j]))
+		}
+	}
+}
+
+// maxDiag returns the largest diagonal entry of a, at least 1: the scale
+// of the shifts in the polish and LM.
+func maxDiag(a *mat.SymDense) float64 {
+	d := 1.0
+	for i := 0; i < a.SymmetricDim(); i++ {
+		d = math.Max(d, a.At(i, i))
+	}
+	return d
+}
+
+// shiftedSolve solves (a + shift I) d = -g by Cholesky into d, using work as
+// scratch. It returns false if a + shift I is not numerically positive
+// definite (the factorization fails or its condition number exceeds
+// mat.ConditionTolerance).
+func shiftedSolve(d []float64, a *mat.SymDense, shift float64, g []float64, work *mat.SymDense, chol *mat.Cholesky) bool {
+	work.CopySym(a)
+	for i := range g {
+		work.SetSym(i, i, work.At(i, i)+shift)
+	}
+	if !chol.Factorize(work) {
+		return false
+	}
+	dv := mat.NewVecDense(len(d), d)
+	if err := chol.SolveVecTo(dv, mat.NewVecDense(len(g), g)); err != nil {
+		return false
+	}
+	floats.Scale(-1, d)
+	for _, v := range d {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// polish takes damped Newton steps with the exact Hessian from x (see
+// Train) and leaves the result in x.
+func (t *trainer) polish(x []float64) (status string, err error) {
+	n := len(x)
+	g := make([]float64, n)
+	gt := make([]float64, n)
+	xt := make([]float64, n)
+	d := make([]float64, n)
+	var full mat.SymDense
+	h := mat.NewSymDense(n, nil)
+	work := mat.NewSymDense(n, nil)
+	var chol mat.Cholesky
+
+	e, err := t.evalGrad(x, g)
+	if err != nil {
+		return "", err
+	}
+	gn := floats.Norm(g, 2)
+	shift := 0.0
+	for k := 0; ; k++ {
+		switch {
+		case gn <= t.set.GradTol:
+			return fmt.Sprintf("gradient tolerance reached after %d steps", k), nil
+		case k >= t.set.PolishIter:
+			return fmt.Sprintf("iteration limit (%d steps)", k), nil
+		case t.stopRequested():
+			return fmt.Sprintf("stopped after %d steps", k), nil
+		}
+		t.iter++
+		t.unpack(x)
+		t.hessianFree(&full, h)
+		scale := maxDiag(h)
+		for {
+			if shiftedSolve(d, h, shift, g, work, &chol) {
+				floats.AddTo(xt, x, d)
+				et, err := t.evalGrad(xt, gt)
+				if err != nil {
+					return "", err
+				}
+				gtn := floats.Norm(gt, 2)
+				if acceptable(e, gn, et, gtn) {
+					copy(x, xt)
+					copy(g, gt)
+					e, gn = et, gtn
+					break
+				}
+			}
+			shift = math.Max(10*shift, shiftMin*scale)
+			if shift > shiftMax*scale {
+				t.unpack(x)
+				return fmt.Sprintf("no step lowers E (shift above %g) after %d steps", shiftMax*scale, k), nil
+			}
+		}
+		shift /= 10
+		if shift < shiftMin*scale {
+			shift = 0
+		}
+		t.progress(e, gn)
+	}
+}
