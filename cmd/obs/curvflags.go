@@ -1,0 +1,74 @@
+package main
+
+import (
+	"math"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/prune"
+)
+
+// curvatureFlags are the flags that choose and damp a curvature.
+func curvatureFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "curvature", Usage: "curvature for obs (ggn, ef, mcfisher, exact) or obd (ggn, exact); default ggn; not with magnitude"},
+		&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping: OBS inverts C + alpha I, the recursion starts at I/alpha"},
+		&cli.StringFlag{Name: "fix", Value: "none", Usage: "how to invert an indefinite exact Hessian: none (fail), shift, abs, clip or pinv"},
+		&cli.StringFlag{Name: "inverse", Value: "blocked", Usage: "inverse form for ggn/ef/mcfisher: blocked (Woodbury), recursive (Hassibi–Stork rank-1) or direct (Cholesky)"},
+		&cli.IntFlag{Name: "samples", Value: 0, Usage: "Monte-Carlo Fisher samples per pattern (0: the library default)"},
+		&cli.Float64Flag{Name: "sigma", Value: 0, Usage: "noise sigma of the Gaussian predictive distribution for the mse Monte-Carlo Fisher (0: the library default)"},
+		&cli.Uint64Flag{Name: "curv-seed", Value: 1, Usage: "seed of the Monte-Carlo Fisher's sampled targets"},
+	}
+}
+
+// methodConfig reads --method, --curvature and the curvature flags.
+func methodConfig(c *cli.Context) (prune.Config, error) {
+	var cfg prune.Config
+	var err error
+	if cfg.Method, err = prune.ParseMethod(c.String("method")); err != nil {
+		return cfg, usageError{err}
+	}
+	if c.IsSet("curvature") {
+		if cfg.Method == prune.Magnitude {
+			return cfg, usagef("--curvature does not apply to --method magnitude")
+		}
+		if cfg.Curvature, err = hessian.ParseKind(c.String("curvature")); err != nil {
+			return cfg, usageError{err}
+		}
+	} else {
+		cfg.Curvature = hessian.GGN
+	}
+	if cfg.Method == prune.OBD && cfg.Curvature != hessian.GGN && cfg.Curvature != hessian.Exact {
+		return cfg, usagef("--method obd uses the diagonal of ggn or exact, not %v", cfg.Curvature)
+	}
+	cfg.Alpha = c.Float64("alpha")
+	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) {
+		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.Alpha)
+	}
+	if cfg.Fix, err = hessian.ParseFix(c.String("fix")); err != nil {
+		return cfg, usageError{err}
+	}
+	if c.IsSet("fix") && cfg.Curvature != hessian.Exact {
+		return cfg, usagef("--fix applies only to --curvature exact")
+	}
+	if cfg.Inverse, err = prune.ParseInverse(c.String("inverse")); err != nil {
+		return cfg, usageError{err}
+	}
+	if c.Int("samples") < 0 {
+		return cfg, usagef("--samples %d must be >= 0", c.Int("samples"))
+	}
+	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
+		return cfg, usagef("--sigma %v must be a finite number >= 0", s)
+	}
+	cfg.CurvatureOptions = &hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
+	return cfg, nil
+}
+
+// num turns NaN and Inf into JSON null.
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}

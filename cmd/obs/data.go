@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/model"
+)
+
+func dataFlags(required bool) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "data", Required: required, Usage: "training data: xor, monk1, monk2, monk3 (built-in) or PATH.csv"},
+		&cli.StringFlag{Name: "monk-dir", Usage: "read the original UCI files `DIR`/monks-N.train and monks-N.test instead of the built-in MONK's sample (which is NOT the UCI one)"},
+		&cli.StringFlag{Name: "target", Usage: "comma-separated target `COLS` of a CSV file (default: its last column)"},
+	}
+}
+
+// loadData reads the --data, --monk-dir and --target flags.
+func loadData(c *cli.Context) (train, test *datasets.Set, err error) {
+	var targets []string
+	if t := c.String("target"); t != "" {
+		for _, s := range strings.Split(t, ",") {
+			targets = append(targets, strings.TrimSpace(s))
+		}
+	}
+	train, test, err = datasets.Load(c.String("data"), c.String("monk-dir"), targets)
+	if err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+// checkFits returns an error unless the data fit the network.
+func checkFits(m *model.MLP, s *datasets.Set) error {
+	if err := m.CheckData(s.Inputs, s.Targets); err != nil {
+		return fmt.Errorf("%s does not fit the model: %v", s.Name, strings.TrimPrefix(err.Error(), "model: "))
+	}
+	return nil
+}
+
+// defaultArch is the network used when --arch is not given: the OBS papers'
+// networks for XOR and the MONK's problems, one hidden layer of 4 otherwise.
+func defaultArch(data string, s *datasets.Set) []int {
+	switch data {
+	case "xor":
+		return []int{2, 2, 1}
+	case "monk1":
+		return []int{17, 3, 1}
+	case "monk2", "monk3":
+		return []int{17, 2, 1}
+	}
+	return []int{s.NumInputs(), 4, s.NumTargets()}
+}
+
+// setStats evaluates a network on a set. Accuracy is nil unless every
+// target is 0 or 1 (a classification problem).
+type setStats struct {
+	Error    float64
+	Accuracy *float64
+}
+
+func evalSet(m *model.MLP, s *datasets.Set) setStats {
+	ws := m.NewWorkspace()
+	st := setStats{Error: m.Error(ws, s.Inputs, s.Targets)}
+	if isClassification(s) {
+		a := m.Accuracy(ws, s.Inputs, s.Targets)
+		st.Accuracy = &a
+	}
+	return st
+}
+
+func isClassification(s *datasets.Set) bool {
+	for _, row := range s.Targets {
+		for _, v := range row {
+			if v != 0 && v != 1 {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/stats"
+	"github.com/obs-toolkit/obs/model"
+	"github.com/obs-toolkit/obs/prune"
+)
+
+func init() { register(40, pruneCommand) }
+
+func pruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "prune",
+		Usage:     "prune a trained model with OBS, OBD or magnitude pruning",
+		ArgsUsage: " ",
+		Description: `Removes parameters one at a time (or --group K at a time) until a stopping rule
+would be broken, recording for every step the predicted and the actual increase
+of the training error E. The deletion that would break --max-error,
+--min-accuracy or --max-predicted is undone, so the written model satisfies
+every rule.
+
+OBS (Hassibi & Stork 1993): saliency w_q^2 / (2 [C^-1]_qq) and the compensating
+update dw = -(w_q/[C^-1]_qq) C^-1 e_q, with C the chosen curvature (each with the
+1/P normalisation and the model's weight decay) plus --alpha I. After a deletion
+C^-1 follows the constrained downdate, or is rebuilt at the new weights every
+--recompute deletions (1, the default, rebuilds every time as SNNS, FCNN4R and
+NNSYSID do; 0 never rebuilds). OBD: saliency 1/2 C_qq w_q^2, no update.
+Magnitude: |w_q|.
+
+Example:
+  obs prune --model monk1.json --data monk1 --method obs --curvature ggn \
+      --min-accuracy 1 --out monk1-pruned.json --records steps.csv`,
+		Flags: append(append(dataFlags(true),
+			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
+			&cli.StringFlag{Name: "method", Value: "obs", Usage: "obs, obd or magnitude"},
+			&cli.BoolFlag{Name: "no-update", Usage: "use the saliency but skip the OBS compensating update"},
+			&cli.IntFlag{Name: "group", Value: 1, Usage: "remove K parameters per step (group OBS, block formula)"},
+			&cli.IntFlag{Name: "recompute", Value: 1, Usage: "rebuild the curvature and its inverse every N deletions (0: never, downdate only)"},
+			&cli.IntFlag{Name: "retrain", Value: 0, Usage: "retrain the survivors every N deletions (0: never)"},
+			&cli.Float64Flag{Name: "retrain-above", Usage: "retrain whenever the training error exceeds this"},
+			&cli.StringFlag{Name: "trainer", Value: "lbfgs", Usage: "trainer for retraining: lbfgs, bfgs, lm or gd"},
+			&cli.IntFlag{Name: "keep", Usage: "stop when N parameters are left"},
+			&cli.Float64Flag{Name: "sparsity", Usage: "stop when this fraction of all parameters is pruned"},
+			&cli.Float64Flag{Name: "max-error", Usage: "stop before the training error would exceed this"},
+			&cli.Float64Flag{Name: "min-accuracy", Usage: "stop before the training accuracy would fall below this (0..1)"},
+			&cli.Float64Flag{Name: "max-predicted", Usage: "stop before a deletion whose predicted increase exceeds this"},
+			&cli.BoolFlag{Name: "remove-dead", Usage: "also remove the parameters of hidden units left with no input or no output (E is unchanged)"},
+			&cli.StringFlag{Name: "out", Required: true, Usage: "pruned model `FILE` to write (JSON, with its pruning history)"},
+			&cli.StringFlag{Name: "records", Usage: "write every step to `STEPS.csv`"},
+		), curvatureFlags()...),
+		Action: runPrune,
+	}
+}
+
+// pruneFlags reads the loop flags into cfg.
+func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
+	var err error
+	cfg.NoUpdate = c.Bool("no-update")
+	if cfg.NoUpdate && cfg.Method != prune.OBS {
+		return usagef("--no-update applies only to --method obs")
+	}
+	cfg.Group = c.Int("group")
+	if cfg.Group < 1 {
+		return usagef("--group %d must be >= 1", cfg.Group)
+	}
+	if cfg.Group > 1 && (cfg.Method != prune.OBS || cfg.NoUpdate) {
+		return usagef("--group needs --method obs with its update")
+	}
+	cfg.Recompute, cfg.Retrain = c.Int("recompute"), c.Int("retrain")
+	if cfg.Recompute < 0 || cfg.Retrain < 0 {
+		return usagef("--recompute and --retrain must be >= 0")
+	}
+	cfg.RetrainAbove = c.Float64("retrain-above")
+	method, err := model.ParseMethod(c.String("trainer"))
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.Train = &model.TrainSettings{Method: method}
+	cfg.Keep = c.Int("keep")
+	if c.IsSet("keep") && (cfg.Keep < 0 || cfg.Keep > nFree) {
+		return usagef("--keep %d is outside 0..%d, the model's unpruned parameters", cfg.Keep, nFree)
+	}
+	cfg.Sparsity = c.Float64("sparsity")
+	if !(cfg.Sparsity >= 0 && cfg.Sparsity <= 1) {
+		return usagef("--sparsity %v must be in [0, 1]", cfg.Sparsity)
+	}
+	cfg.MaxError, cfg.MinAccuracy, cfg.MaxPredicted = c.Float64("max-error"), c.Float64("min-accuracy"), c.Float64("max-predicted")
+	for _, f := range []string{"max-error", "max-predicted", "retrain-above"} {
+		if v := c.Float64(f); !(v >= 0) || math.IsInf(v, 0) {
+			return usagef("--%s %v must be a finite number >= 0", f, v)
+		}
+	}
+	if !(cfg.MinAccuracy >= 0 && cfg.MinAccuracy <= 1) {
+		return usagef("--min-accuracy %v must be in [0, 1]", cfg.MinAccuracy)
+	}
+	if !c.IsSet("keep") && !c.IsSet("sparsity") && !c.IsSet("max-error") && !c.IsSet("min-accuracy") && !c.IsSet("max-predicted") {
+		return usagef("give a stopping rule: --keep, --sparsity, --max-error, --min-accuracy or --max-predicted")
+	}
+	cfg.RemoveDead = c.Bool("remove-dead")
+	return nil
+}
+
+type stepJSON struct {
+	Step      int      `json:"step"`
+	Index     int      `json:"index"`
+	Name      string   `json:"name"`
+	Predicted *float64 `json:"predicted"`
+	Actual    *float64 `json:"actual"`
+	Accuracy  *float64 `json:"train_accuracy"`
+}
+
+type pruneSummary struct {
+	Model             string            `json:"model"`
+	Out               string            `json:"out"`
+	Records           string            `json:"records,omitempty"`
+	Data              string            `json:"data"`
+	Method            string            `json:"method"`
+	Curvature         string            `json:"curvature,omitempty"`
+	Alpha             *float64          `json:"alpha,omitempty"`
+	Fix               string            `json:"fix,omitempty"`
+	Inverse           string            `json:"inverse,omitempty"`
+	Normalisation     string            `json:"normalisation"`
+	Recompute         int               `json:"recompute"`
+	Retrain           int               `json:"retrain"`
+	Group             int               `json:"group"`
+	ParamsBefore      int               `json:"params_before"`
+	ParamsAfter       int               `json:"params_after"`
+	Steps             int               `json:"steps"`
+	TrainErrorBefore  float64           `json:"train_error_before"`
+	TrainErrorAfter   float64           `json:"train_error_after"`
+	TrainAccBefore    *float64          `json:"train_accuracy_before"`
+	TrainAccAfter     *float64          `json:"train_accuracy_after"`
+	TestAccBefore     *float64          `json:"test_accuracy_before,omitempty"`
+	TestAccAfter      *float64          `json:"test_accuracy_after,omitempty"`
+	GradNormAfter     float64           `json:"grad_norm_after"`
+	SpearmanPredicted *float64          `json:"spearman_predicted_actual"`
+	StopReason        string            `json:"stop_reason"`
+	Rejected          *stepJSON         `json:"rejected,omitempty"`
+	FixReports        []json.RawMessage `json:"fix_reports,omitempty"`
+}
+
+func runPrune(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("prune takes no arguments")
+	}
+	cfg, err := methodConfig(c)
+	if err != nil {
+		return err
+	}
+	out, records := c.String("out"), c.String("records")
+	m, file, err := model.Load(c.String("model"))
+	if err != nil {
+		return err
+	}
+	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
+		return err
+	}
+	for _, p := range []string{out, records} {
+		if p != "" {
+			if err := checkOutputPath(p); err != nil {
+				return err
+			}
+		}
+	}
+	train, test, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFits(m, train); err != nil {
+		return err
+	}
+	before := m.NumFree()
+	b := newBar(c, before, "pruning "+c.String("method"))
+	cfg.Progress = func(s prune.Step) {
+		b.Set(before-s.Left, "pruning: %d left, E %.3g", s.Left, s.TrainError)
+	}
+	cfg.Stop = func() bool { return interrupted(c) }
+	cfg.Train.Stop = cfg.Stop
+	res, err := prune.Run(m, train, test, cfg)
+	b.Done()
+	if errors.Is(err, prune.ErrStopped) || interrupted(c) {
+		return errInterrupted
+	}
+	if err != nil {
+		return err
+	}
+	s := pruneSummary{
+		Model: c.String("model"), Out: out, Records: records, Data: train.Name, Method: res.Method,
+		Normalisation: "1/P (P = training patterns)", Recompute: cfg.Recompute, Retrain: cfg.Retrain, Group: cfg.Group,
+		ParamsBefore: res.Start.Params, ParamsAfter: res.End.Params, Steps: len(res.Steps),
+		TrainErrorBefore: res.Start.TrainError, TrainErrorAfter: res.End.TrainError,
+		TrainAccBefore: num(res.Start.TrainAccuracy), TrainAccAfter: num(res.End.TrainAccuracy),
+		TestAccBefore: num(res.Start.TestAccuracy), TestAccAfter: num(res.End.TestAccuracy),
+		GradNormAfter: res.End.GradNorm, StopReason: res.StopReason,
+	}
+	if cfg.Method != prune.Magnitude {
+		s.Curvature = cfg.Curvature.String()
+	}
+	if cfg.Method == prune.OBS {
+		s.Alpha = num(res.Alpha)
+		s.Inverse = cfg.Inverse.String()
+		if cfg.Curvature.String() == "exact" {
+			s.Fix = cfg.Fix.String()
+			s.Inverse = "eigen/cholesky (exact)"
+		}
+	}
+	var pred, act []float64
+	for _, st := range res.Steps {
+		if !math.IsNaN(st.Predicted) && st.Method != "dead-unit" {
+			pred = append(pred, st.Predicted)
+			act = append(act, st.Actual)
+		}
+	}
+	s.SpearmanPredicted = num(stats.Spearman(pred, act))
+	if r := res.Rejected; r != nil {
+		s.Rejected = &stepJSON{Step: r.Step, Index: r.Index, Name: r.Name, Predicted: num(r.Predicted), Actual: num(r.Actual), Accuracy: num(r.TrainAccuracy)}
+	}
+	for _, fr := range res.FixReports {
+		b, _ := json.Marshal(fr)
+		s.FixReports = append(s.FixReports, b)
+	}
+
+	hist, _ := json.Marshal(struct {
+		Command string       `json:"command"`
+		Summary pruneSummary `json:"summary"`
+	}{"obs " + strings.Join(os.Args[1:], " "), s})
+	if records != "" {
+		if err := atomicfile.Write(records, func(w io.Writer) error {
+			return prune.WriteStepsCSV(w, res.Method, res.Steps, true)
+		}); err != nil {
+			return err
+		}
+	}
+	if err := m.ToFile(file.Provenance, append(file.History, hist)).Save(out); err != nil {
+		return err
+	}
+	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, out)
+	return emit(c, s)
+}

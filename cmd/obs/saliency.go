@@ -1,0 +1,160 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/model"
+	"github.com/obs-toolkit/obs/prune"
+)
+
+func init() { register(50, saliencyCommand) }
+
+func saliencyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "saliency",
+		Usage:     "measure how well a curvature predicts the loss increase of deleting each parameter",
+		ArgsUsage: " ",
+		Description: `At the model's current weights, for every surviving parameter q: the method's
+saliency and predicted increase of E, the actual increase after the method's
+own step (OBS: with its compensating update), the increase from just zeroing
+w_q, and with --retrain the increase after deleting q and retraining the rest
+(the brute-force "correct" choice). Then the Pearson, Spearman and Kendall
+correlations between predicted and actual, and whether the method's first
+choice is the best one. --csv writes every candidate.
+
+Example:
+  obs saliency --model xor.json --data xor --curvature ggn --retrain --csv xor-saliency.csv`,
+		Flags: append(append(dataFlags(true),
+			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
+			&cli.StringFlag{Name: "method", Value: "obs", Usage: "obs, obd or magnitude"},
+			&cli.BoolFlag{Name: "no-update", Usage: "OBS saliency without the compensating update"},
+			&cli.BoolFlag{Name: "retrain", Usage: "also delete each parameter and retrain the rest (slow: one training per parameter)"},
+			&cli.StringFlag{Name: "trainer", Value: "lbfgs", Usage: "trainer for --retrain"},
+			&cli.StringFlag{Name: "csv", Usage: "write every candidate to `FILE`"},
+			&cli.IntFlag{Name: "top", Value: 10, Usage: "print the N lowest-saliency candidates"},
+		), curvatureFlags()...),
+		Action: runSaliency,
+	}
+}
+
+type candidateJSON struct {
+	Index int    `json:"index"`
+	Name  string `json:"name"`
+}
+
+type saliencySummary struct {
+	Model                string         `json:"model"`
+	Data                 string         `json:"data"`
+	Method               string         `json:"method"`
+	Alpha                *float64       `json:"alpha,omitempty"`
+	Normalisation        string         `json:"normalisation"`
+	Candidates           int            `json:"candidates"`
+	Error                float64        `json:"error"`
+	GradNorm             float64        `json:"grad_norm"`
+	Pearson              *float64       `json:"pearson"`
+	Spearman             *float64       `json:"spearman"`
+	Kendall              *float64       `json:"kendall"`
+	PearsonRetrained     *float64       `json:"pearson_retrained,omitempty"`
+	SpearmanRetrained    *float64       `json:"spearman_retrained,omitempty"`
+	KendallRetrained     *float64       `json:"kendall_retrained,omitempty"`
+	FirstChoice          candidateJSON  `json:"first_choice"`
+	BestActual           candidateJSON  `json:"best_actual"`
+	BestRetrained        *candidateJSON `json:"best_retrained,omitempty"`
+	FirstIsBestActual    bool           `json:"first_is_best_actual"`
+	FirstIsBestRetrained *bool          `json:"first_is_best_retrained,omitempty"`
+	CSV                  string         `json:"csv,omitempty"`
+}
+
+func runSaliency(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("saliency takes no arguments")
+	}
+	cfg, err := methodConfig(c)
+	if err != nil {
+		return err
+	}
+	cfg.NoUpdate = c.Bool("no-update")
+	if cfg.NoUpdate && cfg.Method != prune.OBS {
+		return usagef("--no-update applies only to --method obs")
+	}
+	method, err := model.ParseMethod(c.String("trainer"))
+	if err != nil {
+		return usageError{err}
+	}
+	csvPath := c.String("csv")
+	if csvPath != "" {
+		if err := checkOutputPath(csvPath); err != nil {
+			return err
+		}
+	}
+	m, _, err := model.Load(c.String("model"))
+	if err != nil {
+		return err
+	}
+	train, _, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFits(m, train); err != nil {
+		return err
+	}
+	b := newBar(c, m.NumFree(), "saliency")
+	stop := func() bool { return interrupted(c) }
+	acfg := prune.AnalyzeConfig{Config: cfg, Retrain: c.Bool("retrain"), Train: &model.TrainSettings{Method: method, Stop: stop},
+		Progress: func(done, total int) { b.Set(done, "") }}
+	acfg.Stop = stop
+	a, err := prune.Analyze(m, train, acfg)
+	b.Done()
+	if errors.Is(err, prune.ErrStopped) || interrupted(c) {
+		return errInterrupted
+	}
+	if err != nil {
+		return err
+	}
+	name := func(q int) candidateJSON { return candidateJSON{q, m.Name(q)} }
+	s := saliencySummary{
+		Model: c.String("model"), Data: train.Name, Method: a.Method, Alpha: num(a.Alpha),
+		Normalisation: "1/P (P = training patterns)", Candidates: len(a.Candidates), Error: a.E, GradNorm: a.GradNorm,
+		Pearson: num(a.Pearson), Spearman: num(a.Spearman), Kendall: num(a.Kendall),
+		FirstChoice: name(a.First), BestActual: name(a.BestActual), FirstIsBestActual: a.First == a.BestActual, CSV: csvPath,
+	}
+	if a.Alpha == 0 {
+		s.Alpha = nil
+	}
+	if acfg.Retrain {
+		s.PearsonRetrained, s.SpearmanRetrained, s.KendallRetrained = num(a.PearsonRetrained), num(a.SpearmanRetrained), num(a.KendallRetrained)
+		br := name(a.BestRetrained)
+		s.BestRetrained = &br
+		ok := a.First == a.BestRetrained
+		s.FirstIsBestRetrained = &ok
+	}
+	if csvPath != "" {
+		if err := atomicfile.Write(csvPath, func(w io.Writer) error { return prune.WriteCandidatesCSV(w, a) }); err != nil {
+			return err
+		}
+	}
+	if !c.Bool("quiet") && !c.Bool("json") {
+		printCandidates(c.App.ErrWriter, a, c.Int("top"))
+	}
+	return emit(c, s)
+}
+
+// printCandidates prints the lowest-saliency candidates as a table.
+func printCandidates(w io.Writer, a *prune.Analysis, top int) {
+	cs := append([]prune.Candidate(nil), a.Candidates...)
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Saliency < cs[j].Saliency })
+	if top > len(cs) {
+		top = len(cs)
+	}
+	fmt.Fprintf(w, "%s at E = %.4g, ||grad E|| = %.2g\n", a.Method, a.E, a.GradNorm)
+	fmt.Fprintf(w, "  %-16s %12s %12s %12s %12s %12s\n", "parameter", "weight", "saliency", "predicted", "actual", "retrained")
+	for _, c := range cs[:top] {
+		fmt.Fprintf(w, "  %-16s %12.4g %12.4g %12.4g %12.4g %12.4g\n", c.Name, c.Weight, c.Saliency, c.Predicted, c.Actual, c.Retrained)
+	}
+}

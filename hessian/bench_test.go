@@ -1,0 +1,121 @@
+package hessian
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Benchmarks of the three inverses on random problems with nf = n free
+// parameters and M = 4n Gaussian rank-1 terms (seeded), damping 1e-3:
+//
+//	go test -run='^$' -bench=Inverse -benchtime=1x ./hessian
+//	go test -run='^$' -bench='Inverse(Recursive|Blocked|Direct)/n=(1000|2000)$' ./hessian
+//
+// They only run with -bench. n = 4000 takes minutes for the recursion; the
+// problems themselves (M x nf floats: 512 MiB at n = 4000) are built once,
+// outside the timings. ns/term is the time per rank-1 term.
+
+var benchSizes = []int{1000, 2000, 4000}
+
+const benchAlpha = 1e-3
+
+// streamed is a fake whose Dense is formed from its terms the way a real
+// RankOne curvature forms it, not by the slow reference product.
+type streamed struct{ *fakeRankOne }
+
+func (s streamed) Dense(dst *mat.SymDense) {
+	if dst.IsEmpty() {
+		dst.ReuseAsSym(s.Dim())
+	}
+	denseFromTerms(dst, s)
+}
+
+var benchProblems sync.Map // n -> streamed
+
+func benchProblem(n int) streamed {
+	if c, ok := benchProblems.Load(n); ok {
+		return c.(streamed)
+	}
+	c := streamed{randomFake(n, 4*n, 1e-4, uint64(n))}
+	benchProblems.Store(n, c)
+	return c
+}
+
+func benchInverse(b *testing.B, sizes []int, inv func(dst *mat.SymDense, c streamed) error) {
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			c := benchProblem(n)
+			var dst mat.SymDense
+			dst.ReuseAsSym(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := inv(&dst, c); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(c.NumTerms()), "ns/term")
+		})
+	}
+}
+
+func BenchmarkInverseRecursive(b *testing.B) {
+	benchInverse(b, benchSizes, func(dst *mat.SymDense, c streamed) error {
+		return InverseRecursive(dst, c, benchAlpha)
+	})
+}
+
+func BenchmarkInverseBlocked(b *testing.B) {
+	benchInverse(b, benchSizes, func(dst *mat.SymDense, c streamed) error {
+		return InverseBlocked(dst, c, benchAlpha, 0)
+	})
+}
+
+func BenchmarkInverseDirect(b *testing.B) {
+	benchInverse(b, benchSizes, func(dst *mat.SymDense, c streamed) error {
+		return InverseDirect(dst, c, benchAlpha)
+	})
+}
+
+// BenchmarkInverseBlockSize tunes DefaultBlock at n = 1000 and 2000.
+func BenchmarkInverseBlockSize(b *testing.B) {
+	for _, bs := range []int{32, 64, 128, 256, 512} {
+		b.Run(fmt.Sprintf("b=%d", bs), func(b *testing.B) {
+			benchInverse(b, []int{1000, 2000}, func(dst *mat.SymDense, c streamed) error {
+				return InverseBlocked(dst, c, benchAlpha, bs)
+			})
+		})
+	}
+}
+
+// TestBenchProblemsAgree checks that the three inverses agree on the
+// benchmark problems (n = 1000 and 2000; the recursion takes about 20 s at
+// n = 2000). It runs only with HESSIAN_LONG=1:
+//
+//	HESSIAN_LONG=1 go test -run=BenchProblemsAgree -v ./hessian
+func TestBenchProblemsAgree(t *testing.T) {
+	if os.Getenv("HESSIAN_LONG") == "" {
+		t.Skip("set HESSIAN_LONG=1 to run")
+	}
+	for _, n := range benchSizes[:2] {
+		c := benchProblem(n)
+		var rec, blk, dir mat.SymDense
+		if err := InverseRecursive(&rec, c, benchAlpha); err != nil {
+			t.Fatal(err)
+		}
+		if err := InverseBlocked(&blk, c, benchAlpha, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := InverseDirect(&dir, c, benchAlpha); err != nil {
+			t.Fatal(err)
+		}
+		eb, ed := RelFrobenius(&blk, &rec), RelFrobenius(&dir, &rec)
+		t.Logf("n = %d: relative Frobenius distance from the recursion: blocked %.2g, direct %.2g", n, eb, ed)
+		if eb > agreeTol || ed > agreeTol {
+			t.Errorf("n = %d: distances %.3g, %.3g > %g", n, eb, ed, agreeTol)
+		}
+	}
+}

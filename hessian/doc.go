@@ -1,0 +1,57 @@
+// Package hessian builds the curvature matrices of a network's training
+// error E and inverts them for Optimal Brain Surgeon pruning.
+//
+// # Curvatures
+//
+// Every curvature is taken at the network's weights when New is called, over
+// its P training patterns, and over the FREE (unpruned) parameters only: it
+// is an nf x nf matrix, nf = len(net.Free()), whose row and column a belong
+// to parameter Free()[a]. Each includes the weight decay of E
+// (E = (1/P) sum_p l_p + (Decay/2) ||w||^2, see package model), so each is
+// C = C_data + Decay I, and every data part carries the 1/P of E:
+//
+//	Exact            H     = (1/P) sum_p hess l_p                        + Decay I
+//	GGN              G     = (1/P) sum_p J_p^T L_p J_p                   + Decay I
+//	EmpiricalFisher  F_emp = (1/P) sum_p g_p g_p^T                       + Decay I
+//	MCFisher         F_mc  = (1/(P S)) sum_p sum_s g~_ps g~_ps^T         + Decay I
+//
+// with J_p the Jacobian of the Gauss–Newton output f (model.OutputJacobian),
+// L_p = hess_f l_p, g_p = grad l_p = J_p^T grad_f l_p, and g~_ps the gradient
+// at a target sampled from the model's predictive distribution (see
+// MCFisher). The notation is that of shared/MATH.md.
+//
+// GGN, EmpiricalFisher and MCFisher are sums of rank-1 terms (RankOne),
+//
+//	C = Decay I + (1/P) sum_m X_m X_m^T,
+//
+// streamed pattern by pattern, so that the inverse never needs the matrix
+// itself: GGN has one term J_p^T u_k per column u_k of a factor U U^T = L_p
+// (for squared error one per output per pattern, the OBS papers' "outer
+// product of derivatives"), EmpiricalFisher one term g_p per pattern and
+// MCFisher S terms g~_ps / sqrt(S) per pattern.
+//
+// # Inverses
+//
+// Damping is explicit: every inverse is of C + alpha I with alpha > 0 given
+// by the caller, and nothing is ever added silently when a factorization
+// fails. Three inverses of a RankOne curvature give the same matrix up to
+// rounding:
+//
+//   - InverseRecursive, Hassibi & Stork's recursion, one rank-1 update per term;
+//   - InverseBlocked, the Woodbury identity applied to b terms at a time with
+//     matrix-matrix products (far faster);
+//   - InverseDirect, a Cholesky factorization of the formed matrix.
+//
+// The exact Hessian can be indefinite; InverseIndefinite inverts it with an
+// explicit, reported fix (Fix).
+//
+// References: B. Hassibi and D. G. Stork, "Second order derivatives for
+// network pruning: Optimal Brain Surgeon", NIPS 5 (1993); B. Hassibi,
+// D. G. Stork and G. J. Wolff, "Optimal Brain Surgeon and general network
+// pruning", IEEE ICNN (1993); N. N. Schraudolph, "Fast curvature
+// matrix-vector products for second-order gradient descent", Neural
+// Computation 14 (2002) for the generalized Gauss–Newton matrix; F. Kunstner,
+// L. Balles and P. Hennig, "Limitations of the empirical Fisher
+// approximation for natural gradient descent", NeurIPS (2019) for the
+// empirical and Monte-Carlo Fishers.
+package hessian

@@ -1,0 +1,63 @@
+package prune
+
+import (
+	"encoding/csv"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// fmtFloat formats v with the fewest digits that read back exactly; NaN is
+// an empty cell (a missing value to pandas, R and spreadsheets).
+func fmtFloat(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// StepHeader is the CSV header of WriteStepsCSV.
+var StepHeader = []string{"run", "step", "index", "name", "method", "saliency", "predicted", "e_before", "e_after",
+	"actual", "retrained", "rebuilt", "train_error", "train_accuracy", "test_error", "test_accuracy", "left", "grad_norm", "dead_units"}
+
+// WriteStepsCSV writes one row per step, with a header when header is true.
+// run labels the rows (a method name, a seed) so several runs share a file.
+func WriteStepsCSV(w io.Writer, run string, steps []Step, header bool) error {
+	cw := csv.NewWriter(w)
+	if header {
+		if err := cw.Write(StepHeader); err != nil {
+			return err
+		}
+	}
+	for _, s := range steps {
+		idx := make([]string, len(s.Indices))
+		for i, q := range s.Indices {
+			idx[i] = strconv.Itoa(q)
+		}
+		rec := []string{run, strconv.Itoa(s.Step), strings.Join(idx, "+"), s.Name, s.Method,
+			fmtFloat(s.Saliency), fmtFloat(s.Predicted), fmtFloat(s.EBefore), fmtFloat(s.EAfter), fmtFloat(s.Actual),
+			strconv.FormatBool(s.Retrained), strconv.FormatBool(s.Rebuilt),
+			fmtFloat(s.TrainError), fmtFloat(s.TrainAccuracy), fmtFloat(s.TestError), fmtFloat(s.TestAccuracy),
+			strconv.Itoa(s.Left), fmtFloat(s.GradNorm), strings.Join(s.DeadUnits, " ")}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteCandidatesCSV writes one row per candidate of an analysis.
+func WriteCandidatesCSV(w io.Writer, a *Analysis) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"index", "name", "weight", "saliency", "predicted", "actual", "zeroed", "retrained",
+		"rank_saliency", "rank_actual", "rank_retrained"})
+	for _, c := range a.Candidates {
+		cw.Write([]string{strconv.Itoa(c.Index), c.Name, fmtFloat(c.Weight), fmtFloat(c.Saliency), fmtFloat(c.Predicted),
+			fmtFloat(c.Actual), fmtFloat(c.Zeroed), fmtFloat(c.Retrained),
+			fmtFloat(c.RankSaliency), fmtFloat(c.RankActual), fmtFloat(c.RankRetrained)})
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,241 @@
+package prune
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/model"
+)
+
+// ErrStopped is returned when Config.Stop asked the run to end.
+var ErrStopped = errors.New("prune: stopped")
+
+// evaluator measures a network on the training and test sets.
+type evaluator struct {
+	net         *model.MLP
+	train, test *datasets.Set
+	ws          *model.Workspace
+	grad        []float64
+	classes     bool // training targets are 0/1 classes
+}
+
+func newEvaluator(net *model.MLP, train, test *datasets.Set) *evaluator {
+	ev := &evaluator{net: net, train: train, test: test, ws: net.NewWorkspace(), grad: make([]float64, len(net.Params)), classes: true}
+	for _, row := range train.Targets {
+		for _, v := range row {
+			if v != 0 && v != 1 {
+				ev.classes = false
+			}
+		}
+	}
+	return ev
+}
+
+func (ev *evaluator) trainError() float64 {
+	return ev.net.Error(ev.ws, ev.train.Inputs, ev.train.Targets)
+}
+
+func (ev *evaluator) snapshot() Snapshot {
+	m := ev.net
+	s := Snapshot{Params: m.NumFree(), TrainAccuracy: math.NaN(), TestError: math.NaN(), TestAccuracy: math.NaN()}
+	s.TrainError = m.Grad(ev.ws, ev.grad, ev.train.Inputs, ev.train.Targets)
+	s.GradNorm = floats.Norm(ev.grad, 2)
+	if ev.classes {
+		s.TrainAccuracy = m.Accuracy(ev.ws, ev.train.Inputs, ev.train.Targets)
+	}
+	if ev.test != nil {
+		s.TestError = m.Error(ev.ws, ev.test.Inputs, ev.test.Targets)
+		if ev.classes {
+			s.TestAccuracy = m.Accuracy(ev.ws, ev.test.Inputs, ev.test.Targets)
+		}
+	}
+	return s
+}
+
+func checkFinite(what string, step int, vs ...float64) error {
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("prune: %s became %v at step %d; raise alpha or retrain the model", what, v, step)
+		}
+	}
+	return nil
+}
+
+// Run prunes net in place on the training set under cfg, measuring every
+// step on train and, if not nil, test. net must be free of NaN and fit the
+// data. On error net holds the state after the last completed step.
+func Run(net *model.MLP, train, test *datasets.Set, cfg Config) (*Result, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := net.Check(); err != nil {
+		return nil, err
+	}
+	if err := net.CheckData(train.Inputs, train.Targets); err != nil {
+		return nil, err
+	}
+	if test != nil {
+		if err := net.CheckData(test.Inputs, test.Targets); err != nil {
+			return nil, fmt.Errorf("test set: %w", err)
+		}
+	}
+	X, T := train.Inputs, train.Targets
+	ev := newEvaluator(net, train, test)
+	n := len(net.Params)
+	res := &Result{Method: cfg.label(), Start: ev.snapshot()}
+	if cfg.Method == OBS {
+		res.Alpha = cfg.alpha()
+	}
+	if err := checkFinite("training error", 0, res.Start.TrainError, res.Start.GradNorm); err != nil {
+		return nil, err
+	}
+	keep := cfg.Keep
+	if cfg.Sparsity > 0 {
+		// Stop before the pruned fraction would exceed Sparsity.
+		if k := n - int(math.Floor(cfg.Sparsity*float64(n)+1e-9)); k > keep {
+			keep = k
+		}
+	}
+	sal := make([]float64, n)
+	saved := make([]float64, n)
+	var st *state
+	var err error
+	for step := 1; ; step++ {
+		left := net.NumFree()
+		if left == 0 {
+			res.StopReason = "no parameter left"
+			break
+		}
+		k := min(cfg.group(), left)
+		if left-k < keep {
+			res.StopReason = fmt.Sprintf("reached %d parameters (keep %d)", left, keep)
+			break
+		}
+		if cfg.Stop != nil && cfg.Stop() {
+			return res, ErrStopped
+		}
+		rebuilt := false
+		if st == nil || (cfg.Recompute > 0 && st.since >= cfg.Recompute) {
+			if st, err = build(net, X, T, &cfg); err != nil {
+				return res, fmt.Errorf("step %d: %w", step, err)
+			}
+			if st.fix != nil {
+				res.FixReports = append(res.FixReports, *st.fix)
+			}
+			rebuilt = true
+		}
+		saliencies(sal, net, st, &cfg)
+		Q := choose(sal, k)
+		s := Step{Step: step, Index: Q[0], Indices: Q, Method: cfg.label(), Rebuilt: rebuilt, Predicted: math.NaN()}
+		names := make([]string, len(Q))
+		for i, q := range Q {
+			names[i] = net.Name(q)
+			s.Saliency += sal[q]
+		}
+		s.Name = strings.Join(names, "+")
+
+		copy(saved, net.Params)
+		s.EBefore = ev.trainError()
+		var dw []float64
+		switch {
+		case cfg.Method == OBS && !cfg.NoUpdate:
+			dw, s.Predicted, err = obsStep(net, st, Q)
+			if err != nil {
+				return res, fmt.Errorf("step %d: %w", step, err)
+			}
+			floats.Add(net.Params, dw)
+		case cfg.Method == OBS: // saliency only: the quadratic model's increase of zeroing w_q
+			q := Q[0]
+			s.Predicted = 0.5 * (st.diag[st.pos[q]] + cfg.alpha()) * net.Params[q] * net.Params[q]
+		case cfg.Method == OBD:
+			s.Predicted = s.Saliency
+		}
+		for _, q := range Q {
+			net.Prune(q)
+		}
+		s.EAfter = ev.trainError()
+		s.Actual = s.EAfter - s.EBefore
+		if err := checkFinite("training error", step, s.EAfter, s.Saliency); err != nil {
+			return res, err
+		}
+
+		if (cfg.Retrain > 0 && step%cfg.Retrain == 0) || (cfg.RetrainAbove > 0 && s.EAfter > cfg.RetrainAbove) {
+			if _, err := model.Train(net, X, T, cfg.Train); err != nil {
+				return res, fmt.Errorf("step %d: retraining: %w", step, err)
+			}
+			s.Retrained = true
+		}
+		snap := ev.snapshot()
+		s.TrainError, s.TrainAccuracy, s.TestError, s.TestAccuracy = snap.TrainError, snap.TrainAccuracy, snap.TestError, snap.TestAccuracy
+		s.Left, s.GradNorm = snap.Params, snap.GradNorm
+
+		if reason := breaks(&cfg, s); reason != "" {
+			copy(net.Params, saved)
+			for _, q := range Q {
+				net.Pruned[q] = false
+			}
+			rej := s
+			res.Rejected = &rej
+			res.StopReason = "the next deletion would " + reason
+			break
+		}
+		if cfg.Method == OBS {
+			if s.Retrained {
+				st = nil // the weights moved: rebuild at the new minimum
+			} else {
+				downdate(st, Q)
+				st.since += k
+			}
+		} else if st != nil {
+			st.since += k
+			if s.Retrained {
+				st = nil
+			}
+		}
+		s.DeadUnits = deadUnits(net)
+		res.Steps = append(res.Steps, s)
+		if cfg.Progress != nil {
+			cfg.Progress(s)
+		}
+		if cfg.RemoveDead && len(s.DeadUnits) > 0 {
+			if removed := removeDead(net); len(removed) > 0 {
+				step++
+				d := Step{Step: step, Index: removed[0], Indices: removed, Method: "dead-unit", Predicted: 0, Saliency: 0, EBefore: snap.TrainError}
+				names := make([]string, len(removed))
+				for i, q := range removed {
+					names[i] = net.Name(q)
+				}
+				d.Name = strings.Join(names, "+")
+				after := ev.snapshot()
+				d.EAfter, d.Actual = after.TrainError, after.TrainError-snap.TrainError
+				d.TrainError, d.TrainAccuracy, d.TestError, d.TestAccuracy = after.TrainError, after.TrainAccuracy, after.TestError, after.TestAccuracy
+				d.Left, d.GradNorm = after.Params, after.GradNorm
+				res.Steps = append(res.Steps, d)
+				st = nil // the survivors changed outside the downdate
+				if cfg.Progress != nil {
+					cfg.Progress(d)
+				}
+			}
+		}
+	}
+	res.End = ev.snapshot()
+	return res, nil
+}
+
+// breaks returns why step s violates a stopping rule, or "".
+func breaks(cfg *Config, s Step) string {
+	switch {
+	case cfg.MaxPredicted > 0 && s.Predicted > cfg.MaxPredicted:
+		return fmt.Sprintf("have a predicted increase %.3g above %.3g", s.Predicted, cfg.MaxPredicted)
+	case cfg.MaxError > 0 && s.TrainError > cfg.MaxError:
+		return fmt.Sprintf("raise the training error to %.3g, above %.3g", s.TrainError, cfg.MaxError)
+	case cfg.MinAccuracy > 0 && s.TrainAccuracy < cfg.MinAccuracy:
+		return fmt.Sprintf("drop the training accuracy to %.4g, below %.4g", s.TrainAccuracy, cfg.MinAccuracy)
+	}
+	return ""
+}

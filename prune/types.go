@@ -1,0 +1,181 @@
+package prune
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/model"
+)
+
+// Method is a pruning method.
+type Method int
+
+const (
+	Magnitude Method = iota
+	OBD
+	OBS
+)
+
+var methodNames = [...]string{"magnitude", "obd", "obs"}
+
+func (m Method) String() string {
+	if m < 0 || int(m) >= len(methodNames) {
+		return fmt.Sprintf("Method(%d)", int(m))
+	}
+	return methodNames[m]
+}
+
+// ParseMethod returns the method named magnitude, obd or obs.
+func ParseMethod(s string) (Method, error) {
+	for i, n := range methodNames {
+		if strings.EqualFold(s, n) {
+			return Method(i), nil
+		}
+	}
+	return 0, fmt.Errorf("prune: unknown method %q (want magnitude, obd or obs)", s)
+}
+
+// Inverse selects how C^-1 is formed for OBS.
+type Inverse int
+
+const (
+	// Blocked is the Woodbury form consuming blocks of rank-1 terms (the default).
+	Blocked Inverse = iota
+	// Recursive is the Hassibi–Stork rank-1 recursion exactly as published.
+	Recursive
+	// Direct is the Cholesky inverse of the formed matrix.
+	Direct
+)
+
+var inverseNames = [...]string{"blocked", "recursive", "direct"}
+
+func (i Inverse) String() string {
+	if i < 0 || int(i) >= len(inverseNames) {
+		return fmt.Sprintf("Inverse(%d)", int(i))
+	}
+	return inverseNames[i]
+}
+
+// ParseInverse returns the inverse form named blocked, recursive or direct.
+func ParseInverse(s string) (Inverse, error) {
+	for i, n := range inverseNames {
+		if strings.EqualFold(s, n) {
+			return Inverse(i), nil
+		}
+	}
+	return 0, fmt.Errorf("prune: unknown inverse form %q (want blocked, recursive or direct)", s)
+}
+
+// DefaultAlpha is the damping used when Config.Alpha is zero (SNNS uses
+// 1e-6; see ../shared/MATH.md).
+const DefaultAlpha = 1e-6
+
+// Config selects a method and the rules of the pruning loop. The zero value
+// is magnitude pruning of one parameter at a time until none is left.
+type Config struct {
+	Method Method
+	// Curvature is the curvature OBS inverts, or whose diagonal OBD uses
+	// (GGN or Exact). Magnitude pruning ignores it.
+	Curvature hessian.Kind
+	// CurvatureOptions are passed to hessian.New (Monte-Carlo samples, seed).
+	CurvatureOptions *hessian.Options
+	// Alpha is the damping: OBS inverts C + Alpha I. If zero, DefaultAlpha.
+	Alpha float64
+	// Fix is how OBS makes an indefinite exact Hessian invertible. FixNone
+	// fails when it is not positive definite.
+	Fix hessian.Fix
+	// Inverse is the form used to invert a rank-1 curvature.
+	Inverse Inverse
+	// NoUpdate uses the method's saliency but no compensating update: the
+	// chosen parameters are just set to 0. The predicted increase is then
+	// the quadratic model's 1/2 C_qq w_q^2.
+	NoUpdate bool
+	// Group removes this many parameters per step with the block formula.
+	// If zero, 1.
+	Group int
+	// Recompute rebuilds the curvature (and its inverse) at the current
+	// weights every Recompute deletions; 0 never rebuilds and follows the
+	// constrained downdate. Retraining always forces a rebuild.
+	Recompute int
+	// Retrain retrains the surviving parameters every Retrain deletions (0:
+	// never), and RetrainAbove whenever the training error exceeds it (0:
+	// never), with Train's settings.
+	Retrain      int
+	RetrainAbove float64
+	Train        *model.TrainSettings
+
+	// Stopping rules; a zero value is not used. The loop stops before a
+	// deletion that would leave fewer than Keep parameters, raise the
+	// sparsity above Sparsity, make the training error exceed MaxError or
+	// the training accuracy fall below MinAccuracy (after any retraining),
+	// or whose predicted increase exceeds MaxPredicted. With none, it prunes
+	// until no parameter is left.
+	Keep         int
+	Sparsity     float64
+	MaxError     float64
+	MinAccuracy  float64
+	MaxPredicted float64
+
+	// RemoveDead removes the parameters of hidden units that lost every
+	// incoming or every outgoing connection; a unit with no input is a
+	// constant whose effect is first folded into the biases it feeds, so E
+	// does not change.
+	RemoveDead bool
+
+	// Progress, if not nil, is called after every step.
+	Progress func(Step)
+	// Stop, if not nil, is polled before every step; when it returns true
+	// Run returns ErrStopped.
+	Stop func() bool
+}
+
+// Step records one deletion.
+type Step struct {
+	Step    int    // 1-based
+	Index   int    // the parameter removed (the first of a group)
+	Indices []int  // every parameter removed in this step
+	Name    string // its name (names joined by "+" for a group)
+	Method  string // "obs-ggn", "obd-exact", "magnitude", "dead-unit", ...
+
+	Saliency  float64 // the method's saliency of the choice
+	Predicted float64 // predicted increase of E; NaN for magnitude
+	EBefore   float64 // training E before the deletion
+	EAfter    float64 // training E right after it, before any retraining
+	Actual    float64 // EAfter - EBefore
+
+	Retrained     bool
+	Rebuilt       bool    // the curvature was (re)built for this step's choice
+	TrainError    float64 // after the step, retraining included
+	TrainAccuracy float64 // NaN when the targets are not 0/1 classes
+	TestError     float64 // NaN without a test set
+	TestAccuracy  float64 // NaN without a test set or classes
+	Left          int     // unpruned parameters after the step
+	GradNorm      float64 // ||grad E|| after the step
+	DeadUnits     []string
+}
+
+// Result is the outcome of a pruning run.
+type Result struct {
+	Method     string
+	Alpha      float64 // damping used (OBS)
+	Steps      []Step
+	Start      Snapshot // before the first deletion
+	End        Snapshot // after the last accepted one
+	StopReason string
+	// Rejected is the deletion that broke a stopping rule and was undone,
+	// if the loop stopped that way.
+	Rejected *Step
+	// FixReports lists how each exact-Hessian inverse was made definite.
+	FixReports []hessian.FixReport
+}
+
+// Snapshot is the state of the network at one point of the run.
+type Snapshot struct {
+	Params        int
+	TrainError    float64
+	TrainAccuracy float64
+	TestError     float64
+	TestAccuracy  float64
+	GradNorm      float64
+}
