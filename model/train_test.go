@@ -410,3 +410,32 @@ func TestTrainAllPruned(t *testing.T) {
 		t.Errorf("all pruned: %+v", res)
 	}
 }
+
+func TestTrainRestartsKeepsLowestError(t *testing.T) {
+	X := [][]float64{{0, 0}, {0, 1}, {1, 0}, {1, 1}}
+	T := [][]float64{{0}, {1}, {1}, {0}}
+	m, err := New(Spec{Sizes: []int{2, 2, 1}, Hidden: Sigmoid, Output: Sigmoid, Loss: SquaredError})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, res, err := TrainRestarts(m, X, T, nil, rand.New(rand.NewPCG(1, 0x6f6273)), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 5 {
+		t.Fatalf("%d runs recorded, want 5", len(res.Errors))
+	}
+	for r, e := range res.Errors {
+		if e < res.Best.E {
+			t.Errorf("run %d reached E = %v below the chosen %v", r, e, res.Best.E)
+		}
+	}
+	if got := best.Error(best.NewWorkspace(), X, T); got != res.Best.E || res.Errors[res.BestRun] != got {
+		t.Errorf("returned network has E = %v, result says %v", got, res.Best.E)
+	}
+	for _, v := range m.Params {
+		if v != 0 {
+			t.Fatal("TrainRestarts changed its argument")
+		}
+	}
+}

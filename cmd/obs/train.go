@@ -151,16 +151,20 @@ func runTrain(c *cli.Context) error {
 		return usagef("--restarts %d must be >= 1", restarts)
 	}
 	b := newBar(c, -1, "training")
+	calls := 0
 	settings := &model.TrainSettings{
 		Method:  method,
 		GradTol: gradTol,
 		MaxIter: c.Int("max-iter"),
 		Stop:    func() bool { return interrupted(c) },
+		Progress: func(p model.TrainProgress) {
+			calls++
+			b.Set(calls, "training (%d starts): E %.3g  |grad E| %.3g", restarts, p.E, p.GradNorm)
+		},
 	}
-	m, res, finals, err := trainRestarts(m, train.Inputs, train.Targets, settings, newRand(seed), restarts, func(r int, p model.TrainProgress) {
-		b.Set(p.Iteration, "training %d/%d: E %.3g  |grad E| %.3g", r+1, restarts, p.E, p.GradNorm)
-	})
+	m, rr, err := model.TrainRestarts(m, train.Inputs, train.Targets, settings, newRand(seed), restarts)
 	b.Done()
+	res, finals := rr.Best, rr.Errors
 	if err != nil {
 		return err
 	}
@@ -220,32 +224,4 @@ func checkOutputPath(path string) error {
 	f.Close()
 	os.Remove(f.Name())
 	return nil
-}
-
-// trainRestarts trains copies of m from restarts initial weights drawn in
-// turn from rng and returns the one with the lowest final E (the first on
-// ties), its result and every run's final E.
-func trainRestarts(m *model.MLP, X, T [][]float64, s *model.TrainSettings, rng *rand.Rand, restarts int,
-	progress func(r int, p model.TrainProgress)) (*model.MLP, model.TrainResult, []float64, error) {
-	var best *model.MLP
-	var bestRes model.TrainResult
-	finals := make([]float64, 0, restarts)
-	for r := 0; r < restarts; r++ {
-		cand := m.Clone()
-		cand.Init(rng)
-		rs := *s
-		rs.Progress = func(p model.TrainProgress) { progress(r, p) }
-		res, err := model.Train(cand, X, T, &rs)
-		if err != nil {
-			return nil, res, nil, fmt.Errorf("restart %d: %w", r+1, err)
-		}
-		finals = append(finals, res.E)
-		if best == nil || res.E < bestRes.E {
-			best, bestRes = cand, res
-		}
-		if s.Stop != nil && s.Stop() {
-			break
-		}
-	}
-	return best, bestRes, finals, nil
 }
