@@ -45,6 +45,12 @@ var errInterrupted = errors.New("interrupted; no output was written")
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal, a second one ends obs at once (the
+		// default behaviour); final files are never partial either way.
+		<-ctx.Done()
+		stop()
+	}()
 	app := newApp(stdout, stderr)
 	notFound := false
 	app.CommandNotFound = func(c *cli.Context, name string) {
@@ -57,9 +63,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	atomicfile.RemovePending()
 	if err == nil {
+		// A signal that arrived after the work finished does not undo it:
+		// every file was written completely.
 		return exitOK
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !isUsage(err) {
 		err = errInterrupted
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
