@@ -134,17 +134,19 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 		return fail("%v", err)
 	}
 	for _, s := range f.Arch {
-		if s > 1<<16 {
+		if s > 1<<20 {
 			return fail("layer size %d is too large", s)
 		}
+	}
+	// Compare the parameter count before allocating anything of that size:
+	// the file's own list bounds it.
+	n := spec.NumParams()
+	if len(f.Params) != n {
+		return fail("architecture %s has %d parameters but the file lists %d", Arch(f.Arch), n, len(f.Params))
 	}
 	m, err := New(spec)
 	if err != nil {
 		return fail("%v", err)
-	}
-	n := len(m.Params)
-	if len(f.Params) != n {
-		return fail("architecture %s has %d parameters but the file lists %d", Arch(f.Arch), n, len(f.Params))
 	}
 	if f.NumParams != 0 && f.NumParams != n {
 		return fail("num_params is %d but architecture %s has %d", f.NumParams, Arch(f.Arch), n)
