@@ -47,11 +47,11 @@ func New(series []Series, o Options) (*plot.Plot, error) {
 	p.Y.Label.Text = o.YLabel
 	if o.LogX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = decadeTicks{}
 	}
 	if o.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = decadeTicks{}
 	}
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
@@ -138,3 +138,24 @@ func Write(path string, series []Series, o Options) error {
 	return Save(p, path, o)
 }
 
+// decadeTicks marks every power of ten on a log axis and labels at most
+// about 8 of them, as 1e-8. gonum's LogTicks label every decade, with
+// rounding noise far from 1 (1.00000000000000004e-08).
+type decadeTicks struct{}
+
+func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0 && hi >= lo) || math.IsInf(hi, 0) {
+		return nil
+	}
+	a, b := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	step := max(1, (b-a+7)/8)
+	var ticks []plot.Tick
+	for k := a; k <= b; k++ {
+		t := plot.Tick{Value: math.Pow10(k)}
+		if (k-a)%step == 0 {
+			t.Label = fmt.Sprintf("1e%d", k)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
