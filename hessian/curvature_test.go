@@ -466,3 +466,31 @@ func TestParseKindAndFix(t *testing.T) {
 		t.Error("checkAlpha(0) does not wrap ErrBadDamping")
 	}
 }
+
+// TestConcurrentUse runs Dense and Diag of each kind from several
+// goroutines (meaningful under -race) and checks the results agree.
+func TestConcurrentUse(t *testing.T) {
+	c := lossCases()[3]
+	m := randomNet(t, c, 37)
+	X, T := randomData(m, 6, 38)
+	for _, kind := range []Kind{Exact, GGN, EmpiricalFisher, MCFisher} {
+		curv := mustNew(t, kind, m, X, T, nil)
+		res := make([]*mat.SymDense, 4)
+		done := make(chan int)
+		for g := range res {
+			go func() {
+				res[g] = dense(curv)
+				curv.Diag(make([]float64, curv.Dim()))
+				done <- g
+			}()
+		}
+		for range res {
+			<-done
+		}
+		for g := 1; g < len(res); g++ {
+			if !mat.Equal(res[g], res[0]) {
+				t.Errorf("%v: concurrent Dense calls differ", kind)
+			}
+		}
+	}
+}

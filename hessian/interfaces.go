@@ -8,7 +8,8 @@ import "gonum.org/v1/gonum/mat"
 //	C = C_data + Decay I,  C_data with the 1/P of E (see Kind).
 //
 // Methods that take a destination write into it; an empty destination is
-// resized, one of the wrong size panics.
+// resized, one of the wrong size panics. The curvatures returned by New are
+// safe for concurrent use.
 type Curvature interface {
 	// Kind returns the curvature's kind.
 	Kind() Kind

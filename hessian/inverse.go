@@ -43,7 +43,7 @@ func initDiag(dst *mat.SymDense, v float64) {
 
 // InverseRecursive writes (C + alpha I)^-1 into dst by the recursion of
 // Hassibi and Stork ("Second order derivatives for network pruning: Optimal
-// Brain Surgeon", NIPS 5, 1993, eq. 8), exactly as published: with
+// Brain Surgeon", NIPS 5, 1993), exactly as published: with
 // C = Decay I + (1/P) sum_m X_m X_m^T, start from
 //
 //	H_0^-1 = (alpha + Decay)^-1 I
@@ -109,7 +109,8 @@ func InverseRecursive(dst *mat.SymDense, c RankOne, alpha float64) error {
 //
 //	C^-1 <- C^-1 - C^-1 U (P I_b + U^T C^-1 U)^-1 U^T C^-1,
 //
-// (Woodbury, 1950; with b = 1 this is InverseRecursive's step). Each block
+// (M. A. Woodbury, "Inverting modified matrices", 1950; with b = 1 this is
+// InverseRecursive's step). Each block
 // costs one nf x nf by nf x b product W = C^-1 U, the b x b matrix
 // S = P I_b + U^T W and its Cholesky factor S = R^T R, a triangular solve
 // Z = W R^-1 and the symmetric update C^-1 -= Z Z^T: the same 3 nf^2 flops per
@@ -117,10 +118,9 @@ func InverseRecursive(dst *mat.SymDense, c RankOne, alpha float64) error {
 // machine's arithmetic speed instead of its memory speed.
 //
 // block is b (reduced to nf or M if larger); 0 means DefaultBlock and
-// negative values are an error. alpha
-// must be finite and > 0. An empty dst is resized to nf; besides dst the
-// memory used is 3 nf b + b^2 floats, and allocations are per block, not per
-// term. InverseBlocked returns an error wrapping ErrNotPositiveDefinite if a
+// negative values are an error. alpha must be finite and > 0. An empty dst
+// is resized to nf; besides dst the memory used is 3 nf b + b^2 floats, and
+// allocations are per block, not per term. InverseBlocked returns an error wrapping ErrNotPositiveDefinite if a
 // block's S is not positive definite or a diagonal entry of the running
 // inverse is not positive (raise alpha). dst holds no useful result after an
 // error. The lower triangle of dst's backing storage, which a SymDense does
