@@ -17,5 +17,5 @@ for t in "${targets[@]}"; do
   set -- $t
   echo "== $2 ($1) for $time"
   # -fuzzminimizetime keeps the fuzzer from pausing minutes on minimisation.
-  go test -run='^$' -fuzz="^$2\$" -fuzztime="$time" -fuzzminimizetime=5s "$1" 2>&1 | grep -E "elapsed|PASS|FAIL|panic|---" | tail -n 3
+  go test -run='^$' -fuzz="^$2\$" -fuzztime="$time" -fuzzminimizetime=5s -parallel="${FUZZ_PARALLEL:-2}" "$1" 2>&1 | grep -E "elapsed|PASS|FAIL|panic|---" | tail -n 3
 done
