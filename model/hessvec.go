@@ -99,12 +99,9 @@ func (m *MLP) PatternHessVec(ws *Workspace, dst, v, x, t []float64) float64 {
 	return loss
 }
 
-// PatternHessian writes the exact Hessian of l_p (n x n, no weight decay)
-// into hess, one exact Hessian-vector product per unpruned parameter, and
-// returns l_p. Rows and columns of pruned parameters are 0. An empty hess is
-// resized. Column q is H_p e_q; the matrix is symmetric because H_p is, and
-// the upper triangle is the one stored.
-func (m *MLP) PatternHessian(ws *Workspace, hess *mat.SymDense, x, t []float64) float64 {
+// sizeHessian resizes an empty hess to n x n, checks a non-empty one, and
+// zeroes it.
+func (m *MLP) sizeHessian(hess *mat.SymDense) {
 	n := len(m.Params)
 	if hess.IsEmpty() {
 		hess.ReuseAsSym(n)
@@ -113,10 +110,17 @@ func (m *MLP) PatternHessian(ws *Workspace, hess *mat.SymDense, x, t []float64) 
 		panic(fmt.Sprintf("model: Hessian has size %d, want %d", hess.SymmetricDim(), n))
 	}
 	hess.Zero()
+}
+
+// addPatternHessian adds scale * hess l_p for the pattern (x, t) to the
+// upper triangle of hess, column q being the exact product H_p e_q, and
+// returns l_p. Pruned rows and columns get nothing.
+func (m *MLP) addPatternHessian(ws *Workspace, hess *mat.SymDense, x, t []float64, scale float64) float64 {
+	raw := hess.RawSymmetric()
 	loss := m.prepare(ws, x, t)
 	s := floats.Sum(t)
 	e, col := ws.unit, ws.col
-	for q := 0; q < n; q++ {
+	for q := range m.Params {
 		if m.Pruned[q] {
 			continue
 		}
@@ -124,8 +128,18 @@ func (m *MLP) PatternHessian(ws *Workspace, hess *mat.SymDense, x, t []float64) 
 		m.hvPrepared(ws, col, e, s)
 		e[q] = 0
 		for i := 0; i <= q; i++ {
-			hess.SetSym(i, q, col[i])
+			raw.Data[i*raw.Stride+q] += scale * col[i]
 		}
 	}
 	return loss
+}
+
+// PatternHessian writes the exact Hessian of l_p (n x n, no weight decay)
+// into hess, one exact Hessian-vector product per unpruned parameter, and
+// returns l_p. Rows and columns of pruned parameters are 0. An empty hess is
+// resized. Column q is H_p e_q; the matrix is symmetric because H_p is, and
+// the upper triangle is the one stored.
+func (m *MLP) PatternHessian(ws *Workspace, hess *mat.SymDense, x, t []float64) float64 {
+	m.sizeHessian(hess)
+	return m.addPatternHessian(ws, hess, x, t, 1)
 }

@@ -119,40 +119,15 @@ func (m *MLP) HessVec(ws *Workspace, dst, v []float64, X, T [][]float64) float64
 // E(w). An empty hess is resized.
 func (m *MLP) Hessian(ws *Workspace, hess *mat.SymDense, X, T [][]float64) float64 {
 	m.checkSet(X, T)
-	n := len(m.Params)
-	if hess.IsEmpty() {
-		hess.ReuseAsSym(n)
-	}
-	if hess.SymmetricDim() != n {
-		panic(fmt.Sprintf("model: Hessian has size %d, want %d", hess.SymmetricDim(), n))
-	}
-	hess.Zero()
-	raw := hess.RawSymmetric()
-	sum := 0.0
-	e, col := ws.unit, ws.col
-	for p := range X {
-		sum += m.prepare(ws, X[p], T[p])
-		s := floats.Sum(T[p])
-		for q := 0; q < n; q++ {
-			if m.Pruned[q] {
-				continue
-			}
-			e[q] = 1
-			m.hvPrepared(ws, col, e, s)
-			e[q] = 0
-			// Upper triangle, column q: rows 0..q.
-			for i := 0; i <= q; i++ {
-				raw.Data[i*raw.Stride+q] += col[i]
-			}
-		}
-	}
+	m.sizeHessian(hess)
 	P := float64(len(X))
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			raw.Data[i*raw.Stride+j] /= P
-		}
-		if !m.Pruned[i] {
-			raw.Data[i*raw.Stride+i] += m.Decay
+	sum := 0.0
+	for p := range X {
+		sum += m.addPatternHessian(ws, hess, X[p], T[p], 1/P)
+	}
+	for q, pruned := range m.Pruned {
+		if !pruned {
+			hess.SetSym(q, q, hess.At(q, q)+m.Decay)
 		}
 	}
 	return sum/P + m.decayTerm()
