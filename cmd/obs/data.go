@@ -82,3 +82,24 @@ func isClassification(s *datasets.Set) bool {
 	}
 	return true
 }
+
+// loadModelData reads --model and the data flags and checks that the
+// training and test sets fit the model.
+func loadModelData(c *cli.Context) (*model.MLP, *model.File, *datasets.Set, *datasets.Set, error) {
+	m, file, err := model.Load(c.String("model"))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	train, test, err := loadData(c)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	for _, s := range []*datasets.Set{train, test} {
+		if s != nil {
+			if err := checkFits(m, s); err != nil {
+				return nil, nil, nil, nil, err
+			}
+		}
+	}
+	return m, file, train, test, nil
+}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
-
-	"github.com/obs-toolkit/obs/model"
 )
 
 func init() { register(20, evalCommand) }
@@ -44,15 +42,8 @@ func runEval(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("eval takes no arguments")
 	}
-	m, _, err := model.Load(c.String("model"))
+	m, _, train, test, err := loadModelData(c)
 	if err != nil {
-		return err
-	}
-	train, test, err := loadData(c)
-	if err != nil {
-		return err
-	}
-	if err := checkFits(m, train); err != nil {
 		return err
 	}
 	st := evalSet(m, train)
@@ -65,9 +56,6 @@ func runEval(c *cli.Context) error {
 		GradNorm: norm2(grad),
 	}
 	if test != nil {
-		if err := checkFits(m, test); err != nil {
-			return err
-		}
 		te := evalSet(m, test)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
 	}

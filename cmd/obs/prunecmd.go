@@ -158,7 +158,7 @@ func runPrune(c *cli.Context) error {
 		return err
 	}
 	out, records := c.String("out"), c.String("records")
-	m, file, err := model.Load(c.String("model"))
+	m, file, train, test, err := loadModelData(c)
 	if err != nil {
 		return err
 	}
@@ -171,13 +171,6 @@ func runPrune(c *cli.Context) error {
 				return err
 			}
 		}
-	}
-	train, test, err := loadData(c)
-	if err != nil {
-		return err
-	}
-	if err := checkFits(m, train); err != nil {
-		return err
 	}
 	before := m.NumFree()
 	b := newBar(c, before, "pruning "+c.String("method"))

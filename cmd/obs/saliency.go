@@ -93,15 +93,8 @@ func runSaliency(c *cli.Context) error {
 			return err
 		}
 	}
-	m, _, err := model.Load(c.String("model"))
+	m, _, train, _, err := loadModelData(c)
 	if err != nil {
-		return err
-	}
-	train, _, err := loadData(c)
-	if err != nil {
-		return err
-	}
-	if err := checkFits(m, train); err != nil {
 		return err
 	}
 	b := newBar(c, m.NumFree(), "saliency")

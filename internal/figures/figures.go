@@ -148,6 +148,11 @@ func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
 		return nil
 	}
 	a, b := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	if b-a < 2 {
+		// Less than two decades: too few powers of ten to label, so use
+		// gonum's log ticks, which label values inside the range.
+		return plot.LogTicks{Prec: 3}.Ticks(lo, hi)
+	}
 	step := max(1, (b-a+7)/8)
 	var ticks []plot.Tick
 	for k := a; k <= b; k++ {
