@@ -103,6 +103,16 @@ func New(series []Series, o Options) (*plot.Plot, error) {
 		p.Add(d)
 		p.Legend.Add("y = x", d)
 	}
+	// gonum/plot widens a one-value range by ±1, which reaches 0 and panics
+	// on a log axis: widen it by a factor of 2 instead.
+	for _, ax := range []struct {
+		a   *plot.Axis
+		log bool
+	}{{&p.X, o.LogX}, {&p.Y, o.LogY}} {
+		if ax.log && ax.a.Min == ax.a.Max && ax.a.Min > 0 {
+			ax.a.Min, ax.a.Max = ax.a.Min/2, ax.a.Max*2
+		}
+	}
 	if dropped > 0 {
 		p.Title.Text += fmt.Sprintf(" (%d points not shown: zero, negative on a log axis, or NaN)", dropped)
 	}

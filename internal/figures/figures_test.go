@@ -30,3 +30,13 @@ func TestWritePNGAndSVG(t *testing.T) {
 		t.Error("wrote a .gif")
 	}
 }
+
+// A log axis with a single value must not panic (gonum/plot would pad the
+// range to include 0).
+func TestSingleValueLogAxis(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.png")
+	s := []Series{{Label: "a", X: []float64{1, 1}, Y: []float64{3, 3}}}
+	if err := Write(path, s, Options{LogX: true, LogY: true}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,571 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/figures"
+	"github.com/obs-toolkit/obs/internal/study"
+	"github.com/obs-toolkit/obs/model"
+	"github.com/obs-toolkit/obs/prune"
+)
+
+func init() { register(60, compareCommand) }
+
+func compareCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "compare",
+		Usage:     "prune copies of one model with several methods and compare them",
+		ArgsUsage: " ",
+		Description: `Prunes a copy of the model with each of --methods under the same rules
+(prune.Run: one parameter per step, the curvature rebuilt at the new weights
+every --recompute deletions, damping --alpha, until --keep parameters are left;
+the default --keep 1 prunes as far as possible so the curves show everything)
+and writes into --out-dir, which must exist:
+
+  curves.png, curves.svg  training error (log scale) and test accuracy (test
+                          error without classes; training accuracy without a
+                          test set) against the parameters left, one line per method
+  prediction.png          actual against predicted increase of E at every step,
+                          log-log with y = x; magnitude pruning has no prediction;
+                          steps with an actual increase <= 0 cannot be shown and
+                          are counted in the legend
+  summary.md, summary.json per method: parameters left when E first exceeds
+                          1.5, 2, 5 and 10 times the starting E and when the
+                          training accuracy first drops; Spearman and Pearson
+                          correlation of predicted and actual increase over the
+                          steps; median |log10(predicted/actual)|; the best single
+                          scale c minimising sum (c predicted - actual)^2; and how
+                          often the step's choice was the brute-force best
+  steps.csv               every step of every method (run = method)
+
+Brute-force check (--brute-force-every N, 0 = off): before every N-th step,
+every candidate is deleted at the current weights with the method's own step
+(OBS: its compensating update from the same, freshly built curvature; OBD and
+magnitude: set to 0) and the candidate whose actual increase of E is least is
+compared with the method's choice. With --recompute 1 this is exactly the
+choice the method faced.
+
+Methods: magnitude, obd (diagonal of the GGN; obd-exact for the exact
+Hessian's), obs-ggn, obs-ef, obs-mcfisher, obs-exact. obs-exact needs the
+indefinite exact Hessian made definite: --fix (default shift, stated in every
+output). Every curvature carries the 1/P normalisation of E and the model's
+weight decay.
+
+Example:
+  obs train --data monk1 --decay 1e-4 --seed 1 --out m.json
+  mkdir cmp && obs compare --model m.json --data monk1 --out-dir cmp`,
+		Flags: append(dataFlags(true),
+			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
+			&cli.StringFlag{Name: "methods", Value: strings.Join(study.DefaultMethods, ","), Usage: "comma-separated methods: magnitude, obd, obd-exact, obs-ggn, obs-ef, obs-mcfisher, obs-exact"},
+			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping: OBS inverts C + alpha I"},
+			&cli.IntFlag{Name: "recompute", Value: 1, Usage: "rebuild the curvature and its inverse every N deletions (0: never, downdate only)"},
+			&cli.IntFlag{Name: "keep", Value: 1, Usage: "stop each run when N parameters are left"},
+			&cli.StringFlag{Name: "fix", Value: "shift", Usage: "how obs-exact inverts an indefinite exact Hessian: none (fail), shift, abs, clip or pinv"},
+			&cli.IntFlag{Name: "samples", Value: 0, Usage: "Monte-Carlo Fisher samples per pattern (0: the library default)"},
+			&cli.Float64Flag{Name: "sigma", Value: 0, Usage: "noise sigma of the mse Monte-Carlo Fisher (0: the library default, 1)"},
+			&cli.Uint64Flag{Name: "curv-seed", Value: 1, Usage: "seed of the Monte-Carlo Fisher's sampled targets"},
+			&cli.IntFlag{Name: "brute-force-every", Value: 1, Usage: "check every N-th step against the brute-force best deletion (0: never)"},
+			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "existing `DIR` to write the figures, summaries and steps into"},
+		),
+		Action: runCompare,
+	}
+}
+
+// compareOutputs are the files compare writes, in order.
+var compareOutputs = []string{"curves.png", "curves.svg", "prediction.png", "summary.md", "summary.json", "steps.csv"}
+
+// compareSettings are the rules every method ran under, stated in every output.
+type compareSettings struct {
+	Model           string   `json:"model"`
+	ModelSeed       *uint64  `json:"model_seed"`
+	Data            string   `json:"data"`
+	DataSource      string   `json:"data_source"`
+	Patterns        int      `json:"patterns"`
+	TestPatterns    int      `json:"test_patterns,omitempty"`
+	Normalisation   string   `json:"normalisation"`
+	Alpha           float64  `json:"alpha"`
+	Recompute       int      `json:"recompute"`
+	Keep            int      `json:"keep"`
+	Fix             string   `json:"fix"`
+	MCSamples       int      `json:"mc_samples"`
+	MCSigma         float64  `json:"mc_sigma"`
+	CurvSeed        uint64   `json:"curv_seed"`
+	BruteForceEvery int      `json:"brute_force_every"`
+	StartParams     int      `json:"start_params"`
+	StartError      float64  `json:"start_train_error"`
+	StartAccuracy   *float64 `json:"start_train_accuracy"`
+	StartTestAcc    *float64 `json:"start_test_accuracy,omitempty"`
+	StartGradNorm   float64  `json:"start_grad_norm"`
+}
+
+type boundJSON struct {
+	Factor   float64 `json:"factor"`
+	MaxError float64 `json:"max_train_error"`
+	Left     int     `json:"params_left"`
+	Exceeded bool    `json:"exceeded"`
+}
+
+type methodJSON struct {
+	Method              string      `json:"method"`
+	Steps               int         `json:"steps"`
+	StopReason          string      `json:"stop_reason"`
+	EndParams           int         `json:"end_params"`
+	EndError            float64     `json:"end_train_error"`
+	EndTestAccuracy     *float64    `json:"end_test_accuracy,omitempty"`
+	Bounds              []boundJSON `json:"params_left_at_error_bound"`
+	AccuracyLeft        *int        `json:"params_left_accuracy_preserved,omitempty"`
+	AccuracyExceeded    *bool       `json:"accuracy_dropped,omitempty"`
+	AccuracyTest        *float64    `json:"test_accuracy_there,omitempty"`
+	Predicted           int         `json:"steps_with_prediction"`
+	Spearman            *float64    `json:"spearman_predicted_actual"`
+	Pearson             *float64    `json:"pearson_predicted_actual"`
+	MedianLog10         *float64    `json:"median_abs_log10_ratio"`
+	Pairs               int         `json:"median_pairs"`
+	Scale               *float64    `json:"best_scale"`
+	NonPositive         int         `json:"steps_actual_nonpositive"`
+	BruteForceChecked   int         `json:"brute_force_checked"`
+	BruteForceMatches   int         `json:"brute_force_matches"`
+	BruteForceRate      *float64    `json:"brute_force_rate"`
+	MeanRegret          *float64    `json:"brute_force_mean_excess"`
+	FixShiftMax         *float64    `json:"fix_shift_max,omitempty"`
+	FixNegativeEigenMax *int        `json:"fix_negative_eigenvalues_max,omitempty"`
+}
+
+type compareSummary struct {
+	Settings compareSettings `json:"settings"`
+	OutDir   string          `json:"out_dir"`
+	Files    []string        `json:"files"`
+	Methods  []methodJSON    `json:"methods"`
+}
+
+func runCompare(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("compare takes no arguments")
+	}
+	var methods []string
+	for _, s := range strings.Split(c.String("methods"), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if _, _, err := study.ParseMethod(s); err != nil {
+			return usagef("--methods: %v", err)
+		}
+		for _, m := range methods {
+			if strings.EqualFold(m, s) {
+				return usagef("--methods names %s twice", s)
+			}
+		}
+		methods = append(methods, s)
+	}
+	if len(methods) == 0 {
+		return usagef("--methods is empty")
+	}
+	alpha := c.Float64("alpha")
+	if !(alpha > 0) || math.IsInf(alpha, 0) {
+		return usagef("--alpha %v must be a finite number > 0", alpha)
+	}
+	fix, err := hessian.ParseFix(c.String("fix"))
+	if err != nil {
+		return usageError{err}
+	}
+	for _, f := range []string{"recompute", "keep", "samples", "brute-force-every"} {
+		if c.Int(f) < 0 {
+			return usagef("--%s %d must be >= 0", f, c.Int(f))
+		}
+	}
+	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
+		return usagef("--sigma %v must be a finite number >= 0", s)
+	}
+	dir := c.String("out-dir")
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("output directory %s does not exist", dir)
+	}
+	if err := checkOutputPath(filepath.Join(dir, "summary.json")); err != nil {
+		return err
+	}
+	m, file, err := model.Load(c.String("model"))
+	if err != nil {
+		return err
+	}
+	if k := c.Int("keep"); k >= m.NumFree() {
+		return usagef("--keep %d leaves nothing to prune: the model has %d unpruned parameters", k, m.NumFree())
+	}
+	train, test, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFits(m, train); err != nil {
+		return err
+	}
+	if test != nil {
+		if err := checkFits(m, test); err != nil {
+			return err
+		}
+	}
+	mc := hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
+	cfg := study.CompareConfig{Methods: methods, Alpha: alpha, Fix: fix, MC: mc, Recompute: c.Int("recompute"),
+		Keep: c.Int("keep"), BruteForceEvery: c.Int("brute-force-every")}
+	total := len(methods) * (m.NumFree() - cfg.Keep)
+	b := newBar(c, total, "compare")
+	done := 0
+	cfg.Progress = func(method string, s prune.Step) {
+		done++
+		b.Set(done, "%s: %d left", method, s.Left)
+	}
+	cfg.Stop = func() bool { return interrupted(c) }
+	cmp, err := study.Compare(m, train, test, cfg)
+	b.Done()
+	if errors.Is(err, prune.ErrStopped) || interrupted(c) {
+		return errInterrupted
+	}
+	if err != nil {
+		return err
+	}
+
+	set := compareSettings{
+		Model: c.String("model"), ModelSeed: file.Provenance.Seed, Data: train.Name, DataSource: train.Source,
+		Patterns: len(train.Inputs), Normalisation: "1/P (P = training patterns); every curvature includes the model's weight decay",
+		Alpha: cmp.Alpha, Recompute: cmp.Recompute, Keep: cmp.Keep, Fix: cmp.Fix,
+		MCSamples: mc.Samples, MCSigma: mc.Sigma, CurvSeed: mc.Seed, BruteForceEvery: cmp.BruteForceEvery,
+		StartParams: cmp.Start.Params, StartError: cmp.Start.TrainError, StartAccuracy: num(cmp.Start.TrainAccuracy),
+		StartTestAcc: num(cmp.Start.TestAccuracy), StartGradNorm: cmp.Start.GradNorm,
+	}
+	if set.MCSamples == 0 {
+		set.MCSamples = hessian.DefaultSamples
+	}
+	if set.MCSigma == 0 {
+		set.MCSigma = hessian.DefaultSigma
+	}
+	if test != nil {
+		set.TestPatterns = len(test.Inputs)
+	}
+	s := compareSummary{Settings: set, OutDir: dir}
+	for _, f := range compareOutputs {
+		s.Files = append(s.Files, filepath.Join(dir, f))
+	}
+	for _, r := range cmp.Runs {
+		s.Methods = append(s.Methods, methodSummary(r))
+	}
+
+	if err := writeCurves(dir, cmp, set, test); err != nil {
+		return err
+	}
+	if err := writePrediction(filepath.Join(dir, "prediction.png"), cmp, set); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "summary.md"), func(w io.Writer) error {
+		return writeCompareMarkdown(w, s, cmp)
+	}); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "steps.csv"), func(w io.Writer) error {
+		for i, r := range cmp.Runs {
+			if err := prune.WriteStepsCSV(w, r.Name, r.Result.Steps, i == 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return emit(c, s)
+	}
+	info(c, "compared %d methods on %s from %d parameters (keep %d, alpha %g, recompute %d, fix %s, 1/P); wrote %s in %s\n",
+		len(cmp.Runs), train.Name, cmp.Start.Params, cmp.Keep, cmp.Alpha, cmp.Recompute, cmp.Fix, strings.Join(compareOutputs, ", "), dir)
+	info(c, "  %-13s %9s %9s %10s %s\n", "method", "left@2E0", "spearman", "median|lg|", "brute-force best chosen")
+	for i, r := range cmp.Runs {
+		bf := "not checked"
+		if len(r.Checks) > 0 {
+			bf = fmt.Sprintf("%d of %d", r.Matches, len(r.Checks))
+		}
+		left := "-"
+		for _, b := range s.Methods[i].Bounds {
+			if b.Factor == 2 {
+				left = strconv.Itoa(b.Left)
+			}
+		}
+		info(c, "  %-13s %9s %9s %10s %s\n", r.Name, left, g(r.Spearman), g(r.MedianLog10), bf)
+	}
+	return nil
+}
+
+func methodSummary(r study.MethodRun) methodJSON {
+	res := r.Result
+	mj := methodJSON{Method: r.Name, Steps: len(res.Steps), StopReason: res.StopReason, EndParams: res.End.Params,
+		EndError: res.End.TrainError, EndTestAccuracy: num(res.End.TestAccuracy), Predicted: r.Predicted,
+		Spearman: num(r.Spearman), Pearson: num(r.Pearson), MedianLog10: num(r.MedianLog10), Pairs: r.Pairs,
+		Scale: num(r.Scale), NonPositive: r.NonPositive, BruteForceChecked: len(r.Checks), BruteForceMatches: r.Matches,
+		BruteForceRate: num(r.Rate)}
+	for _, b := range r.Bounds {
+		mj.Bounds = append(mj.Bounds, boundJSON{b.Factor, b.MaxE, b.Left, b.Exceeded})
+	}
+	if r.AccuracyLeft >= 0 {
+		left, ex := r.AccuracyLeft, r.AccuracyExceeded
+		mj.AccuracyLeft, mj.AccuracyExceeded, mj.AccuracyTest = &left, &ex, num(r.AccuracyTest)
+	}
+	if len(r.Checks) > 0 {
+		sum := 0.0
+		for _, ch := range r.Checks {
+			sum += ch.ChoiceIncrease - ch.BestIncrease
+		}
+		mj.MeanRegret = num(sum / float64(len(r.Checks)))
+	}
+	if len(res.FixReports) > 0 {
+		shift, neg := 0.0, 0
+		for _, f := range res.FixReports {
+			shift, neg = math.Max(shift, f.Shift), max(neg, f.Negative)
+		}
+		mj.FixShiftMax, mj.FixNegativeEigenMax = &shift, &neg
+	}
+	return mj
+}
+
+// settingsLine states the rules every method ran under and the seeds, for
+// figure labels.
+func settingsLine(set compareSettings) string {
+	seed := "?"
+	if set.ModelSeed != nil {
+		seed = strconv.FormatUint(*set.ModelSeed, 10)
+	}
+	return fmt.Sprintf("α = %g, recompute %d, fix %s, seeds: model %s, MC %d; E with 1/P", set.Alpha, set.Recompute, set.Fix, seed, set.CurvSeed)
+}
+
+// writeCurves writes curves.png and curves.svg: two panels tiled with
+// plot.Align, training error and a test (or training) accuracy or error.
+func writeCurves(dir string, cmp *study.Comparison, set compareSettings, test *datasets.Set) error {
+	var trainS, otherS []figures.Series
+	classes := !math.IsNaN(cmp.Start.TrainAccuracy)
+	hasTest := test != nil
+	other := func(s prune.Snapshot) float64 {
+		switch {
+		case hasTest && classes:
+			return s.TestAccuracy
+		case hasTest:
+			return s.TestError
+		}
+		return s.TrainAccuracy
+	}
+	otherLabel := "training accuracy"
+	switch {
+	case hasTest && classes:
+		otherLabel = "test accuracy"
+	case hasTest:
+		otherLabel = "test error"
+	}
+	for _, r := range cmp.Runs {
+		ts := figures.Series{Label: r.Name, X: []float64{float64(r.Result.Start.Params)}, Y: []float64{r.Result.Start.TrainError}}
+		oth := figures.Series{Label: r.Name, X: []float64{float64(r.Result.Start.Params)}, Y: []float64{other(r.Result.Start)}}
+		for _, s := range r.Result.Steps {
+			snap := prune.Snapshot{TrainAccuracy: s.TrainAccuracy, TestError: s.TestError, TestAccuracy: s.TestAccuracy}
+			ts.X, ts.Y = append(ts.X, float64(s.Left)), append(ts.Y, s.TrainError)
+			oth.X, oth.Y = append(oth.X, float64(s.Left)), append(oth.Y, other(snap))
+		}
+		trainS, otherS = append(trainS, ts), append(otherS, oth)
+	}
+	p1, err := figures.New(trainS, figures.Options{Title: "training error",
+		XLabel: "parameters left (" + settingsLine(set) + ")", YLabel: "E (log scale)", LogY: true})
+	if err != nil {
+		return err
+	}
+	row := []*plot.Plot{p1}
+	if hasTest || classes {
+		p2, err := figures.New(otherS, figures.Options{Title: otherLabel, XLabel: "parameters left", YLabel: otherLabel, LogY: hasTest && !classes})
+		if err != nil {
+			return err
+		}
+		p2.Legend.Top = !classes // accuracies end high on the right: legend below them
+		row = append(row, p2)
+	}
+	for _, ext := range []string{"png", "svg"} {
+		if err := savePanels(filepath.Join(dir, "curves."+ext), ext, row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// savePanels tiles plots side by side (plot.Align) and writes them
+// atomically in the given format.
+func savePanels(path, format string, row []*plot.Plot) error {
+	w, h := vg.Length(16*len(row))*vg.Centimeter, 11*vg.Centimeter
+	cv, err := draw.NewFormattedCanvas(w, h, format)
+	if err != nil {
+		return err
+	}
+	tiles := draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Centimeter, PadTop: vg.Points(4), PadBottom: vg.Points(4),
+		PadLeft: vg.Points(4), PadRight: vg.Points(8)}
+	canvases := plot.Align([][]*plot.Plot{row}, tiles, draw.New(cv))
+	for i, p := range row {
+		p.Draw(canvases[0][i])
+	}
+	return atomicfile.Write(path, func(out io.Writer) error {
+		_, err := cv.WriteTo(out)
+		return err
+	})
+}
+
+// writePrediction writes the log-log scatter of actual against predicted
+// increases, counting in each label the steps a log axis cannot show.
+func writePrediction(path string, cmp *study.Comparison, set compareSettings) error {
+	var series []figures.Series
+	noPred := []string{}
+	visible := 0
+	for _, r := range cmp.Runs {
+		s := figures.Series{}
+		hidden := 0
+		for _, st := range r.Result.Steps {
+			if math.IsNaN(st.Predicted) {
+				continue
+			}
+			if !(st.Predicted > 0 && st.Actual > 0) {
+				hidden++
+			} else {
+				visible++
+			}
+			s.X, s.Y = append(s.X, st.Predicted), append(s.Y, st.Actual)
+		}
+		if len(s.X) == 0 {
+			noPred = append(noPred, r.Name)
+			continue
+		}
+		s.Label = r.Name
+		if hidden > 0 {
+			s.Label += fmt.Sprintf(" (%d of %d steps with increase <= 0 not shown)", hidden, len(s.X))
+		}
+		series = append(series, s)
+	}
+	title := "actual vs predicted increase of E per step"
+	if len(noPred) > 0 {
+		title += "; no prediction: " + strings.Join(noPred, ", ")
+	}
+	o := figures.Options{XLabel: "predicted increase of E (" + settingsLine(set) + ")", YLabel: "actual increase of E",
+		LogX: true, LogY: true, Points: true, Diagonal: true, Width: 20, Height: 15}
+	if visible == 0 {
+		// Nothing positive to place on log axes (e.g. only magnitude
+		// pruning): an empty linear frame that says so.
+		o.LogX, o.LogY, o.Diagonal = false, false, false
+		title = "actual vs predicted increase of E: no step to show"
+		if len(noPred) > 0 {
+			title += " (no prediction: " + strings.Join(noPred, ", ") + ")"
+		}
+	}
+	p, err := figures.New(series, o)
+	if err != nil {
+		return err
+	}
+	// The legend counts the hidden steps per method; the title says which
+	// methods have no prediction. The lower right (actual far below the
+	// prediction) is the emptiest corner.
+	p.Title.Text = title
+	p.Legend.Top = false
+	return figures.Save(p, path, o)
+}
+
+// g formats a number for the markdown summary.
+func g(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+func writeCompareMarkdown(w io.Writer, s compareSummary, cmp *study.Comparison) error {
+	set := s.Settings
+	seed := "unknown"
+	if set.ModelSeed != nil {
+		seed = strconv.FormatUint(*set.ModelSeed, 10)
+	}
+	fmt.Fprintf(w, "# obs compare: %s\n\n", set.Data)
+	fmt.Fprintf(w, "Model `%s` (training seed %s) on %s (%s; %d training patterns", set.Model, seed, set.Data, set.DataSource, set.Patterns)
+	if set.TestPatterns > 0 {
+		fmt.Fprintf(w, ", %d test patterns", set.TestPatterns)
+	}
+	fmt.Fprintf(w, ").\n\n")
+	fmt.Fprintf(w, "Rules for every method: one parameter per step until %d are left; curvature rebuilt every %d deletions (0: never); "+
+		"damping α = %g; exact Hessian made definite by fix `%s`; Monte-Carlo Fisher with %d samples per pattern, σ = %g, seed %d; "+
+		"normalisation %s. Start: %d parameters, E = %s, ‖∇E‖ = %s",
+		set.Keep, set.Recompute, set.Alpha, set.Fix, set.MCSamples, set.MCSigma, set.CurvSeed, set.Normalisation,
+		set.StartParams, g(set.StartError), g(set.StartGradNorm))
+	if set.StartAccuracy != nil {
+		fmt.Fprintf(w, ", training accuracy %s", g(*set.StartAccuracy))
+	}
+	if set.StartTestAcc != nil {
+		fmt.Fprintf(w, ", test accuracy %s", g(*set.StartTestAcc))
+	}
+	fmt.Fprintf(w, ".\n\n## Parameters left\n\n")
+	fmt.Fprintf(w, "Parameters left before the first step that raised the training error above the bound (`*`: never exceeded before the run stopped).\n\n")
+	fmt.Fprintf(w, "| method |")
+	for _, b := range cmp.Runs[0].Bounds {
+		fmt.Fprintf(w, " E ≤ %g E₀ |", b.Factor)
+	}
+	classes := set.StartAccuracy != nil
+	if classes {
+		fmt.Fprintf(w, " training accuracy kept | test accuracy there |")
+	}
+	fmt.Fprintf(w, " end: params, E |\n|---|")
+	for range cmp.Runs[0].Bounds {
+		fmt.Fprintf(w, "---|")
+	}
+	if classes {
+		fmt.Fprintf(w, "---|---|")
+	}
+	fmt.Fprintf(w, "---|\n")
+	star := func(ok bool) string {
+		if ok {
+			return ""
+		}
+		return "*"
+	}
+	for _, r := range cmp.Runs {
+		fmt.Fprintf(w, "| %s |", r.Name)
+		for _, b := range r.Bounds {
+			fmt.Fprintf(w, " %d%s |", b.Left, star(b.Exceeded))
+		}
+		if classes {
+			fmt.Fprintf(w, " %d%s | %s |", r.AccuracyLeft, star(r.AccuracyExceeded), g(r.AccuracyTest))
+		}
+		fmt.Fprintf(w, " %d, %s |\n", r.Result.End.Params, g(r.Result.End.TrainError))
+	}
+	fmt.Fprintf(w, "\n## Predicted against actual increase of E, over the steps\n\n")
+	fmt.Fprintf(w, "Magnitude pruning makes no prediction. Median |log10(pred/actual)| uses the steps where both are positive; "+
+		"the best scale c minimises Σ (c·pred − actual)²; brute-force best: the candidate with the least actual increase after the method's own step, "+
+		"checked before every %d-th step (0: never).\n\n", set.BruteForceEvery)
+	fmt.Fprintf(w, "| method | steps | Spearman | Pearson | median abs log10 ratio (pairs) | best scale | actual ≤ 0 | brute-force best chosen |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|\n")
+	for i, r := range cmp.Runs {
+		mj := s.Methods[i]
+		bf := "not checked"
+		if len(r.Checks) > 0 {
+			bf = fmt.Sprintf("%d of %d (%s)", r.Matches, len(r.Checks), g(r.Rate))
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s (%d) | %s | %d | %s |\n", r.Name, mj.Steps, g(r.Spearman), g(r.Pearson),
+			g(r.MedianLog10), r.Pairs, g(r.Scale), r.NonPositive, bf)
+	}
+	fmt.Fprintf(w, "\nFiles: %s.\n", strings.Join(compareOutputs, ", "))
+	return nil
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// checkPNG decodes a PNG and requires a figure-sized image.
+func checkPNG(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() < 300 || b.Dy() < 200 {
+		t.Errorf("%s is %d x %d pixels, too small for a figure", path, b.Dx(), b.Dy())
+	}
+}
+
+func TestCompareMonk1(t *testing.T) {
+	dir := t.TempDir()
+	if r := obs(t, dir, "train", "--data", "monk1", "--decay", "1e-4", "--seed", "1", "--quiet", "--out", "m.json"); r.code != 0 {
+		t.Fatalf("train: %s", r.stderr)
+	}
+	os.Mkdir(filepath.Join(dir, "out"), 0o755)
+	r := obs(t, dir, "compare", "--model", "m.json", "--data", "monk1", "--out-dir", "out", "--json")
+	if r.code != 0 {
+		t.Fatalf("compare exit %d: %s", r.code, r.stderr)
+	}
+	s := decodeJSON(t, r)
+	for _, f := range compareOutputs {
+		st, err := os.Stat(filepath.Join(dir, "out", f))
+		if err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	checkPNG(t, filepath.Join(dir, "out", "curves.png"))
+	checkPNG(t, filepath.Join(dir, "out", "prediction.png"))
+	if svg, _ := os.ReadFile(filepath.Join(dir, "out", "curves.svg")); !bytes.Contains(svg, []byte("<svg")) {
+		t.Error("curves.svg is not SVG")
+	}
+
+	var sum compareSummary
+	b, _ := os.ReadFile(filepath.Join(dir, "out", "summary.json"))
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Split("magnitude,obd,obs-ggn,obs-ef,obs-mcfisher,obs-exact", ",")
+	if len(sum.Methods) != len(want) {
+		t.Fatalf("summary.json has %d methods, want %d", len(sum.Methods), len(want))
+	}
+	steps := 0
+	for i, m := range sum.Methods {
+		if m.Method != want[i] {
+			t.Errorf("method %d is %q, want %q", i, m.Method, want[i])
+		}
+		// 58 parameters pruned to the default --keep 1, every step checked.
+		if m.Steps != 57 || m.BruteForceChecked != 57 || m.EndParams != 1 {
+			t.Errorf("%s: %d steps, %d checked, %d left", m.Method, m.Steps, m.BruteForceChecked, m.EndParams)
+		}
+		if (m.Method == "magnitude") != (m.Spearman == nil) {
+			t.Errorf("%s: spearman %v (only magnitude has no prediction)", m.Method, m.Spearman)
+		}
+		steps += m.Steps
+	}
+	set := sum.Settings
+	if set.Alpha != 1e-6 || set.Recompute != 1 || set.Fix != "shift" || set.ModelSeed == nil || *set.ModelSeed != 1 ||
+		!strings.Contains(set.Normalisation, "1/P") {
+		t.Errorf("settings not stated: %+v", set)
+	}
+	if s["methods"] == nil || len(s["methods"].([]any)) != len(want) {
+		t.Errorf("stdout JSON lacks the methods: %v", s)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "out", "summary.md"))
+	for _, w := range append(want, "α = 1e-06", "every 1 deletions", "fix `shift`", "1/P") {
+		if !bytes.Contains(md, []byte(w)) {
+			t.Errorf("summary.md does not mention %q", w)
+		}
+	}
+	f, _ := os.Open(filepath.Join(dir, "out", "steps.csv"))
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != steps+1 || recs[0][0] != "run" || recs[1][0] != "magnitude" || recs[len(recs)-1][0] != "obs-exact" {
+		t.Errorf("steps.csv: %d rows (want %d), first %v, last %v", len(recs), steps+1, recs[0], recs[len(recs)-1])
+	}
+
+	// Same inputs, same bytes.
+	os.Mkdir(filepath.Join(dir, "again"), 0o755)
+	if r := obs(t, dir, "compare", "--model", "m.json", "--data", "monk1", "--out-dir", "again", "--quiet"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, f := range compareOutputs {
+		a, _ := os.ReadFile(filepath.Join(dir, "out", f))
+		b, _ := os.ReadFile(filepath.Join(dir, "again", f))
+		if f == "summary.json" { // it names the output directory
+			b = bytes.ReplaceAll(b, []byte(`"again`), []byte(`"out`))
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two identical runs", f)
+		}
+	}
+}
+
+func TestStudyQuick(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "d"), 0o755)
+	r := obs(t, dir, "study", "--quick", "--out-dir", "d", "--json")
+	if r.code != 0 {
+		t.Fatalf("study exit %d: %s", r.code, r.stderr)
+	}
+	s := decodeJSON(t, r)
+	report, err := os.ReadFile(filepath.Join(dir, "d", "gn-vs-fisher.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"## Conclusion", "figures/gn-vs-fisher-cstar.png", "Seeds** 1", "α = 1e-06"} {
+		if !bytes.Contains(report, []byte(w)) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	figs := s["figures"].([]any)
+	if len(figs) == 0 {
+		t.Fatal("no figures")
+	}
+	for _, f := range figs {
+		checkPNG(t, filepath.Join(dir, f.(string)))
+	}
+	if rows := s["rows"].([]any); len(rows) == 0 {
+		t.Error("no rows in the JSON summary")
+	}
+}
+
+// compareXORModel writes a small trained model m.json for the bad-input cases.
+func compareXORModel(t *testing.T, dir string) {
+	if r := obs(t, dir, "train", "--data", "xor", "--quiet", "--out", "m.json"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	os.Mkdir(filepath.Join(dir, "out"), 0o755)
+}
+
+func TestCompareStudyBadInputs(t *testing.T) {
+	cmp := func(extra ...string) []string {
+		return append([]string{"compare", "--model", "m.json", "--data", "xor"}, extra...)
+	}
+	runBadInputs(t, []badInput{
+		{"unknown method", compareXORModel, cmp("--out-dir", "out", "--methods", "obs-ggn,obs-hessian"), 2, "unknown method"},
+		{"missing out-dir", compareXORModel, cmp(), 2, "out-dir"},
+		{"out-dir does not exist", compareXORModel, cmp("--out-dir", "nowhere"), 1, "does not exist"},
+		{"alpha zero", compareXORModel, cmp("--out-dir", "out", "--alpha", "0"), 2, "alpha"},
+		{"alpha negative", compareXORModel, cmp("--out-dir", "out", "--alpha", "-1e-6"), 2, "alpha"},
+		{"keep too large", compareXORModel, cmp("--out-dir", "out", "--keep", "10"), 2, "keep"},
+		{"bad fix", compareXORModel, cmp("--out-dir", "out", "--fix", "magic"), 2, "fix"},
+		{"study missing out-dir", nil, []string{"study", "--quick"}, 2, "out-dir"},
+		{"study out-dir does not exist", nil, []string{"study", "--quick", "--out-dir", "nowhere"}, 1, "does not exist"},
+		{"study bad seeds", nil, []string{"study", "--quick", "--out-dir", ".", "--seeds", "1,x"}, 2, "seeds"},
+		{"study alpha zero", nil, []string{"study", "--quick", "--out-dir", ".", "--alpha", "0"}, 2, "alpha"},
+	})
+}
