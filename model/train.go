@@ -185,7 +185,7 @@ func Train(m *MLP, X, T [][]float64, s *TrainSettings) (TrainResult, error) {
 	if err := m.Check(); err != nil {
 		return TrainResult{}, err
 	}
-	if err := checkTrainData(m, X, T); err != nil {
+	if err := m.CheckData(X, T); err != nil {
 		return TrainResult{}, err
 	}
 	if set.Method == LM && m.Loss != SquaredError {
@@ -277,33 +277,6 @@ func (s *TrainSettings) resolve() error {
 	}
 	if s.PolishIter == 0 {
 		s.PolishIter = DefaultPolishIter
-	}
-	return nil
-}
-
-// checkTrainData checks every row of X and T: lengths that fit m and finite
-// values.
-func checkTrainData(m *MLP, X, T [][]float64) error {
-	if err := m.CheckData(X, T); err != nil {
-		return err
-	}
-	for p := range X {
-		if len(X[p]) != m.NumInputs() {
-			return fmt.Errorf("model: input row %d has %d values, the network (%s) takes %d", p, len(X[p]), Arch(m.Sizes), m.NumInputs())
-		}
-		if len(T[p]) != m.NumOutputs() {
-			return fmt.Errorf("model: target row %d has %d values, the network (%s) has %d outputs", p, len(T[p]), Arch(m.Sizes), m.NumOutputs())
-		}
-		for i, v := range X[p] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("model: input row %d, column %d is %v: %w", p, i, v, ErrNotFinite)
-			}
-		}
-		for k, v := range T[p] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("model: target row %d, column %d is %v: %w", p, k, v, ErrNotFinite)
-			}
-		}
 	}
 	return nil
 }

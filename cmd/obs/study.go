@@ -18,7 +18,7 @@ import (
 	"github.com/obs-toolkit/obs/prune"
 )
 
-func init() { register(70, studyCommand) }
+func init() { register(80, studyCommand) }
 
 func studyCommand() *cli.Command {
 	return &cli.Command{
