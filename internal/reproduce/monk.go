@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/internal/parallel"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -165,7 +166,7 @@ func RunMonk(s MonkSettings) (*MonkResult, error) {
 	}
 	// Jobs run longest first (MONK-1 has the largest network), which keeps
 	// both cores busy to the end; results are stored by index.
-	err := parallel(len(problems)*n, s.Workers, s.Stop, s.Progress, func(i int) error {
+	err := parallel.For(len(problems)*n, s.Workers, s.Stop, s.Progress, func(i int) error {
 		pi, seed := i/n, uint64(i%n+1)
 		p := &res.Problems[pi]
 		t, runs, err := monkSeed(p.MonkSpec, sets[pi].train, sets[pi].test, res.DataLabel, seed, restarts, s.Settings)

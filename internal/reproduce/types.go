@@ -1,9 +1,8 @@
 package reproduce
 
 import (
-	"errors"
-
 	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/internal/parallel"
 	"github.com/obs-toolkit/obs/prune"
 )
 
@@ -53,7 +52,7 @@ const TieTol = 1e-6
 var DefaultXORDecays = []float64{1e-4, 0}
 
 // ErrStopped is returned when Settings.Stop asked the experiment to end.
-var ErrStopped = errors.New("reproduce: stopped")
+var ErrStopped = parallel.ErrStopped
 
 // Settings are shared by RunXOR and RunMonk. The zero value gives the
 // defaults, except Fix, which is used as given (DefaultSettings sets

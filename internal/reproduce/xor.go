@@ -9,6 +9,7 @@ import (
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/internal/parallel"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
@@ -250,7 +251,7 @@ func RunXOR(s XORSettings) (*XORResult, error) {
 		net     *XORNetwork
 	}
 	jobs := make([]job, len(decays)*n)
-	err := parallel(len(jobs), s.Workers, s.Stop, s.Progress, func(i int) error {
+	err := parallel.For(len(jobs), s.Workers, s.Stop, s.Progress, func(i int) error {
 		decay, seed := decays[i/n], uint64(i%n+1)
 		t, net, err := xorNetwork(seed, decay, keep, s.Settings)
 		if err != nil {

@@ -4,18 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
-	"sync"
 
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/internal/parallel"
 	"github.com/obs-toolkit/obs/model"
 )
 
 // ErrStopped is returned when RunConfig.Stop asked the study to end.
-var ErrStopped = errors.New("study: stopped")
+var ErrStopped = parallel.ErrStopped
 
 // RunConfig configures Run.
 type RunConfig struct {
@@ -139,56 +138,22 @@ func Run(cfg RunConfig) (*Results, error) {
 		return p * n
 	}
 	sort.SliceStable(jobs, func(a, b int) bool { return cost(jobs[a]) > cost(jobs[b]) })
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	stop := func() bool { return cfg.Stop != nil && cfg.Stop() }
-	var (
-		mu    sync.Mutex
-		done  int
-		first error
-		wg    sync.WaitGroup
-		next  = make(chan job)
-	)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				row := &res.Factors[j.f].Rows[j.r]
-				out, err := runOne(&row.Setting, seeds[j.s], cfg, stop)
-				mu.Lock()
-				if err != nil && first == nil {
-					first = fmt.Errorf("%s, %s, seed %d: %w", res.Factors[j.f].Title, row.Setting.Label, seeds[j.s], err)
-				}
-				if err == nil {
-					row.Outcomes[j.s] = *out
-					done++
-					if cfg.Progress != nil {
-						cfg.Progress(done, len(jobs))
-					}
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, j := range jobs {
-		mu.Lock()
-		failed := first != nil
-		mu.Unlock()
-		if failed || stop() {
-			break
+	err := parallel.For(len(jobs), cfg.Workers, stop, cfg.Progress, func(i int) error {
+		j := jobs[i]
+		row := &res.Factors[j.f].Rows[j.r]
+		out, err := runOne(&row.Setting, seeds[j.s], cfg, stop)
+		if err != nil {
+			return fmt.Errorf("%s, %s, seed %d: %w", res.Factors[j.f].Title, row.Setting.Label, seeds[j.s], err)
 		}
-		next <- j
+		row.Outcomes[j.s] = *out
+		return nil
+	})
+	if errors.Is(err, ErrStopped) {
+		return nil, ErrStopped
 	}
-	close(next)
-	wg.Wait()
-	if first != nil {
-		if errors.Is(first, ErrStopped) {
-			return nil, ErrStopped
-		}
-		return nil, first
+	if err != nil {
+		return nil, err
 	}
 	if stop() {
 		return nil, ErrStopped
