@@ -399,3 +399,29 @@ func TestOutputHessianFactor(t *testing.T) {
 		})
 	}
 }
+
+// The per-pattern functions reuse the workspace: nothing is allocated per
+// call, so loops over patterns allocate nothing.
+func TestPerPatternFunctionsAllocateNothing(t *testing.T) {
+	c := derivativeCases()[0]
+	m := randomNet(t, c, 20)
+	X, T := randomData(m, 1, 21)
+	ws := m.NewWorkspace()
+	n := len(m.Params)
+	grad, v, hv := make([]float64, n), make([]float64, n), make([]float64, n)
+	v[0] = 1
+	jac := mat.NewDense(m.NumOutputs(), n, nil)
+	hess := mat.NewSymDense(n, nil)
+	for name, f := range map[string]func(){
+		"Forward":        func() { m.Forward(ws, X[0]) },
+		"PatternGrad":    func() { m.PatternGrad(ws, grad, X[0], T[0]) },
+		"OutputJacobian": func() { m.OutputJacobian(ws, jac, X[0]) },
+		"PatternHessVec": func() { m.PatternHessVec(ws, hv, v, X[0], T[0]) },
+		"PatternHessian": func() { m.PatternHessian(ws, hess, X[0], T[0]) },
+		"Grad":           func() { m.Grad(ws, grad, X, T) },
+	} {
+		if a := testing.AllocsPerRun(20, f); a != 0 {
+			t.Errorf("%s allocates %v times per call", name, a)
+		}
+	}
+}

@@ -199,3 +199,33 @@ func signalled(err error) bool {
 	ws, ok := ee.Sys().(syscall.WaitStatus)
 	return ok && ws.Signaled()
 }
+
+// The same for obs reproduce, which writes a set of files: after an
+// interrupt the output directory holds all of them or none.
+func TestInterruptReproduce(t *testing.T) {
+	for _, delay := range []time.Duration{50, 300, 1000} {
+		dir := t.TempDir()
+		cmd := exec.Command(obsBin, "reproduce", "xor", "--seeds", "20", "--quiet", "--out-dir", "r")
+		cmd.Dir = dir
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGINT)
+		err := cmd.Wait()
+		entries, _ := os.ReadDir(filepath.Join(dir, "r"))
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if err != nil && len(names) != 0 {
+			t.Errorf("after %v: exit %v but the output directory holds %v", delay, err, names)
+		}
+		if err == nil {
+			b, rerr := os.ReadFile(filepath.Join(dir, "r", "summary.json"))
+			if rerr != nil || !json.Valid(b) {
+				t.Errorf("after %v: exit 0 but summary.json is missing or invalid (%v)", delay, rerr)
+			}
+		}
+	}
+}
