@@ -387,8 +387,8 @@ func writeCurves(dir string, cmp *study.Comparison, set compareSettings, test *d
 		}
 		trainS, otherS = append(trainS, ts), append(otherS, oth)
 	}
-	p1, err := figures.New(trainS, figures.Options{Title: "training error",
-		XLabel: "parameters left (" + settingsLine(set) + ")", YLabel: "E (log scale)", LogY: true})
+	p1, err := figures.New(trainS, figures.Options{Title: "training error\n" + settingsLine(set),
+		XLabel: "parameters left", YLabel: "E (log scale)", LogY: true})
 	if err != nil {
 		return err
 	}
@@ -463,7 +463,7 @@ func writePrediction(path string, cmp *study.Comparison, set compareSettings) er
 	if len(noPred) > 0 {
 		title += "; no prediction: " + strings.Join(noPred, ", ")
 	}
-	o := figures.Options{XLabel: "predicted increase of E (" + settingsLine(set) + ")", YLabel: "actual increase of E",
+	o := figures.Options{XLabel: "predicted increase of E", YLabel: "actual increase of E",
 		LogX: true, LogY: true, Points: true, Diagonal: true, Width: 20, Height: 15}
 	if visible == 0 {
 		// Nothing positive to place on log axes (e.g. only magnitude
@@ -474,6 +474,7 @@ func writePrediction(path string, cmp *study.Comparison, set compareSettings) er
 			title += " (no prediction: " + strings.Join(noPred, ", ") + ")"
 		}
 	}
+	title += "\n" + settingsLine(set)
 	p, err := figures.New(series, o)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -158,10 +159,24 @@ func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
 		return nil
 	}
 	a, b := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
-	if b-a < 2 {
-		// Less than two decades: too few powers of ten to label, so use
-		// gonum's log ticks, which label values inside the range.
-		return plot.LogTicks{Prec: 3}.Ticks(lo, hi)
+	inside := 0
+	for k := a; k <= b; k++ {
+		if v := math.Pow10(k); v >= lo && v <= hi {
+			inside++
+		}
+	}
+	if inside < 2 {
+		// Fewer than two powers of ten inside the range, too few to read
+		// the axis by: label 1, 2 and 5 times each power of ten instead.
+		var ticks []plot.Tick
+		for k := a; k <= b; k++ {
+			for _, m := range []float64{1, 2, 5} {
+				if v := m * math.Pow10(k); v >= lo && v <= hi {
+					ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+				}
+			}
+		}
+		return ticks
 	}
 	step := max(1, (b-a+7)/8)
 	var ticks []plot.Tick
