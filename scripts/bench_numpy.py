@@ -15,7 +15,7 @@ so only the timings are comparable, not the matrices.
 Usage (Debian: apt-get install python3-numpy; NumPy then uses the system
 BLAS, OpenBLAS when libopenblas is installed):
 
-  /usr/bin/python3 hessian/scripts/bench_numpy.py [--sizes 1000,2000] [--block 256] [--recursive]
+  /usr/bin/python3 scripts/bench_numpy.py [--sizes 1000,2000] [--block 256] [--recursive]
 """
 
 import argparse
