@@ -92,7 +92,7 @@ func BenchmarkInverseBlockSize(b *testing.B) {
 }
 
 // TestBenchProblemsAgree checks that the three inverses agree on the
-// benchmark problems (n = 1000 and 2000; the recursion takes about 20 s at
+// benchmark problems (n = 1000 and 2000; the recursion takes about 30 s at
 // n = 2000). It runs only with HESSIAN_LONG=1:
 //
 //	HESSIAN_LONG=1 go test -run=BenchProblemsAgree -v ./hessian

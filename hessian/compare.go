@@ -3,11 +3,9 @@ package hessian
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat"
 
 	"github.com/obs-toolkit/obs/model"
 )
@@ -153,73 +151,4 @@ func MeanSquaredResidual(net *model.MLP, X, T [][]float64) float64 {
 		sum += floats.Dot(r, r)
 	}
 	return sum / float64(len(X)*len(r))
-}
-
-// Spearman returns Spearman's rank correlation of x and y: the Pearson
-// correlation of their ranks, ties given their average rank. Lengths that
-// differ panic.
-func Spearman(x, y []float64) float64 {
-	if len(x) != len(y) {
-		panic(fmt.Sprintf("hessian: Spearman of %d and %d values", len(x), len(y)))
-	}
-	return stat.Correlation(ranks(x), ranks(y), nil)
-}
-
-// Kendall returns Kendall's tau-b rank correlation of x and y,
-// (n_c - n_d) / sqrt((n_0 - t_x)(n_0 - t_y)) over the n_0 = n(n-1)/2 pairs,
-// with n_c concordant and n_d discordant pairs and t_x, t_y the pairs tied
-// in x or in y; 0 if either is constant. O(n^2). (gonum's stat.Kendall is
-// tau-a and counts a tie as concordant or discordant by the sign bit of 0,
-// which matters for saliencies with ties.) Lengths that differ panic.
-func Kendall(x, y []float64) float64 {
-	if len(x) != len(y) {
-		panic(fmt.Sprintf("hessian: Kendall of %d and %d values", len(x), len(y)))
-	}
-	var nc, nd, tx, ty float64
-	for i := range x {
-		for j := i + 1; j < len(x); j++ {
-			dx, dy := x[j]-x[i], y[j]-y[i]
-			switch {
-			case dx == 0 && dy == 0:
-				tx++
-				ty++
-			case dx == 0:
-				tx++
-			case dy == 0:
-				ty++
-			case (dx > 0) == (dy > 0):
-				nc++
-			default:
-				nd++
-			}
-		}
-	}
-	n0 := float64(len(x)) * float64(len(x)-1) / 2
-	den := math.Sqrt((n0 - tx) * (n0 - ty))
-	if den == 0 {
-		return 0
-	}
-	return (nc - nd) / den
-}
-
-// ranks returns the 1-based ranks of x, ties sharing their average rank.
-func ranks(x []float64) []float64 {
-	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
-	r := make([]float64, len(x))
-	for i := 0; i < len(idx); {
-		j := i + 1
-		for j < len(idx) && x[idx[j]] == x[idx[i]] {
-			j++
-		}
-		avg := float64(i+j+1) / 2 // ranks i+1..j
-		for k := i; k < j; k++ {
-			r[idx[k]] = avg
-		}
-		i = j
-	}
-	return r
 }

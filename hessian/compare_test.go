@@ -90,28 +90,3 @@ func TestMeanSquaredResidual(t *testing.T) {
 		t.Errorf("MeanSquaredResidual = %v, want 1.5", got)
 	}
 }
-
-func TestRankCorrelations(t *testing.T) {
-	x := []float64{1, 2, 3, 4, 5}
-	y := []float64{10, 20, 30, 40, 50}
-	rev := []float64{5, 4, 3, 2, 1}
-	if s := Spearman(x, y); math.Abs(s-1) > 1e-15 {
-		t.Errorf("Spearman monotone = %v", s)
-	}
-	if s := Spearman(x, rev); math.Abs(s+1) > 1e-15 {
-		t.Errorf("Spearman reversed = %v", s)
-	}
-	if k := Kendall(x, rev); k != -1 {
-		t.Errorf("Kendall reversed = %v", k)
-	}
-	// Ties: x ranks 1, 2.5, 2.5, 4; y ranks 1, 2, 3, 4.
-	xt := []float64{1, 2, 2, 3}
-	yt := []float64{1, 2, 3, 4}
-	if s, want := Spearman(xt, yt), 4.5/math.Sqrt(4.5*5); math.Abs(s-want) > 1e-15 {
-		t.Errorf("Spearman with ties = %v, want %v", s, want)
-	}
-	// 6 pairs, 1 tied in x, 5 concordant: tau-b = 5 / sqrt(5 * 6).
-	if k, want := Kendall(xt, yt), 5/math.Sqrt(30); math.Abs(k-want) > 1e-15 {
-		t.Errorf("Kendall with ties = %v, want %v", k, want)
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/model"
@@ -98,10 +99,9 @@ func (f *fakeRankOne) Terms(b int, fn func(u *mat.Dense)) {
 	dst := buf.RawMatrix()
 	for m0 := 0; m0 < M; m0 += b {
 		w := min(b, M-m0)
-		if w == 1 && dst.Stride == 1 {
-			copy(dst.Data[:n], src.Data[m0*src.Stride:m0*src.Stride+n])
-		} else {
-			transpose(w, n, src.Data[m0*src.Stride:], src.Stride, dst.Data, dst.Stride)
+		for j := 0; j < w; j++ { // term m0+j, a row of f.rows, into column j
+			row := blas64.Vector{N: n, Inc: 1, Data: src.Data[(m0+j)*src.Stride:]}
+			blas64.Copy(row, blas64.Vector{N: n, Inc: dst.Stride, Data: dst.Data[j:]})
 		}
 		fn(views[w])
 	}

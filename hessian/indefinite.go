@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -114,12 +115,9 @@ func InverseIndefinite(dst *mat.SymDense, c Curvature, alpha float64, fix Fix) (
 		}
 	}
 	out := dst.RawSymmetric()
-	vr, vsr := v.RawMatrix(), vs.RawMatrix()
-	// Zero the upper triangle, then add (V diag(inv)) V^T with gemmNT's
-	// upper-triangle kernel (row i of V diag(inv) against row j of V).
 	for i := 0; i < n; i++ {
 		clear(out.Data[i*out.Stride+i : i*out.Stride+n])
 	}
-	gemmNT(n, n, n, 1, vsr.Data, vsr.Stride, vr.Data, vr.Stride, out.Data, out.Stride, true)
+	addUpper(blas64.General{Rows: n, Cols: n, Stride: out.Stride, Data: out.Data}, 1, vs.RawMatrix(), v.RawMatrix())
 	return rep, nil
 }

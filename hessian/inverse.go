@@ -10,15 +10,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// DefaultBlock is the number of terms per Woodbury update of InverseBlocked
-// when its block argument is 0. Measured with BenchmarkInverseBlockSize
-// (nf = 1000 and 2000, M = 4 nf, 2 cores, AMD Zen 5): time per term is
-// lowest at 256, 10-20% higher at 128 and 512 and 30% higher at 64; a
-// smaller block passes over the nf x nf matrix more often, a larger one
-// spends more in the b x b steps (nf b^2 flops per block). Memory is
-// 3 nf b + b^2 floats besides dst.
-const DefaultBlock = 256
-
 // sizeDst resizes an empty dst to n x n and panics if a non-empty one differs.
 func sizeDst(dst *mat.SymDense, n int) {
 	if dst.IsEmpty() {
@@ -110,21 +101,27 @@ func InverseRecursive(dst *mat.SymDense, c RankOne, alpha float64) error {
 //	C^-1 <- C^-1 - C^-1 U (P I_b + U^T C^-1 U)^-1 U^T C^-1,
 //
 // (M. A. Woodbury, "Inverting modified matrices", 1950; with b = 1 this is
-// InverseRecursive's step). Each block
-// costs one nf x nf by nf x b product W = C^-1 U, the b x b matrix
-// S = P I_b + U^T W and its Cholesky factor S = R^T R, a triangular solve
-// Z = W R^-1 and the symmetric update C^-1 -= Z Z^T: the same 3 nf^2 flops per
-// term as the recursion, but as matrix-matrix products that run near the
-// machine's arithmetic speed instead of its memory speed.
+// InverseRecursive's step). Each block costs the product W = C^-1 U
+// (nf x nf by nf x b), the b x b matrix S = P I_b + U^T W, its Cholesky
+// factor S = R^T R, a triangular solve Z = W R^-1 and the update
+// C^-1 -= Z Z^T: the same 3 nf^2 flops per term as the recursion, but in
+// matrix-matrix products (blas64.Gemm, which gonum runs in parallel; see
+// the package doc for OpenBLAS) instead of memory-bound matrix-vector ones.
+// The running inverse is kept in both triangles of dst's storage, because
+// Gemm needs the full matrix for W (gonum's Dsymm, which reads one triangle,
+// is serial); Z Z^T is added to the upper triangle in row panels and copied
+// onto the lower one, so dst is exactly symmetric. The result does not
+// depend on GOMAXPROCS: gonum's Dgemm splits its output among goroutines,
+// never a sum.
 //
 // block is b (reduced to nf or M if larger); 0 means DefaultBlock and
 // negative values are an error. alpha must be finite and > 0. An empty dst
-// is resized to nf; besides dst the memory used is 3 nf b + b^2 floats, and
-// allocations are per block, not per term. InverseBlocked returns an error wrapping ErrNotPositiveDefinite if a
-// block's S is not positive definite or a diagonal entry of the running
-// inverse is not positive (raise alpha). dst holds no useful result after an
-// error. The lower triangle of dst's backing storage, which a SymDense does
-// not use, serves as workspace.
+// is resized to nf; besides dst the memory used is 2 nf b + b^2 floats, and
+// allocations are per block (gonum's Dgemm starts a goroutine per 64 x 64
+// tile of its output), not per term. InverseBlocked returns an error
+// wrapping ErrNotPositiveDefinite if a block's S is not positive definite or
+// a diagonal entry of the running inverse is not positive (raise alpha).
+// dst holds no useful result after an error.
 func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) error {
 	if err := checkAlpha(alpha); err != nil {
 		return err
@@ -143,7 +140,8 @@ func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) erro
 	bmax := max(1, min(block, c.NumTerms(), n))
 	P := float64(c.Norm())
 	h := dst.RawSymmetric()
-	ws := newWoodbury(n, bmax)
+	full := blas64.General{Rows: n, Cols: n, Stride: h.Stride, Data: h.Data}
+	ws := &woodbury{ut: make([]float64, bmax*n), w: make([]float64, n*bmax), s: make([]float64, bmax*bmax)}
 	var err error
 	m := 0 // terms done
 	c.Terms(bmax, func(u *mat.Dense) {
@@ -151,7 +149,7 @@ func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) erro
 			return
 		}
 		r := u.RawMatrix()
-		if !ws.update(h, r, P) {
+		if !ws.update(full, r, P) {
 			err = notPD(fmt.Sprintf("blocked inverse of C + alpha I, terms %d..%d of %d: P I + U^T C^-1 U is not positive definite", m+1, m+r.Cols, c.NumTerms()), alpha, decay, false)
 			return
 		}
@@ -168,73 +166,67 @@ func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) erro
 
 // woodbury holds the workspaces of one blocked inversion.
 type woodbury struct {
-	n  int
-	ut []float64 // b x n: U^T
-	w  []float64 // n x b: W = C^-1 U, then Z = W R^-1
-	wt []float64 // b x n: W^T
+	ut []float64 // b x nf: U^T
+	w  []float64 // nf x b: W = C^-1 U, then Z = W R^-1
 	s  []float64 // b x b: S = P I + U^T W, then R
 }
 
-func newWoodbury(n, b int) *woodbury {
-	return &woodbury{n: n, ut: make([]float64, b*n), w: make([]float64, n*b), wt: make([]float64, b*n), s: make([]float64, b*b)}
-}
-
-// update applies one Woodbury block to the inverse h and reports whether S
-// was positive definite. This package's kernels keep both triangles of h
-// current; the BLAS path reads and writes the upper one only.
-func (ws *woodbury) update(h blas64.Symmetric, u blas64.General, P float64) bool {
-	if useLevel3BLAS {
-		return ws.updateBLAS(h, u, P)
+// update applies the Woodbury step of the terms u (nf x b) to the inverse
+// h, held in full storage, and reports whether S was positive definite.
+// The products are in the forms A B^T and A B, for which gonum's parallel
+// Dgemm is fastest; its A^T B form (U^T W from U itself) is several times
+// slower, hence the copy U^T.
+func (ws *woodbury) update(h, u blas64.General, P float64) bool {
+	n, b := h.Rows, u.Cols
+	ut := blas64.General{Rows: b, Cols: n, Stride: n, Data: ws.ut[:b*n]}
+	for j := 0; j < b; j++ {
+		blas64.Copy(blas64.Vector{N: n, Inc: u.Stride, Data: u.Data[j:]}, blas64.Vector{N: n, Inc: 1, Data: ut.Data[j*n:]})
 	}
-	n, b := ws.n, u.Cols
-	// W = C^-1 U as rows of C^-1 against rows of U^T.
-	transpose(n, b, u.Data, u.Stride, ws.ut, n)
-	w := ws.w[:n*b]
-	clear(w)
-	gemmNT(n, b, n, 1, h.Data, h.Stride, ws.ut, n, w, b, false)
-	// S = P I + U^T W (upper triangle), from U^T and W^T.
-	transpose(n, b, w, b, ws.wt, n)
-	s := ws.s[:b*b]
-	clear(s)
-	gemmNT(b, b, n, 1, ws.ut, n, ws.wt, n, s, b, true)
+	w := blas64.General{Rows: n, Cols: b, Stride: b, Data: ws.w[:n*b]}
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, h, ut, 0, w) // W = C^-1 U
+	s := blas64.General{Rows: b, Cols: b, Stride: b, Data: ws.s[:b*b]}
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, ut, w, 0, s) // U^T W
 	for i := 0; i < b; i++ {
-		s[i*b+i] += P
+		s.Data[i*b+i] += P
 	}
-	// S = R^T R; Z = W R^-1, rows in parallel.
-	sym := blas64.Symmetric{Uplo: blas.Upper, N: b, Stride: b, Data: s}
-	if _, ok := lapack64.Potrf(sym); !ok {
+	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: b, Stride: b, Data: s.Data}); !ok {
 		return false
 	}
-	R := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: b, Stride: b, Data: s}
-	nt := (n + tileRows - 1) / tileRows
-	parallel(n*b*b/2, func(id, nw int) {
-		for it := id; it < nt; it += nw {
-			i0, i1 := it*tileRows, min(it*tileRows+tileRows, n)
-			blas64.Trsm(blas.Right, blas.NoTrans, 1, R, blas64.General{Rows: i1 - i0, Cols: b, Stride: b, Data: w[i0*b:]})
-		}
-	})
-	// C^-1 -= Z Z^T on the upper triangle, then mirrored for the next W.
-	gemmNT(n, n, b, -1, w, b, w, b, h.Data, h.Stride, true)
-	mirrorUpper(n, h.Data, h.Stride)
+	blas64.Trsm(blas.Right, blas.NoTrans, 1, blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: b, Stride: b, Data: s.Data}, w)
+	addUpper(h, -1, w, w)
+	mirrorUpper(h)
 	return true
 }
 
-// updateBLAS is update with blas64's level-3 routines (the openblas build).
-func (ws *woodbury) updateBLAS(h blas64.Symmetric, u blas64.General, P float64) bool {
-	n, b := ws.n, u.Cols
-	W := blas64.General{Rows: n, Cols: b, Stride: b, Data: ws.w[:n*b]}
-	blas64.Symm(blas.Left, 1, h, u, 0, W)
-	S := blas64.General{Rows: b, Cols: b, Stride: b, Data: ws.s[:b*b]}
-	blas64.Gemm(blas.Trans, blas.NoTrans, 1, u, W, 0, S)
-	for i := 0; i < b; i++ {
-		S.Data[i*b+i] += P
+// panelRows is the height of the row panels of addUpper. Between 64 and
+// 256 the time of InverseBlocked at nf = 2000 did not change measurably.
+const panelRows = 128
+
+// addUpper adds alpha A B^T to the upper triangle of the n x n matrix c,
+// leaving its strict lower triangle alone; A and B have n rows and as many
+// columns. It is one blas64.Gemm per panel of panelRows rows (rows i0..i1
+// of c, from column i0 on, get alpha A[i0:i1] B[i0:]^T), so that unlike
+// gonum's serial Dsyrk each product runs in parallel; the work beyond the
+// triangle is the lower half of the diagonal blocks, a fraction
+// panelRows/n.
+func addUpper(c blas64.General, alpha float64, a, b blas64.General) {
+	n, k := c.Rows, a.Cols
+	for i0 := 0; i0 < n; i0 += panelRows {
+		i1 := min(i0+panelRows, n)
+		ai := blas64.General{Rows: i1 - i0, Cols: k, Stride: a.Stride, Data: a.Data[i0*a.Stride:]}
+		bj := blas64.General{Rows: n - i0, Cols: k, Stride: b.Stride, Data: b.Data[i0*b.Stride:]}
+		ci := blas64.General{Rows: i1 - i0, Cols: n - i0, Stride: c.Stride, Data: c.Data[i0*c.Stride+i0:]}
+		blas64.Gemm(blas.NoTrans, blas.Trans, alpha, ai, bj, 1, ci)
 	}
-	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: b, Stride: b, Data: S.Data}); !ok {
-		return false
+}
+
+// mirrorUpper copies the strict upper triangle of the square matrix c onto
+// its lower triangle, row i onto column i.
+func mirrorUpper(c blas64.General) {
+	for i := 0; i < c.Rows-1; i++ {
+		m := c.Rows - 1 - i
+		blas64.Copy(blas64.Vector{N: m, Inc: 1, Data: c.Data[i*c.Stride+i+1:]}, blas64.Vector{N: m, Inc: c.Stride, Data: c.Data[(i+1)*c.Stride+i:]})
 	}
-	blas64.Trsm(blas.Right, blas.NoTrans, 1, blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: b, Stride: b, Data: S.Data}, W)
-	blas64.Syrk(blas.NoTrans, -1, W, 1, h)
-	return true
 }
 
 // InverseDirect writes (C + alpha I)^-1 into dst by a Cholesky factorization

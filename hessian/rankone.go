@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -77,19 +76,16 @@ func (c *rankOne) Diag(dst []float64) {
 }
 
 // denseFromTerms writes Decay I + (1/P) sum_m X_m X_m^T into dst (nf x nf)
-// from c's terms, as a parallel symmetric rank-k update per block.
+// from c's terms: the upper triangle, one rank-k update (addUpper) per
+// block of terms.
 func denseFromTerms(dst *mat.SymDense, c RankOne) {
 	dst.Zero()
-	nf := c.Dim()
 	s := dst.RawSymmetric()
+	full := blas64.General{Rows: s.N, Cols: s.N, Stride: s.Stride, Data: s.Data}
 	invP := 1 / float64(c.Norm())
 	c.Terms(denseBlock, func(u *mat.Dense) {
 		r := u.RawMatrix()
-		if useLevel3BLAS {
-			blas64.Syrk(blas.NoTrans, invP, r, 1, s)
-			return
-		}
-		gemmNT(nf, nf, r.Cols, invP, r.Data, r.Stride, r.Data, r.Stride, s.Data, s.Stride, true)
+		addUpper(full, invP, r, r)
 	})
 	addDiag(dst, c.Decay())
 }

@@ -424,7 +424,7 @@ func comparePair(a, b *curvatureResult) pairJSON {
 		A: a.kind.String(), B: b.kind.String(),
 		RelFrobenius: num(hessian.RelFrobenius(a.c, b.c)), BestScale: num(scale), RelFrobeniusScaled: num(after),
 		LeadingCosine: num(math.Abs(mat.Dot(a.lead, b.lead))),
-		Spearman:      num(hessian.Spearman(a.saliency, b.saliency)), Kendall: num(hessian.Kendall(a.saliency, b.saliency)),
+		Spearman:      num(stats.Spearman(a.saliency, b.saliency)), Kendall: num(stats.Kendall(a.saliency, b.saliency)),
 		SameFirst: fa >= 0 && fa == fb,
 	}
 }

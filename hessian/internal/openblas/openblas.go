@@ -2,8 +2,8 @@
 
 // Package openblas routes gonum's blas64 and lapack64 to OpenBLAS and
 // LAPACKE through cgo when it is imported (package hessian imports it under
-// the build tag openblas). It is a package of its own because a package
-// that uses cgo cannot also hold Go assembly, and package hessian does.
+// the build tag openblas). It is a package of its own so that cgo and its
+// link flags stay out of package hessian.
 package openblas
 
 // #cgo LDFLAGS: -lopenblas -llapacke
