@@ -21,45 +21,38 @@ func sameDim(a, b mat.Symmetric) int {
 	return n
 }
 
-// frobenius returns <A,A>, <A,B> and <B,B>, the Frobenius inner products,
-// from the upper triangles.
-func frobenius(a, b mat.Symmetric) (aa, ab, bb float64) {
+// frobeniusDot returns <A,B>_F = sum_ij a_ij b_ij (gonum: element-wise
+// product, then sum).
+func frobeniusDot(a, b mat.Symmetric) float64 {
+	sameDim(a, b)
+	var e mat.Dense
+	e.MulElem(a, b)
+	return mat.Sum(&e)
+}
+
+// relDistance returns ||cA - B||_F / ||B||_F from the difference formed
+// explicitly, so that nearly equal matrices give a small number, not
+// cancellation noise: 0 if the difference is 0, +Inf if only B is.
+func relDistance(c float64, a, b mat.Symmetric) float64 {
 	n := sameDim(a, b)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			x, y := a.At(i, j), b.At(i, j)
-			w := 2.0
-			if i == j {
-				w = 1
-			}
-			aa += w * x * x
-			ab += w * x * y
-			bb += w * y * y
-		}
+	d, negB := mat.NewSymDense(n, nil), mat.NewSymDense(n, nil)
+	d.ScaleSym(c, a)
+	negB.ScaleSym(-1, b)
+	d.AddSym(d, negB)
+	num, den := mat.Norm(d, 2), mat.Norm(b, 2) // Frobenius norms
+	switch {
+	case num == 0:
+		return 0
+	case den == 0:
+		return math.Inf(1)
 	}
-	return aa, ab, bb
+	return num / den
 }
 
 // RelFrobenius returns ||A - B||_F / ||B||_F, the relative Frobenius distance
 // of A from B: 0 if both are 0, +Inf if only B is.
 func RelFrobenius(a, b mat.Symmetric) float64 {
-	n := sameDim(a, b)
-	var d, bb float64
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			x, y := a.At(i, j), b.At(i, j)
-			w := 2.0
-			if i == j {
-				w = 1
-			}
-			d += w * (x - y) * (x - y)
-			bb += w * y * y
-		}
-	}
-	if d == 0 {
-		return 0
-	}
-	return math.Sqrt(d / bb)
+	return relDistance(1, a, b)
 }
 
 // BestScale returns the scale c* = <A,B>_F / <A,A>_F that brings A closest
@@ -68,20 +61,15 @@ func RelFrobenius(a, b mat.Symmetric) float64 {
 // if B is 0 too). For squared error near a minimum, F_emp ~ sigma^2 G, so
 // BestScale(G, F_emp) gives about MeanSquaredResidual.
 func BestScale(a, b mat.Symmetric) (c, distAfter float64) {
-	aa, ab, bb := frobenius(a, b)
-	if bb == 0 {
-		if aa == 0 {
+	aa := frobeniusDot(a, a)
+	if aa == 0 {
+		if frobeniusDot(b, b) == 0 {
 			return 0, 0
 		}
-		return 0, math.Inf(1)
-	}
-	if aa == 0 {
 		return 0, 1
 	}
-	c = ab / aa
-	// ||cA - B||^2 = c^2 aa - 2c ab + bb = bb - ab^2/aa, clamped at 0 against rounding.
-	d2 := math.Max(0, bb-ab*ab/aa)
-	return c, math.Sqrt(d2 / bb)
+	c = frobeniusDot(a, b) / aa
+	return c, relDistance(c, a, b)
 }
 
 // TopEigen returns the k largest eigenvalues of a in decreasing order and
