@@ -213,18 +213,24 @@ func obsStep(net *model.MLP, st *state, Q []int) (dw []float64, predicted float6
 		return nil, 0, fmt.Errorf("prune: solving with [C^-1]_QQ: %v", err)
 	}
 	predicted = 0.5 * mat.Dot(wq, &y)
+	var step mat.VecDense // -C^-1 E_Q y over the rows of inv
+	step.MulVec(columns(st, Q), &y)
 	dw = make([]float64, len(net.Params))
 	for r, q := range st.free {
-		if net.Pruned[q] {
-			continue
+		if !net.Pruned[q] {
+			dw[q] = -step.AtVec(r)
 		}
-		v := 0.0
-		for a, qa := range Q {
-			v -= st.inv.At(r, st.pos[qa]) * y.AtVec(a)
-		}
-		dw[q] = v
 	}
 	return dw, predicted, nil
+}
+
+// columns returns C^-1 E_Q, the columns of the inverse for the parameters Q.
+func columns(st *state, Q []int) *mat.Dense {
+	cq := mat.NewDense(len(st.free), len(Q), nil)
+	for a, q := range Q {
+		cq.SetCol(a, mat.Col(nil, st.pos[q], st.inv))
+	}
+	return cq
 }
 
 // downdate applies the constrained downdate
@@ -233,15 +239,11 @@ func obsStep(net *model.MLP, st *state, Q []int) (dw []float64, predicted float6
 func downdate(st *state, Q []int) {
 	n := len(st.free)
 	k := len(Q)
-	cq := mat.NewDense(n, k, nil)
+	cq := columns(st, Q)
 	s := mat.NewSymDense(k, nil)
 	for a, qa := range Q {
-		ra := st.pos[qa]
-		for r := 0; r < n; r++ {
-			cq.Set(r, a, st.inv.At(r, ra))
-		}
 		for b := a; b < k; b++ {
-			s.SetSym(a, b, st.inv.At(ra, st.pos[Q[b]]))
+			s.SetSym(a, b, st.inv.At(st.pos[qa], st.pos[Q[b]]))
 		}
 	}
 	var chol mat.Cholesky
