@@ -108,12 +108,7 @@ func InverseIndefinite(dst *mat.SymDense, c Curvature, alpha float64, fix Fix) (
 	var v mat.Dense
 	eig.VectorsTo(&v)
 	var vs mat.Dense
-	vs.CloneFrom(&v)
-	for j, s := range inv {
-		for i := 0; i < n; i++ {
-			vs.Set(i, j, vs.At(i, j)*s)
-		}
-	}
+	vs.Mul(&v, mat.NewDiagDense(n, inv))
 	out := dst.RawSymmetric()
 	for i := 0; i < n; i++ {
 		clear(out.Data[i*out.Stride+i : i*out.Stride+n])
