@@ -535,28 +535,66 @@ func shiftedSolve(d []float64, a *mat.SymDense, shift float64, g []float64, work
 	return true
 }
 
+// damped is the state of a damped second-order method at x: E and its
+// gradient there, and the workspaces of trial steps.
+type damped struct {
+	g, gt, xt, d []float64
+	work         *mat.SymDense
+	chol         mat.Cholesky
+	e, gn        float64 // E(x) and ||g||
+}
+
+func newDamped(t *trainer, x []float64) (*damped, error) {
+	n := len(x)
+	s := &damped{g: make([]float64, n), gt: make([]float64, n), xt: make([]float64, n), d: make([]float64, n),
+		work: mat.NewSymDense(n, nil)}
+	e, err := t.evalGrad(x, s.g)
+	if err != nil {
+		return nil, err
+	}
+	s.e, s.gn = e, floats.Norm(s.g, 2)
+	return s, nil
+}
+
+// step tries steps d solving (a + (base + shift) I) d = -g from x, raising
+// shift tenfold (to at least shiftMin*scale) after each rejected one, until
+// a step is acceptable — then x, g, E and ||g|| move to it — or shift passes
+// shiftMax*scale (ok false, x unchanged). It returns the shift it ended at.
+func (s *damped) step(t *trainer, x []float64, a *mat.SymDense, base, shift, scale float64) (float64, bool, error) {
+	for {
+		if shiftedSolve(s.d, a, base+shift, s.g, s.work, &s.chol) {
+			floats.AddTo(s.xt, x, s.d)
+			et, err := t.evalGrad(s.xt, s.gt)
+			if err != nil {
+				return shift, false, err
+			}
+			if gtn := floats.Norm(s.gt, 2); acceptable(s.e, s.gn, et, gtn) {
+				copy(x, s.xt)
+				copy(s.g, s.gt)
+				s.e, s.gn = et, gtn
+				return shift, true, nil
+			}
+		}
+		shift = math.Max(10*shift, shiftMin*scale)
+		if shift > shiftMax*scale {
+			return shift, false, nil
+		}
+	}
+}
+
 // polish takes damped Newton steps with the exact Hessian from x (see
 // Train) and leaves the result in x.
 func (t *trainer) polish(x []float64) (status string, err error) {
-	n := len(x)
-	g := make([]float64, n)
-	gt := make([]float64, n)
-	xt := make([]float64, n)
-	d := make([]float64, n)
 	var full mat.SymDense
-	h := mat.NewSymDense(n, nil)
-	work := mat.NewSymDense(n, nil)
-	var chol mat.Cholesky
-
-	e, err := t.evalGrad(x, g)
+	h := mat.NewSymDense(len(x), nil)
+	s, err := newDamped(t, x)
 	if err != nil {
 		return "", err
 	}
-	gn := floats.Norm(g, 2)
 	shift := 0.0
 	for k := 0; ; k++ {
 		switch {
-		case gn <= t.set.GradTol:
+		case s.gn <= t.set.GradTol:
 			return fmt.Sprintf("gradient tolerance reached after %d steps", k), nil
 		case k >= t.set.PolishIter:
 			return fmt.Sprintf("iteration limit (%d steps)", k), nil
@@ -567,31 +605,17 @@ func (t *trainer) polish(x []float64) (status string, err error) {
 		t.unpack(x)
 		t.hessianFree(&full, h)
 		scale := maxDiag(h)
-		for {
-			if shiftedSolve(d, h, shift, g, work, &chol) {
-				floats.AddTo(xt, x, d)
-				et, err := t.evalGrad(xt, gt)
-				if err != nil {
-					return "", err
-				}
-				gtn := floats.Norm(gt, 2)
-				if acceptable(e, gn, et, gtn) {
-					copy(x, xt)
-					copy(g, gt)
-					e, gn = et, gtn
-					break
-				}
-			}
-			shift = math.Max(10*shift, shiftMin*scale)
-			if shift > shiftMax*scale {
-				t.unpack(x)
-				return fmt.Sprintf("no step lowers E (shift above %g) after %d steps", shiftMax*scale, k), nil
-			}
+		var ok bool
+		if shift, ok, err = s.step(t, x, h, 0, shift, scale); err != nil {
+			return "", err
+		} else if !ok {
+			t.unpack(x)
+			return fmt.Sprintf("no step lowers E (shift above %g) after %d steps", shiftMax*scale, k), nil
 		}
 		shift /= 10
 		if shift < shiftMin*scale {
 			shift = 0
 		}
-		t.progress(e, gn)
+		t.progress(s.e, s.gn)
 	}
 }

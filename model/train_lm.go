@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -61,26 +60,18 @@ func (t *trainer) gaussNewtonFree(g *mat.SymDense, jac, block *mat.Dense) {
 func (t *trainer) levenbergMarquardt(x []float64) (status string, converged, stopped bool, err error) {
 	m := t.m
 	n := len(x)
-	g := make([]float64, n)
-	gt := make([]float64, n)
-	xt := make([]float64, n)
-	d := make([]float64, n)
 	gn := mat.NewSymDense(n, nil)
-	work := mat.NewSymDense(n, nil)
-	var chol mat.Cholesky
 	var jac mat.Dense
 	block := mat.NewDense(lmBlock, n, nil)
-
-	e, err := t.evalGrad(x, g)
+	s, err := newDamped(t, x)
 	if err != nil {
 		return "", false, false, err
 	}
-	gnorm := floats.Norm(g, 2)
 	mu := -1.0 // set from G at the first iteration
 	for {
-		t.progress(e, gnorm)
+		t.progress(s.e, s.gn)
 		switch {
-		case gnorm <= t.set.GradTol:
+		case s.gn <= t.set.GradTol:
 			return "gradient tolerance reached", true, false, nil
 		case t.iter >= t.set.MaxIter:
 			return "iteration limit", false, false, nil
@@ -94,26 +85,12 @@ func (t *trainer) levenbergMarquardt(x []float64) (status string, converged, sto
 		if mu < 0 {
 			mu = lmTau * scale
 		}
-		for {
-			if shiftedSolve(d, gn, m.Decay+mu, g, work, &chol) {
-				floats.AddTo(xt, x, d)
-				et, err := t.evalGrad(xt, gt)
-				if err != nil {
-					return "", false, false, err
-				}
-				gtn := floats.Norm(gt, 2)
-				if acceptable(e, gnorm, et, gtn) {
-					copy(x, xt)
-					copy(g, gt)
-					e, gnorm = et, gtn
-					break
-				}
-			}
-			mu = math.Max(10*mu, shiftMin*scale)
-			if mu > shiftMax*scale {
-				t.unpack(x)
-				return fmt.Sprintf("no step lowers E (damping above %g)", shiftMax*scale), false, false, nil
-			}
+		var ok bool
+		if mu, ok, err = s.step(t, x, gn, m.Decay, mu, scale); err != nil {
+			return "", false, false, err
+		} else if !ok {
+			t.unpack(x)
+			return fmt.Sprintf("no step lowers E (damping above %g)", shiftMax*scale), false, false, nil
 		}
 		mu = math.Max(mu/10, shiftMin*scale)
 	}
