@@ -2,10 +2,13 @@ package hessian
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"testing"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -118,4 +121,54 @@ func TestBenchProblemsAgree(t *testing.T) {
 			t.Errorf("n = %d: distances %.3g, %.3g > %g", n, eb, ed, agreeTol)
 		}
 	}
+}
+
+// BenchmarkProducts measures the two large products of one InverseBlocked
+// block at nf = 2000, b = 128 (GFLOP/s), three ways: one blas64.Gemm call
+// (gonum runs it in parallel on 64 x 64 blocks; for Z Z^T one call per
+// panel of 128 rows, from the diagonal on), one serial Gemm per tile
+// of forTiles, and this package's gemm and addUpper (in the pure-Go build:
+// matrix-vector calls per tile; products.go has the figures):
+//
+//	go test -run='^$' -bench=Products ./hessian
+func BenchmarkProducts(b *testing.B) {
+	const n, k = 2000, 128
+	rng := rand.New(rand.NewPCG(7, 8))
+	random := func(r, c int) blas64.General {
+		a := blas64.General{Rows: r, Cols: c, Stride: c, Data: make([]float64, r*c)}
+		for i := range a.Data {
+			a.Data[i] = rng.NormFloat64()
+		}
+		return a
+	}
+	h, ut, w := random(n, n), random(k, n), random(n, k)
+	flops := 2 * float64(n) * float64(n) * float64(k)
+	run := func(name string, flops float64, f func()) {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				f()
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+	run("W/dgemm", flops, func() { blas64.Gemm(blas.NoTrans, blas.Trans, 1, h, ut, 0, w) })
+	run("W/dgemm-tiles", flops, func() {
+		forTiles(n, k, false, func(i0, i1, j0, j1 int) {
+			blas64.Gemm(blas.NoTrans, blas.Trans, 1, rows(h, i0, i1, 0), rows(ut, j0, j1, 0), 0, block(w, i0, i1, j0, j1))
+		})
+	})
+	run("W/package", flops, func() { gemm(blas.Trans, 1, h, ut, 0, w) })
+	// Z Z^T on the upper triangle: nf^2 b flops.
+	run("ZZt/dgemm", flops/2, func() { // a call per panel of 128 rows, from the diagonal on
+		for i0 := 0; i0 < n; i0 += 128 {
+			i1 := min(i0+128, n)
+			blas64.Gemm(blas.NoTrans, blas.Trans, -1e-9, rows(w, i0, i1, 0), rows(w, i0, n, 0), 1, rows(h, i0, i1, i0))
+		}
+	})
+	run("ZZt/dgemm-tiles", flops/2, func() {
+		forTiles(n, n, true, func(i0, i1, j0, j1 int) {
+			blas64.Gemm(blas.NoTrans, blas.Trans, -1e-9, rows(w, i0, i1, 0), rows(w, j0, j1, 0), 1, block(h, i0, i1, j0, j1))
+		})
+	})
+	run("ZZt/package", flops/2, func() { addUpper(h, -1e-9, w, w) })
 }

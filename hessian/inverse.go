@@ -105,20 +105,22 @@ func InverseRecursive(dst *mat.SymDense, c RankOne, alpha float64) error {
 // (nf x nf by nf x b), the b x b matrix S = P I_b + U^T W, its Cholesky
 // factor S = R^T R, a triangular solve Z = W R^-1 and the update
 // C^-1 -= Z Z^T: the same 3 nf^2 flops per term as the recursion, but in
-// matrix-matrix products (blas64.Gemm, which gonum runs in parallel; see
-// the package doc for OpenBLAS) instead of memory-bound matrix-vector ones.
-// The running inverse is kept in both triangles of dst's storage, because
-// Gemm needs the full matrix for W (gonum's Dsymm, which reads one triangle,
-// is serial); Z Z^T is added to the upper triangle in row panels and copied
-// onto the lower one, so dst is exactly symmetric. The result does not
-// depend on GOMAXPROCS: gonum's Dgemm splits its output among goroutines,
-// never a sum.
+// matrix-matrix products instead of memory-bound matrix-vector ones. In the
+// pure-Go build the products are cut into tiles that run on GOMAXPROCS
+// goroutines, each tile a sequence of gonum's assembly matrix-vector
+// kernels over data held in cache (products.go); with the openblas build
+// tag each is one OpenBLAS call. The running inverse is kept in both
+// triangles of dst's storage, because W reads whole rows of it; Z Z^T is
+// added to the upper triangle and copied onto the lower one, so dst is
+// exactly symmetric. The result does not depend on GOMAXPROCS: every
+// element of every product is computed by one call over a tile fixed in
+// advance, never split into partial sums.
 //
 // block is b (reduced to nf or M if larger); 0 means DefaultBlock and
 // negative values are an error. alpha must be finite and > 0. An empty dst
 // is resized to nf; besides dst the memory used is 2 nf b + b^2 floats, and
-// allocations are per block (gonum's Dgemm starts a goroutine per 64 x 64
-// tile of its output), not per term. InverseBlocked returns an error
+// allocations are per block (the goroutines of each tiled product), not per
+// term. InverseBlocked returns an error
 // wrapping ErrNotPositiveDefinite if a block's S is not positive definite or
 // a diagonal entry of the running inverse is not positive (raise alpha).
 // dst holds no useful result after an error.
@@ -173,9 +175,9 @@ type woodbury struct {
 
 // update applies the Woodbury step of the terms u (nf x b) to the inverse
 // h, held in full storage, and reports whether S was positive definite.
-// The products are in the forms A B^T and A B, for which gonum's parallel
-// Dgemm is fastest; its A^T B form (U^T W from U itself) is several times
-// slower, hence the copy U^T.
+// The products (products.go) are in the forms A B^T and A B, with the
+// terms as rows of the copy U^T, so that each term is a contiguous vector
+// for the matrix-vector kernels of the pure-Go build.
 func (ws *woodbury) update(h, u blas64.General, P float64) bool {
 	n, b := h.Rows, u.Cols
 	ut := blas64.General{Rows: b, Cols: n, Stride: n, Data: ws.ut[:b*n]}
@@ -183,50 +185,20 @@ func (ws *woodbury) update(h, u blas64.General, P float64) bool {
 		blas64.Copy(blas64.Vector{N: n, Inc: u.Stride, Data: u.Data[j:]}, blas64.Vector{N: n, Inc: 1, Data: ut.Data[j*n:]})
 	}
 	w := blas64.General{Rows: n, Cols: b, Stride: b, Data: ws.w[:n*b]}
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, h, ut, 0, w) // W = C^-1 U
+	gemm(blas.Trans, 1, h, ut, 0, w) // W = C^-1 U
 	s := blas64.General{Rows: b, Cols: b, Stride: b, Data: ws.s[:b*b]}
-	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, ut, w, 0, s) // U^T W
+	gemm(blas.NoTrans, 1, ut, w, 0, s) // U^T W
 	for i := 0; i < b; i++ {
 		s.Data[i*b+i] += P
 	}
+	r := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: b, Stride: b, Data: s.Data}
 	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: b, Stride: b, Data: s.Data}); !ok {
 		return false
 	}
-	blas64.Trsm(blas.Right, blas.NoTrans, 1, blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: b, Stride: b, Data: s.Data}, w)
+	solveUpperRight(w, r) // Z = W R^-1
 	addUpper(h, -1, w, w)
 	mirrorUpper(h)
 	return true
-}
-
-// panelRows is the height of the row panels of addUpper. Between 64 and
-// 256 the time of InverseBlocked at nf = 2000 did not change measurably.
-const panelRows = 128
-
-// addUpper adds alpha A B^T to the upper triangle of the n x n matrix c,
-// leaving its strict lower triangle alone; A and B have n rows and as many
-// columns. It is one blas64.Gemm per panel of panelRows rows (rows i0..i1
-// of c, from column i0 on, get alpha A[i0:i1] B[i0:]^T), so that unlike
-// gonum's serial Dsyrk each product runs in parallel; the work beyond the
-// triangle is the lower half of the diagonal blocks, a fraction
-// panelRows/n.
-func addUpper(c blas64.General, alpha float64, a, b blas64.General) {
-	n, k := c.Rows, a.Cols
-	for i0 := 0; i0 < n; i0 += panelRows {
-		i1 := min(i0+panelRows, n)
-		ai := blas64.General{Rows: i1 - i0, Cols: k, Stride: a.Stride, Data: a.Data[i0*a.Stride:]}
-		bj := blas64.General{Rows: n - i0, Cols: k, Stride: b.Stride, Data: b.Data[i0*b.Stride:]}
-		ci := blas64.General{Rows: i1 - i0, Cols: n - i0, Stride: c.Stride, Data: c.Data[i0*c.Stride+i0:]}
-		blas64.Gemm(blas.NoTrans, blas.Trans, alpha, ai, bj, 1, ci)
-	}
-}
-
-// mirrorUpper copies the strict upper triangle of the square matrix c onto
-// its lower triangle, row i onto column i.
-func mirrorUpper(c blas64.General) {
-	for i := 0; i < c.Rows-1; i++ {
-		m := c.Rows - 1 - i
-		blas64.Copy(blas64.Vector{N: m, Inc: 1, Data: c.Data[i*c.Stride+i+1:]}, blas64.Vector{N: m, Inc: c.Stride, Data: c.Data[(i+1)*c.Stride+i:]})
-	}
 }
 
 // InverseDirect writes (C + alpha I)^-1 into dst by a Cholesky factorization

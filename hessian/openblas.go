@@ -19,3 +19,6 @@ import _ "github.com/obs-toolkit/obs/hessian/internal/openblas" // blas64 and la
 // 10-15% higher at 512 and 40-50% higher at 64: OpenBLAS's dgemm needs a
 // deeper inner dimension than gonum's to run at full speed.
 const DefaultBlock = 256
+
+// tiled: with OpenBLAS every matrix product is one call (products.go).
+const tiled = false
