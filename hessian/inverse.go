@@ -120,10 +120,10 @@ func InverseRecursive(dst *mat.SymDense, c RankOne, alpha float64) error {
 // negative values are an error. alpha must be finite and > 0. An empty dst
 // is resized to nf; besides dst the memory used is 2 nf b + b^2 floats, and
 // allocations are per block (the goroutines of each tiled product), not per
-// term. InverseBlocked returns an error
-// wrapping ErrNotPositiveDefinite if a block's S is not positive definite or
-// a diagonal entry of the running inverse is not positive (raise alpha).
-// dst holds no useful result after an error.
+// term. InverseBlocked returns an error wrapping ErrNotPositiveDefinite if
+// a block's S is not positive definite or a diagonal entry of the running
+// inverse is not positive (raise alpha). dst holds no useful result after
+// an error.
 func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) error {
 	if err := checkAlpha(alpha); err != nil {
 		return err
@@ -191,10 +191,10 @@ func (ws *woodbury) update(h, u blas64.General, P float64) bool {
 	for i := 0; i < b; i++ {
 		s.Data[i*b+i] += P
 	}
-	r := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: b, Stride: b, Data: s.Data}
 	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: b, Stride: b, Data: s.Data}); !ok {
 		return false
 	}
+	r := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: b, Stride: b, Data: s.Data}
 	solveUpperRight(w, r) // Z = W R^-1
 	addUpper(h, -1, w, w)
 	mirrorUpper(h)
