@@ -3,6 +3,8 @@ package hessian
 import (
 	"fmt"
 	"strings"
+
+	"github.com/obs-toolkit/obs/internal/enum"
 )
 
 // Kind names a curvature matrix of E. The names are used everywhere: in
@@ -28,19 +30,12 @@ const (
 var kindNames = [...]string{"exact", "ggn", "ef", "mcfisher"}
 
 // String returns the kind's name: "exact", "ggn", "ef" or "mcfisher".
-func (k Kind) String() string {
-	if k < 0 || int(k) >= len(kindNames) {
-		return fmt.Sprintf("Kind(%d)", int(k))
-	}
-	return kindNames[k]
-}
+func (k Kind) String() string { return enum.Name(kindNames[:], "Kind", k) }
 
 // ParseKind returns the curvature kind with the given name (case is ignored).
 func ParseKind(s string) (Kind, error) {
-	for i, n := range kindNames {
-		if strings.EqualFold(strings.TrimSpace(s), n) {
-			return Kind(i), nil
-		}
+	if k, ok := enum.Parse[Kind](kindNames[:], strings.TrimSpace(s)); ok {
+		return k, nil
 	}
 	return 0, fmt.Errorf("hessian: unknown curvature %q (want %s)", s, strings.Join(kindNames[:], ", "))
 }
@@ -115,19 +110,12 @@ const (
 var fixNames = [...]string{"none", "shift", "abs", "clip", "pinv"}
 
 // String returns the fix's name: "none", "shift", "abs", "clip" or "pinv".
-func (f Fix) String() string {
-	if f < 0 || int(f) >= len(fixNames) {
-		return fmt.Sprintf("Fix(%d)", int(f))
-	}
-	return fixNames[f]
-}
+func (f Fix) String() string { return enum.Name(fixNames[:], "Fix", f) }
 
 // ParseFix returns the fix with the given name (case is ignored).
 func ParseFix(s string) (Fix, error) {
-	for i, n := range fixNames {
-		if strings.EqualFold(strings.TrimSpace(s), n) {
-			return Fix(i), nil
-		}
+	if f, ok := enum.Parse[Fix](fixNames[:], strings.TrimSpace(s)); ok {
+		return f, nil
 	}
 	return 0, fmt.Errorf("hessian: unknown indefinite-Hessian fix %q (want %s)", s, strings.Join(fixNames[:], ", "))
 }

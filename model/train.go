@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
+
+	"github.com/obs-toolkit/obs/internal/enum"
 )
 
 // Method is a full-batch training algorithm.
@@ -32,22 +33,15 @@ const (
 
 var methodNames = [...]string{"lbfgs", "bfgs", "lm", "gd"}
 
-func (m Method) String() string {
-	if m < 0 || int(m) >= len(methodNames) {
-		return fmt.Sprintf("Method(%d)", int(m))
-	}
-	return methodNames[m]
-}
+func (m Method) String() string { return enum.Name(methodNames[:], "Method", m) }
 
 // ParseMethod returns the training method with the given name: lbfgs, bfgs,
 // lm or gd.
 func ParseMethod(s string) (Method, error) {
-	for i, n := range methodNames {
-		if strings.EqualFold(s, n) {
-			return Method(i), nil
-		}
+	if m, ok := enum.Parse[Method](methodNames[:], s); ok {
+		return m, nil
 	}
-	return 0, fmt.Errorf("model: unknown training method %q (want lbfgs, bfgs, lm or gd)", s)
+	return 0, fmt.Errorf("model: unknown training method %q (want %s)", s, enum.Or(methodNames[:]))
 }
 
 // Defaults of TrainSettings, exported so that command-line flags can show them.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/obs-toolkit/obs/internal/enum"
 )
 
 // Activation is a unit's nonlinearity.
@@ -20,21 +22,14 @@ const (
 
 var activationNames = [...]string{"identity", "sigmoid", "tanh", "relu", "softmax"}
 
-func (a Activation) String() string {
-	if a < 0 || int(a) >= len(activationNames) {
-		return fmt.Sprintf("Activation(%d)", int(a))
-	}
-	return activationNames[a]
-}
+func (a Activation) String() string { return enum.Name(activationNames[:], "Activation", a) }
 
 // ParseActivation returns the activation with the given name.
 func ParseActivation(s string) (Activation, error) {
-	for i, n := range activationNames {
-		if strings.EqualFold(s, n) {
-			return Activation(i), nil
-		}
+	if a, ok := enum.Parse[Activation](activationNames[:], s); ok {
+		return a, nil
 	}
-	return 0, fmt.Errorf("model: unknown activation %q (want identity, sigmoid, tanh, relu or softmax)", s)
+	return 0, fmt.Errorf("model: unknown activation %q (want %s)", s, enum.Or(activationNames[:]))
 }
 
 // Loss is the per-pattern loss l_p.
@@ -51,21 +46,14 @@ const (
 
 var lossNames = [...]string{"mse", "bce", "ce"}
 
-func (l Loss) String() string {
-	if l < 0 || int(l) >= len(lossNames) {
-		return fmt.Sprintf("Loss(%d)", int(l))
-	}
-	return lossNames[l]
-}
+func (l Loss) String() string { return enum.Name(lossNames[:], "Loss", l) }
 
 // ParseLoss returns the loss with the given name: mse, bce or ce.
 func ParseLoss(s string) (Loss, error) {
-	for i, n := range lossNames {
-		if strings.EqualFold(s, n) {
-			return Loss(i), nil
-		}
+	if l, ok := enum.Parse[Loss](lossNames[:], s); ok {
+		return l, nil
 	}
-	return 0, fmt.Errorf("model: unknown loss %q (want mse, bce or ce)", s)
+	return 0, fmt.Errorf("model: unknown loss %q (want %s)", s, enum.Or(lossNames[:]))
 }
 
 // DefaultOutput is the output activation that goes with a loss when none is

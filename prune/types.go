@@ -2,9 +2,9 @@ package prune
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/internal/enum"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -19,21 +19,14 @@ const (
 
 var methodNames = [...]string{"magnitude", "obd", "obs"}
 
-func (m Method) String() string {
-	if m < 0 || int(m) >= len(methodNames) {
-		return fmt.Sprintf("Method(%d)", int(m))
-	}
-	return methodNames[m]
-}
+func (m Method) String() string { return enum.Name(methodNames[:], "Method", m) }
 
 // ParseMethod returns the method named magnitude, obd or obs.
 func ParseMethod(s string) (Method, error) {
-	for i, n := range methodNames {
-		if strings.EqualFold(s, n) {
-			return Method(i), nil
-		}
+	if m, ok := enum.Parse[Method](methodNames[:], s); ok {
+		return m, nil
 	}
-	return 0, fmt.Errorf("prune: unknown method %q (want magnitude, obd or obs)", s)
+	return 0, fmt.Errorf("prune: unknown method %q (want %s)", s, enum.Or(methodNames[:]))
 }
 
 // Inverse selects how C^-1 is formed for OBS.
@@ -50,21 +43,14 @@ const (
 
 var inverseNames = [...]string{"blocked", "recursive", "direct"}
 
-func (i Inverse) String() string {
-	if i < 0 || int(i) >= len(inverseNames) {
-		return fmt.Sprintf("Inverse(%d)", int(i))
-	}
-	return inverseNames[i]
-}
+func (i Inverse) String() string { return enum.Name(inverseNames[:], "Inverse", i) }
 
 // ParseInverse returns the inverse form named blocked, recursive or direct.
 func ParseInverse(s string) (Inverse, error) {
-	for i, n := range inverseNames {
-		if strings.EqualFold(s, n) {
-			return Inverse(i), nil
-		}
+	if inv, ok := enum.Parse[Inverse](inverseNames[:], s); ok {
+		return inv, nil
 	}
-	return 0, fmt.Errorf("prune: unknown inverse form %q (want blocked, recursive or direct)", s)
+	return 0, fmt.Errorf("prune: unknown inverse form %q (want %s)", s, enum.Or(inverseNames[:]))
 }
 
 // DefaultAlpha is the damping used when Config.Alpha is zero (SNNS uses
