@@ -330,6 +330,21 @@ func (t *trainer) stopRequested() bool {
 	return t.set.Stop != nil && t.set.Stop()
 }
 
+// finished is the stopping test of the iteration loops of gd and lm, at an
+// iterate with gradient norm gn: whether the loop is done, with its status
+// and whether it converged or was stopped on request.
+func (t *trainer) finished(gn float64) (status string, converged, stopped, done bool) {
+	switch {
+	case gn <= t.set.GradTol:
+		return "gradient tolerance reached", true, false, true
+	case t.iter >= t.set.MaxIter:
+		return "iteration limit", false, false, true
+	case t.stopRequested():
+		return "stopped", false, true, true
+	}
+	return "", false, false, false
+}
+
 // acceptable reports whether a trial point with error eNew and gradient
 // norm gNew improves on (eOld, gOld); see roundoffE.
 func acceptable(eOld, gOld, eNew, gNew float64) bool {
@@ -462,13 +477,8 @@ func (t *trainer) gradientDescent(x []float64) (status string, converged, stoppe
 	for {
 		gn := floats.Norm(g, 2)
 		t.progress(e, gn)
-		switch {
-		case gn <= t.set.GradTol:
-			return "gradient tolerance reached", true, false, nil
-		case t.iter >= t.set.MaxIter:
-			return "iteration limit", false, false, nil
-		case t.stopRequested():
-			return "stopped", false, true, nil
+		if status, converged, stopped, done := t.finished(gn); done {
+			return status, converged, stopped, nil
 		}
 		t.iter++
 		floats.Scale(mom, v)

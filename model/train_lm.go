@@ -70,13 +70,8 @@ func (t *trainer) levenbergMarquardt(x []float64) (status string, converged, sto
 	mu := -1.0 // set from G at the first iteration
 	for {
 		t.progress(s.e, s.gn)
-		switch {
-		case s.gn <= t.set.GradTol:
-			return "gradient tolerance reached", true, false, nil
-		case t.iter >= t.set.MaxIter:
-			return "iteration limit", false, false, nil
-		case t.stopRequested():
-			return "stopped", false, true, nil
+		if status, converged, stopped, done := t.finished(s.gn); done {
+			return status, converged, stopped, nil
 		}
 		t.iter++
 		t.unpack(x)
