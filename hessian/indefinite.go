@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -113,6 +112,6 @@ func InverseIndefinite(dst *mat.SymDense, c Curvature, alpha float64, fix Fix) (
 	for i := 0; i < n; i++ {
 		clear(out.Data[i*out.Stride+i : i*out.Stride+n])
 	}
-	addUpper(blas64.General{Rows: n, Cols: n, Stride: out.Stride, Data: out.Data}, 1, vs.RawMatrix(), v.RawMatrix())
+	addUpper(square(dst), 1, vs.RawMatrix(), v.RawMatrix())
 	return rep, nil
 }

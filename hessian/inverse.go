@@ -141,8 +141,7 @@ func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) erro
 	// Blocks wider than nf only add work (the b x b steps grow as b^2).
 	bmax := max(1, min(block, c.NumTerms(), n))
 	P := float64(c.Norm())
-	h := dst.RawSymmetric()
-	full := blas64.General{Rows: n, Cols: n, Stride: h.Stride, Data: h.Data}
+	full := square(dst)
 	ws := &woodbury{ut: make([]float64, bmax*n), w: make([]float64, n*bmax), s: make([]float64, bmax*bmax)}
 	var err error
 	m := 0 // terms done
@@ -157,7 +156,7 @@ func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) erro
 		}
 		m += r.Cols
 		for i := 0; i < n; i++ {
-			if d := h.Data[i*h.Stride+i]; !(d > 0) || math.IsInf(d, 1) {
+			if d := full.Data[i*full.Stride+i]; !(d > 0) || math.IsInf(d, 1) {
 				err = notPD(fmt.Sprintf("blocked inverse of C + alpha I, after term %d of %d: diagonal entry %d became %g", m, c.NumTerms(), i, d), alpha, decay, false)
 				return
 			}

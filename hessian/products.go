@@ -3,6 +3,7 @@ package hessian
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/internal/parallel"
 )
@@ -61,7 +62,14 @@ func forTiles(m, n int, upper bool, fn func(i0, i1, j0, j1 int)) {
 
 // rows is the view of rows i0..i1-1 of a, from column j0 to the end.
 func rows(a blas64.General, i0, i1, j0 int) blas64.General {
-	return blas64.General{Rows: i1 - i0, Cols: a.Cols - j0, Stride: a.Stride, Data: a.Data[i0*a.Stride+j0:]}
+	return block(a, i0, i1, j0, a.Cols)
+}
+
+// square is the full n x n storage of the symmetric matrix a (both
+// triangles, as InverseBlocked keeps them).
+func square(a *mat.SymDense) blas64.General {
+	s := a.RawSymmetric()
+	return blas64.General{Rows: s.N, Cols: s.N, Stride: s.Stride, Data: s.Data}
 }
 
 // block is the view of a[i0:i1, j0:j1].

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
@@ -80,8 +79,7 @@ func (c *rankOne) Diag(dst []float64) {
 // block of terms.
 func denseFromTerms(dst *mat.SymDense, c RankOne) {
 	dst.Zero()
-	s := dst.RawSymmetric()
-	full := blas64.General{Rows: s.N, Cols: s.N, Stride: s.Stride, Data: s.Data}
+	full := square(dst)
 	invP := 1 / float64(c.Norm())
 	c.Terms(denseBlock, func(u *mat.Dense) {
 		r := u.RawMatrix()
