@@ -1,7 +1,6 @@
 package prune
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -14,14 +13,13 @@ import (
 
 // state is the curvature information a method needs at some weights.
 type state struct {
-	free []int         // parameter index of each row of inv and diag
-	pos  []int         // pos[q] is q's row, -1 if q was pruned when built
-	inv  *mat.SymDense // (C + alpha I)^-1 for OBS; nil otherwise
-	diag []float64     // diagonal of C (undamped) for OBD and NoUpdate
+	free []int            // parameter index of each row of inv and diag
+	pos  []int            // pos[q] is q's row, -1 if q was pruned when built
+	inv  InverseCurvature // (C + alpha I)^-1 for OBS; nil otherwise
+	diag []float64        // diagonal of C (undamped) for OBD and NoUpdate
 	fix  *hessian.FixReport
 	// since counts deletions since the state was built.
 	since int
-	col   []float64 // scratch: one column of inv
 }
 
 func (c *Config) alpha() float64 {
@@ -120,11 +118,10 @@ func build(net *model.MLP, X, T [][]float64, cfg *Config) (*state, error) {
 	if cfg.Method != OBS {
 		return st, nil
 	}
-	st.inv = &mat.SymDense{}
-	st.col = make([]float64, len(st.free))
+	inv := &mat.SymDense{}
 	alpha := cfg.alpha()
 	if cfg.Curvature == hessian.Exact {
-		rep, err := hessian.InverseIndefinite(st.inv, curv, alpha, cfg.Fix)
+		rep, err := hessian.InverseIndefinite(inv, curv, alpha, cfg.Fix)
 		st.fix = &rep
 		if err != nil {
 			return nil, err
@@ -136,20 +133,19 @@ func build(net *model.MLP, X, T [][]float64, cfg *Config) (*state, error) {
 		}
 		switch cfg.Inverse {
 		case Recursive:
-			err = hessian.InverseRecursive(st.inv, r1, alpha)
+			err = hessian.InverseRecursive(inv, r1, alpha)
 		case Direct:
-			err = hessian.InverseDirect(st.inv, curv, alpha)
+			err = hessian.InverseDirect(inv, curv, alpha)
 		default:
-			err = hessian.InverseBlocked(st.inv, r1, alpha, 0)
+			err = hessian.InverseBlocked(inv, r1, alpha, 0)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	for r := range st.free {
-		if v := st.inv.At(r, r); !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("prune: inverse curvature has diagonal %v at parameter %s; raise alpha (now %g)", v, net.Name(st.free[r]), alpha)
-		}
+	st.inv = NewDenseInverse(inv, st.free, len(net.Params))
+	if err := checkInverseDiag(st.inv, net, alpha); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
@@ -169,8 +165,7 @@ func saliencies(sal []float64, net *model.MLP, st *state, cfg *Config) {
 		case OBD:
 			sal[q] = 0.5 * st.diag[st.pos[q]] * w * w
 		case OBS:
-			r := st.pos[q]
-			sal[q] = w * w / (2 * st.inv.At(r, r))
+			sal[q] = Saliency(st.inv, net.Params, q)
 		}
 	}
 }
@@ -191,76 +186,13 @@ func choose(sal []float64, k int) []int {
 	return idx
 }
 
-// obsStep returns the OBS update dw (length n) that removes the set Q and
-// its predicted increase 1/2 w_Q^T ([C^-1]_QQ)^-1 w_Q. For one parameter
-// this is dw = -(w_q / [C^-1]_qq) C^-1 e_q and w_q^2 / (2 [C^-1]_qq).
-func obsStep(net *model.MLP, st *state, Q []int) (dw []float64, predicted float64, err error) {
-	k := len(Q)
-	s := mat.NewSymDense(k, nil)
-	wq := mat.NewVecDense(k, nil)
-	for a, qa := range Q {
-		wq.SetVec(a, net.Params[qa])
-		for b := a; b < k; b++ {
-			s.SetSym(a, b, st.inv.At(st.pos[qa], st.pos[Q[b]]))
+// checkInverseDiag returns an error if a diagonal entry of inv is not a
+// positive finite number.
+func checkInverseDiag(inv InverseCurvature, net *model.MLP, alpha float64) error {
+	for _, q := range inv.Free() {
+		if v := inv.Diag(q); !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("prune: inverse curvature has diagonal %v at parameter %s; raise alpha (now %g)", v, net.Name(q), alpha)
 		}
 	}
-	var chol mat.Cholesky
-	if !chol.Factorize(s) {
-		return nil, 0, errors.New("prune: [C^-1]_QQ is not positive definite; raise alpha")
-	}
-	var y mat.VecDense
-	if err := chol.SolveVecTo(&y, wq); err != nil {
-		return nil, 0, fmt.Errorf("prune: solving with [C^-1]_QQ: %v", err)
-	}
-	predicted = 0.5 * mat.Dot(wq, &y)
-	var step mat.VecDense // -C^-1 E_Q y over the rows of inv
-	step.MulVec(columns(st, Q), &y)
-	dw = make([]float64, len(net.Params))
-	for r, q := range st.free {
-		if !net.Pruned[q] {
-			dw[q] = -step.AtVec(r)
-		}
-	}
-	return dw, predicted, nil
-}
-
-// columns returns C^-1 E_Q, the columns of the inverse for the parameters Q.
-func columns(st *state, Q []int) *mat.Dense {
-	cq := mat.NewDense(len(st.free), len(Q), nil)
-	for a, q := range Q {
-		cq.SetCol(a, mat.Col(nil, st.pos[q], st.inv))
-	}
-	return cq
-}
-
-// downdate applies the constrained downdate
-// C^-1 <- C^-1 - C^-1 E_Q ([C^-1]_QQ)^-1 E_Q^T C^-1 after removing Q, which
-// is the inverse of C restricted to the survivors, and zeroes Q's rows.
-func downdate(st *state, Q []int) {
-	n := len(st.free)
-	k := len(Q)
-	cq := columns(st, Q)
-	s := mat.NewSymDense(k, nil)
-	for a, qa := range Q {
-		for b := a; b < k; b++ {
-			s.SetSym(a, b, st.inv.At(st.pos[qa], st.pos[Q[b]]))
-		}
-	}
-	var chol mat.Cholesky
-	if chol.Factorize(s) {
-		// C^-1 -= (C_Q L^-T)(C_Q L^-T)^T with S = L L^T.
-		var l mat.TriDense
-		chol.LTo(&l)
-		// X = C_Q L^-T, so X^T = L^-1 C_Q^T and X X^T = C_Q S^-1 C_Q^T.
-		var xt mat.Dense
-		if err := xt.Solve(&l, cq.T()); err == nil {
-			st.inv.SymRankK(st.inv, -1, xt.T())
-		}
-	}
-	for _, q := range Q {
-		r := st.pos[q]
-		for i := 0; i < n; i++ {
-			st.inv.SetSym(r, i, 0)
-		}
-	}
+	return nil
 }
