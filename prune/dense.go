@@ -6,7 +6,50 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/model"
 )
+
+// Dense is the structure of the original OBS: one nf x nf inverse over all
+// free parameters, formed as Config.Inverse says (the exact Hessian by
+// hessian.InverseIndefinite with Config.Fix). Memory nf^2 floats. Its
+// name is "dense"; it is the default (a nil Config.Structure).
+type Dense struct{}
+
+func init() { structureParsers["dense"] = noArg("dense", Dense{}) }
+
+func (Dense) String() string { return "dense" }
+
+// Inverse forms the dense inverse.
+func (Dense) Inverse(net *model.MLP, curv hessian.Curvature, cfg *Config) (InverseCurvature, *hessian.FixReport, error) {
+	inv := &mat.SymDense{}
+	alpha := cfg.alpha()
+	var fix *hessian.FixReport
+	if curv.Kind() == hessian.Exact {
+		rep, err := hessian.InverseIndefinite(inv, curv, alpha, cfg.Fix)
+		fix = &rep
+		if err != nil {
+			return nil, fix, err
+		}
+	} else {
+		r1, ok := curv.(hessian.RankOne)
+		if !ok {
+			return nil, nil, fmt.Errorf("prune: curvature %v has no rank-1 terms", curv.Kind())
+		}
+		var err error
+		switch cfg.Inverse {
+		case Recursive:
+			err = hessian.InverseRecursive(inv, r1, alpha)
+		case Direct:
+			err = hessian.InverseDirect(inv, curv, alpha)
+		default:
+			err = hessian.InverseBlocked(inv, r1, alpha, 0)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return NewDenseInverse(inv, curv.Free(), len(net.Params)), fix, nil
+}
 
 // DenseInverse is an InverseCurvature held as one dense nf x nf matrix over
 // the free parameters: the structure of the original OBS. Memory is nf^2

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
-
-	"gonum.org/v1/gonum/mat"
+	"strings"
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/model"
@@ -45,6 +44,9 @@ func (c *Config) label() string {
 		return "obd-" + c.Curvature.String()
 	}
 	s := "obs-" + c.Curvature.String()
+	if !c.dense() {
+		s += "-" + strings.ReplaceAll(c.structure().String(), ":", "")
+	}
 	if c.NoUpdate {
 		s += "-noupdate"
 	}
@@ -64,6 +66,17 @@ func (c *Config) validate() error {
 	}
 	if !(c.Alpha >= 0) || math.IsInf(c.Alpha, 0) {
 		return fmt.Errorf("prune: alpha %v must be a finite number > 0", c.Alpha)
+	}
+	if !c.dense() {
+		if c.Method != OBS {
+			return fmt.Errorf("prune: structure %v applies to obs, not %v", c.structure(), c.Method)
+		}
+		if c.Inverse != Blocked {
+			return fmt.Errorf("prune: inverse form %v applies to the dense structure, not %v", c.Inverse, c.structure())
+		}
+		if b, ok := c.structure().(Blocks); ok && b.Size < 1 {
+			return fmt.Errorf("prune: block size %d must be >= 1", b.Size)
+		}
 	}
 	if c.Group < 0 {
 		return fmt.Errorf("prune: group size %d must be >= 1", c.Group)
@@ -108,8 +121,14 @@ func build(net *model.MLP, X, T [][]float64, cfg *Config) (*state, error) {
 	for r, q := range st.free {
 		st.pos[q] = r
 	}
-	st.diag = make([]float64, len(st.free))
-	curv.Diag(st.diag)
+	if cfg.Method == OBS && !cfg.NoUpdate && !cfg.dense() {
+		// Only OBD and NoUpdate read the diagonal; a large network's
+		// curvature is not streamed twice for nothing.
+		st.diag = nil
+	} else {
+		st.diag = make([]float64, len(st.free))
+		curv.Diag(st.diag)
+	}
 	for r, d := range st.diag {
 		if math.IsNaN(d) || math.IsInf(d, 0) {
 			return nil, fmt.Errorf("prune: curvature diagonal is %v at parameter %s", d, net.Name(st.free[r]))
@@ -118,33 +137,13 @@ func build(net *model.MLP, X, T [][]float64, cfg *Config) (*state, error) {
 	if cfg.Method != OBS {
 		return st, nil
 	}
-	inv := &mat.SymDense{}
-	alpha := cfg.alpha()
-	if cfg.Curvature == hessian.Exact {
-		rep, err := hessian.InverseIndefinite(inv, curv, alpha, cfg.Fix)
-		st.fix = &rep
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		r1, ok := curv.(hessian.RankOne)
-		if !ok {
-			return nil, fmt.Errorf("prune: curvature %v has no rank-1 terms", cfg.Curvature)
-		}
-		switch cfg.Inverse {
-		case Recursive:
-			err = hessian.InverseRecursive(inv, r1, alpha)
-		case Direct:
-			err = hessian.InverseDirect(inv, curv, alpha)
-		default:
-			err = hessian.InverseBlocked(inv, r1, alpha, 0)
-		}
-		if err != nil {
-			return nil, err
-		}
+	inv, fix, err := cfg.structure().Inverse(net, curv, cfg)
+	st.fix = fix
+	if err != nil {
+		return nil, err
 	}
-	st.inv = NewDenseInverse(inv, st.free, len(net.Params))
-	if err := checkInverseDiag(st.inv, net, alpha); err != nil {
+	st.inv = inv
+	if err := checkInverseDiag(st.inv, net, cfg.alpha()); err != nil {
 		return nil, err
 	}
 	return st, nil
