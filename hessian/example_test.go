@@ -49,10 +49,17 @@ func Example() {
 func ExampleParseKind() {
 	for _, s := range []string{"ggn", "EF", "hessian"} {
 		k, err := hessian.ParseKind(s)
-		fmt.Println(k, err)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(k)
 	}
+	var zero hessian.Kind
+	fmt.Println("zero value:", zero)
 	// Output:
-	// ggn <nil>
-	// ef <nil>
-	// exact hessian: unknown curvature "hessian" (want exact, ggn, ef, mcfisher)
+	// ggn
+	// ef
+	// hessian: unknown curvature "hessian" (want ggn, ef, mcfisher, exact)
+	// zero value: ggn
 }
