@@ -3,6 +3,8 @@ package hessian
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -101,6 +103,77 @@ func addBlock(acc *mat.SymDense, u blas64.General, i0, i1 int) {
 	}
 }
 
+// addRows is Add for the terms as the rows of ut (m x nf). Each block's
+// columns of ut are first copied, transposed, into a B x m scratch (B m
+// copies against B^2 m flops) so that the products are addBlock's
+// matrix-vector calls on contiguous rows, which run about twice as fast as
+// transposed calls on ut's strided columns (measured with
+// BenchmarkBlockBuild's shapes).
+func (a *BlockAccumulator) addRows(ut blas64.General) {
+	if ut.Rows == 0 {
+		return
+	}
+	m := ut.Rows
+	_ = parallel.For(len(a.blocks), 0, nil, nil, func(b int) error {
+		i0, i1 := a.starts[b], a.starts[b+1]
+		B := i1 - i0
+		sp := scratchPool.Get().(*[]float64)
+		if cap(*sp) < B*m {
+			*sp = make([]float64, B*m)
+		}
+		u := blas64.General{Rows: B, Cols: m, Stride: m, Data: (*sp)[:B*m]}
+		for k := 0; k < m; k++ {
+			blas64.Copy(blas64.Vector{N: B, Inc: 1, Data: ut.Data[k*ut.Stride+i0:]}, blas64.Vector{N: B, Inc: m, Data: u.Data[k:]})
+		}
+		addBlock(a.blocks[b], u, 0, B)
+		scratchPool.Put(sp)
+		return nil
+	})
+}
+
+// scratchPool holds the transposed-block scratch of addRows.
+var scratchPool = sync.Pool{New: func() any { return new([]float64) }}
+
+// termRows calls fn with successive chunks of c's terms as the rows of an
+// m x nf matrix, m the terms of up to patterns patterns, in Terms' order.
+// The patterns of a chunk are shared out to GOMAXPROCS goroutines with a
+// generator each (their terms do not depend on one another), except for
+// MCFisher, whose targets are drawn in pattern order by one generator so
+// that they are the samples Terms gives. Each pattern's terms are rows of
+// the generator, copied whole, so no strided writes are made. The matrix is
+// reused between calls of fn.
+func termRows(c *rankOne, patterns int, fn func(ut blas64.General)) {
+	P, K, nf := len(c.X), c.perPattern, len(c.free)
+	patterns = max(1, min(patterns, P))
+	buf := make([]float64, patterns*K*nf)
+	workers := runtime.GOMAXPROCS(0)
+	if c.kind == MCFisher {
+		workers = 1
+	}
+	workers = min(workers, patterns)
+	gens := make([]*generator, workers)
+	for w := range gens {
+		gens[w] = c.newGenerator()
+	}
+	var wg sync.WaitGroup
+	for p0 := 0; p0 < P; p0 += patterns {
+		p1 := min(p0+patterns, P)
+		for w, g := range gens {
+			lo, hi := p0+(p1-p0)*w/workers, p0+(p1-p0)*(w+1)/workers
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for p := lo; p < hi; p++ {
+					g.pattern(p)
+					copy(buf[(p-p0)*K*nf:(p-p0+1)*K*nf], g.terms)
+				}
+			}()
+		}
+		wg.Wait()
+		fn(blas64.General{Rows: (p1 - p0) * K, Cols: nf, Stride: nf, Data: buf})
+	}
+}
+
 // Blocks returns the accumulated blocks (upper triangles), owned by the
 // accumulator.
 func (a *BlockAccumulator) Blocks() []*mat.SymDense { return a.blocks }
@@ -140,7 +213,11 @@ func InverseBlocks(c Curvature, starts []int, alpha float64, fix Fix) ([]*mat.Sy
 	switch c := c.(type) {
 	case RankOne:
 		acc := NewBlockAccumulator(starts)
-		c.Terms(termChunk, acc.Add)
+		if r, ok := c.(*rankOne); ok {
+			termRows(r, max(1, termChunk/r.perPattern), acc.addRows)
+		} else {
+			c.Terms(termChunk, acc.Add)
+		}
 		blocks = acc.blocks
 		invP := 1 / float64(c.Norm())
 		d := c.Decay() + alpha
