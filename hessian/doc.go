@@ -46,6 +46,12 @@
 // The exact Hessian can be indefinite; InverseIndefinite inverts it with an
 // explicit, reported fix (Fix).
 //
+// Without an nf x nf matrix: InverseBlocks inverts the diagonal blocks of
+// C + alpha I (contiguous rows, BlockStarts), streaming a RankOne
+// curvature's terms once into every block (BlockAccumulator) and forming
+// the exact Hessian's blocks from Hessian-vector products; InverseDiagonal
+// inverts its diagonal. Memory is the blocks, nf B floats.
+//
 // # Linear algebra
 //
 // All matrix work goes through gonum: package mat, and blas64 and lapack64

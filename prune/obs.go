@@ -9,7 +9,8 @@ import (
 )
 
 // Update is an OBS step: the changes Delta of the parameters Rows (the rest
-// are unchanged) and the predicted increase of E.
+// are unchanged) and the predicted increase of E. Rows may be the
+// inverse's own slice (InverseCurvature.Columns): do not modify it.
 type Update struct {
 	Rows      []int
 	Delta     []float64
