@@ -29,9 +29,9 @@
 //
 // The test files monks-N.test list all 432 vectors labelled by the true
 // concept, so MonkTest reproduces them exactly. The original training samples
-// cannot be rebuilt from the concepts, so MonkBuiltinTrain draws a stand-in
-// sample of the same size from a fixed seed; it is NOT the UCI sample. Use
-// LoadMonk (or Load with a MONK directory) to read the original files.
+// cannot be rebuilt from the concepts; the six UCI files (CC BY 4.0) are built
+// into the package and returned by MonkUCI. LoadMonk (or Load with a MONK
+// directory) reads other copies.
 //
 // # Errors
 //

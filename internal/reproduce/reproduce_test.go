@@ -338,7 +338,7 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 }
 
 // The MONK table: one row per method, every run respects the stopping
-// rule, and the built-in data are labelled as such in every output.
+// rule, and the built-in UCI data are labelled as such in every output.
 func TestMonkRowsAndLabels(t *testing.T) {
 	m, err := RunMonk(MonkSettings{Settings: Settings{Seeds: 1, Fix: DefaultFix}, Problems: []int{3}})
 	if err != nil {
