@@ -17,7 +17,7 @@ on --data, and on its test set where the data set has one (MONK's problems).
 
 Example:
   obs eval --model xor.json --data xor --json`,
-		Flags: append(dataFlags(true),
+		Flags: append(dataFlags(false),
 			&cli.StringFlag{Name: "model", Required: true, Usage: "model `FILE` written by obs train or obs prune"},
 		),
 		Action: runEval,

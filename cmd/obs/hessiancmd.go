@@ -77,7 +77,7 @@ axis; non-positive eigenvalues are left out and counted in the title).
 Example:
   obs hessian --model monk1.json --data monk1 --kinds exact,ggn,ef,mcfisher \
       --fix shift --dump curv/ --plot spectra.png`,
-		Flags: append(append(dataFlags(true),
+		Flags: append(append(dataFlags(false),
 			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
 			&cli.StringFlag{Name: "kinds", Value: "exact,ggn,ef,mcfisher", Usage: "comma-separated curvature `KINDS` to build and compare: exact, ggn, ef, mcfisher"},
 			&cli.StringFlag{Name: "dump", Usage: "write each curvature and its inverse as .npy, and index.json, into the existing directory `DIR`"},
@@ -263,7 +263,7 @@ func runHessian(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	train, _, err := loadData(c)
+	train, _, err := loadDataFor(c, m, file)
 	if err != nil {
 		return err
 	}
