@@ -11,13 +11,13 @@ import (
 	"slices"
 	"strings"
 
+	"codeberg.org/sbinet/npyio"
 	"github.com/urfave/cli/v2"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
-	"github.com/obs-toolkit/obs/internal/npy"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/model"
 )
@@ -491,7 +491,8 @@ func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessi
 				a    mat.Symmetric
 			}{{k.Matrix, r.c}, {k.Inverse, r.inv}} {
 				path := filepath.Join(cfg.dump, f.name)
-				if err := npy.WriteFile(path, idx.Shape, denseRows(f.a)); err != nil {
+				dense := mat.NewDense(nf, nf, denseRows(f.a))
+				if err := atomicfile.Write(path, func(w io.Writer) error { return npyio.Write(w, dense) }); err != nil {
 					return err
 				}
 				written = append(written, path)
