@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -59,14 +60,30 @@ func ReadWeights(path string) ([]Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}
-	var ts []Tensor
-	if format == FormatNPZ {
+	return ParseWeights(b, format, path)
+}
+
+// ParseWeights parses the bytes of a weight file in the given format as
+// ReadWeights does; name is used in error messages.
+func ParseWeights(b []byte, format, name string) (ts []Tensor, err error) {
+	path := name
+	defer func() {
+		// The format libraries are not all hardened against malformed
+		// input: a panic inside them is a malformed file.
+		if r := recover(); r != nil {
+			ts, err = nil, fmt.Errorf("datasets: weight file %s: malformed %s file (%v)", path, format, strings.ReplaceAll(fmt.Sprint(r), "\n", " "))
+		}
+	}()
+	switch format {
+	case FormatNPZ:
 		ts, err = parseNPZ(b)
-	} else {
+	case FormatSafetensors:
 		ts, err = parseSafetensors(b)
+	default:
+		return nil, fmt.Errorf("datasets: unknown weight format %q, want npz or safetensors", format)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("datasets: weight file %s: %v", path, err)
+		return nil, fmt.Errorf("datasets: weight file %s: %s", path, strings.ReplaceAll(err.Error(), "\n", " "))
 	}
 	if len(ts) == 0 {
 		return nil, fmt.Errorf("datasets: weight file %s holds no tensors", path)
@@ -82,12 +99,30 @@ func ReadWeights(path string) ([]Tensor, error) {
 	return ts, nil
 }
 
+// maxTensorBytes bounds the size an array header may claim before its
+// values are allocated (1 GiB; obs's largest networks are far smaller), so
+// that a malformed header cannot exhaust memory.
+const maxTensorBytes = 1 << 30
+
 func parseNPZ(b []byte) ([]Tensor, error) {
 	r, err := npz.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return nil, fmt.Errorf("not a .npz archive: %v", err)
 	}
 	defer r.Close()
+	// The uncompressed size of every entry, to check the array headers
+	// against before npyio allocates what they claim.
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("not a .npz archive: %v", err)
+	}
+	sizes := map[string]uint64{}
+	for _, f := range zr.File {
+		sizes[f.Name] = f.UncompressedSize64
+		if err := checkNpyHeader(f); err != nil {
+			return nil, err
+		}
+	}
 	var ts []Tensor
 	for _, key := range r.Keys() {
 		h := r.Header(key)
@@ -97,7 +132,13 @@ func parseNPZ(b []byte) ([]Tensor, error) {
 		t := Tensor{Name: strings.TrimSuffix(key, ".npy"), Shape: append([]int(nil), h.Descr.Shape...)}
 		n := 1
 		for _, d := range t.Shape {
+			if d < 0 || (d > 0 && n > maxTensorBytes/8/d) {
+				return nil, fmt.Errorf("array %q: shape %v is too large", t.Name, t.Shape)
+			}
 			n *= d
+		}
+		if uint64(n)*4 > sizes[key] {
+			return nil, fmt.Errorf("array %q: shape %v needs more bytes than its entry holds (%d)", t.Name, t.Shape, sizes[key])
 		}
 		switch strings.Trim(h.Descr.Type, "'") {
 		case "<f8":
@@ -136,6 +177,36 @@ func parseNPZ(b []byte) ([]Tensor, error) {
 		ts = append(ts, t)
 	}
 	return ts, nil
+}
+
+// checkNpyHeader checks the length field of a .npy entry's header against
+// the entry's size before npyio allocates a buffer of that length.
+func checkNpyHeader(f *zip.File) error {
+	rc, err := f.Open()
+	if err != nil {
+		return fmt.Errorf("entry %q: %v", f.Name, err)
+	}
+	defer rc.Close()
+	var pre [12]byte
+	if _, err := io.ReadFull(rc, pre[:]); err != nil {
+		return fmt.Errorf("entry %q is not a .npy array (%v)", f.Name, err)
+	}
+	if string(pre[:6]) != "\x93NUMPY" {
+		return fmt.Errorf("entry %q is not a .npy array (no magic string)", f.Name)
+	}
+	var hlen uint64
+	switch pre[6] {
+	case 1:
+		hlen = uint64(binary.LittleEndian.Uint16(pre[8:10]))
+	case 2, 3:
+		hlen = uint64(binary.LittleEndian.Uint32(pre[8:12]))
+	default:
+		return fmt.Errorf("entry %q: .npy version %d.%d, want 1.0 or 2.0", f.Name, pre[6], pre[7])
+	}
+	if hlen > f.UncompressedSize64 || hlen > 1<<20 {
+		return fmt.Errorf("entry %q: .npy header length %d exceeds the entry (%d bytes)", f.Name, hlen, f.UncompressedSize64)
+	}
+	return nil
 }
 
 func parseSafetensors(b []byte) ([]Tensor, error) {
