@@ -363,3 +363,27 @@ func xorImported(t *testing.T, dir string) {
 		t.Fatal(r.stderr)
 	}
 }
+
+// --test FILE: the test file's labels are encoded in the training file's
+// class order, the model records the file, and eval finds it again.
+func TestTestFileRecorded(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "tr.csv"), []byte("x,c\n0,lo\n0.1,lo\n0.9,hi\n1,hi\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "te.csv"), []byte("x,c\n0.95,hi\n0.05,lo\n0.8,hi\n"), 0o644)
+	var tr struct {
+		TestPatterns int      `json:"test_patterns"`
+		Classes      []string `json:"classes"`
+	}
+	json.Unmarshal([]byte(mustRun(t, dir, "train", "--data", "tr.csv", "--test", "te.csv", "--loss", "ce", "--arch", "1-2-2", "--decay", "1e-3", "--json", "--out", "m.json").stdout), &tr)
+	if tr.TestPatterns != 3 || strings.Join(tr.Classes, ",") != "hi,lo" {
+		t.Errorf("train: %d test patterns, classes %v", tr.TestPatterns, tr.Classes)
+	}
+	var ev struct {
+		TestAccuracy *float64   `json:"test_accuracy"`
+		PerClass     []classRow `json:"per_class"`
+	}
+	json.Unmarshal([]byte(mustRun(t, dir, "eval", "--model", "m.json", "--json").stdout), &ev)
+	if ev.TestAccuracy == nil || *ev.TestAccuracy != 1 || len(ev.PerClass) != 2 || ev.PerClass[0].Class != "hi" || ev.PerClass[0].Support != 2 {
+		t.Errorf("eval with the recorded test file: %+v", ev)
+	}
+}

@@ -35,8 +35,16 @@ The initial weights come from --seed only: the same seed gives the same file.
 --arch defaults to the OBS papers' networks: 2-2-1 for xor, 17-3-1 for monk1,
 17-2-1 for monk2 and monk3.
 
+CSV files: with --loss ce (or bce, two classes) the --target column holds class
+labels as they come (setosa, 3, yes), one-hot encoded in numeric order when all
+are numbers, else string order; --test FILE or --split F --split-seed S holds
+out a test set; --standardize scales the inputs with the training set's mean
+and deviation. The model file records all of it, so later commands need no
+data flags.
+
 Example:
   obs train --data xor --arch 2-2-1 --seed 1 --out xor.json
+  obs train --data wine.csv --target class --loss ce --standardize --split 0.3 --arch 13-8-3 --out wine.json
   obs train --data monk1 --monk-dir ../shared/datasets/monk --seed 1 --out monk1.json`,
 		Flags: append(dataFlags(true),
 			&cli.StringFlag{Name: "arch", Usage: "layer sizes, input first, like `17-3-1` (default: the data set's usual network)"},
