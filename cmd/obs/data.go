@@ -97,10 +97,8 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	} else if c.IsSet("test") {
 		spec.Split = 0
 	}
-	if c.IsSet("split-seed") {
-		spec.SplitSeed = c.Uint64("split-seed")
-	} else if rec == nil {
-		spec.SplitSeed = 1
+	if c.IsSet("split-seed") || rec == nil || rec.Split == 0 {
+		spec.SplitSeed = c.Uint64("split-seed") // the flag's default where nothing is recorded
 	}
 	if spec.Split == 0 {
 		spec.SplitSeed = 0
