@@ -291,3 +291,26 @@ func loadModelData(c *cli.Context) (*model.MLP, *model.File, *datasets.Set, *dat
 	}
 	return m, file, train, test, nil
 }
+
+// withData records in f, a model file a command writes, the data it used
+// and their class names where f has none (a model from obs import), so that
+// later commands need no data flags.
+func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
+	if f.Classes == nil && train.Classes != nil {
+		f.Classes = train.Classes
+	}
+	if f.Data == nil && c.IsSet("data") {
+		spec := model.DataSpec{Data: c.String("data")}
+		if c.IsSet("target") {
+			for _, s := range strings.Split(c.String("target"), ",") {
+				spec.Target = append(spec.Target, strings.TrimSpace(s))
+			}
+		}
+		spec.Test = c.String("test")
+		if c.IsSet("split") {
+			spec.Split, spec.SplitSeed = c.Float64("split"), c.Uint64("split-seed")
+		}
+		f.Data = &spec
+	}
+	return f
+}

@@ -121,6 +121,19 @@ func TestTorchRoundTrip(t *testing.T) {
 		}
 	}
 
+	// An imported model pruned with --data records the data and the class
+	// names, so eval needs no data flags afterwards.
+	mustRun(t, dir, "import", "--from", filepath.Join(torchDir, "model64.npz"), "--arch", "4-6-3", "--act", "tanh", "--loss", "ce", "--quiet", "--out", "imp.json")
+	mustRun(t, dir, "prune", "--model", "imp.json", "--data", data, "--target", "class", "--keep", "30", "--quiet", "--out", "imp-p.json")
+	var ev struct {
+		Patterns int      `json:"patterns"`
+		Classes  []string `json:"classes"`
+	}
+	json.Unmarshal([]byte(mustRun(t, dir, "eval", "--model", "imp-p.json", "--json").stdout), &ev)
+	if ev.Patterns != 60 || strings.Join(ev.Classes, ",") != "a,b,c" {
+		t.Errorf("eval of a pruned imported model without data flags: %+v", ev)
+	}
+
 	// The pruned model: obs's outputs equal PyTorch's forward pass on the
 	// exported weights, and export -> import gives back the same model.
 	pruned := filepath.Join(torchDir, "pruned.json")

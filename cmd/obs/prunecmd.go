@@ -234,7 +234,7 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file).Save(out); err != nil {
+	if err := withData(c, m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(out); err != nil {
 		return err
 	}
 	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, out)
