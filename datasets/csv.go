@@ -26,6 +26,42 @@ import (
 // name identifies the input in error messages and becomes the Set's Name and
 // Source. Errors are one line naming the line, column and cell at fault.
 func ParseCSV(r io.Reader, name string, targets []string) (*Set, error) {
+	return ParseCSVWith(r, name, CSVOptions{Targets: targets})
+}
+
+// CSVOptions say how ParseCSVWith reads a CSV file.
+type CSVOptions struct {
+	// Targets names the target columns (the last column if empty).
+	Targets []string
+
+	// Labels reads the single target column as class labels (any
+	// non-empty strings, such as "setosa", "3" or "yes") and encodes them
+	// one-hot, one target per class, in the order of Classes. The set's
+	// Classes field names them.
+	Labels bool
+
+	// Binary, with Labels, encodes exactly two classes as one target: 1
+	// for the second class, 0 for the first (for sigmoid outputs).
+	Binary bool
+
+	// Classes fixes the classes and their order (for a test set or a
+	// trained model). If empty, the classes are the distinct labels in
+	// numeric order when every label is a number, else in string order.
+	Classes []string
+
+	// TargetHint is appended to the error for a target cell that is not a
+	// number (for example the flag that reads labels).
+	TargetHint string
+
+	// NoTargets allows the target columns to be missing from the header:
+	// every column is then an input and the set has no targets (for
+	// predictions on new data).
+	NoTargets bool
+}
+
+// ParseCSVWith reads a CSV file as ParseCSV does, with the options opts.
+func ParseCSVWith(r io.Reader, name string, opts CSVOptions) (*Set, error) {
+	targets := opts.Targets
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // ragged rows are reported below, with the header's width
 
@@ -53,6 +89,20 @@ func ParseCSV(r io.Reader, name string, targets []string) (*Set, error) {
 	}
 	if len(targets) == 0 {
 		targets = header[len(header)-1:]
+	}
+	if opts.NoTargets {
+		present := false
+		for _, t := range targets {
+			if _, ok := cols[t]; ok {
+				present = true
+			}
+		}
+		if !present {
+			targets = nil
+		}
+	}
+	if opts.Labels && len(targets) > 1 {
+		return nil, fmt.Errorf("datasets: %s: class labels need one target column, got %s", name, quoteList(targets))
 	}
 	isTarget := make([]bool, len(header))
 	tcol := make([]int, len(targets))
@@ -91,6 +141,11 @@ func ParseCSV(r io.Reader, name string, targets []string) (*Set, error) {
 	}
 
 	row := make([]float64, len(header))
+	var labels []string
+	isLabel := make([]bool, len(header))
+	if opts.Labels && len(tcol) == 1 {
+		isLabel[tcol[0]] = true
+	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -104,9 +159,21 @@ func ParseCSV(r io.Reader, name string, targets []string) (*Set, error) {
 			return nil, fmt.Errorf("datasets: %s line %d: %d fields, want %d as in the header", name, line, len(rec), len(header))
 		}
 		for j, cell := range rec {
+			if isLabel[j] {
+				l := strings.TrimSpace(cell)
+				if l == "" {
+					return nil, fmt.Errorf("datasets: %s line %d column %d (%q): empty class label", name, line, j+1, header[j])
+				}
+				labels = append(labels, l)
+				continue
+			}
 			v, err := strconv.ParseFloat(strings.TrimSpace(cell), 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("datasets: %s line %d column %d (%q): %q is not a finite number", name, line, j+1, header[j], cell)
+				hint := ""
+				if isTarget[j] && opts.TargetHint != "" {
+					hint = "; " + opts.TargetHint
+				}
+				return nil, fmt.Errorf("datasets: %s line %d column %d (%q): %q is not a finite number%s", name, line, j+1, header[j], cell, hint)
 			}
 			row[j] = v
 		}
@@ -123,6 +190,11 @@ func ParseCSV(r io.Reader, name string, targets []string) (*Set, error) {
 	}
 	if len(s.Inputs) == 0 {
 		return nil, fmt.Errorf("datasets: %s: no data rows after the header", name)
+	}
+	if labels != nil {
+		if err := s.encodeLabels(labels, opts); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -148,12 +220,18 @@ func quoteList(names []string) string {
 // LoadCSV reads the CSV file at path with ParseCSV. The set is named by the
 // file's base name without its extension, and its Source is path.
 func LoadCSV(path string, targets []string) (*Set, error) {
+	return LoadCSVWith(path, CSVOptions{Targets: targets})
+}
+
+// LoadCSVWith reads the CSV file at path with ParseCSVWith, naming the set
+// as LoadCSV does.
+func LoadCSVWith(path string, opts CSVOptions) (*Set, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}
 	defer f.Close()
-	s, err := ParseCSV(f, path, targets)
+	s, err := ParseCSVWith(f, path, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,9 @@
 // Package datasets provides the supervised data sets used by obs: the XOR
-// problem, the three MONK's problems of Thrun et al. (1991), and numeric CSV
-// files.
+// problem, the three MONK's problems of Thrun et al. (1991), whose UCI files
+// are built in, and CSV files (numeric targets, or class labels encoded
+// one-hot; Set.Split for a seeded hold-out, Set.Standardized for
+// standardisation). It also reads and writes the weight files of obs import
+// and export (.npz, .safetensors; ReadWeights, WriteWeights).
 //
 // A data set is a Set: P patterns, each with N inputs and K targets, held as
 // dense row slices with column names. Every loader returns a Set that passes
@@ -29,9 +32,9 @@
 //
 // The test files monks-N.test list all 432 vectors labelled by the true
 // concept, so MonkTest reproduces them exactly. The original training samples
-// cannot be rebuilt from the concepts, so MonkBuiltinTrain draws a stand-in
-// sample of the same size from a fixed seed; it is NOT the UCI sample. Use
-// LoadMonk (or Load with a MONK directory) to read the original files.
+// cannot be rebuilt from the concepts; the six UCI files (CC BY 4.0) are built
+// into the package and returned by MonkUCI. LoadMonk (or Load with a MONK
+// directory) reads other copies.
 //
 // # Errors
 //

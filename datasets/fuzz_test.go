@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -71,6 +72,81 @@ func FuzzParseCSV(f *testing.F) {
 		}
 		if err := s.Validate(); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzParseCSVLabels(f *testing.F) {
+	for _, s := range []string{
+		"x,c\n1,a\n2,b\n",
+		"x,c\n1,a\n2,a\n",
+		"x,c\n1,\"a\nb\"\n2,b\n",
+		"x,c\n1,2\n2,10\n3,1\n",
+		"x,c\n1, \n",
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, in string, binary bool) {
+		s, err := ParseCSVWith(strings.NewReader(in), "fuzz.csv", CSVOptions{Labels: true, Binary: binary})
+		if err != nil {
+			if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || !strings.HasPrefix(msg, "datasets: ") {
+				t.Fatalf("bad error message %q", msg)
+			}
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Classes) < 2 || (binary && len(s.Classes) != 2) {
+			t.Fatalf("classes %q", s.Classes)
+		}
+		for _, row := range s.Targets {
+			sum := 0.0
+			for _, v := range row {
+				sum += v
+			}
+			if (!binary && sum != 1) || (binary && sum != 0 && sum != 1) {
+				t.Fatalf("target row %v is not an encoding", row)
+			}
+		}
+	})
+}
+
+func FuzzParseWeights(f *testing.F) {
+	ts := []Tensor{{Name: "0.weight", Shape: []int{2, 1}, Data: []float64{1, 2}}, {Name: "0.bias", Shape: []int{2}, Data: []float64{0, 1}}}
+	for _, format := range []string{FormatNPZ, FormatSafetensors} {
+		path := f.TempDir() + "/w." + format
+		if err := WriteWeights(path, format, ts, false, nil); err != nil {
+			f.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, format == FormatNPZ)
+	}
+	f.Add([]byte("\x10\x00\x00\x00\x00\x00\x00\x00{}"), false)
+	f.Fuzz(func(t *testing.T, b []byte, npz bool) {
+		format := FormatSafetensors
+		if npz {
+			format = FormatNPZ
+		}
+		got, err := ParseWeights(b, format, "fuzz")
+		if err != nil {
+			if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || !strings.HasPrefix(msg, "datasets: ") {
+				t.Fatalf("bad error message %q", msg)
+			}
+			return
+		}
+		for _, tn := range got {
+			n := 1
+			for _, d := range tn.Shape {
+				n *= d
+			}
+			if n != len(tn.Data) {
+				t.Fatalf("tensor %q: shape %v but %d values", tn.Name, tn.Shape, len(tn.Data))
+			}
 		}
 	})
 }

@@ -18,8 +18,7 @@ var specs = []string{"xor", "monk1", "monk2", "monk3"}
 //
 // For MONK's problems, if monkDir is not empty the UCI files
 // monkDir/monks-N.train and monkDir/monks-N.test are read with LoadMonk;
-// otherwise the sets are MonkBuiltinTrain(N), which is NOT the UCI sample, and
-// MonkTest(N), which equals the UCI test file. targets names the target
+// otherwise the sets are MonkUCI(N), the UCI files built into the package. targets names the target
 // columns of a CSV file (the last column if empty).
 //
 // monkDir is an error for anything but a MONK's problem, and targets for
@@ -47,7 +46,8 @@ func Load(spec, monkDir string, targets []string) (train, test *Set, err error) 
 	case problem != 0 && monkDir != "":
 		return LoadMonk(monkDir, problem)
 	case problem != 0:
-		return MonkBuiltinTrain(problem), MonkTest(problem), nil
+		train, test := MonkUCI(problem)
+		return train, test, nil
 	case isCSV:
 		train, err := LoadCSV(spec, targets)
 		return train, nil, err

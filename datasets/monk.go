@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
-	"slices"
 )
 
 // MonkPattern is one instance of a MONK's problem, as on a line of the UCI
@@ -39,10 +38,6 @@ var monkTrainSizes = [3]int{124, 169, 122}
 
 // monkNoise is the number of flipped labels in monks-3.train.
 const monkNoise = 6
-
-// MonkSeed is the first PCG seed word of the built-in MONK's training samples;
-// the second is the problem number. See MonkBuiltinTrain.
-const MonkSeed = 1991
 
 // MonkDomain returns all 432 MONK's attribute vectors (a1..a6) in
 // lexicographic order, a1 varying slowest. The vector at index i has ID i+1.
@@ -205,52 +200,6 @@ func MonkTest(problem int) *Set {
 	return MonkSet(problem, monkTestPatterns(problem),
 		fmt.Sprintf("monk%d-test", problem),
 		fmt.Sprintf("built-in MONK-%d test set: all 432 attribute vectors labelled by the concept (identical to the UCI monks-%d.test)", problem, problem))
-}
-
-// MonkBuiltinTrain returns a stand-in training set for a MONK's problem. It is
-// NOT the original UCI training sample, which cannot be rebuilt from the
-// concept; use LoadMonk with the UCI files for that.
-//
-// The sample has the official size (124, 169 and 122 patterns for problems 1,
-// 2 and 3) and holds distinct attribute vectors drawn without replacement
-// from the domain, sorted by ID and labelled by the concept. For MONK-3, the
-// labels of exactly 6 of the 122 patterns are then flipped, as in the UCI
-// file's noise. All draws come from one stream,
-// rand.NewPCG(MonkSeed, uint64(problem)), by a partial Fisher–Yates shuffle
-// (first over the 432 domain indices, then, for MONK-3, over the 122 sample
-// positions) with Lemire's multiply-and-reject bounded draw, so the sample
-// depends only on the PCG output and not on the Go release or word size.
-//
-// MonkBuiltinTrain panics if problem is not 1, 2 or 3.
-func MonkBuiltinTrain(problem int) *Set {
-	pats := monkBuiltinPatterns(problem)
-	src := fmt.Sprintf("built-in MONK-%d training sample: %d distinct vectors drawn with math/rand/v2 PCG(%d, %d) and labelled by the concept",
-		problem, len(pats), MonkSeed, problem)
-	if problem == 3 {
-		src += fmt.Sprintf(" with %d labels flipped", monkNoise)
-	}
-	src += fmt.Sprintf("; NOT the original UCI sample (--monk-dir DIR reads the originals DIR/monks-%d.train and DIR/monks-%d.test)", problem, problem)
-	return MonkSet(problem, pats, fmt.Sprintf("monk%d-train", problem), src)
-}
-
-// monkBuiltinPatterns returns the patterns of MonkBuiltinTrain.
-func monkBuiltinPatterns(problem int) []MonkPattern {
-	mustProblem(problem)
-	rng := rand.NewPCG(MonkSeed, uint64(problem))
-	ids := sample(rng, monkDomainSize, monkTrainSizes[problem-1])
-	slices.Sort(ids)
-	dom := MonkDomain()
-	pats := make([]MonkPattern, len(ids))
-	for i, idx := range ids {
-		a := dom[idx]
-		pats[i] = MonkPattern{Class: MonkConcept(problem, a), A: a, ID: idx + 1}
-	}
-	if problem == 3 {
-		for _, i := range sample(rng, len(pats), monkNoise) {
-			pats[i].Class = 1 - pats[i].Class
-		}
-	}
-	return pats
 }
 
 // sample returns m distinct integers from [0, n), the first m positions of a

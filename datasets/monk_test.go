@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -98,7 +99,7 @@ func TestMonkPanics(t *testing.T) {
 		{"MonkConcept a5=5", func() { MonkConcept(1, [6]int{1, 1, 1, 1, 5, 1}) }},
 		{"MonkEncode a1=0", func() { MonkEncode([6]int{0, 1, 1, 1, 1, 1}) }},
 		{"MonkTest 4", func() { MonkTest(4) }},
-		{"MonkBuiltinTrain 0", func() { MonkBuiltinTrain(0) }},
+		{"MonkUCI 0", func() { MonkUCI(0) }},
 		{"MonkSet class 2", func() { MonkSet(1, []MonkPattern{{Class: 2, A: [6]int{1, 1, 1, 1, 1, 1}, ID: 1}}, "x", "x") }},
 	} {
 		func() {
@@ -159,75 +160,48 @@ func TestMonkTest(t *testing.T) {
 	}
 }
 
-func TestMonkBuiltinTrain(t *testing.T) {
+func TestMonkUCI(t *testing.T) {
 	sizes := map[int]int{1: 124, 2: 169, 3: 122}
-	noise := map[int]int{1: 0, 2: 0, 3: 6}
+	noise := map[int]int{1: 0, 2: 0, 3: 6} // flipped labels in monks-3.train (Thrun et al. 1991)
 	for problem := 1; problem <= 3; problem++ {
-		s := MonkBuiltinTrain(problem)
-		if s.Len() != sizes[problem] {
-			t.Errorf("MonkBuiltinTrain(%d).Len() = %d, want %d", problem, s.Len(), sizes[problem])
+		train, test := MonkUCI(problem)
+		if train.Len() != sizes[problem] || test.Len() != 432 {
+			t.Errorf("MonkUCI(%d): %d and %d patterns, want %d and 432", problem, train.Len(), test.Len(), sizes[problem])
 		}
-		as, cs := monkPatternsOf(t, s)
-		seen := make(map[[6]int]bool)
+		as, cs := monkPatternsOf(t, train)
 		flipped := 0
 		for p, a := range as {
-			if seen[a] {
-				t.Errorf("MonkBuiltinTrain(%d): %v repeated", problem, a)
-			}
-			seen[a] = true
-			if p > 0 && slices.Compare(as[p-1][:], a[:]) >= 0 {
-				t.Errorf("MonkBuiltinTrain(%d): pattern %d not sorted by id", problem, p)
-			}
 			if cs[p] != MonkConcept(problem, a) {
 				flipped++
 			}
 		}
 		if flipped != noise[problem] {
-			t.Errorf("MonkBuiltinTrain(%d): %d labels disagree with the concept, want %d", problem, flipped, noise[problem])
+			t.Errorf("MonkUCI(%d): %d training labels disagree with the concept, want %d", problem, flipped, noise[problem])
 		}
-		// Deterministic: a second call gives the same set.
-		s2 := MonkBuiltinTrain(problem)
-		if s2.Name != s.Name || s2.Source != s.Source || !slices.EqualFunc(s.Inputs, s2.Inputs, slices.Equal) || !slices.EqualFunc(s.Targets, s2.Targets, slices.Equal) {
-			t.Errorf("MonkBuiltinTrain(%d) differs between calls", problem)
+		// The test file is the whole domain labelled by the concept.
+		if want := MonkTest(problem); !slices.EqualFunc(test.Inputs, want.Inputs, slices.Equal) || !slices.EqualFunc(test.Targets, want.Targets, slices.Equal) {
+			t.Errorf("MonkUCI(%d) test set differs from MonkTest", problem)
 		}
-		if s.Name != fmt.Sprintf("monk%d-train", problem) {
-			t.Errorf("Name = %q", s.Name)
-		}
-		for _, w := range []string{"NOT the original UCI sample", "--monk-dir", "1991"} {
-			if !strings.Contains(s.Source, w) {
-				t.Errorf("MonkBuiltinTrain(%d).Source = %q lacks %q", problem, s.Source, w)
+		for _, w := range []string{"UCI", fmt.Sprintf("monks-%d.train", problem), "CC BY 4.0"} {
+			if !strings.Contains(train.Source, w) {
+				t.Errorf("MonkUCI(%d).Source = %q lacks %q", problem, train.Source, w)
 			}
 		}
 	}
 }
 
-// TestMonkBuiltinTrainGolden pins the built-in samples, so that a change of
-// the drawing procedure (which would change every result computed on them)
-// is noticed. The values were recorded from this implementation.
-func TestMonkBuiltinTrainGolden(t *testing.T) {
-	for _, tc := range []struct {
-		problem int
-		first   []int // first six ids
-		last    int   // last id
-		flipped []int // ids whose label disagrees with the concept
-	}{
-		{1, []int{4, 7, 10, 11, 12, 16}, 431, nil},
-		{2, []int{1, 3, 10, 13, 14, 16}, 432, nil},
-		{3, []int{3, 4, 5, 18, 19, 21}, 430, []int{19, 35, 143, 233, 328, 340}},
-	} {
-		pats := monkBuiltinPatterns(tc.problem)
-		var first, flipped []int
-		for i, p := range pats {
-			if i < 6 {
-				first = append(first, p.ID)
-			}
-			if p.Class != MonkConcept(tc.problem, p.A) {
-				flipped = append(flipped, p.ID)
-			}
+// TestMonkUCIChecksums checks the embedded files against the SHA-256 sums
+// listed in their SOURCE.md, so a changed byte is noticed.
+func TestMonkUCIChecksums(t *testing.T) {
+	note := MonkSourceNote()
+	for _, name := range []string{"monks-1.train", "monks-1.test", "monks-2.train", "monks-2.test", "monks-3.train", "monks-3.test"} {
+		b, err := monkFiles.ReadFile("monkdata/" + name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !slices.Equal(first, tc.first) || pats[len(pats)-1].ID != tc.last || !slices.Equal(flipped, tc.flipped) {
-			t.Errorf("MONK-%d built-in sample changed: first ids %v, last %d, flipped %v; want %v, %d, %v",
-				tc.problem, first, pats[len(pats)-1].ID, flipped, tc.first, tc.last, tc.flipped)
+		sum := fmt.Sprintf("%x", sha256.Sum256(b))
+		if !strings.Contains(note, "| "+name+" |") || !strings.Contains(note, sum) {
+			t.Errorf("%s: sha256 %s not listed in SOURCE.md", name, sum)
 		}
 	}
 }

@@ -11,15 +11,13 @@ import (
 	"testing"
 )
 
-// ucidir is the directory of the UCI MONK's files in the development tree.
-const ucidir = "../../shared/datasets/monk"
+// ucidir is the directory of the UCI MONK's files embedded in the package.
+const ucidir = "monkdata"
 
-// uciDir returns the UCI MONK's directory or skips the test.
+// uciDir returns the directory of the UCI MONK's files (the embedded copy,
+// present in every clone).
 func uciDir(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(ucidir, "monks-1.train")); err != nil {
-		t.Skipf("%s not found (a user's clone has no shared/); skipping UCI file checks", ucidir)
-	}
 	return ucidir
 }
 

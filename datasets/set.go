@@ -26,6 +26,11 @@ type Set struct {
 
 	// TargetNames names the K target columns.
 	TargetNames []string
+
+	// Classes names the classes of a set read with class labels: one per
+	// target (one-hot), or the negative and the positive class of a single
+	// 0/1 target. It is nil for numeric targets.
+	Classes []string
 }
 
 // Len returns the number of patterns P.

@@ -31,6 +31,31 @@ type Provenance struct {
 	Iterations    int      `json:"iterations,omitempty"`
 	Evaluations   int      `json:"evaluations,omitempty"`
 	Status        string   `json:"status,omitempty"`
+	// ImportedFrom, ImportFormat, ImportDtype and ImportSHA256 describe the
+	// weight file a model was read from by obs import.
+	ImportedFrom string `json:"imported_from,omitempty"`
+	ImportFormat string `json:"import_format,omitempty"`
+	ImportDtype  string `json:"import_dtype,omitempty"`
+	ImportSHA256 string `json:"import_sha256,omitempty"`
+}
+
+// Standardization is the per-input affine map x' = (x - Mean) / Std applied
+// to every input pattern before the network sees it. It is computed on the
+// training set (population standard deviation, 1/P) and stored so that every
+// later command applies the same map.
+type Standardization struct {
+	Mean []float64 `json:"mean"`
+	Std  []float64 `json:"std"`
+}
+
+// DataSpec records how the training data of a model were read, so that later
+// commands can read them again without data flags.
+type DataSpec struct {
+	Data      string   `json:"data"`
+	Target    []string `json:"target,omitempty"`
+	Test      string   `json:"test,omitempty"`
+	Split     float64  `json:"split,omitempty"`
+	SplitSeed uint64   `json:"split_seed,omitempty"`
 }
 
 // File is the JSON form of a model: architecture, activations, loss, weight
@@ -51,6 +76,64 @@ type File struct {
 	Names      []string          `json:"names"`
 	Provenance Provenance        `json:"provenance"`
 	History    []json.RawMessage `json:"history,omitempty"`
+
+	// Standardize, if set, is applied to every input before the network.
+	Standardize *Standardization `json:"standardize,omitempty"`
+	// Classes names the classes of a classifier: one per output for
+	// softmax outputs, or the negative and the positive class of a single
+	// sigmoid output.
+	Classes []string `json:"classes,omitempty"`
+	// Data records the data set the model was trained on.
+	Data *DataSpec `json:"data_spec,omitempty"`
+	// LayerNames are the tensor name prefixes of the layers in a weight
+	// file ("0", "2", ... in nn.Sequential naming), kept from obs import so
+	// that obs export writes the same names.
+	LayerNames []string `json:"layer_names,omitempty"`
+}
+
+// CarryData copies the data-related fields (standardisation, class names,
+// data spec, layer names) of from into f and returns f, so that a command
+// that rewrites a model keeps them.
+func (f *File) CarryData(from *File) *File {
+	if from != nil {
+		f.Standardize, f.Classes, f.Data, f.LayerNames = from.Standardize, from.Classes, from.Data, from.LayerNames
+	}
+	return f
+}
+
+// checkData validates the data-related fields against the architecture.
+func (f *File) checkData() error {
+	n, k := f.Arch[0], f.Arch[len(f.Arch)-1]
+	if s := f.Standardize; s != nil {
+		if len(s.Mean) != n || len(s.Std) != n {
+			return fmt.Errorf("standardize has %d means and %d deviations, want %d (one per input)", len(s.Mean), len(s.Std), n)
+		}
+		for i := range s.Mean {
+			if math.IsNaN(s.Mean[i]) || math.IsInf(s.Mean[i], 0) || !(s.Std[i] > 0) || math.IsInf(s.Std[i], 0) {
+				return fmt.Errorf("standardize input %d: mean %v, std %v; want finite values and std > 0", i, s.Mean[i], s.Std[i])
+			}
+		}
+	}
+	if f.Classes != nil {
+		want := k
+		if k == 1 {
+			want = 2
+		}
+		if len(f.Classes) != want {
+			return fmt.Errorf("classes has %d names, want %d for %d output(s)", len(f.Classes), want, k)
+		}
+		seen := map[string]bool{}
+		for _, c := range f.Classes {
+			if c == "" || seen[c] {
+				return fmt.Errorf("classes %q: names must be non-empty and distinct", f.Classes)
+			}
+			seen[c] = true
+		}
+	}
+	if f.LayerNames != nil && len(f.LayerNames) != len(f.Arch)-1 {
+		return fmt.Errorf("layer_names has %d entries, want %d", len(f.LayerNames), len(f.Arch)-1)
+	}
+	return nil
 }
 
 // ToFile returns the file form of m with the given provenance and history.
@@ -174,6 +257,9 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 	}
 	if f.NumFree != 0 && f.NumFree != m.NumFree() {
 		return fail("num_free is %d but the mask leaves %d", f.NumFree, m.NumFree())
+	}
+	if err := f.checkData(); err != nil {
+		return fail("%v", err)
 	}
 	return m, &f, nil
 }

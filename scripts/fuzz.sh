@@ -12,6 +12,8 @@ targets=(
   "./model FuzzParseFile"
   "./datasets FuzzParseMonk"
   "./datasets FuzzParseCSV"
+  "./datasets FuzzParseCSVLabels"
+  "./datasets FuzzParseWeights"
 )
 for t in "${targets[@]}"; do
   set -- $t

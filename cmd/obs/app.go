@@ -106,9 +106,8 @@ Every command accepts --json (one JSON summary object on stdout) and --quiet
 (no progress bars). Human-readable text goes to stderr. Exit codes: 0 success,
 1 failure, 2 usage error.
 
-Built-in data: xor, monk1, monk2, monk3. The built-in MONK's training samples
-are drawn from a fixed seed and are NOT the original UCI samples; pass
---monk-dir DIR to read the UCI files monks-N.train and monks-N.test.`,
+Built-in data: xor, monk1, monk2, monk3 (the UCI MONK's files, CC BY 4.0,
+Thrun et al. 1991, built into obs; --monk-dir DIR reads another copy).`,
 		Writer:          stderr,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,

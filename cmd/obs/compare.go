@@ -70,7 +70,7 @@ weight decay.
 Example:
   obs train --data monk1 --decay 1e-4 --seed 1 --out m.json
   mkdir cmp && obs compare --model m.json --data monk1 --out-dir cmp`,
-		Flags: append(dataFlags(true),
+		Flags: append(dataFlags(false),
 			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
 			&cli.StringFlag{Name: "methods", Value: strings.Join(study.DefaultMethods, ","), Usage: "comma-separated methods: magnitude, obd, obd-exact, obs-ggn, obs-ef, obs-mcfisher, obs-exact"},
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping: OBS inverts C + alpha I"},
@@ -212,7 +212,7 @@ func runCompare(c *cli.Context) error {
 	if k := c.Int("keep"); k >= m.NumFree() {
 		return usagef("--keep %d leaves nothing to prune: the model has %d unpruned parameters", k, m.NumFree())
 	}
-	train, test, err := loadData(c)
+	train, test, err := loadDataFor(c, m, file)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -10,27 +11,204 @@ import (
 	"github.com/obs-toolkit/obs/model"
 )
 
+// dataFlags are the flags that say which data a command reads. required
+// marks --data as required (obs train); commands that read a model file
+// default to the data recorded in it.
 func dataFlags(required bool) []cli.Flag {
+	dataUsage := "training data: xor, monk1, monk2, monk3 (built-in) or PATH.csv"
+	if !required {
+		dataUsage += " (default: the data recorded in the model file)"
+	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "data", Required: required, Usage: "training data: xor, monk1, monk2, monk3 (built-in) or PATH.csv"},
-		&cli.StringFlag{Name: "monk-dir", Usage: "read the original UCI files `DIR`/monks-N.train and monks-N.test instead of the built-in MONK's sample (which is NOT the UCI one)"},
-		&cli.StringFlag{Name: "target", Usage: "comma-separated target `COLS` of a CSV file (default: its last column)"},
+		&cli.StringFlag{Name: "data", Required: required, Usage: dataUsage},
+		&cli.StringFlag{Name: "monk-dir", Usage: "read the UCI files `DIR`/monks-N.train and monks-N.test instead of the copy built into obs"},
+		&cli.StringFlag{Name: "target", Usage: "comma-separated target `COLS` of a CSV file (default: its last column); with --loss ce or bce one column of class labels"},
+		&cli.StringFlag{Name: "test", Usage: "test set `FILE.csv`, read like --data (same columns)"},
+		&cli.Float64Flag{Name: "split", Usage: "hold out the fraction `F` (0 < F < 1) of the --data rows as the test set, drawn with --split-seed"},
+		&cli.Uint64Flag{Name: "split-seed", Value: 1, Usage: "seed of the --split draw (the same seed gives the same split)"},
 	}
 }
 
-// loadData reads the --data, --monk-dir and --target flags.
-func loadData(c *cli.Context) (train, test *datasets.Set, err error) {
-	var targets []string
-	if t := c.String("target"); t != "" {
+// dataCtx says how to read and encode the data for a model: its loss and
+// output decide whether a CSV target column holds class labels; a model
+// file supplies the class order, the standardisation and the recorded data.
+type dataCtx struct {
+	loss     model.Loss
+	output   model.Activation
+	classes  []string
+	std      *model.Standardization
+	rec      *model.DataSpec
+	noTarget bool // the CSV may lack the target column (obs predict)
+	noSplit  bool // read every row of --data, ignoring a recorded split (obs predict)
+}
+
+// ctxOf returns the data context of a model file.
+func ctxOf(m *model.MLP, f *model.File) dataCtx {
+	return dataCtx{loss: m.Loss, output: m.Output, classes: f.Classes, std: f.Standardize, rec: f.Data}
+}
+
+// labelsFor reports whether a CSV target column is read as class labels
+// (softmax or sigmoid cross-entropy) and whether it is binary (one sigmoid
+// output).
+func labelsFor(loss model.Loss) (labels, binary bool) {
+	switch loss {
+	case model.CrossEntropy:
+		return true, false
+	case model.BinaryCrossEntropy:
+		return true, true
+	}
+	return false, false
+}
+
+// loadDataWith reads the data flags, falling back on the data recorded in
+// dc.rec for every flag not given, encodes class labels as dc says, splits
+// and applies dc.std.
+func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec model.DataSpec, err error) {
+	if c.IsSet("data") {
+		spec.Data = c.String("data")
+	}
+	rec := dc.rec
+	if rec != nil && (spec.Data == "" || spec.Data == rec.Data) {
+		spec = *rec
+	} else {
+		rec = nil
+	}
+	if spec.Data == "" {
+		return nil, nil, spec, usagef("--data is required: the model file records no data set")
+	}
+	if t := c.String("target"); c.IsSet("target") {
+		spec.Target = nil
 		for _, s := range strings.Split(t, ",") {
-			targets = append(targets, strings.TrimSpace(s))
+			spec.Target = append(spec.Target, strings.TrimSpace(s))
 		}
 	}
-	train, test, err = datasets.Load(c.String("data"), c.String("monk-dir"), targets)
-	if err != nil {
-		return nil, nil, err
+	if c.IsSet("test") {
+		spec.Test = c.String("test")
 	}
-	return train, test, nil
+	if c.IsSet("split") {
+		spec.Split = c.Float64("split")
+		if !(spec.Split > 0 && spec.Split < 1) {
+			return nil, nil, spec, usagef("--split %v must be strictly between 0 and 1 (the fraction of rows held out)", spec.Split)
+		}
+		spec.Test = ""
+		if c.IsSet("test") {
+			return nil, nil, spec, usagef("give --test or --split, not both")
+		}
+	} else if c.IsSet("test") {
+		spec.Split = 0
+	}
+	if c.IsSet("split-seed") || rec == nil || rec.Split == 0 {
+		spec.SplitSeed = c.Uint64("split-seed") // the flag's default where nothing is recorded
+	}
+	if spec.Split == 0 {
+		spec.SplitSeed = 0
+	}
+	if dc.noSplit {
+		spec.Split, spec.SplitSeed, spec.Test = 0, 0, ""
+	}
+
+	isCSV := strings.HasSuffix(strings.ToLower(spec.Data), ".csv")
+	labels, binary := labelsFor(dc.loss)
+	if len(spec.Target) > 1 {
+		labels = false // several target columns are numeric (one-hot already)
+	}
+	opts := datasets.CSVOptions{Targets: spec.Target, Labels: labels, Binary: binary, Classes: dc.classes, NoTargets: dc.noTarget,
+		TargetHint: "for class labels use --loss ce (or bce for two classes)"}
+	if isCSV {
+		train, err = datasets.LoadCSVWith(spec.Data, opts)
+	} else {
+		train, test, err = datasets.Load(spec.Data, c.String("monk-dir"), spec.Target)
+	}
+	if err != nil {
+		return nil, nil, spec, err
+	}
+	if test != nil && (spec.Test != "" || spec.Split != 0) {
+		return nil, nil, spec, usagef("%s has its own test set; --test and --split apply to CSV files", spec.Data)
+	}
+	if spec.Test != "" {
+		if !strings.HasSuffix(strings.ToLower(spec.Test), ".csv") {
+			return nil, nil, spec, usagef("--test %s: want a CSV file", spec.Test)
+		}
+		opts.Classes = train.Classes
+		if test, err = datasets.LoadCSVWith(spec.Test, opts); err != nil {
+			return nil, nil, spec, err
+		}
+		if strings.Join(test.InputNames, ",") != strings.Join(train.InputNames, ",") {
+			return nil, nil, spec, fmt.Errorf("test file %s has inputs %q, training file %q", spec.Test, test.InputNames, train.InputNames)
+		}
+	}
+	if spec.Split != 0 {
+		if train, test, err = train.Split(spec.Split, spec.SplitSeed); err != nil {
+			return nil, nil, spec, err
+		}
+	}
+	if dc.std != nil {
+		if len(dc.std.Mean) != train.NumInputs() {
+			return nil, nil, spec, fmt.Errorf("%s has %d inputs but the model's standardisation has %d", train.Name, train.NumInputs(), len(dc.std.Mean))
+		}
+		train = train.Standardized(dc.std.Mean, dc.std.Std)
+		if test != nil {
+			test = test.Standardized(dc.std.Mean, dc.std.Std)
+		}
+	}
+	return train, test, spec, nil
+}
+
+// standardization returns the statistics of train for --standardize, with a
+// constant input's deviation 0 stored as 1 (the input is only centred).
+func standardization(train *datasets.Set) *model.Standardization {
+	mean, std := train.InputStats()
+	for i := range std {
+		if std[i] == 0 {
+			std[i] = 1
+		}
+	}
+	return &model.Standardization{Mean: mean, Std: std}
+}
+
+// checkTargets returns a one-line error, naming the fix, when the targets
+// cannot be reached by the network's output or are not what its loss
+// expects: values outside [0, 1] for bce or a sigmoid output, outside
+// [-1, 1] for tanh, and rows that are not probability vectors for ce.
+func checkTargets(spec model.Spec, s *datasets.Set) error {
+	lo, hi := math.Inf(-1), math.Inf(1)
+	switch {
+	case spec.Loss == model.BinaryCrossEntropy || spec.Output == model.Sigmoid:
+		lo, hi = 0, 1
+	case spec.Output == model.Tanh:
+		lo, hi = -1, 1
+	}
+	for p, row := range s.Targets {
+		sum := 0.0
+		for k, v := range row {
+			sum += v
+			if v < lo || v > hi {
+				fix := "for class labels use --loss ce"
+				if spec.Loss == model.SquaredError {
+					fix += "; for regression use --out-act identity"
+				}
+				return usagef("%s row %d: target %s = %v is outside [%g, %g], which the %s output with --loss %s cannot reach; %s",
+					s.Name, p+1, s.TargetNames[k], v, lo, hi, spec.Output, spec.Loss, fix)
+			}
+		}
+		if spec.Loss == model.CrossEntropy {
+			if len(row) < 2 {
+				return usagef("--loss ce needs one output per class; %s has one target column of numbers: give its class labels as one column with --target", s.Name)
+			}
+			if math.Abs(sum-1) > 1e-9 || floatsMin(row) < 0 {
+				return usagef("%s row %d: targets %v are not class probabilities (>= 0, sum 1) as --loss ce needs", s.Name, p+1, row)
+			}
+		}
+	}
+	return nil
+}
+
+func floatsMin(v []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range v {
+		m = math.Min(m, x)
+	}
+	return m
 }
 
 // checkFits returns an error unless the data fit the network.
@@ -83,6 +261,23 @@ func isClassification(s *datasets.Set) bool {
 	return true
 }
 
+// loadDataFor reads the data for a model file, with its recorded data,
+// class names and standardisation, and checks that the sets fit the model.
+func loadDataFor(c *cli.Context, m *model.MLP, file *model.File) (train, test *datasets.Set, err error) {
+	train, test, _, err = loadDataWith(c, ctxOf(m, file))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, s := range []*datasets.Set{train, test} {
+		if s != nil {
+			if err := checkFits(m, s); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return train, test, nil
+}
+
 // loadModelData reads --model and the data flags and checks that the
 // training and test sets fit the model.
 func loadModelData(c *cli.Context) (*model.MLP, *model.File, *datasets.Set, *datasets.Set, error) {
@@ -90,16 +285,32 @@ func loadModelData(c *cli.Context) (*model.MLP, *model.File, *datasets.Set, *dat
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	train, test, err := loadData(c)
+	train, test, err := loadDataFor(c, m, file)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	for _, s := range []*datasets.Set{train, test} {
-		if s != nil {
-			if err := checkFits(m, s); err != nil {
-				return nil, nil, nil, nil, err
+	return m, file, train, test, nil
+}
+
+// withData records in f, a model file a command writes, the data it used
+// and their class names where f has none (a model from obs import), so that
+// later commands need no data flags.
+func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
+	if f.Classes == nil && train.Classes != nil {
+		f.Classes = train.Classes
+	}
+	if f.Data == nil && c.IsSet("data") {
+		spec := model.DataSpec{Data: c.String("data")}
+		if c.IsSet("target") {
+			for _, s := range strings.Split(c.String("target"), ",") {
+				spec.Target = append(spec.Target, strings.TrimSpace(s))
 			}
 		}
+		spec.Test = c.String("test")
+		if c.IsSet("split") {
+			spec.Split, spec.SplitSeed = c.Float64("split"), c.Uint64("split-seed")
+		}
+		f.Data = &spec
 	}
-	return m, file, train, test, nil
+	return f
 }

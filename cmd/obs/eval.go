@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"io"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -17,7 +20,7 @@ on --data, and on its test set where the data set has one (MONK's problems).
 
 Example:
   obs eval --model xor.json --data xor --json`,
-		Flags: append(dataFlags(true),
+		Flags: append(dataFlags(false),
 			&cli.StringFlag{Name: "model", Required: true, Usage: "model `FILE` written by obs train or obs prune"},
 		),
 		Action: runEval,
@@ -36,13 +39,25 @@ type evalSummary struct {
 	GradNorm     float64  `json:"grad_norm"`
 	TestError    *float64 `json:"test_error,omitempty"`
 	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
+	// Regression (targets not all 0/1): root mean squared error and R^2.
+	RMSE     *float64 `json:"rmse,omitempty"`
+	R2       *float64 `json:"r2,omitempty"`
+	TestRMSE *float64 `json:"test_rmse,omitempty"`
+	TestR2   *float64 `json:"test_r2,omitempty"`
+	// Classifiers: the class names and a per-class table on the test set
+	// (or the training set where there is none).
+	Classes      []string   `json:"classes,omitempty"`
+	PerClassOn   string     `json:"per_class_on,omitempty"`
+	PerClass     []classRow `json:"per_class,omitempty"`
+	Standardized bool       `json:"standardized"`
+	TestPatterns int        `json:"test_patterns,omitempty"`
 }
 
 func runEval(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("eval takes no arguments")
 	}
-	m, _, train, test, err := loadModelData(c)
+	m, file, train, test, err := loadModelData(c)
 	if err != nil {
 		return err
 	}
@@ -58,6 +73,49 @@ func runEval(c *cli.Context) error {
 	if test != nil {
 		te := evalSet(m, test)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
+		s.TestPatterns = test.Len()
 	}
-	return emit(c, s)
+	s.Standardized = file.Standardize != nil
+	classes := classNames(m, file)
+	if classes == nil && st.Accuracy != nil && m.NumOutputs() == 1 {
+		classes = []string{"0", "1"} // 0/1 targets under mse (the MONK's problems)
+	}
+	if st.Accuracy == nil {
+		classes = nil
+	}
+	if classes == nil {
+		rmse, r2 := regressionStats(m, train)
+		s.RMSE, s.R2 = num(rmse), num(r2)
+		if test != nil {
+			rmse, r2 := regressionStats(m, test)
+			s.TestRMSE, s.TestR2 = num(rmse), num(r2)
+		}
+	} else if m.NumOutputs() == 1 || m.NumOutputs() == len(classes) {
+		on := train
+		if test != nil {
+			on = test
+		}
+		s.Classes, s.PerClassOn, s.PerClass = classes, on.Name, perClass(m, on, classes)
+	}
+	if err := emit(c, s); err != nil {
+		return err
+	}
+	if s.PerClass != nil && !c.Bool("json") && !c.Bool("quiet") {
+		printPerClass(c.App.ErrWriter, s.PerClassOn, s.PerClass)
+	}
+	return nil
+}
+
+// printPerClass prints the per-class table of obs eval.
+func printPerClass(w io.Writer, on string, rows []classRow) {
+	pct := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100**p)
+	}
+	fmt.Fprintf(w, "\nper class on %s:\n  %-12s %8s %10s %8s %8s %10s\n", on, "class", "support", "predicted", "correct", "recall", "precision")
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-12s %8d %10d %8d %8s %10s\n", r.Class, r.Support, r.Predicted, r.Correct, pct(r.Recall), pct(r.Precision))
+	}
 }

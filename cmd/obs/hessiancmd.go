@@ -11,13 +11,13 @@ import (
 	"slices"
 	"strings"
 
+	"codeberg.org/sbinet/npyio"
 	"github.com/urfave/cli/v2"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
-	"github.com/obs-toolkit/obs/internal/npy"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/model"
 )
@@ -77,7 +77,7 @@ axis; non-positive eigenvalues are left out and counted in the title).
 Example:
   obs hessian --model monk1.json --data monk1 --kinds exact,ggn,ef,mcfisher \
       --fix shift --dump curv/ --plot spectra.png`,
-		Flags: append(append(dataFlags(true),
+		Flags: append(append(dataFlags(false),
 			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
 			&cli.StringFlag{Name: "kinds", Value: "exact,ggn,ef,mcfisher", Usage: "comma-separated curvature `KINDS` to build and compare: exact, ggn, ef, mcfisher"},
 			&cli.StringFlag{Name: "dump", Usage: "write each curvature and its inverse as .npy, and index.json, into the existing directory `DIR`"},
@@ -263,7 +263,7 @@ func runHessian(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	train, _, err := loadData(c)
+	train, _, err := loadDataFor(c, m, file)
 	if err != nil {
 		return err
 	}
@@ -491,7 +491,8 @@ func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessi
 				a    mat.Symmetric
 			}{{k.Matrix, r.c}, {k.Inverse, r.inv}} {
 				path := filepath.Join(cfg.dump, f.name)
-				if err := npy.WriteFile(path, idx.Shape, denseRows(f.a)); err != nil {
+				dense := mat.NewDense(nf, nf, denseRows(f.a))
+				if err := atomicfile.Write(path, func(w io.Writer) error { return npyio.Write(w, dense) }); err != nil {
 					return err
 				}
 				written = append(written, path)

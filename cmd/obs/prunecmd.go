@@ -50,7 +50,7 @@ deletes to --sparsity or --keep by downdates alone, the mode for networks of
 Example:
   obs prune --model monk1.json --data monk1 --method obs --curvature ggn \
       --min-accuracy 1 --out monk1-pruned.json --records steps.csv`,
-		Flags: append(append(dataFlags(true),
+		Flags: append(append(dataFlags(false),
 			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
 			&cli.StringFlag{Name: "method", Value: "obs", Usage: "obs, obd or magnitude"},
 			&cli.BoolFlag{Name: "no-update", Usage: "use the saliency but skip the OBS compensating update"},
@@ -274,7 +274,7 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := m.ToFile(file.Provenance, append(file.History, hist)).Save(out); err != nil {
+	if err := withData(c, m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(out); err != nil {
 		return err
 	}
 	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, out)

@@ -47,8 +47,8 @@ OBS-exact, OBD-GGN and magnitude (these two retraining after every deletion,
 and without) and OBS-GGN with retraining, each until the next deletion would
 lower the training accuracy below its level before pruning (100% when
 training reached it). Paper: 58 -> 14, 39 -> 15, 39 -> 4 parameters at 100%,
-100% and 97.2% test accuracy. Without --monk-dir the MONK's training sets are
-the built-in sample, NOT the UCI files, and every output says so.
+100% and 97.2% test accuracy. The MONK's data are the UCI files built into obs
+(CC BY 4.0, Thrun et al. 1991); --monk-dir reads another copy.
 
 all: xor, monk1, monk2 and monk3.
 
@@ -64,7 +64,7 @@ Example:
   obs reproduce all --quiet
   obs reproduce monk1 monk3 --monk-dir ../shared/datasets/monk --out-dir uci`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "monk-dir", Usage: "read the original UCI files `DIR`/monks-N.train and monks-N.test instead of the built-in MONK's sample (which is NOT the UCI one)"},
+			&cli.StringFlag{Name: "monk-dir", Usage: "read the UCI files `DIR`/monks-N.train and monks-N.test instead of the copy built into obs"},
 			&cli.IntFlag{Name: "seeds", Usage: "number of seeds 1..N, for the XOR networks and the MONK seeds alike; 0 means 100 XOR networks and 10 MONK seeds"},
 			&cli.StringFlag{Name: "out-dir", Value: "reproduce-out", Usage: "output `DIR`, created if missing"},
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "OBS damping: OBS inverts C + alpha I"},

@@ -30,7 +30,7 @@ choice is the best one. --csv writes every candidate.
 
 Example:
   obs saliency --model xor.json --data xor --curvature ggn --retrain --csv xor-saliency.csv`,
-		Flags: append(append(dataFlags(true),
+		Flags: append(append(dataFlags(false),
 			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
 			&cli.StringFlag{Name: "method", Value: "obs", Usage: "obs, obd or magnitude"},
 			&cli.BoolFlag{Name: "no-update", Usage: "OBS saliency without the compensating update"},

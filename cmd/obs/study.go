@@ -33,7 +33,7 @@ well G, F_emp, the Monte-Carlo Fisher and the exact Hessian (made definite by
 --fix) predict the actual loss increase of deleting each parameter. The
 factors: noise level and residual size (teacher–student regression), training
 progress, misspecification, number of patterns, and classification with
-cross-entropy (MONK's problems, built-in samples unless --monk-dir, and a
+cross-entropy (MONK's problems, the built-in UCI files unless --monk-dir, and a
 softmax teacher).
 
 Writes DIR/gn-vs-fisher.md and its figures DIR/figures/gn-vs-fisher-*.png;
@@ -48,7 +48,7 @@ Example:
 			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "existing `DIR` for gn-vs-fisher.md and figures/"},
 			&cli.BoolFlag{Name: "quick", Usage: "tiny sizes and one seed (seconds; for tests)"},
 			&cli.StringFlag{Name: "seeds", Usage: "comma-separated seeds (default 1,2,3; 1 with --quick)"},
-			&cli.StringFlag{Name: "monk-dir", Usage: "read the UCI MONK's files from `DIR` instead of the built-in samples (which are NOT the UCI ones)"},
+			&cli.StringFlag{Name: "monk-dir", Usage: "read the UCI MONK's files from `DIR` instead of the copy built into obs"},
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping of every OBS inverse (C + alpha I)^-1"},
 			&cli.StringFlag{Name: "fix", Value: "shift", Usage: "how the exact Hessian is made definite: none (fail), shift, abs, clip or pinv"},
 			&cli.IntFlag{Name: "workers", Usage: "settings measured at once (0: the number of CPUs); results do not depend on it"},
@@ -152,7 +152,7 @@ func runStudy(c *cli.Context) error {
 		return fmt.Errorf("creating %s: %v", figDir, err)
 	}
 	s := studySummary{Report: filepath.Join(dir, study.ReportName), Quick: res.Quick, Seeds: res.Seeds, Alpha: res.Alpha,
-		Fix: res.Fix, MCSamples: res.MCSamples, Normalisation: "1/P (P = training patterns)", MonkData: "built-in (not UCI)"}
+		Fix: res.Fix, MCSamples: res.MCSamples, Normalisation: "1/P (P = training patterns)", MonkData: "UCI files, built in"}
 	if res.MonkDir != "" {
 		s.MonkData = "UCI files in " + res.MonkDir
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -34,8 +35,16 @@ The initial weights come from --seed only: the same seed gives the same file.
 --arch defaults to the OBS papers' networks: 2-2-1 for xor, 17-3-1 for monk1,
 17-2-1 for monk2 and monk3.
 
+CSV files: with --loss ce (or bce, two classes) the --target column holds class
+labels as they come (setosa, 3, yes), one-hot encoded in numeric order when all
+are numbers, else string order; --test FILE or --split F --split-seed S holds
+out a test set; --standardize scales the inputs with the training set's mean
+and deviation. The model file records all of it, so later commands need no
+data flags.
+
 Example:
   obs train --data xor --arch 2-2-1 --seed 1 --out xor.json
+  obs train --data wine.csv --target class --loss ce --standardize --split 0.3 --arch 13-8-3 --out wine.json
   obs train --data monk1 --monk-dir ../shared/datasets/monk --seed 1 --out monk1.json`,
 		Flags: append(dataFlags(true),
 			&cli.StringFlag{Name: "arch", Usage: "layer sizes, input first, like `17-3-1` (default: the data set's usual network)"},
@@ -48,6 +57,7 @@ Example:
 			&cli.IntFlag{Name: "restarts", Value: 5, Usage: "train from N initial weights drawn in turn from --seed's stream and keep the lowest final E (small networks such as 2-2-1 on XOR have local minima)"},
 			&cli.Float64Flag{Name: "grad-tol", Value: 1e-8, Usage: "stop when ||grad E||_2 falls to this"},
 			&cli.IntFlag{Name: "max-iter", Value: 0, Usage: "iteration cap (0: the trainer's default, 10000; gd 200000)"},
+			&cli.BoolFlag{Name: "standardize", Usage: "scale every input to mean 0, standard deviation 1 on the training set; the statistics are stored in the model file and applied by every later command"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "model `FILE` to write (JSON)"},
 		),
 		Action: runTrain,
@@ -76,6 +86,10 @@ type trainSummary struct {
 	Iterations    int       `json:"iterations"`
 	Evaluations   int       `json:"evaluations"`
 	Status        string    `json:"status"`
+	TestData      string    `json:"test_data,omitempty"`
+	TestPatterns  int       `json:"test_patterns,omitempty"`
+	Standardized  bool      `json:"standardized"`
+	Classes       []string  `json:"classes,omitempty"`
 }
 
 // specFromFlags builds the network spec from --arch, --act, --out-act,
@@ -123,9 +137,21 @@ func runTrain(c *cli.Context) error {
 	if c.Int("max-iter") < 0 {
 		return usagef("--max-iter %d must be >= 0", c.Int("max-iter"))
 	}
-	train, test, err := loadData(c)
+	loss, err := model.ParseLoss(c.String("loss"))
+	if err != nil {
+		return usageError{err}
+	}
+	train, test, dspec, err := loadDataWith(c, dataCtx{loss: loss})
 	if err != nil {
 		return err
+	}
+	var std *model.Standardization
+	if c.Bool("standardize") {
+		std = standardization(train)
+		train = train.Standardized(std.Mean, std.Std)
+		if test != nil {
+			test = test.Standardized(std.Mean, std.Std)
+		}
 	}
 	spec, err := specFromFlags(c, defaultArch(c.String("data"), train))
 	if err != nil {
@@ -142,8 +168,16 @@ func runTrain(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := checkFits(m, train); err != nil {
-		return usageError{err}
+	for _, s := range []*datasets.Set{train, test} {
+		if s == nil {
+			continue
+		}
+		if err := checkFits(m, s); err != nil {
+			return usageError{err}
+		}
+		if err := checkTargets(spec, s); err != nil {
+			return err
+		}
 	}
 	seed := c.Uint64("seed")
 	restarts := c.Int("restarts")
@@ -177,7 +211,10 @@ func runTrain(c *cli.Context) error {
 		Loss: spec.Loss.String(), Decay: spec.Decay, Seed: seed, Trainer: res.Method,
 		Params: len(m.Params), GradNorm: res.GradNorm, Converged: res.Converged,
 		Iterations: res.Iterations, Evaluations: res.Evaluations, Status: res.Status,
-		Restarts: restarts, RestartErrors: finals,
+		Restarts: restarts, RestartErrors: finals, Standardized: std != nil, Classes: train.Classes,
+	}
+	if test != nil {
+		s.TestData, s.TestPatterns = test.Source, test.Len()
 	}
 	tr := evalSet(m, train)
 	s.TrainError, s.TrainAccuracy = tr.Error, tr.Accuracy
@@ -191,7 +228,9 @@ func runTrain(c *cli.Context) error {
 		TrainAccuracy: s.TrainAccuracy, TestAccuracy: s.TestAccuracy,
 		Iterations: res.Iterations, Evaluations: res.Evaluations, Status: res.Status,
 	}
-	if err := m.ToFile(prov, nil).Save(out); err != nil {
+	file := m.ToFile(prov, nil)
+	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
+	if err := file.Save(out); err != nil {
 		return err
 	}
 	if !res.Converged {

@@ -44,8 +44,8 @@ func (p MonkSpec) Spec() model.Spec {
 type MonkSettings struct {
 	Settings
 	// Dir holds the UCI files monks-N.train and monks-N.test; if empty, the
-	// built-in sample (datasets.MonkBuiltinTrain, NOT the UCI sample) and the
-	// built-in test set (identical to the UCI test files) are used.
+	// copy of the UCI files built into package datasets (datasets.MonkUCI)
+	// is used.
 	Dir string
 	// Problems are the MONK's problems to run, 1..3; if nil, all three.
 	Problems []int
@@ -54,8 +54,9 @@ type MonkSettings struct {
 	Restarts int
 }
 
-// BuiltinLabel is the label of every result on the built-in MONK's sample.
-const BuiltinLabel = "built-in sample, not the UCI files"
+// BuiltinLabel is the label of every result on the built-in copy of the UCI
+// MONK's files.
+const BuiltinLabel = "UCI files, built in"
 
 // DataLabel returns the label of the MONK data read from dir.
 func DataLabel(dir string) string {
@@ -147,7 +148,8 @@ func RunMonk(s MonkSettings) (*MonkResult, error) {
 			return nil, fmt.Errorf("reproduce: MONK problem %d, want 1, 2 or 3", p)
 		}
 		if s.Dir == "" {
-			sets[i] = data{datasets.MonkBuiltinTrain(p), datasets.MonkTest(p)}
+			tr, te := datasets.MonkUCI(p)
+			sets[i] = data{tr, te}
 			continue
 		}
 		tr, te, err := datasets.LoadMonk(s.Dir, p)

@@ -256,11 +256,6 @@ func (r *Report) monkMarkdown(p func(string, ...any)) {
 		"before pruning (at least k of the P training patterns right, threshold (k - 1/2)/P; that is 100%% whenever training reached "+
 		"100%%, the paper's rule for MONK-1 and MONK-2, and the pre-pruning level for the noisy MONK-3). Test accuracy is on "+
 		"monks-N.test, all 432 patterns.\n\n", m.DataLabel, m.Seeds, m.Restarts, m.Restarts)
-	if m.DataLabel == BuiltinLabel {
-		p("**These MONK results use the built-in sample, not the UCI files**: a training sample of the official size drawn from a fixed " +
-			"seed and labelled by the concept, so the numbers cannot be compared one to one with the paper's. Run " +
-			"`scripts/reproduce.sh` (or pass `--monk-dir` with the UCI files) for the comparison with the paper.\n\n")
-	}
 	p("### The paper's OBS against obs's OBS-GGN\n\n")
 	p("| problem | network, decay | trained: train / test acc | paper: params | obs obs-ggn: params, median [min–max] over %d seeds | paper: test acc | obs: test acc after pruning | obs: train acc after |\n", m.Seeds)
 	p("|---|---|---|---|---|---|---|---|\n")

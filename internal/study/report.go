@@ -231,7 +231,7 @@ func (r *Results) method(b *bytes.Buffer, rows []RowSummary) {
 	for i, s := range r.Seeds {
 		seeds[i] = strconv.FormatUint(s, 10)
 	}
-	monk := "the built-in MONK's training samples (drawn from a fixed seed; NOT the UCI samples) with the full 432-pattern test sets"
+	monk := "the UCI MONK's files built into obs (training files and the full 432-pattern test files)"
 	if r.MonkDir != "" {
 		monk = fmt.Sprintf("the UCI MONK's files read from `%s`", r.MonkDir)
 	}

@@ -25,7 +25,7 @@ type RunConfig struct {
 	// DefaultSeeds (one seed with Quick).
 	Seeds []uint64
 	// MonkDir, if not empty, holds the UCI files monks-N.train and
-	// monks-N.test; otherwise the built-in MONK's samples are used.
+	// monks-N.test; otherwise the built-in copy of the UCI files is used.
 	MonkDir string
 	// Measure configures every measurement. Its Seed is replaced by the
 	// setting's seed so the Monte-Carlo Fisher differs between seeds.

@@ -16,8 +16,8 @@ const (
 	// fixed random teacher network plus Gaussian noise.
 	TeacherStudent Task = iota
 	// Monk is one of the MONK's problems with sigmoid output and binary
-	// cross-entropy (built-in sample, or the UCI files with a MONK's
-	// directory).
+	// cross-entropy (the built-in UCI files, or another copy read from a
+	// MONK's directory).
 	Monk
 	// SoftmaxTeacher is 3-class classification with softmax cross-entropy,
 	// labels drawn from a fixed random softmax teacher.
