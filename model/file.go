@@ -39,6 +39,7 @@ type Provenance struct {
 // (pruning runs append their summaries).
 type File struct {
 	Format     string            `json:"format"`
+	ObsVersion string            `json:"obs_version,omitempty"` // the obs release that wrote the file
 	Arch       []int             `json:"arch"`
 	Hidden     string            `json:"hidden"`
 	Output     string            `json:"output"`
@@ -82,6 +83,7 @@ func (f *File) Encode(w io.Writer) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // names such as bias->out0 stay greppable
 	return enc.Encode(f)
 }
 

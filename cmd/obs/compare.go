@@ -196,7 +196,11 @@ func runCompare(c *cli.Context) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("output directory %s does not exist", dir)
 	}
-	if err := checkOutputPath(filepath.Join(dir, "summary.json")); err != nil {
+	var outs []atomicfile.File
+	for _, f := range compareOutputs {
+		outs = append(outs, out("--out-dir", filepath.Join(dir, f)))
+	}
+	if err := checkOutputs(c, outs...); err != nil {
 		return err
 	}
 	m, file, err := model.Load(c.String("model"))
@@ -297,7 +301,7 @@ func runCompare(c *cli.Context) error {
 	}
 	info(c, "compared %d methods on %s from %d parameters (keep %d, alpha %g, recompute %d, fix %s, 1/P); wrote %s in %s\n",
 		len(cmp.Runs), train.Name, cmp.Start.Params, cmp.Keep, cmp.Alpha, cmp.Recompute, cmp.Fix, strings.Join(compareOutputs, ", "), dir)
-	info(c, "  %-13s %9s %9s %10s %s\n", "method", "left@2E0", "spearman", "median|lg|", "brute-force best chosen")
+	printResult(c, "  %-13s %9s %9s %10s %s\n", "method", "left@2E0", "spearman", "median|lg|", "brute-force best chosen")
 	for i, r := range cmp.Runs {
 		bf := "not checked"
 		if len(r.Checks) > 0 {
@@ -309,7 +313,7 @@ func runCompare(c *cli.Context) error {
 				left = strconv.Itoa(b.Left)
 			}
 		}
-		info(c, "  %-13s %9s %9s %10s %s\n", r.Name, left, g(r.Spearman), g(r.MedianLog10), bf)
+		printResult(c, "  %-13s %9s %9s %10s %s\n", r.Name, left, g(r.Spearman), g(r.MedianLog10), bf)
 	}
 	return nil
 }

@@ -57,6 +57,7 @@ Example:
 			&cli.BoolFlag{Name: "remove-dead", Usage: "also remove the parameters of hidden units left with no input or no output (E is unchanged)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "pruned model `FILE` to write (JSON, with its pruning history)"},
 			&cli.StringFlag{Name: "records", Usage: "write every step to `STEPS.csv`"},
+			&cli.BoolFlag{Name: "in-place", Usage: "allow --out to be the --model file itself (otherwise refused, so a typo cannot destroy the model)"},
 		), curvatureFlags()...),
 		Action: runPrune,
 	}
@@ -157,7 +158,7 @@ func runPrune(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out, records := c.String("out"), c.String("records")
+	outPath, records := c.String("out"), c.String("records")
 	m, file, train, test, err := loadModelData(c)
 	if err != nil {
 		return err
@@ -165,12 +166,8 @@ func runPrune(c *cli.Context) error {
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
 		return err
 	}
-	for _, p := range []string{out, records} {
-		if p != "" {
-			if err := checkOutputPath(p); err != nil {
-				return err
-			}
-		}
+	if err := checkOutputs(c, out("--out", outPath), out("--records", records)); err != nil {
+		return err
 	}
 	before := m.NumFree()
 	b := newBar(c, before, "pruning "+c.String("method"))
@@ -188,7 +185,7 @@ func runPrune(c *cli.Context) error {
 		return err
 	}
 	s := pruneSummary{
-		Model: c.String("model"), Out: out, Records: records, Data: train.Name, Method: res.Method,
+		Model: c.String("model"), Out: outPath, Records: records, Data: train.Name, Method: res.Method,
 		Normalisation: "1/P (P = training patterns)", Recompute: cfg.Recompute, Retrain: cfg.Retrain, Group: cfg.Group,
 		ParamsBefore: res.Start.Params, ParamsAfter: res.End.Params, Steps: len(res.Steps),
 		TrainErrorBefore: res.Start.TrainError, TrainErrorAfter: res.End.TrainError,
@@ -219,11 +216,11 @@ func runPrune(c *cli.Context) error {
 		s.Rejected = &stepJSON{Step: r.Step, Index: r.Index, Name: r.Name, Predicted: num(r.Predicted), Actual: num(r.Actual), Accuracy: num(r.TrainAccuracy)}
 	}
 	for _, fr := range res.FixReports {
-		b, _ := json.Marshal(fr)
+		b, _ := marshal(fr)
 		s.FixReports = append(s.FixReports, b)
 	}
 
-	hist, _ := json.Marshal(struct {
+	hist, _ := marshal(struct {
 		Command string       `json:"command"`
 		Summary pruneSummary `json:"summary"`
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
@@ -234,9 +231,11 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := m.ToFile(file.Provenance, append(file.History, hist)).Save(out); err != nil {
+	f := m.ToFile(file.Provenance, append(file.History, hist))
+	f.ObsVersion = version
+	if err := f.Save(outPath); err != nil {
 		return err
 	}
-	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, out)
+	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, outPath)
 	return emit(c, s)
 }
