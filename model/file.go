@@ -1,16 +1,17 @@
 package model
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/bounded"
 )
 
 // FileFormat is the format tag written into every model file.
@@ -180,11 +181,42 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 	return m, &f, nil
 }
 
-// Load reads and validates the model file at path.
+// MaxFileBytes bounds what Load reads. A model file takes about 70 bytes per
+// parameter (value, name, mask entry, indentation) plus its history, so 1 GiB
+// holds over ten million parameters, more than the dense curvatures obs
+// builds could ever use; anything longer is not a model file.
+const MaxFileBytes = 1 << 30
+
+// Load reads and validates the model file at path. It reads at most
+// MaxFileBytes and stops at once when the file does not start like a JSON
+// object (say /dev/zero given by mistake).
 func Load(path string) (*MLP, *File, error) {
-	data, err := os.ReadFile(path)
+	r, err := bounded.Open(path, "model file", MaxFileBytes, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("model file %s: %v", path, errors.Unwrap(err))
+		if u := errors.Unwrap(err); u != nil {
+			err = u
+		}
+		return nil, nil, fmt.Errorf("model file %s: %v", path, err)
+	}
+	defer r.Close()
+	br := bufio.NewReader(r)
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			break // empty or unreadable: ParseFile and ReadAll say which
+		}
+		if b == ' ' || b == '\t' || b == '\n' || b == '\r' {
+			continue
+		}
+		if b != '{' {
+			return nil, nil, fmt.Errorf("model file %s: not a JSON object (starts with byte 0x%02x): %w", path, b, ErrModelFile)
+		}
+		br.UnreadByte()
+		break
+	}
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model file %s: %v", path, err)
 	}
 	return ParseFile(data, path)
 }
