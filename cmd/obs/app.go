@@ -16,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 )
 
@@ -52,7 +53,7 @@ var version = "0.2.0-dev"
 // (its loops poll the context between blocks) before obs exits anyway. The
 // outputs are written only at the end, in one commit (atomicfile.Stage), so
 // exiting at any earlier point leaves them untouched.
-const graceTime = 700 * time.Millisecond
+const graceTime = 500 * time.Millisecond
 
 // run builds the application, runs it on args and returns the exit code.
 // Errors are printed to stderr as one line "obs: ...".
@@ -74,6 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return
 		}
 		cancel()
+		hessian.Interrupt()
 		t := time.NewTimer(graceTime)
 		select {
 		case <-sigs: // a second Ctrl-C: at once
