@@ -83,7 +83,7 @@ func TestCompareMonk1(t *testing.T) {
 		t.Errorf("stdout JSON lacks the methods: %v", s)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "out", "summary.md"))
-	for _, w := range append(want, "α = 1e-06", "every 1 deletions", "fix `shift`", "1/P") {
+	for _, w := range append(want, "α = 1e-06", "after every deletion", "fix `shift`", "1/P") {
 		if !bytes.Contains(md, []byte(w)) {
 			t.Errorf("summary.md does not mention %q", w)
 		}

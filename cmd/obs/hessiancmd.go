@@ -511,10 +511,10 @@ func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessi
 			for i := range x {
 				x[i] = float64(i + 1)
 			}
-			series = append(series, figures.Series{Label: r.kind.String(), X: x, Y: r.eig})
+			series = append(series, figures.Series{Label: r.kind.String(), Key: r.kind.String(), X: x, Y: r.eig})
 		}
 		o := figures.Options{
-			Title:  fmt.Sprintf("eigen-spectra (1/P, P = %d, decay %g; alpha not added)", s.Patterns, s.Decay),
+			Title:  fmt.Sprintf("eigen-spectra on %s (1/P, P = %d, decay %g; alpha not added)", s.Data, s.Patterns, s.Decay),
 			XLabel: "index i (eigenvalues in decreasing order)",
 			YLabel: "eigenvalue lambda_i of C",
 			LogY:   true,
