@@ -37,34 +37,35 @@ type Series struct {
 	X, Y  []float64
 }
 
-// knownKeys are the methods and curvatures obs draws, each with its own
-// style index: the same colour and marker in every figure, whichever
-// methods a figure shows. Matching ignores case.
-var knownKeys = []string{
-	"magnitude", "obd", "obd-ggn", "obd-exact", "obs-ggn", "obs-ef", "obs-mcfisher", "obs-exact",
-	"exact", "ggn", "ef", "mcfisher",
-	"magnitude+retrain", "obd-ggn+retrain", "obs-ggn+retrain",
+// knownKeys give the methods obs draws their own style index, the same
+// colour and marker in every figure whichever methods a figure shows. A
+// curvature shares its OBS method's style (ggn with obs-ggn), and obd is
+// obd-ggn (compare's name for it). Matching ignores case.
+var knownKeys = map[string]int{
+	"magnitude": 0, "obs-ggn+retrain": 1, "obd": 2, "obd-ggn": 2, "magnitude+retrain": 3,
+	"obs-ggn": 4, "ggn": 4, "obs-ef": 5, "ef": 5, "obs-mcfisher": 6, "mcfisher": 6,
+	"obs-exact": 7, "exact": 7, "obd-ggn+retrain": 8, "obd-exact": 9,
 }
 
+// numKnown is the number of distinct known styles.
+const numKnown = 10
+
 // StyleIndex returns the style (colour, marker, dashes) index of a series
-// key: the key's place among the known methods, else a hash of the key, so
+// key: the known method's index, else numKnown plus a hash of the key, so
 // that the same key gets the same style in every figure.
 func StyleIndex(key string) int {
 	k := strings.ToLower(strings.TrimSpace(key))
-	for i, n := range knownKeys {
-		if k == n {
-			return i
-		}
+	if i, ok := knownKeys[k]; ok {
+		return i
 	}
 	h := uint32(2166136261) // FNV-1a
 	for i := 0; i < len(k); i++ {
 		h = (h ^ uint32(k[i])) * 16777619
 	}
-	return len(knownKeys) + int(h%64)
+	return numKnown + int(h%64)
 }
 
-// palette holds colours that stay distinct on white; with the shapes and
-// dashes below every known key gets a distinct combination.
+// palette holds colours that stay distinct on white, one per known style.
 var palette = []color.Color{
 	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, // blue
 	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, // red
