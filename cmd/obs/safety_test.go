@@ -327,11 +327,11 @@ func TestCtrlCLongPrune(t *testing.T) {
 // not the results.
 func TestProgressWithoutTerminal(t *testing.T) {
 	dir := t.TempDir()
-	args := []string{"train", "--data", "monk1", "--decay", "1e-4", "--trainer", "gd", "--max-iter", "30000", "--restarts", "1", "--out", "m.json"}
+	args := []string{"train", "--data", "monk1", "--decay", "1e-4", "--trainer", "gd", "--max-iter", "5000", "--restarts", "1", "--out", "m.json"}
 	run := func(extra ...string) result {
 		cmd := exec.Command(obsBin, append(args, extra...)...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "OBS_PROGRESS_EVERY=100ms")
+		cmd.Env = append(os.Environ(), "OBS_PROGRESS_EVERY=50ms")
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		if err := cmd.Run(); err != nil {

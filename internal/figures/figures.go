@@ -30,7 +30,7 @@ import (
 
 // Series is one labelled line or point set. Key names what the series
 // stands for (a method such as "obs-ggn") and fixes its style through
-// StyleIndex; if empty, the Label is used.
+// StyleIndex; series without a Key are styled by their position.
 type Series struct {
 	Label string
 	Key   string
@@ -116,12 +116,12 @@ func New(series []Series, o Options) (*plot.Plot, error) {
 	p.Add(plotter.NewGrid())
 	dropped := 0
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, s := range series {
-		key := s.Key
-		if key == "" {
-			key = s.Label
+	for i, s := range series {
+		style := i // without a Key, series are styled in order
+		if s.Key != "" {
+			style = StyleIndex(s.Key)
 		}
-		col, shape, dashes := Style(StyleIndex(key))
+		col, shape, dashes := Style(style)
 		var pts plotter.XYs
 		for j := range s.X {
 			x, y := s.X[j], s.Y[j]
