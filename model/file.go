@@ -110,7 +110,8 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		var se *json.SyntaxError
 		switch {
-		case strings.Contains(err.Error(), "unexpected end of JSON input"):
+		case strings.Contains(err.Error(), "unexpected end of JSON input"),
+			errors.As(err, &se) && se.Offset >= int64(len(data)): // cut inside a literal
 			return fail("truncated JSON (unexpected end of input)")
 		case errors.As(err, &se):
 			return fail("not valid JSON at byte %d: %v", se.Offset, err)
