@@ -6,10 +6,22 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/obs-toolkit/obs/internal/bounded"
+)
+
+// Bounds on a CSV data set, so that a wrong file (/dev/zero, a huge log)
+// fails at once. The whole set is held as float64 (8 bytes a cell, at least
+// twice its text), so 4 GiB of text is already 16 GiB or more in memory; a
+// line of 64 MiB is over a million numeric cells.
+const (
+	MaxCSVBytes = 4 << 30
+	MaxCSVLine  = 16 << 20
+	// maxQuoted is how much of a cell an error message quotes.
+	maxQuoted = 40
 )
 
 // ParseCSV reads a numeric data set in CSV format (RFC 4180, as read by
@@ -173,7 +185,7 @@ func ParseCSVWith(r io.Reader, name string, opts CSVOptions) (*Set, error) {
 				if isTarget[j] && opts.TargetHint != "" {
 					hint = "; " + opts.TargetHint
 				}
-				return nil, fmt.Errorf("datasets: %s line %d column %d (%q): %q is not a finite number%s", name, line, j+1, header[j], cell, hint)
+				return nil, fmt.Errorf("datasets: %s line %d column %d (%q): %q is not a finite number%s", name, line, j+1, bounded.Prefix(header[j], maxQuoted), bounded.Prefix(cell, maxQuoted), hint)
 			}
 			row[j] = v
 		}
@@ -212,7 +224,7 @@ func csvError(name string, err error) error {
 func quoteList(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = strconv.Quote(n)
+		q[i] = strconv.Quote(bounded.Prefix(n, maxQuoted))
 	}
 	return "[" + strings.Join(q, " ") + "]"
 }
@@ -226,7 +238,7 @@ func LoadCSV(path string, targets []string) (*Set, error) {
 // LoadCSVWith reads the CSV file at path with ParseCSVWith, naming the set
 // as LoadCSV does.
 func LoadCSVWith(path string, opts CSVOptions) (*Set, error) {
-	f, err := os.Open(path)
+	f, err := bounded.Open(path, "CSV data set", MaxCSVBytes, MaxCSVLine)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}

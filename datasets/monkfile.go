@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/obs-toolkit/obs/internal/bounded"
 )
 
 // ParseMonk reads MONK's patterns in the line format of the UCI files
@@ -139,7 +140,9 @@ func LoadMonk(dir string, problem int) (train, test *Set, err error) {
 
 // loadMonkFile reads one MONK's file.
 func loadMonkFile(path string, problem int, kind string) (*Set, error) {
-	f, err := os.Open(path)
+	// A MONK's file lists at most the 432 patterns of the domain, about
+	// 30 bytes each: 1 MiB is far more than any can need.
+	f, err := bounded.Open(path, "MONK's file", 1<<20, 0)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}

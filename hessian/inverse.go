@@ -73,6 +73,10 @@ func InverseRecursive(dst *mat.SymDense, c RankOne, alpha float64) error {
 		if err != nil {
 			return
 		}
+		if interrupted.Load() {
+			err = ErrInterrupted
+			return
+		}
 		m++
 		r := u.RawMatrix()
 		x := blas64.Vector{N: n, Inc: r.Stride, Data: r.Data}
@@ -147,6 +151,10 @@ func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) erro
 	m := 0 // terms done
 	c.Terms(bmax, func(u *mat.Dense) {
 		if err != nil {
+			return
+		}
+		if interrupted.Load() {
+			err = ErrInterrupted
 			return
 		}
 		r := u.RawMatrix()

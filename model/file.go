@@ -1,16 +1,17 @@
 package model
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/bounded"
 )
 
 // FileFormat is the format tag written into every model file.
@@ -58,12 +59,18 @@ type DataSpec struct {
 	SplitSeed uint64   `json:"split_seed,omitempty"`
 }
 
+// Version is the obs release that ToFile records in every model file
+// (File.ObsVersion); the command-line tool sets it at start-up. Empty leaves
+// the field out.
+var Version string
+
 // File is the JSON form of a model: architecture, activations, loss, weight
 // decay, parameters in the documented order with their names, the mask, the
 // provenance of the weights and the history of what was done to them
 // (pruning runs append their summaries).
 type File struct {
 	Format     string            `json:"format"`
+	ObsVersion string            `json:"obs_version,omitempty"` // the obs release that wrote the file
 	Arch       []int             `json:"arch"`
 	Hidden     string            `json:"hidden"`
 	Output     string            `json:"output"`
@@ -140,6 +147,7 @@ func (f *File) checkData() error {
 func (m *MLP) ToFile(prov Provenance, history []json.RawMessage) *File {
 	return &File{
 		Format:     FileFormat,
+		ObsVersion: Version,
 		Arch:       append([]int(nil), m.Sizes...),
 		Hidden:     m.Hidden.String(),
 		Output:     m.Output.String(),
@@ -165,6 +173,7 @@ func (f *File) Encode(w io.Writer) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // names such as bias->out0 stay greppable
 	return enc.Encode(f)
 }
 
@@ -190,7 +199,8 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		var se *json.SyntaxError
 		switch {
-		case strings.Contains(err.Error(), "unexpected end of JSON input"):
+		case strings.Contains(err.Error(), "unexpected end of JSON input"),
+			errors.As(err, &se) && se.Offset >= int64(len(data)): // cut inside a literal
 			return fail("truncated JSON (unexpected end of input)")
 		case errors.As(err, &se):
 			return fail("not valid JSON at byte %d: %v", se.Offset, err)
@@ -264,11 +274,42 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 	return m, &f, nil
 }
 
-// Load reads and validates the model file at path.
+// MaxFileBytes bounds what Load reads. A model file takes about 70 bytes per
+// parameter (value, name, mask entry, indentation) plus its history, so 1 GiB
+// holds over ten million parameters, more than the dense curvatures obs
+// builds could ever use; anything longer is not a model file.
+const MaxFileBytes = 1 << 30
+
+// Load reads and validates the model file at path. It reads at most
+// MaxFileBytes and stops at once when the file does not start like a JSON
+// object (say /dev/zero given by mistake).
 func Load(path string) (*MLP, *File, error) {
-	data, err := os.ReadFile(path)
+	r, err := bounded.Open(path, "model file", MaxFileBytes, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("model file %s: %v", path, errors.Unwrap(err))
+		if u := errors.Unwrap(err); u != nil {
+			err = u
+		}
+		return nil, nil, fmt.Errorf("model file %s: %v", path, err)
+	}
+	defer r.Close()
+	br := bufio.NewReader(r)
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			break // empty or unreadable: ParseFile and ReadAll say which
+		}
+		if b == ' ' || b == '\t' || b == '\n' || b == '\r' {
+			continue
+		}
+		if b != '{' {
+			return nil, nil, fmt.Errorf("model file %s: not a JSON object (starts with byte 0x%02x): %w", path, b, ErrModelFile)
+		}
+		br.UnreadByte()
+		break
+	}
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model file %s: %v", path, err)
 	}
 	return ParseFile(data, path)
 }

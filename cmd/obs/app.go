@@ -6,15 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/obs-toolkit/obs/model"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 )
 
@@ -40,16 +43,55 @@ func usagef(format string, a ...any) error {
 // errInterrupted is returned by commands stopped by SIGINT or SIGTERM.
 var errInterrupted = errors.New("interrupted; no output was written")
 
+// exitInterrupted is the exit code after SIGINT or SIGTERM (128 + SIGINT).
+const exitInterrupted = 130
+
+// version is the release of obs, written into every model file and printed
+// by --version; builds may set it with -ldflags "-X main.version=...".
+var version = "0.2.0-dev"
+
+func init() { model.Version = version }
+
+// graceTime is how long the first Ctrl-C lets the command stop by itself
+// (its loops poll the context between blocks) before obs exits anyway. The
+// outputs are written only at the end, in one commit (atomicfile.Stage), so
+// exiting at any earlier point leaves them untouched.
+const graceTime = 500 * time.Millisecond
+
 // run builds the application, runs it on args and returns the exit code.
 // Errors are printed to stderr as one line "obs: ...".
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if code, done := helpOnly(args, stdout, stderr); done {
+		return code
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	finished := make(chan struct{})
+	defer close(finished)
 	go func() {
-		// After the first signal, a second one ends obs at once (the
-		// default behaviour); final files are never partial either way.
-		<-ctx.Done()
-		stop()
+		select {
+		case <-sigs:
+		case <-finished:
+			return
+		}
+		cancel()
+		hessian.Interrupt()
+		t := time.NewTimer(graceTime)
+		select {
+		case <-sigs: // a second Ctrl-C: at once
+		case <-t.C: // the command did not stop in time
+		case <-finished:
+			return
+		}
+		msg := "interrupted; no output was written"
+		if atomicfile.Abandon() {
+			msg = "interrupted after the outputs were written completely"
+		}
+		fmt.Fprintf(stderr, "obs: %s\n", msg)
+		os.Exit(exitInterrupted)
 	}()
 	app := newApp(stdout, stderr)
 	notFound := false
@@ -57,14 +99,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		notFound = true
 		fmt.Fprintf(stderr, "obs: unknown command %q; run obs --help\n", name)
 	}
+	// Every file a command writes is held back and committed at the end as
+	// one set, under a lock on the output directories.
+	atomicfile.Stage()
 	err := app.RunContext(ctx, args)
 	if notFound {
+		atomicfile.RemovePending()
 		return exitUsage
+	}
+	if err == nil {
+		// A signal that arrived after the work finished does not undo it:
+		// every file is written completely.
+		err = atomicfile.Commit()
 	}
 	atomicfile.RemovePending()
 	if err == nil {
-		// A signal that arrived after the work finished does not undo it:
-		// every file was written completely.
 		return exitOK
 	}
 	if ctx.Err() != nil && !isUsage(err) {
@@ -75,12 +124,65 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if isUsage(err) {
 		return exitUsage
 	}
+	if errors.Is(err, errInterrupted) {
+		return exitInterrupted
+	}
 	return exitFailure
+}
+
+// helpOnly handles the command lines that only ask for help, before
+// anything runs: "--help" or "-h" anywhere (before a "--") prints the help
+// of the command named, or of obs, on stdout and exits 0; plain "obs"
+// prints the usage on stderr and exits 2.
+func helpOnly(args []string, stdout, stderr io.Writer) (int, bool) {
+	if len(args) <= 1 {
+		app := newApp(stderr, stderr)
+		app.Run([]string{"obs", "--help"})
+		return exitUsage, true
+	}
+	asked := false
+	for _, a := range args[1:] {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "--help" || a == "-help" {
+			asked = true
+			break
+		}
+	}
+	if !asked {
+		return 0, false
+	}
+	app := newApp(stdout, stderr)
+	cmd := ""
+	if a := args[1]; !strings.HasPrefix(a, "-") {
+		cmd = a
+	}
+	switch {
+	case cmd == "help" || cmd == "h":
+		if len(args) > 2 && app.Command(args[2]) != nil {
+			cmd = args[2]
+		} else {
+			cmd = ""
+		}
+	case cmd != "" && app.Command(cmd) == nil:
+		fmt.Fprintf(stderr, "obs: unknown command %q; run obs --help\n", cmd)
+		return exitUsage, true
+	}
+	if cmd == "" {
+		app.Run([]string{"obs", "--help"})
+	} else {
+		app.Run([]string{"obs", "help", cmd})
+	}
+	return exitOK, true
 }
 
 func isUsage(err error) bool {
 	var u usageError
 	if errors.As(err, &u) {
+		return true
+	}
+	if atomicfile.IsUnsafe(err) {
 		return true
 	}
 	// Errors that urfave/cli returns without calling OnUsageError.
@@ -103,15 +205,18 @@ empirical Fisher, Monte-Carlo Fisher) and removes weights with Optimal Brain
 Surgeon (Hassibi & Stork 1993), Optimal Brain Damage or magnitude pruning.
 
 Every command accepts --json (one JSON summary object on stdout) and --quiet
-(no progress bars). Human-readable text goes to stderr. Exit codes: 0 success,
-1 failure, 2 usage error.
+(no progress or log lines). Results go to stdout, progress and log lines to
+stderr. Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted
+(Ctrl-C: the run stops within a second; a second Ctrl-C exits at once; the
+outputs are then complete or untouched). --help or -h anywhere prints help
+and runs nothing; "obs help CMD" does the same.
 
 Built-in data: xor, monk1, monk2, monk3 (the UCI MONK's files, CC BY 4.0,
 Thrun et al. 1991, built into obs; --monk-dir DIR reads another copy).`,
-		Writer:          stderr,
-		ErrWriter:       stderr,
-		HideHelpCommand: true,
-		Commands:        commands(),
+		Version:   version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Commands:  commands(),
 		// Return errors to run instead of exiting inside the library.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -182,7 +287,7 @@ func commands() []*cli.Command {
 func commonFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON summary object on stdout"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bars or informational text on stderr"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress or log lines on stderr (results are still printed)"},
 	}
 }
 
@@ -199,24 +304,42 @@ func info(c *cli.Context, format string, a ...any) {
 	fmt.Fprintf(c.App.ErrWriter, format, a...)
 }
 
-// emit prints the summary: as one JSON object on stdout with --json, and as
-// "key: value" lines on stderr otherwise (unless --quiet).
+// emit prints the summary on stdout: as one JSON object with --json, and as
+// "key  value" lines otherwise. --quiet does not silence results.
 func emit(c *cli.Context, summary any) error {
 	if c.Bool("json") {
 		enc := json.NewEncoder(stdoutOf(c))
 		enc.SetEscapeHTML(false)
 		return enc.Encode(summary)
 	}
-	if c.Bool("quiet") {
-		return nil
+	return writeHuman(stdoutOf(c), summary)
+}
+
+// printResult prints human-readable results (tables) on stdout, except with
+// --json, where stdout holds only the JSON object.
+func printResult(c *cli.Context, format string, a ...any) {
+	if c.Bool("json") {
+		return
 	}
-	return writeHuman(c.App.ErrWriter, summary)
+	fmt.Fprintf(stdoutOf(c), format, a...)
+}
+
+// marshal is json.Marshal without HTML escapes, so that names such as
+// bias->out0 stay greppable.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // writeHuman prints the top-level fields of a JSON-encodable summary as
 // aligned "key  value" lines, in their declared order.
 func writeHuman(w io.Writer, summary any) error {
-	b, err := json.Marshal(summary)
+	b, err := marshal(summary)
 	if err != nil {
 		return err
 	}

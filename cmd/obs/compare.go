@@ -14,12 +14,12 @@ import (
 	"github.com/urfave/cli/v2"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
+	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
@@ -140,6 +140,9 @@ type methodJSON struct {
 	MedianLog10         *float64    `json:"median_abs_log10_ratio"`
 	Pairs               int         `json:"median_pairs"`
 	Scale               *float64    `json:"best_scale"`
+	PearsonLog          *float64    `json:"pearson_log10_predicted_actual"`
+	ScaleGeometric      *float64    `json:"scale_geometric_mean"`
+	Decades             *float64    `json:"decades_spanned"`
 	NonPositive         int         `json:"steps_actual_nonpositive"`
 	BruteForceChecked   int         `json:"brute_force_checked"`
 	BruteForceMatches   int         `json:"brute_force_matches"`
@@ -202,7 +205,11 @@ func runCompare(c *cli.Context) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("output directory %s does not exist", dir)
 	}
-	if err := checkOutputPath(filepath.Join(dir, "summary.json")); err != nil {
+	var outs []atomicfile.File
+	for _, f := range compareOutputs {
+		outs = append(outs, out("--out-dir", filepath.Join(dir, f)))
+	}
+	if err := checkOutputs(c, outs...); err != nil {
 		return err
 	}
 	m, file, err := model.Load(c.String("model"))
@@ -302,9 +309,9 @@ func runCompare(c *cli.Context) error {
 	if c.Bool("json") {
 		return emit(c, s)
 	}
-	info(c, "compared %d methods on %s from %d parameters (keep %d, alpha %g, recompute %d, fix %s, 1/P); wrote %s in %s\n",
-		len(cmp.Runs), train.Name, cmp.Start.Params, cmp.Keep, cmp.Alpha, cmp.Recompute, cmp.Fix, strings.Join(compareOutputs, ", "), dir)
-	info(c, "  %-13s %9s %9s %10s %s\n", "method", "left@2E0", "spearman", "median|lg|", "brute-force best chosen")
+	info(c, "compared %d methods on %s from %d parameters (keep %d, alpha %g, curvature rebuilt %s, fix %s, 1/P); wrote %s in %s\n",
+		len(cmp.Runs), train.Name, cmp.Start.Params, cmp.Keep, cmp.Alpha, everyN(cmp.Recompute, "deletion"), cmp.Fix, strings.Join(compareOutputs, ", "), dir)
+	printResult(c, "  %-13s %9s %9s %10s %s\n", "method", "left@2E0", "spearman", "median|lg|", "brute-force best chosen")
 	for i, r := range cmp.Runs {
 		bf := "not checked"
 		if len(r.Checks) > 0 {
@@ -316,9 +323,47 @@ func runCompare(c *cli.Context) error {
 				left = strconv.Itoa(b.Left)
 			}
 		}
-		info(c, "  %-13s %9s %9s %10s %s\n", r.Name, left, g(r.Spearman), g(r.MedianLog10), bf)
+		printResult(c, "  %-13s %9s %9s %10s %s\n", r.Name, left, g(r.Spearman), g(r.MedianLog10), bf)
 	}
 	return nil
+}
+
+// logStats are the predicted-against-actual statistics on log10 scale, over
+// the steps where both increases are positive. The increases of a pruning
+// run span many decades, where a linear Pearson correlation and a linear
+// least-squares scale are ruled by the few largest steps (and the scale can
+// come out negative); on log10 values every step counts alike.
+type logStats struct {
+	pearson float64 // Pearson correlation of log10 predicted and log10 actual
+	scale   float64 // 10^mean(log10(actual/predicted)): the least-squares scale on log axes
+	decades float64 // log10(max/min) over the predicted and actual values
+	pairs   int
+}
+
+func logPairs(steps []prune.Step) logStats {
+	var lp, la []float64
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range steps {
+		if !(s.Predicted > 0 && s.Actual > 0) || math.IsInf(s.Predicted, 0) || math.IsInf(s.Actual, 0) || s.Method == "dead-unit" {
+			continue
+		}
+		lp, la = append(lp, math.Log10(s.Predicted)), append(la, math.Log10(s.Actual))
+		lo, hi = math.Min(lo, math.Min(s.Predicted, s.Actual)), math.Max(hi, math.Max(s.Predicted, s.Actual))
+	}
+	ls := logStats{pearson: math.NaN(), scale: math.NaN(), decades: math.NaN(), pairs: len(lp)}
+	if len(lp) == 0 {
+		return ls
+	}
+	sum := 0.0
+	for i := range lp {
+		sum += la[i] - lp[i]
+	}
+	ls.scale = math.Pow(10, sum/float64(len(lp)))
+	ls.decades = math.Log10(hi / lo)
+	if len(lp) > 1 {
+		ls.pearson = stats.Pearson(lp, la)
+	}
+	return ls
 }
 
 func methodSummary(r study.MethodRun) methodJSON {
@@ -331,6 +376,8 @@ func methodSummary(r study.MethodRun) methodJSON {
 	for _, b := range r.Bounds {
 		mj.Bounds = append(mj.Bounds, boundJSON{b.Factor, b.MaxE, b.Left, b.Exceeded})
 	}
+	lp := logPairs(res.Steps)
+	mj.PearsonLog, mj.ScaleGeometric, mj.Decades = num(lp.pearson), num(lp.scale), num(lp.decades)
 	if r.AccuracyLeft >= 0 {
 		left, ex := r.AccuracyLeft, r.AccuracyExceeded
 		mj.AccuracyLeft, mj.AccuracyExceeded, mj.AccuracyTest = &left, &ex, num(r.AccuracyTest)
@@ -352,6 +399,14 @@ func methodSummary(r study.MethodRun) methodJSON {
 	return mj
 }
 
+// dataOf names the set the second curves panel is measured on.
+func dataOf(set compareSettings, test *datasets.Set) string {
+	if test != nil {
+		return test.Name + " (test set)"
+	}
+	return set.Data
+}
+
 // settingsLine states the rules every method ran under and the seeds, for
 // figure labels.
 func settingsLine(set compareSettings) string {
@@ -359,7 +414,7 @@ func settingsLine(set compareSettings) string {
 	if set.ModelSeed != nil {
 		seed = strconv.FormatUint(*set.ModelSeed, 10)
 	}
-	return fmt.Sprintf("α = %g, recompute %d, fix %s, seeds: model %s, MC %d; E with 1/P", set.Alpha, set.Recompute, set.Fix, seed, set.CurvSeed)
+	return fmt.Sprintf("α = %g, curvature rebuilt %s, fix %s, seeds: model %s, MC %d; E with 1/P", set.Alpha, everyN(set.Recompute, "deletion"), set.Fix, seed, set.CurvSeed)
 }
 
 // writeCurves writes curves.png and curves.svg: two panels tiled with
@@ -385,8 +440,8 @@ func writeCurves(dir string, cmp *study.Comparison, set compareSettings, test *d
 		otherLabel = "test error"
 	}
 	for _, r := range cmp.Runs {
-		ts := figures.Series{Label: r.Name, X: []float64{float64(r.Result.Start.Params)}, Y: []float64{r.Result.Start.TrainError}}
-		oth := figures.Series{Label: r.Name, X: []float64{float64(r.Result.Start.Params)}, Y: []float64{other(r.Result.Start)}}
+		ts := figures.Series{Label: r.Name, Key: r.Name, X: []float64{float64(r.Result.Start.Params)}, Y: []float64{r.Result.Start.TrainError}}
+		oth := figures.Series{Label: r.Name, Key: r.Name, X: []float64{float64(r.Result.Start.Params)}, Y: []float64{other(r.Result.Start)}}
 		for _, s := range r.Result.Steps {
 			snap := prune.Snapshot{TrainAccuracy: s.TrainAccuracy, TestError: s.TestError, TestAccuracy: s.TestAccuracy}
 			ts.X, ts.Y = append(ts.X, float64(s.Left)), append(ts.Y, s.TrainError)
@@ -394,18 +449,17 @@ func writeCurves(dir string, cmp *study.Comparison, set compareSettings, test *d
 		}
 		trainS, otherS = append(trainS, ts), append(otherS, oth)
 	}
-	p1, err := figures.New(trainS, figures.Options{Title: "training error\n" + settingsLine(set),
+	p1, err := figures.New(trainS, figures.Options{Title: "training error on " + set.Data + "\n" + settingsLine(set),
 		XLabel: "parameters left", YLabel: "E (log scale)", LogY: true})
 	if err != nil {
 		return err
 	}
 	row := []*plot.Plot{p1}
 	if hasTest || classes {
-		p2, err := figures.New(otherS, figures.Options{Title: otherLabel, XLabel: "parameters left", YLabel: otherLabel, LogY: hasTest && !classes})
+		p2, err := figures.New(otherS, figures.Options{Title: otherLabel + " on " + dataOf(set, test), XLabel: "parameters left", YLabel: otherLabel, LogY: hasTest && !classes})
 		if err != nil {
 			return err
 		}
-		p2.Legend.Top = !classes // accuracies end high on the right: legend below them
 		row = append(row, p2)
 	}
 	for _, ext := range []string{"png", "svg"} {
@@ -416,24 +470,10 @@ func writeCurves(dir string, cmp *study.Comparison, set compareSettings, test *d
 	return nil
 }
 
-// savePanels tiles plots side by side (plot.Align) and writes them
-// atomically in the given format.
-func savePanels(path, format string, row []*plot.Plot) error {
-	w, h := vg.Length(16*len(row))*vg.Centimeter, 11*vg.Centimeter
-	cv, err := draw.NewFormattedCanvas(w, h, format)
-	if err != nil {
-		return err
-	}
-	tiles := draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Centimeter, PadTop: vg.Points(4), PadBottom: vg.Points(4),
-		PadLeft: vg.Points(4), PadRight: vg.Points(8)}
-	canvases := plot.Align([][]*plot.Plot{row}, tiles, draw.New(cv))
-	for i, p := range row {
-		p.Draw(canvases[0][i])
-	}
-	return atomicfile.Write(path, func(out io.Writer) error {
-		_, err := cv.WriteTo(out)
-		return err
-	})
+// savePanels tiles plots side by side with one legend beside them
+// (figures.SaveRow) and writes them atomically.
+func savePanels(path, _ string, row []*plot.Plot) error {
+	return figures.SaveRow(path, row, vg.Length(16*len(row))*vg.Centimeter, 11*vg.Centimeter)
 }
 
 // writePrediction writes the log-log scatter of actual against predicted
@@ -443,7 +483,7 @@ func writePrediction(path string, cmp *study.Comparison, set compareSettings) er
 	noPred := []string{}
 	visible := 0
 	for _, r := range cmp.Runs {
-		s := figures.Series{}
+		s := figures.Series{Key: r.Name}
 		hidden := 0
 		for _, st := range r.Result.Steps {
 			if math.IsNaN(st.Predicted) {
@@ -466,7 +506,7 @@ func writePrediction(path string, cmp *study.Comparison, set compareSettings) er
 		}
 		series = append(series, s)
 	}
-	title := "actual vs predicted increase of E per step"
+	title := "actual vs predicted increase of E per step, " + set.Data
 	if len(noPred) > 0 {
 		title += "; no prediction: " + strings.Join(noPred, ", ")
 	}
@@ -476,7 +516,7 @@ func writePrediction(path string, cmp *study.Comparison, set compareSettings) er
 		// Nothing positive to place on log axes (e.g. only magnitude
 		// pruning): an empty linear frame that says so.
 		o.LogX, o.LogY, o.Diagonal = false, false, false
-		title = "actual vs predicted increase of E: no step to show"
+		title = "actual vs predicted increase of E, " + set.Data + ": no step to show"
 		if len(noPred) > 0 {
 			title += " (no prediction: " + strings.Join(noPred, ", ") + ")"
 		}
@@ -486,12 +526,24 @@ func writePrediction(path string, cmp *study.Comparison, set compareSettings) er
 	if err != nil {
 		return err
 	}
-	// The legend counts the hidden steps per method; the title says which
-	// methods have no prediction. The lower right (actual far below the
-	// prediction) is the emptiest corner.
+	// The legend (beside the plot) counts the hidden steps per method; the
+	// title says which methods have no prediction.
 	p.Title.Text = title
-	p.Legend.Top = false
 	return figures.Save(p, path, o)
+}
+
+// everyN says "after every deletion", "every 5 deletions" or "never" (n = 0).
+func everyN(n int, unit string) string {
+	switch n {
+	case 0:
+		return "never"
+	case 1:
+		if unit == "deletion" {
+			return "after every deletion"
+		}
+		return "every " + unit
+	}
+	return fmt.Sprintf("every %d %ss", n, unit)
 }
 
 // g formats a number for the markdown summary.
@@ -514,10 +566,10 @@ func writeCompareMarkdown(w io.Writer, s compareSummary, cmp *study.Comparison) 
 		fmt.Fprintf(w, ", %d test patterns", set.TestPatterns)
 	}
 	fmt.Fprintf(w, ").\n\n")
-	fmt.Fprintf(w, "Rules for every method: one parameter per step until %d are left; curvature rebuilt every %d deletions (0: never); "+
+	fmt.Fprintf(w, "Rules for every method: one parameter per step until %d are left; curvature rebuilt %s; "+
 		"damping α = %g; exact Hessian made definite by fix `%s`; Monte-Carlo Fisher with %d samples per pattern, σ = %g, seed %d; "+
 		"normalisation %s. Start: %d parameters, E = %s, ‖∇E‖ = %s",
-		set.Keep, set.Recompute, set.Alpha, set.Fix, set.MCSamples, set.MCSigma, set.CurvSeed, set.Normalisation,
+		set.Keep, everyN(set.Recompute, "deletion"), set.Alpha, set.Fix, set.MCSamples, set.MCSigma, set.CurvSeed, set.Normalisation,
 		set.StartParams, g(set.StartError), g(set.StartGradNorm))
 	if set.StartAccuracy != nil {
 		fmt.Fprintf(w, ", training accuracy %s", g(*set.StartAccuracy))
@@ -560,19 +612,26 @@ func writeCompareMarkdown(w io.Writer, s compareSummary, cmp *study.Comparison) 
 		fmt.Fprintf(w, " %d, %s |\n", r.Result.End.Params, g(r.Result.End.TrainError))
 	}
 	fmt.Fprintf(w, "\n## Predicted against actual increase of E, over the steps\n\n")
-	fmt.Fprintf(w, "Magnitude pruning makes no prediction. Median |log10(pred/actual)| uses the steps where both are positive; "+
-		"the best scale c minimises Σ (c·pred − actual)²; brute-force best: the candidate with the least actual increase after the method's own step, "+
-		"checked before every %d-th step (0: never).\n\n", set.BruteForceEvery)
-	fmt.Fprintf(w, "| method | steps | Spearman | Pearson | median abs log10 ratio (pairs) | best scale | actual ≤ 0 | brute-force best chosen |\n")
-	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|\n")
+	check := "never"
+	if set.BruteForceEvery > 0 {
+		check = "before " + everyN(set.BruteForceEvery, "step")
+	}
+	fmt.Fprintf(w, "Magnitude pruning makes no prediction. The increases span decades (column \"decades\"), so Pearson's correlation "+
+		"and the scale are taken on log10 values, over the steps where both increases are positive (the pairs): Pearson of "+
+		"log10 predicted against log10 actual, and the scale c = 10^mean(log10(actual/predicted)), the least-squares fit of "+
+		"actual ≈ c·predicted on log axes (summary.json also holds the linear Pearson and least-squares scale). "+
+		"Brute-force best: the candidate with the least actual increase after the method's own step, checked %s.\n\n", check)
+	fmt.Fprintf(w, "| method | steps | Spearman | Pearson (log10) | median abs log10 ratio (pairs) | scale (log axes) | decades | actual ≤ 0 | brute-force best chosen |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|\n")
 	for i, r := range cmp.Runs {
 		mj := s.Methods[i]
 		bf := "not checked"
 		if len(r.Checks) > 0 {
 			bf = fmt.Sprintf("%d of %d (%s)", r.Matches, len(r.Checks), g(r.Rate))
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s (%d) | %s | %d | %s |\n", r.Name, mj.Steps, g(r.Spearman), g(r.Pearson),
-			g(r.MedianLog10), r.Pairs, g(r.Scale), r.NonPositive, bf)
+		lp := logPairs(r.Result.Steps)
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s (%d) | %s | %s | %d | %s |\n", r.Name, mj.Steps, g(r.Spearman), g(lp.pearson),
+			g(r.MedianLog10), r.Pairs, g(lp.scale), g(lp.decades), r.NonPositive, bf)
 	}
 	fmt.Fprintf(w, "\nFiles: %s.\n", strings.Join(compareOutputs, ", "))
 	return nil

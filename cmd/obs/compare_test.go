@@ -83,9 +83,34 @@ func TestCompareMonk1(t *testing.T) {
 		t.Errorf("stdout JSON lacks the methods: %v", s)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "out", "summary.md"))
-	for _, w := range append(want, "α = 1e-06", "every 1 deletions", "fix `shift`", "1/P") {
+	for _, w := range append(want, "α = 1e-06", "after every deletion", "fix `shift`", "1/P", "Pearson (log10)", "scale (log axes)", "checked before every step") {
 		if !bytes.Contains(md, []byte(w)) {
 			t.Errorf("summary.md does not mention %q", w)
+		}
+	}
+	// Plain wording, and log-scale statistics where the increases span
+	// decades: a positive scale, a clear correlation for OBS-GGN.
+	for _, w := range []string{"every 1 deletions", "-th step", "every 0 "} {
+		if bytes.Contains(md, []byte(w)) {
+			t.Errorf("summary.md says %q", w)
+		}
+	}
+	var raw struct {
+		Methods []struct {
+			Method     string   `json:"method"`
+			PearsonLog *float64 `json:"pearson_log10_predicted_actual"`
+			Scale      *float64 `json:"scale_geometric_mean"`
+			Decades    *float64 `json:"decades_spanned"`
+		} `json:"methods"`
+	}
+	sj, _ := os.ReadFile(filepath.Join(dir, "out", "summary.json"))
+	json.Unmarshal(sj, &raw)
+	for _, m := range raw.Methods {
+		if m.Method != "obs-ggn" {
+			continue
+		}
+		if m.PearsonLog == nil || *m.PearsonLog < 0.5 || m.Scale == nil || *m.Scale <= 0 || m.Decades == nil || *m.Decades < 2 {
+			t.Errorf("obs-ggn: log-scale Pearson %v, scale %v, decades %v; want a clear positive correlation over decades", m.PearsonLog, m.Scale, m.Decades)
 		}
 	}
 	f, _ := os.Open(filepath.Join(dir, "out", "steps.csv"))

@@ -151,17 +151,21 @@ func hessianFlags(c *cli.Context) (hessianConfig, error) {
 		if err != nil || !st.IsDir() {
 			return cfg, fmt.Errorf("--dump directory %s does not exist", cfg.dump)
 		}
-		if err := checkOutputPath(filepath.Join(cfg.dump, "index.json")); err != nil {
-			return cfg, err
-		}
 	}
 	if c.IsSet("plot") {
 		if ext := strings.ToLower(filepath.Ext(cfg.plt)); ext != ".png" && ext != ".svg" {
 			return cfg, usagef("--plot %q must end in .png or .svg", cfg.plt)
 		}
-		if err := checkOutputPath(cfg.plt); err != nil {
-			return cfg, err
+	}
+	outs := []atomicfile.File{out("--plot", cfg.plt)}
+	if cfg.dump != "" {
+		for _, k := range cfg.kinds {
+			outs = append(outs, out("--dump", filepath.Join(cfg.dump, k.String()+".npy")), out("--dump", filepath.Join(cfg.dump, k.String()+"_inv.npy")))
 		}
+		outs = append(outs, out("--dump", filepath.Join(cfg.dump, "index.json")))
+	}
+	if err := checkOutputs(c, outs...); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -330,9 +334,9 @@ func runHessian(c *cli.Context) error {
 	if err := writeHessianOutputs(cfg, results, &s, m, free); err != nil {
 		return err
 	}
-	if !c.Bool("quiet") && !c.Bool("json") {
-		printHessian(c.App.ErrWriter, &s, cfg.kinds)
-		return writeHuman(c.App.ErrWriter, s.hessianGlobals)
+	if !c.Bool("json") {
+		printHessian(stdoutOf(c), &s, cfg.kinds)
+		return writeHuman(stdoutOf(c), s.hessianGlobals)
 	}
 	return emit(c, s)
 }
@@ -460,17 +464,10 @@ type dumpParameter struct {
 	Name  string `json:"name"`
 }
 
-// writeHessianOutputs writes --dump and --plot. If one file fails, those
-// already written by this run are removed, so an error leaves no output.
+// writeHessianOutputs writes --dump and --plot. The files are staged and
+// committed together when the command succeeds (atomicfile.Stage), so an
+// error leaves no output and the previous files untouched.
 func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessianSummary, m *model.MLP, free []int) (err error) {
-	var written []string
-	defer func() {
-		if err != nil {
-			for _, p := range written {
-				os.Remove(p)
-			}
-		}
-	}()
 	if cfg.plt != "" && !slices.ContainsFunc(results, func(r *curvatureResult) bool { return r.eig[0] > 0 }) {
 		return errors.New("--plot: no kind has a positive eigenvalue to draw on a log axis")
 	}
@@ -495,7 +492,6 @@ func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessi
 				if err := atomicfile.Write(path, func(w io.Writer) error { return npyio.Write(w, dense) }); err != nil {
 					return err
 				}
-				written = append(written, path)
 			}
 			idx.Kinds = append(idx.Kinds, k)
 		}
@@ -508,7 +504,6 @@ func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessi
 		}); err != nil {
 			return err
 		}
-		written = append(written, path)
 	}
 	if cfg.plt != "" {
 		var series []figures.Series
@@ -517,10 +512,10 @@ func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessi
 			for i := range x {
 				x[i] = float64(i + 1)
 			}
-			series = append(series, figures.Series{Label: r.kind.String(), X: x, Y: r.eig})
+			series = append(series, figures.Series{Label: r.kind.String(), Key: r.kind.String(), X: x, Y: r.eig})
 		}
 		o := figures.Options{
-			Title:  fmt.Sprintf("eigen-spectra (1/P, P = %d, decay %g; alpha not added)", s.Patterns, s.Decay),
+			Title:  fmt.Sprintf("eigen-spectra on %s (1/P, P = %d, decay %g; alpha not added)", s.Data, s.Patterns, s.Decay),
 			XLabel: "index i (eigenvalues in decreasing order)",
 			YLabel: "eigenvalue lambda_i of C",
 			LogY:   true,
@@ -529,7 +524,6 @@ func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessi
 		if err := figures.Write(cfg.plt, series, o); err != nil {
 			return err
 		}
-		written = append(written, cfg.plt)
 	}
 	return nil
 }

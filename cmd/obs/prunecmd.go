@@ -68,6 +68,7 @@ Example:
 			&cli.StringFlag{Name: "out", Required: true, Usage: "pruned model `FILE` to write (JSON, with its pruning history)"},
 			&cli.StringFlag{Name: "records", Usage: "write every step to `STEPS.csv`"},
 			&cli.BoolFlag{Name: "one-shot", Usage: "build the curvature once and delete down to --sparsity or --keep by downdates only, measuring only the start and the end (for large networks; no retraining, no --records)"},
+			&cli.BoolFlag{Name: "in-place", Usage: "allow --out to be the --model file itself (otherwise refused, so a typo cannot destroy the model)"},
 		), curvatureFlags()...),
 		Action: runPrune,
 	}
@@ -170,7 +171,7 @@ func runPrune(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out, records := c.String("out"), c.String("records")
+	outPath, records := c.String("out"), c.String("records")
 	m, file, train, test, err := loadModelData(c)
 	if err != nil {
 		return err
@@ -178,12 +179,8 @@ func runPrune(c *cli.Context) error {
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
 		return err
 	}
-	for _, p := range []string{out, records} {
-		if p != "" {
-			if err := checkOutputPath(p); err != nil {
-				return err
-			}
-		}
+	if err := checkOutputs(c, out("--out", outPath), out("--records", records)); err != nil {
+		return err
 	}
 	if c.Bool("one-shot") {
 		if records != "" {
@@ -222,7 +219,7 @@ func runPrune(c *cli.Context) error {
 		return err
 	}
 	s := pruneSummary{
-		Model: c.String("model"), Out: out, Records: records, Data: train.Name, Method: res.Method,
+		Model: c.String("model"), Out: outPath, Records: records, Data: train.Name, Method: res.Method,
 		Normalisation: "1/P (P = training patterns)", Recompute: cfg.Recompute, Retrain: cfg.Retrain, Group: cfg.Group,
 		ParamsBefore: res.Start.Params, ParamsAfter: res.End.Params, Steps: len(res.Steps),
 		TrainErrorBefore: res.Start.TrainError, TrainErrorAfter: res.End.TrainError,
@@ -259,11 +256,11 @@ func runPrune(c *cli.Context) error {
 		s.Rejected = &stepJSON{Step: r.Step, Index: r.Index, Name: r.Name, Predicted: num(r.Predicted), Actual: num(r.Actual), Accuracy: num(r.TrainAccuracy)}
 	}
 	for _, fr := range res.FixReports {
-		b, _ := json.Marshal(fr)
+		b, _ := marshal(fr)
 		s.FixReports = append(s.FixReports, b)
 	}
 
-	hist, _ := json.Marshal(struct {
+	hist, _ := marshal(struct {
 		Command string       `json:"command"`
 		Summary pruneSummary `json:"summary"`
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
@@ -274,9 +271,9 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := withData(c, m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(out); err != nil {
+	if err := withData(c, m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(outPath); err != nil {
 		return err
 	}
-	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, out)
+	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, outPath)
 	return emit(c, s)
 }

@@ -196,7 +196,11 @@ func runReproduce(c *cli.Context) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("cannot create output directory %s: %v", out, err)
 	}
-	if err := checkOutputPath(filepath.Join(out, "report.md")); err != nil {
+	outs := []atomicfile.File{}
+	for _, f := range []string{"report.md", "runs.csv", "xor.csv", "steps.csv", "monk1-curves.png", "monk2-curves.png", "monk3-curves.png", "summary.json"} {
+		outs = append(outs, atomicfile.File{Flag: "--out-dir", Path: filepath.Join(out, f)})
+	}
+	if err := checkOutputs(c, outs...); err != nil {
 		return err
 	}
 
@@ -237,7 +241,7 @@ func runReproduce(c *cli.Context) error {
 	if c.Bool("json") {
 		return emit(c, reproduceJSON{OutDir: out, Files: files, Summary: rep.Summary()})
 	}
-	// Human output: the key figures (the full summary is summary.json).
+	// Human output: the key figures on stdout (the full summary is summary.json).
 	printReproduction(c, rep)
 	info(c, "took %.1f s; wrote %s in %s\n", elapsed.Seconds(), strings.Join(files, ", "), out)
 	return nil
@@ -306,33 +310,34 @@ func writeReproduction(dir string, rep *reproduce.Report) ([]string, error) {
 	}
 	files = append(files, "summary.json")
 	sum := summaryFile{Command: rep.Command, Files: files, Summary: rep.Summary()}
-	b, err := json.MarshalIndent(sum, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.WriteBytes(filepath.Join(dir, "summary.json"), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}); err != nil {
 		return nil, err
 	}
 	return files, nil
 }
 
-// printReproduction prints the key figures on stderr.
+// printReproduction prints the key figures on stdout.
 func printReproduction(c *cli.Context, rep *reproduce.Report) {
 	if m := rep.Monk; m != nil {
-		info(c, "MONK's problems (%s), %d seeds: parameters left, median [min-max]; test accuracy median\n", m.DataLabel, m.Seeds)
+		printResult(c, "MONK's problems (%s), %d seeds: parameters left, median [min-max]; test accuracy median\n", m.DataLabel, m.Seeds)
 		for _, p := range m.Problems {
-			info(c, "  MONK-%d %s, %d params; paper %d -> %d at %.1f%% test\n", p.Problem, p.Arch, p.Params, p.PaperBefore, p.PaperAfter, 100*p.PaperTestAccuracy)
+			printResult(c, "  MONK-%d %s, %d params; paper %d -> %d at %.1f%% test\n", p.Problem, p.Arch, p.Params, p.PaperBefore, p.PaperAfter, 100*p.PaperTestAccuracy)
 			for _, s := range p.Methods {
-				info(c, "    %-18s %-14s test %.1f%%\n", s.Method, humanRange(s.Left), 100*s.TestAcc.Median)
+				printResult(c, "    %-18s %-14s test %.1f%%\n", s.Method, humanRange(s.Left), 100*s.TestAcc.Median)
 			}
 		}
 	}
 	if x := rep.XOR; x != nil {
-		info(c, "XOR, %d networks (one start each): first deletion correct against the retrained brute force\n", x.Networks)
+		printResult(c, "XOR, %d networks (one start each): first deletion correct against the retrained brute force\n", x.Networks)
 		for _, reg := range x.Regimes {
-			info(c, "  decay %g: %d kept, %d local minima, %d not converged\n", reg.Decay, reg.Kept, reg.LocalMinima, reg.NotConverged)
+			printResult(c, "  decay %g: %d kept, %d local minima, %d not converged\n", reg.Decay, reg.Kept, reg.LocalMinima, reg.NotConverged)
 			for _, m := range reg.Methods {
-				info(c, "    %-14s %d/%d correct, same as magnitude %d/%d\n", m.Method, m.CorrectRetrained, m.Networks, m.AgreeMagnitude, m.Networks)
+				printResult(c, "    %-14s %d/%d correct, same as magnitude %d/%d\n", m.Method, m.CorrectRetrained, m.Networks, m.AgreeMagnitude, m.Networks)
 			}
 		}
 	}

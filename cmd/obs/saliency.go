@@ -88,10 +88,8 @@ func runSaliency(c *cli.Context) error {
 		return usageError{err}
 	}
 	csvPath := c.String("csv")
-	if csvPath != "" {
-		if err := checkOutputPath(csvPath); err != nil {
-			return err
-		}
+	if err := checkOutputs(c, out("--csv", csvPath)); err != nil {
+		return err
 	}
 	m, _, train, _, err := loadModelData(c)
 	if err != nil {
@@ -132,8 +130,8 @@ func runSaliency(c *cli.Context) error {
 			return err
 		}
 	}
-	if !c.Bool("quiet") && !c.Bool("json") {
-		printCandidates(c.App.ErrWriter, a, c.Int("top"))
+	if !c.Bool("json") {
+		printCandidates(stdoutOf(c), a, c.Int("top"))
 	}
 	return emit(c, s)
 }

@@ -126,7 +126,7 @@ func runStudy(c *cli.Context) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("output directory %s does not exist", dir)
 	}
-	if err := checkOutputPath(filepath.Join(dir, study.ReportName)); err != nil {
+	if err := checkOutputs(c, out("--out-dir", filepath.Join(dir, study.ReportName))); err != nil {
 		return err
 	}
 	if md := c.String("monk-dir"); md != "" {
@@ -158,6 +158,9 @@ func runStudy(c *cli.Context) error {
 	}
 	for _, f := range res.Figures() {
 		path := filepath.Join(figDir, f.Name)
+		if err := checkOutputs(c, out("--out-dir", path), out("--out-dir", s.Report)); err != nil {
+			return err
+		}
 		p, err := figures.New(f.Series, f.Options)
 		if err != nil {
 			return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -161,7 +161,7 @@ func runTrain(c *cli.Context) error {
 		return usagef("--trainer lm needs --loss mse, not %v", spec.Loss)
 	}
 	out := c.String("out")
-	if err := checkOutputPath(out); err != nil {
+	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
 	}
 	m, err := model.New(spec)
@@ -238,29 +238,4 @@ func runTrain(c *cli.Context) error {
 	}
 	info(c, "wrote %s (%s, %d parameters, seed %d)\n", out, model.Arch(spec.Sizes), len(m.Params), seed)
 	return emit(c, s)
-}
-
-// checkOutputPath fails early, before any work, if path cannot be written.
-func checkOutputPath(path string) error {
-	if path == "" {
-		return usagef("output path is empty")
-	}
-	dir := "."
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		dir = path[:i]
-		if dir == "" {
-			dir = "/"
-		}
-	}
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		return fmt.Errorf("output directory %s does not exist", dir)
-	}
-	f, err := os.CreateTemp(dir, ".obs-probe-*")
-	if err != nil {
-		return fmt.Errorf("output directory %s is not writable", dir)
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return nil
 }

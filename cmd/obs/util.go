@@ -1,5 +1,61 @@
 package main
 
-import "gonum.org/v1/gonum/floats"
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/obs-toolkit/obs/internal/atomicfile"
+)
 
 func norm2(v []float64) float64 { return floats.Norm(v, 2) }
+
+// out names an output file for checkOutputs.
+func out(flag, path string) atomicfile.File { return atomicfile.File{Flag: flag, Path: path} }
+
+// inputFiles are the files the command's flags read: --model, a CSV --data
+// and the UCI files of --monk-dir.
+func inputFiles(c *cli.Context) []atomicfile.File {
+	var in []atomicfile.File
+	for _, f := range []string{"model", "data"} {
+		if c.IsSet(f) {
+			in = append(in, atomicfile.File{Flag: "--" + f, Path: c.String(f)})
+		}
+	}
+	if d := c.String("monk-dir"); d != "" {
+		for p := 1; p <= 3; p++ {
+			for _, k := range []string{"train", "test"} {
+				in = append(in, atomicfile.File{Flag: "--monk-dir", Path: filepath.Join(d, fmt.Sprintf("monks-%d.%s", p, k))})
+			}
+		}
+	}
+	return in
+}
+
+// checkOutputs applies atomicfile.Check to the command's outputs and inputs
+// before any work: only regular files or new paths, none the same file as
+// an input or another output. With --in-place (prune), --out may be the
+// --model file.
+func checkOutputs(c *cli.Context, outputs ...atomicfile.File) error {
+	var inPlace []atomicfile.File
+	if c.Bool("in-place") {
+		inPlace = append(inPlace, atomicfile.File{Flag: "--model", Path: c.String("model")})
+	}
+	for _, o := range outputs {
+		if o.Path != "" && strings.TrimSpace(o.Path) == "" {
+			return usagef("%s is blank", o.Flag)
+		}
+	}
+	return atomicfile.Check(outputs, inputFiles(c), inPlace...)
+}
+
+// checkOutputPath checks one output with no inputs to compare against.
+func checkOutputPath(path string) error {
+	if path == "" {
+		return usagef("output path is empty")
+	}
+	return atomicfile.Check([]atomicfile.File{out("output", path)}, nil)
+}

@@ -1,6 +1,12 @@
 // Package atomicfile writes files so that a reader, or a crash, never sees a
 // half-written one: the content goes to a temporary file in the same
 // directory, which is synced and then renamed over the destination.
+//
+// It also holds the rules every obs command follows for its outputs (see
+// Check): only a regular file or a new path is ever written, never the same
+// file as an input or as another output. After Stage, writes are held back
+// and Commit renames them all at once under a lock on their directories, so
+// that two runs writing the same outputs leave one run's complete set.
 package atomicfile
 
 import (
@@ -20,6 +26,10 @@ var pending sync.Map
 // write or any file operation fails, the destination is left untouched and
 // the temporary file is removed.
 func Write(path string, write func(w io.Writer) error) (err error) {
+	// Never replace a device, a pipe, a link or a directory (see Check).
+	if err := checkKind(path); err != nil {
+		return err
+	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("output directory %s does not exist", dir)
@@ -33,7 +43,9 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	tmp := f.Name()
 	pending.Store(tmp, struct{}{})
 	defer func() {
-		pending.Delete(tmp)
+		if err != nil || !isStaged(tmp) {
+			pending.Delete(tmp)
+		}
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
@@ -54,6 +66,13 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	}
 	if err = os.Chmod(tmp, 0o644); err != nil {
 		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	if staging(tmp, path) {
+		// Commit renames it; until then RemovePending may remove it.
+		return nil
+	}
+	if err = checkKind(path); err != nil {
+		return err
 	}
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("cannot write %s: %v", path, err)

@@ -2,14 +2,10 @@ package reproduce
 
 import (
 	"fmt"
-	"io"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
 )
 
@@ -29,8 +25,8 @@ func CurveSeries(p *MonkProblem) (train, test []figures.Series) {
 			tr = append(tr, s.TrainError)
 			te = append(te, s.TestError)
 		}
-		train = append(train, figures.Series{Label: r.Method, X: x, Y: tr})
-		test = append(test, figures.Series{Label: r.Method, X: x, Y: te})
+		train = append(train, figures.Series{Label: r.Method, Key: r.Method, X: x, Y: tr})
+		test = append(test, figures.Series{Label: r.Method, Key: r.Method, X: x, Y: te})
 	}
 	return train, test
 }
@@ -40,25 +36,21 @@ func CurveSeries(p *MonkProblem) (train, test []figures.Series) {
 // seed p.CurveSeed, built with internal/figures and written atomically.
 func WriteCurves(path string, p *MonkProblem) error {
 	train, test := CurveSeries(p)
-	title := fmt.Sprintf("MONK-%d %s, seed %d (%s)", p.Problem, p.Arch, p.CurveSeed, p.DataLabel)
-	pt, err := figures.New(train, figures.Options{Title: "training E: " + title, XLabel: "parameters left", YLabel: "E on monks-N.train"})
+	// The title names the data set, never a directory of this machine.
+	data := "built-in MONK's sample, not the UCI files"
+	trainName, testName := fmt.Sprintf("monk%d training sample", p.Problem), fmt.Sprintf("monks-%d.test", p.Problem)
+	if p.DataLabel != BuiltinLabel {
+		data = "UCI files"
+		trainName = fmt.Sprintf("monks-%d.train", p.Problem)
+	}
+	title := fmt.Sprintf("MONK-%d %s, seed %d (%s)", p.Problem, p.Arch, p.CurveSeed, data)
+	pt, err := figures.New(train, figures.Options{Title: "training E on " + trainName + "\n" + title, XLabel: "parameters left", YLabel: "E on " + trainName})
 	if err != nil {
 		return err
 	}
-	pe, err := figures.New(test, figures.Options{Title: "test E", XLabel: "parameters left", YLabel: "E on monks-N.test (432 patterns)"})
+	pe, err := figures.New(test, figures.Options{Title: "test E on " + testName + " (432 patterns)\n" + title, XLabel: "parameters left", YLabel: "E on " + testName})
 	if err != nil {
 		return err
 	}
-	const w, h = 30 * vg.Centimeter, 12 * vg.Centimeter
-	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Centimeter, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2,
-		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align([][]*plot.Plot{{pt, pe}}, tiles, dc)
-	pt.Draw(canvases[0][0])
-	pe.Draw(canvases[0][1])
-	return atomicfile.Write(path, func(out io.Writer) error {
-		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(out)
-		return err
-	})
+	return figures.SaveRow(path, []*plot.Plot{pt, pe}, 30*vg.Centimeter, 12*vg.Centimeter)
 }
