@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates docs/gn-vs-fisher.md, the study of when the Gauss–Newton matrix
 # and the empirical Fisher agree and which curvature predicts the true cost of
-# a deletion (obs study: 11 settings x 20 seeds, every candidate scored
+# a deletion (obs study: 9 settings x 20 seeds, every candidate scored
 # against retraining). Deterministic: seeds 1..20 and fixed settings, so a
-# rerun rewrites the same bytes. About 15-20 minutes of CPU (2 cores).
+# rerun rewrites the same bytes. About 6-10 minutes of CPU (measured: see the report of the run).
 #
 #   scripts/study.sh                      # the report in docs/
 #   OUT=/tmp/s scripts/study.sh --quick   # smoke test elsewhere (tiny sizes)

@@ -23,7 +23,7 @@ func studyCommand() *cli.Command {
 		ArgsUsage: " ",
 		Description: `Trains small students in controlled settings (teacher–student regression
 with homoscedastic, heteroscedastic or no noise, a smaller student, sigmoid output
-with squared error and 0/1 labels, softmax classification with sampled, sharp,
+with squared error and 0/1 labels, softmax classification with sampled,
 argmax, smoothed and flipped labels), 20 seeds each, and scores the OBS
 predictions of the exact Hessian, the Gauss–Newton matrix, the empirical Fisher,
 the Monte-Carlo Fisher, the mini-batch empirical Fisher (B = 8, 32), OBD and
@@ -37,7 +37,7 @@ multi-step pruning curves on training and test loss.
 Writes DIR/gn-vs-fisher.md (DIR must exist). Deterministic: the same flags
 write the same bytes, whatever --workers. Every curvature carries the 1/P
 normalisation and the weight decay. scripts/study.sh runs the full study into
-docs/ (about 15-20 minutes of CPU); --quick runs two tiny settings with 3 seeds
+docs/ (about 6-10 minutes of CPU); --quick runs two tiny settings with 3 seeds
 and 6 sampled candidates per network (seconds; for tests).
 
 Example:

@@ -319,7 +319,7 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 	var got []map[string][]byte
 	for _, workers := range []int{1, 3} {
 		s := Settings{Seeds: 10, Fix: DefaultFix, Workers: workers}
-		x, err := RunXOR(XORSettings{Settings: s, Decays: []float64{1e-4}})
+		x, err := RunXOR(XORSettings{Settings: s, Regimes: []XORRegimeSpec{{Decay: 1e-4}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -81,7 +81,7 @@ type Setting struct {
 const (
 	teacherHidden = 6
 	inputs        = 4
-	basePFull     = 256
+	basePFull     = 128
 	basePQuick    = 48
 	// testPatterns is the size of every setting's held-out set.
 	testPatterns  = 1024
@@ -123,8 +123,6 @@ func Settings(quick bool) []Setting {
 	base := ts("noise", fmt.Sprintf("σ = %g", baseSigma))
 	exact := ts("noise", "σ = 0 (exact fit)")
 	exact.Sigma = 0
-	big := ts("noise", "σ = 0.3")
-	big.Sigma = 0.3
 	het := ts("noise", fmt.Sprintf("heteroscedastic σ(x) = %g |x0|", baseSigma))
 	het.Hetero = true
 	small := ts("misspecification", fmt.Sprintf("student %s (smaller than the teacher)", model.Arch([]int{inputs, 2, 1})))
@@ -132,8 +130,6 @@ func Settings(quick bool) []Setting {
 	sig := ts("sigmoid + squared error", "sigmoid output, squared error, 0/1 labels, λ = 1e-4")
 	sig.StudentOutput, sig.Binary, sig.Sigma, sig.Decay = model.Sigmoid, true, 0, 1e-4
 	sampled := cls("sampled labels (calibrated), λ = 1e-4", 1e-4)
-	sharp := cls("sharp teacher (temperature 1/3), sampled labels, λ = 1e-4", 1e-4)
-	sharp.Sharp = 3
 	argmax := cls("argmax labels (over-confident), λ = 1e-3", 1e-3)
 	argmax.Argmax = true
 	smooth := cls("argmax labels, label smoothing 0.1, λ = 1e-4", 1e-4)
@@ -143,7 +139,7 @@ func Settings(quick bool) []Setting {
 	if quick {
 		return []Setting{base, sampled}
 	}
-	return []Setting{base, exact, big, het, small, sig, sampled, sharp, argmax, smooth, flip}
+	return []Setting{base, exact, het, small, sig, sampled, argmax, smooth, flip}
 }
 
 // Stream numbers of the PCG generators drawn from a seed, one per purpose,
