@@ -63,7 +63,7 @@ type MonkSettings struct {
 
 // DefaultRatios is the sweep of the papers' stopping rule "predicted
 // increase much smaller than E".
-var DefaultRatios = []float64{0.01, 0.1, 1}
+var DefaultRatios = []float64{0.001, 0.003, 0.01, 0.03, 0.1}
 
 // BuiltinLabel is the label of every result on the built-in MONK's sample.
 const BuiltinLabel = "built-in sample, not the UCI files"

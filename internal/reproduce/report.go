@@ -308,6 +308,66 @@ func (r *Report) monkMarkdown(p func(string, ...any)) {
 	}
 	p(". Every run is in `runs.csv`, every step in `steps.csv`.\n\n")
 
+	p("### The papers' stopping rule: delete while the predicted increase is much smaller than E\n\n")
+	p("OBS-GGN pruned under the rule L_q <= R·E alone (prune's MaxPredictedRatio; no accuracy rule; E the training error before each " +
+		"deletion): parameters left and test accuracy, median [min–max] over the seeds.\n\n| rule |")
+	for _, pr := range m.Problems {
+		p(" MONK-%d params | MONK-%d test acc |", pr.Problem, pr.Problem)
+	}
+	p("\n|---|")
+	for range m.Problems {
+		p("---|---|")
+	}
+	p("\n")
+	for i := range m.Problems[0].RatioMethods {
+		p("| %s |", m.Problems[0].RatioMethods[i].Method)
+		for _, pr := range m.Problems {
+			s := pr.RatioMethods[i]
+			p(" %s | %s |", paramsRange(s.Left), accRange(s.TestAcc))
+		}
+		p("\n")
+	}
+	p("\n### Per distinct training minimum\n\n")
+	p("The seeds of a problem differ only in their starts; seeds that reach the same minimum (trained E within %g) give the same "+
+		"network, so the results below are per minimum, not per seed. H ≈ c·G compares the exact Hessian with G there (data parts, "+
+		"decay left out).\n\n", SameMinimumTol)
+	p("| problem | trained E | seeds | train / test acc | H ≈ c·G: c, dist | obs-ggn | obs-exact | obs-ggn+retrain | magnitude+retrain |")
+	for _, r := range m.Problems[0].RatioMethods {
+		p(" %s |", r.Method)
+	}
+	p("\n|---|---|---|---|---|---|---|---|---|%s\n", strings.Repeat("---|", len(m.Problems[0].RatioMethods)))
+	idx := func(pr MonkProblem, name string) int {
+		for i, ms := range pr.Methods {
+			if ms.Method == name {
+				return i
+			}
+		}
+		return -1
+	}
+	cell := func(s SequenceSummary) string {
+		return fmt.Sprintf("%s (%s)", paramsRange(s.Left), accRange(s.TestAcc))
+	}
+	for _, pr := range m.Problems {
+		for _, mm := range pr.Minima {
+			var seeds []string
+			for _, sd := range mm.Seeds {
+				seeds = append(seeds, strconv.FormatUint(sd, 10))
+			}
+			p("| MONK-%d | %.6g | %s | %s / %s | %s, %s |", pr.Problem, mm.E, strings.Join(seeds, ","), pct(mm.TrainAcc), pct(mm.TestAcc), sci(mm.HG), sci(mm.HGDist))
+			for _, name := range []string{"obs-ggn", "obs-exact", "obs-ggn+retrain", "magnitude+retrain"} {
+				if i := idx(pr, name); i >= 0 {
+					p(" %s |", cell(mm.Methods[i]))
+				} else {
+					p(" – |")
+				}
+			}
+			for _, r := range mm.Ratio {
+				p(" %s |", cell(r))
+			}
+			p("\n")
+		}
+	}
+	p("\nCells: parameters left (test accuracy), median [min–max] over the seeds at that minimum.\n\n")
 	p("### Notes (MONK)\n\n")
 	for _, pr := range m.Problems {
 		s := pr.Methods[0]

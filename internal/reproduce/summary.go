@@ -161,6 +161,22 @@ type MonkProblemJSON struct {
 	// a5 != 4 and a2 != 3 gets right.
 	RuleRight *int           `json:"rule_a5_not_4_and_a2_not_3_right,omitempty"`
 	Methods   []SequenceJSON `json:"methods"`
+	// RatioRule are OBS-GGN's runs under the papers' rule L_q <= R E.
+	RatioRule []SequenceJSON `json:"ratio_rule"`
+	// Minima are the distinct training minima with their seeds' results.
+	Minima []MonkMinimumJSON `json:"minima"`
+}
+
+// MonkMinimumJSON is one distinct training minimum.
+type MonkMinimumJSON struct {
+	E             float64        `json:"train_error"`
+	Seeds         []uint64       `json:"seeds"`
+	TrainAccuracy float64        `json:"train_accuracy"`
+	TestAccuracy  float64        `json:"test_accuracy"`
+	HG            *float64       `json:"h_over_g_scale"`
+	HGDist        *float64       `json:"h_g_dist_after_scale"`
+	Methods       []SequenceJSON `json:"methods"`
+	RatioRule     []SequenceJSON `json:"ratio_rule"`
 }
 
 func sequencesJSON(ss []SequenceSummary) []SequenceJSON {
@@ -225,7 +241,7 @@ func (r *Report) Summary() Summary {
 				PaperParamsAfter: p.PaperAfter, PaperTestAccuracy: p.PaperTestAccuracy,
 				TrainedTrainAcc: rangeJSON(rangeOf(tr)), TrainedTestAcc: rangeJSON(rangeOf(te)), CurveSeed: p.CurveSeed,
 				DistinctMinima: p.DistinctMinima, RuleRight: rule,
-				Methods: sequencesJSON(p.Methods)})
+				Methods: sequencesJSON(p.Methods), RatioRule: sequencesJSON(p.RatioMethods), Minima: minimaJSON(p.Minima)})
 		}
 		s.Monk = ms
 	}
@@ -296,4 +312,13 @@ func (reg *XORRegime) verdict() XORVerdictJSON {
 	}
 	v.Sentence = fmt.Sprintf("%s, %d networks kept: the claim holds under %s, and fails under %s.", reg.spec().Label(), reg.Kept, h, f)
 	return v
+}
+
+func minimaJSON(ms []MonkMinimum) []MonkMinimumJSON {
+	out := []MonkMinimumJSON{}
+	for _, m := range ms {
+		out = append(out, MonkMinimumJSON{E: m.E, Seeds: m.Seeds, TrainAccuracy: m.TrainAcc, TestAccuracy: m.TestAcc,
+			HG: jnum(m.HG), HGDist: jnum(m.HGDist), Methods: sequencesJSON(m.Methods), RatioRule: sequencesJSON(m.Ratio)})
+	}
+	return out
 }

@@ -265,3 +265,34 @@ func TestSummariseBounds(t *testing.T) {
 		t.Errorf("predicted %d, rate %v", run.Predicted, run.Rate)
 	}
 }
+
+// Diagnose says yes for a noisy well-specified regression student and no
+// at an exact fit, where F_emp vanishes.
+func TestDiagnose(t *testing.T) {
+	for _, c := range []struct {
+		sigma  float64
+		usable bool
+	}{{0.1, true}, {0, false}} {
+		s := Setting{Task: TeacherStudent, Teacher: []int{4, 6, 1}, Student: []int{4, 6, 1}, StudentOutput: model.Identity,
+			Sigma: c.sigma, P: 512, FromTeacher: true}
+		train, _ := s.data(2)
+		net, _ := model.New(s.studentSpec())
+		net, _, err := trainStudent(net, &s, 2, train.Inputs, train.Targets, func() bool { return false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := Diagnose(net, train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Usable != c.usable || d.Verdict == "" {
+			t.Errorf("σ = %g: usable %v (%s), want %v; %+v", c.sigma, d.Usable, d.Verdict, c.usable, d)
+		}
+		// Identity output: H - G = (1/P) sum r hess f, small against G
+		// when r is noise (σ = 0.1 against outputs of order 1): c within
+		// 10% of 1.
+		if c.sigma > 0 && (d.HG < 0.9 || d.HG > 1.1) {
+			t.Errorf("σ = %g: H ≈ %v G, want ≈ G", c.sigma, d.HG)
+		}
+	}
+}
