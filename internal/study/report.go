@@ -66,13 +66,13 @@ func (r *Results) Markdown() []byte {
 	w("Each setting trains a small student (one start from the teacher's weights plus noise, or the best of %d random starts) to ||∇E|| ≤ 1e-8 "+
 		"and scores it against a **shared ground truth**: for every parameter q (every one: the networks are small enough for the brute force, "+
 		"so no candidate is sampled), the true cost of removing it is E after setting w_q = 0 and retraining the others to a minimum "+
-		"(L-BFGS and Newton polish to ||∇E|| ≤ %g, from the point w_q = 0), minus E before. The same truth scores every predictor, so the "+
+		"(L-BFGS, at most %d iterations, and Newton polish to ||∇E|| ≤ %g, from the point w_q = 0), minus E before. The same truth scores every predictor, so the "+
 		"scores compare the curvatures with each other, not each with itself. Predictors: OBS's predicted increase w_q²/(2[(C + αI)⁻¹]_qq) "+
 		"with C the exact Hessian (absolute eigenvalues where it is indefinite), G, F_emp, the Monte-Carlo Fisher (%d sampled targets per "+
 		"pattern; E[F_mc] = G), and the mini-batch empirical Fisher (gradients averaged over B = %s patterns of a seeded random order before "+
 		"the outer product, as WoodFisher does); OBD's 1/2 G_qq w_q²; and magnitude w_q² (a ranking, no size). Every curvature includes the "+
 		"weight decay λ. Damping is relative to the curvature's scale: α = δ·tr(C)/n, δ = %g unless a table says otherwise (δ from %g to %g below).\n\n",
-		restartsFull, truthGradTol, MCCheckSamples, intsList(Batches), MainDelta, Deltas[0], Deltas[len(Deltas)-1])
+		restartsFull, truthMaxIter, truthGradTol, MCCheckSamples, intsList(Batches), MainDelta, Deltas[0], Deltas[len(Deltas)-1])
 	w("Scores per network, then mean and interval over the seeds: Spearman correlation of predicted and true cost over the candidates; "+
 		"the regret of the first choice (true cost of the smallest prediction minus the least true cost); signed calibration, the median of "+
 		"log10(predicted/true) over the candidates (negative: under-prediction) and its interquartile spread. Paired comparisons are differences "+
@@ -318,7 +318,7 @@ func (r *Results) bullets(rows []RowSummary) []string {
 	// 2. When do they part?
 	var parts []string
 	if exact != nil {
-		parts = append(parts, fmt.Sprintf("at an exact fit (σ = 0) c* = %s and the matrices differ in direction too (distance %s)", ci(exact.CStar, fg), ci(exact.DistAfter, f2)))
+		parts = append(parts, fmt.Sprintf("without noise (σ = 0, where the weight decay's small systematic pull is the only residual) c* = %s and distance %s", ci(exact.CStar, fg), ci(exact.DistAfter, f2)))
 	}
 	if het != nil {
 		parts = append(parts, fmt.Sprintf("with heteroscedastic noise the distance after scaling is %s", ci(het.DistAfter, f2)))
@@ -327,7 +327,7 @@ func (r *Results) bullets(rows []RowSummary) []string {
 		parts = append(parts, fmt.Sprintf("with over-confident classification (argmax labels) c* = %s, distance %s", ci(argmax.CStar, fg), ci(argmax.DistAfter, f2)))
 	}
 	if len(parts) > 0 {
-		out = append(out, "**They part when the residuals vanish or stop being noise** (Kunstner, Balles & Hennig 2019): "+strings.Join(parts, "; ")+".")
+		out = append(out, "**They part when the residuals stop being noise independent of the Jacobian** (Kunstner, Balles & Hennig 2019): "+strings.Join(parts, "; ")+".")
 	}
 	// 3. Which predicts pruning loss better?
 	better, worse, tie := 0, 0, 0

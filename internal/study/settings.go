@@ -121,7 +121,7 @@ func Settings(quick bool) []Setting {
 		return Setting{Factor: "classification", Label: label, Task: SoftmaxTeacher, Teacher: sm, Student: sm, P: P, Decay: decay, FromTeacher: true}
 	}
 	base := ts("noise", fmt.Sprintf("σ = %g", baseSigma))
-	exact := ts("noise", "σ = 0 (exact fit)")
+	exact := ts("noise", "σ = 0 (no noise: the decay's pull is the only residual)")
 	exact.Sigma = 0
 	het := ts("noise", fmt.Sprintf("heteroscedastic σ(x) = %g |x0|", baseSigma))
 	het.Hetero = true
