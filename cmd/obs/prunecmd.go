@@ -26,7 +26,7 @@ func pruneCommand() *cli.Command {
 		Description: `Removes parameters one at a time (or --group K at a time) until a stopping rule
 would be broken, recording for every step the predicted and the actual increase
 of the training error E. The deletion that would break --max-error,
---min-accuracy or --max-predicted is undone, so the written model satisfies
+--min-accuracy, --max-predicted or --max-predicted-ratio is undone, so the written model satisfies
 every rule.
 
 OBS (Hassibi & Stork 1993): saliency w_q^2 / (2 [C^-1]_qq) and the compensating

@@ -37,7 +37,7 @@ multi-step pruning curves on training and test loss.
 Writes DIR/gn-vs-fisher.md (DIR must exist). Deterministic: the same flags
 write the same bytes, whatever --workers. Every curvature carries the 1/P
 normalisation and the weight decay. scripts/study.sh runs the full study into
-docs/ (about 6-10 minutes of CPU); --quick runs two tiny settings with 3 seeds
+docs/ (about 2.5 minutes of CPU); --quick runs two tiny settings with 3 seeds
 and 6 sampled candidates per network (seconds; for tests).
 
 Example:

@@ -54,9 +54,6 @@ type Setting struct {
 	// Argmax labels each pattern with the teacher's most probable class
 	// instead of a class drawn from its probabilities (SoftmaxTeacher).
 	Argmax bool
-	// Sharp multiplies the softmax teacher's logits (temperature 1/Sharp;
-	// 0 means 1): a confident teacher with sampled, hence calibrated, labels.
-	Sharp float64
 	// Smooth is the label smoothing epsilon: the target is (1 - eps) e_c +
 	// eps/K (SoftmaxTeacher).
 	Smooth float64
@@ -158,8 +155,7 @@ func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed,
 
 // teacher returns the teacher network of a setting for a seed: tanh hidden
 // units, identity output (TeacherStudent) or softmax (SoftmaxTeacher),
-// every parameter drawn from N(0, teacherScale^2); Sharp scales the softmax
-// teacher's last layer, hence its logits.
+// every parameter drawn from N(0, teacherScale^2).
 func (s *Setting) teacher(seed uint64) *model.MLP {
 	spec := model.Spec{Sizes: s.Teacher, Hidden: model.Tanh, Output: model.Identity, Loss: model.SquaredError}
 	if s.Task == SoftmaxTeacher {
@@ -172,11 +168,6 @@ func (s *Setting) teacher(seed uint64) *model.MLP {
 	rng := newRand(seed, streamTeacher)
 	for i := range t.Params {
 		t.Params[i] = teacherScale * rng.NormFloat64()
-	}
-	if s.Sharp > 0 {
-		for i := t.Offset(t.NumLayers()); i < len(t.Params); i++ {
-			t.Params[i] *= s.Sharp
-		}
 	}
 	return t
 }
