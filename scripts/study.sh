@@ -3,7 +3,7 @@
 # and the empirical Fisher agree and which curvature predicts the true cost of
 # a deletion (obs study: 9 settings x 20 seeds, every candidate scored
 # against retraining). Deterministic: seeds 1..20 and fixed settings, so a
-# rerun rewrites the same bytes. Measured: about 2.5 minutes of CPU, 18 minutes wall on the
+# rerun rewrites the same bytes. Measured: about 2.5 minutes of CPU, 13-18 minutes wall on the
 # shared 2-core machine (load average near 30).
 #
 #   scripts/study.sh                      # the report in docs/
