@@ -432,3 +432,28 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// The ratio rule stops before the first deletion whose predicted increase
+// exceeds R times E before it, and accepts every earlier one.
+func TestMaxPredictedRatio(t *testing.T) {
+	m, s := xorNet(t)
+	const R = 0.01
+	net := m.Clone()
+	res, err := Run(net, s, nil, Config{Method: OBS, Curvature: hessian.GGN, MaxPredictedRatio: R, Recompute: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range res.Steps {
+		if st.Predicted > R*st.EBefore {
+			t.Errorf("step %d accepted with L_q %v > %v E = %v", st.Step, st.Predicted, R, R*st.EBefore)
+		}
+	}
+	if rej := res.Rejected; rej != nil && !(rej.Predicted > R*rej.EBefore) {
+		t.Errorf("rejected step with L_q %v <= %v E = %v", rej.Predicted, R, R*rej.EBefore)
+	}
+	// On this XOR network the rule must bite before the end (else the
+	// test could not fail).
+	if res.Rejected == nil {
+		t.Errorf("stopped with %d parameters and no rejected step: %s", net.NumFree(), res.StopReason)
+	}
+}

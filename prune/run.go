@@ -238,6 +238,8 @@ func breaks(cfg *Config, s Step) string {
 	switch {
 	case cfg.MaxPredicted > 0 && s.Predicted > cfg.MaxPredicted:
 		return fmt.Sprintf("have a predicted increase %.3g above %.3g", s.Predicted, cfg.MaxPredicted)
+	case cfg.MaxPredictedRatio > 0 && s.Predicted > cfg.MaxPredictedRatio*s.EBefore:
+		return fmt.Sprintf("have a predicted increase %.3g above %g times E = %.3g", s.Predicted, cfg.MaxPredictedRatio, s.EBefore)
 	case cfg.MaxError > 0 && s.TrainError > cfg.MaxError:
 		return fmt.Sprintf("raise the training error to %.3g, above %.3g", s.TrainError, cfg.MaxError)
 	case cfg.MinAccuracy > 0 && s.TrainAccuracy < cfg.MinAccuracy:

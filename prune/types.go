@@ -106,6 +106,10 @@ type Config struct {
 	MaxError     float64
 	MinAccuracy  float64
 	MaxPredicted float64
+	// MaxPredictedRatio stops before a deletion whose predicted increase
+	// exceeds MaxPredictedRatio times the training error E before it (the
+	// OBS papers' rule: delete while L_q is much smaller than E).
+	MaxPredictedRatio float64
 
 	// RemoveDead removes the parameters of hidden units that lost every
 	// incoming or every outgoing connection; a unit with no input is a

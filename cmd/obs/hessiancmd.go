@@ -19,6 +19,7 @@ import (
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
 	"github.com/obs-toolkit/obs/internal/stats"
+	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -62,6 +63,13 @@ correlations of the OBS saliencies w_q^2/(2 [(C + alpha I)^-1]_qq), and whether
 both remove the same weight first. For squared error the GGN-vs-EF best scale
 is about the mean squared residual sigma^2 when residuals behave like noise
 (shared/MATH.md, "When do G and F_emp agree?"), which is reported too.
+
+"Is the empirical Fisher usable here?" (always, whatever --kinds): from the
+data parts (decay left out) of H, G and F_emp, the best scale c* (F_emp ~ c* G)
+against the mean squared residual, the distance left after scaling, an
+information-matrix-equality statistic ||F_emp - s H||/||s H|| (s = MSR for
+squared error, 1 for cross-entropy; White 1982), the scale H ~ c G, and a
+one-line verdict with its reason (thresholds from docs/gn-vs-fisher.md).
 
 Inverses: ggn, ef and mcfisher by Cholesky of the formed C + alpha I
 (hessian.InverseDirect; nf is small here). The exact Hessian by
@@ -251,8 +259,36 @@ type hessianGlobals struct {
 
 type hessianSummary struct {
 	hessianGlobals
-	Kinds map[string]kindJSON `json:"kinds"`
-	Pairs []pairJSON          `json:"pairs"`
+	Kinds      map[string]kindJSON `json:"kinds"`
+	Pairs      []pairJSON          `json:"pairs"`
+	Diagnostic efDiagnosticJSON    `json:"empirical_fisher_diagnostic"`
+}
+
+// efDiagnosticJSON answers "is the empirical Fisher usable here?"
+// (study.Diagnose): data parts of the curvatures, weight decay left out.
+type efDiagnosticJSON struct {
+	Question       string   `json:"question"`
+	MSR            *float64 `json:"mean_squared_residual"`
+	CStar          *float64 `json:"c_star"`
+	CStarOverMSR   *float64 `json:"c_star_over_msr"`
+	DistAfterScale *float64 `json:"dist_after_scale"`
+	TraceRatio     *float64 `json:"ef_over_ggn_trace"`
+	IMStatistic    *float64 `json:"im_equality_statistic"`
+	IMDefinition   string   `json:"im_equality_definition"`
+	HOverGScale    *float64 `json:"h_over_g_scale"`
+	HGDistAfter    *float64 `json:"h_g_dist_after_scale"`
+	GradNorm       *float64 `json:"grad_norm"`
+	Usable         bool     `json:"usable"`
+	Verdict        string   `json:"verdict"`
+	ThresholdsNote string   `json:"thresholds"`
+}
+
+func diagnosticJSON(d *study.Diagnosis) efDiagnosticJSON {
+	return efDiagnosticJSON{Question: "is the empirical Fisher usable here (as c* G)?", MSR: num(d.MSR), CStar: num(d.CStar),
+		CStarOverMSR: num(d.CStarOverMSR), DistAfterScale: num(d.DistAfter), TraceRatio: num(d.TraceRatio), IMStatistic: num(d.IMStat),
+		IMDefinition: "||F_emp - s H||_F / ||s H||_F, s = MSR for squared error, 1 for cross-entropy (White 1982: 0 for a well-specified likelihood at its optimum)",
+		HOverGScale:  num(d.HG), HGDistAfter: num(d.HGDist), GradNorm: num(d.GradNorm), Usable: d.Usable, Verdict: d.Verdict,
+		ThresholdsNote: fmt.Sprintf("vanished below tr F/tr G = %g; direction differs above distance %g; IM equality fails above %g", study.VanishRatio, study.MaxDirection, study.MaxIMStat)}
 }
 
 func runHessian(c *cli.Context) error {
@@ -328,6 +364,11 @@ func runHessian(c *cli.Context) error {
 		}
 	}
 
+	d, err := study.Diagnose(m, train)
+	if err != nil {
+		return err
+	}
+	s.Diagnostic = diagnosticJSON(d)
 	if interrupted(c) {
 		return errInterrupted
 	}
@@ -336,6 +377,9 @@ func runHessian(c *cli.Context) error {
 	}
 	if !c.Bool("json") {
 		printHessian(stdoutOf(c), &s, cfg.kinds)
+		dg := s.Diagnostic
+		fmt.Fprintf(stdoutOf(c), "is the empirical Fisher usable here? c* %.3g (c*/MSR %.3g, MSR %.3g), distance after scaling %.3g, IM-equality statistic %.3g, H ≈ %.3g·G (distance %.3g)\n  verdict: %s\n",
+			d.CStar, d.CStarOverMSR, d.MSR, d.DistAfter, d.IMStat, d.HG, d.HGDist, dg.Verdict)
 		return writeHuman(stdoutOf(c), s.hessianGlobals)
 	}
 	return emit(c, s)

@@ -126,6 +126,20 @@ func TestHessianXOR(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	s := decodeJSON(t, r)
+	// The empirical-Fisher diagnostic: every field, and the verdict of a
+	// perfect XOR fit (no decay: F_emp vanishes).
+	dg, ok := s["empirical_fisher_diagnostic"].(map[string]any)
+	if !ok {
+		t.Fatal("no empirical_fisher_diagnostic")
+	}
+	for _, k := range []string{"c_star", "c_star_over_msr", "mean_squared_residual", "dist_after_scale", "im_equality_statistic", "h_over_g_scale", "h_g_dist_after_scale", "verdict", "usable"} {
+		if _, ok := dg[k]; !ok {
+			t.Errorf("diagnostic lacks %s", k)
+		}
+	}
+	if dg["usable"] != false || !strings.HasPrefix(dg["verdict"].(string), "no: F_emp has vanished") {
+		t.Errorf("XOR at a perfect fit: usable %v, verdict %q", dg["usable"], dg["verdict"])
+	}
 
 	m, _, err := model.Load(filepath.Join(dir, "m.json"))
 	if err != nil {

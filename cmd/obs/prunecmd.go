@@ -27,7 +27,7 @@ func pruneCommand() *cli.Command {
 		Description: `Removes parameters one at a time (or --group K at a time) until a stopping rule
 would be broken, recording for every step the predicted and the actual increase
 of the training error E. The deletion that would break --max-error,
---min-accuracy or --max-predicted is undone, so the written model satisfies
+--min-accuracy, --max-predicted or --max-predicted-ratio is undone, so the written model satisfies
 every rule.
 
 OBS (Hassibi & Stork 1993): saliency w_q^2 / (2 [C^-1]_qq) and the compensating
@@ -64,6 +64,7 @@ Example:
 			&cli.Float64Flag{Name: "max-error", Usage: "stop before the training error would exceed this"},
 			&cli.Float64Flag{Name: "min-accuracy", Usage: "stop before the training accuracy would fall below this (0..1)"},
 			&cli.Float64Flag{Name: "max-predicted", Usage: "stop before a deletion whose predicted increase exceeds this"},
+			&cli.Float64Flag{Name: "max-predicted-ratio", Usage: "stop before a deletion whose predicted increase L_q exceeds `R` times the training error E (the OBS papers' rule: L_q much smaller than E)"},
 			&cli.BoolFlag{Name: "remove-dead", Usage: "also remove the parameters of hidden units left with no input or no output (E is unchanged)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "pruned model `FILE` to write (JSON, with its pruning history)"},
 			&cli.StringFlag{Name: "records", Usage: "write every step to `STEPS.csv`"},
@@ -107,7 +108,8 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 		return usagef("--sparsity %v must be in [0, 1]", cfg.Sparsity)
 	}
 	cfg.MaxError, cfg.MinAccuracy, cfg.MaxPredicted = c.Float64("max-error"), c.Float64("min-accuracy"), c.Float64("max-predicted")
-	for _, f := range []string{"max-error", "max-predicted", "retrain-above"} {
+	cfg.MaxPredictedRatio = c.Float64("max-predicted-ratio")
+	for _, f := range []string{"max-error", "max-predicted", "max-predicted-ratio", "retrain-above"} {
 		if v := c.Float64(f); !(v >= 0) || math.IsInf(v, 0) {
 			return usagef("--%s %v must be a finite number >= 0", f, v)
 		}
@@ -115,8 +117,8 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 	if !(cfg.MinAccuracy >= 0 && cfg.MinAccuracy <= 1) {
 		return usagef("--min-accuracy %v must be in [0, 1]", cfg.MinAccuracy)
 	}
-	if !c.IsSet("keep") && !c.IsSet("sparsity") && !c.IsSet("max-error") && !c.IsSet("min-accuracy") && !c.IsSet("max-predicted") {
-		return usagef("give a stopping rule: --keep, --sparsity, --max-error, --min-accuracy or --max-predicted")
+	if !c.IsSet("keep") && !c.IsSet("sparsity") && !c.IsSet("max-error") && !c.IsSet("min-accuracy") && !c.IsSet("max-predicted") && !c.IsSet("max-predicted-ratio") {
+		return usagef("give a stopping rule: --keep, --sparsity, --max-error, --min-accuracy, --max-predicted or --max-predicted-ratio")
 	}
 	cfg.RemoveDead = c.Bool("remove-dead")
 	return nil

@@ -47,8 +47,28 @@ func TestReproduceXORWritesEveryFile(t *testing.T) {
 		t.Errorf("networks %v, starts per seed %v", x["networks"], x["starts_per_seed"])
 	}
 	regimes := x["regimes"].([]any)
-	if len(regimes) != 2 {
-		t.Fatalf("%d regimes, want decay 1e-4 and 0", len(regimes))
+	if len(regimes) != 5 {
+		t.Fatalf("%d regimes, want decay 1e-3, 1e-4, 1e-5, 0 and 0 stopped early", len(regimes))
+	}
+	// The four readings of "correct", per regime and method, under their
+	// names, and a verdict per regime.
+	for _, reg := range regimes {
+		m := reg.(map[string]any)
+		kept := m["kept"].(float64)
+		if _, ok := m["verdict"].(map[string]any)["sentence"].(string); !ok {
+			t.Errorf("regime %v: no verdict sentence", m["regime"])
+		}
+		for _, me := range m["methods"].([]any) {
+			mm := me.(map[string]any)
+			if mm["networks"] != kept {
+				t.Errorf("%v %v: networks %v, kept %v", m["regime"], mm["method"], mm["networks"], kept)
+			}
+			for _, k := range []string{"solves_without_retraining", "solves_after_retraining", "least_e_after_step", "least_e_after_retraining"} {
+				if v, ok := mm[k].(float64); !ok || v < 0 || v > kept {
+					t.Errorf("%v %v: %s = %v of %v", m["regime"], mm["method"], k, mm[k], kept)
+				}
+			}
+		}
 	}
 	// xor.csv: one row per dropped network and one per kept network and
 	// method (7 methods), so 5 networks give 5..35 rows per regime.

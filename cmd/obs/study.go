@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,11 +10,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
-	"github.com/obs-toolkit/obs/internal/figures"
 	"github.com/obs-toolkit/obs/internal/study"
-	"github.com/obs-toolkit/obs/prune"
 )
 
 func init() { register(80, studyCommand) }
@@ -23,68 +19,89 @@ func init() { register(80, studyCommand) }
 func studyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "study",
-		Usage:     "measure when the Gauss–Newton matrix and the empirical Fisher agree, and write the report",
+		Usage:     "score every curvature's pruning predictions against a shared ground truth and write the report",
 		ArgsUsage: " ",
-		Description: `Trains students in controlled settings and measures, at the trained weights,
-how the empirical Fisher F_emp compares with the Gauss–Newton matrix G: the best
-scale c* (F_emp ~ c* G) against the mean squared residual, the distance left
-after scaling, the agreement of their OBS saliencies and first choices, and how
-well G, F_emp, the Monte-Carlo Fisher and the exact Hessian (made definite by
---fix) predict the actual loss increase of deleting each parameter. The
-factors: noise level and residual size (teacher–student regression), training
-progress, misspecification, number of patterns, and classification with
-cross-entropy (MONK's problems, the built-in UCI files unless --monk-dir, and a
-softmax teacher).
+		Description: `Trains small students in controlled settings (teacher–student regression
+with homoscedastic, heteroscedastic or no noise, a smaller student, sigmoid output
+with squared error and 0/1 labels, softmax classification with sampled,
+argmax, smoothed and flipped labels), 20 seeds each, and scores the OBS
+predictions of the exact Hessian, the Gauss–Newton matrix, the empirical Fisher,
+the Monte-Carlo Fisher, the mini-batch empirical Fisher (B = 8, 32), OBD and
+magnitude against one shared ground truth: the training error after deleting
+each parameter and retraining the rest. Reports Spearman correlations, regret of
+the first choice, signed calibration, paired differences with bootstrap 95%
+intervals, a sweep of the relative damping alpha = delta tr(C)/n, the agreement
+of F_emp, G and H (best scale, distance, information-matrix statistic) and
+multi-step pruning curves on training and test loss.
 
-Writes DIR/gn-vs-fisher.md and its figures DIR/figures/gn-vs-fisher-*.png;
-DIR must exist (figures/ is created). Deterministic: the same flags write the
-same bytes, whatever --workers. Every curvature carries the 1/P normalisation;
-the report states seeds, damping and fix. scripts/study.sh runs the full study
-into docs/; --quick runs tiny sizes with one seed (for tests).
+Writes DIR/gn-vs-fisher.md (DIR must exist). Deterministic: the same flags
+write the same bytes, whatever --workers. Every curvature carries the 1/P
+normalisation and the weight decay. scripts/study.sh runs the full study into
+docs/ (about 2.5 minutes of CPU); --quick runs two tiny settings with 3 seeds
+and 6 sampled candidates per network (seconds; for tests).
 
 Example:
   obs study --out-dir docs`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "existing `DIR` for gn-vs-fisher.md and figures/"},
-			&cli.BoolFlag{Name: "quick", Usage: "tiny sizes and one seed (seconds; for tests)"},
-			&cli.StringFlag{Name: "seeds", Usage: "comma-separated seeds (default 1,2,3; 1 with --quick)"},
-			&cli.StringFlag{Name: "monk-dir", Usage: "read the UCI MONK's files from `DIR` instead of the copy built into obs"},
-			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping of every OBS inverse (C + alpha I)^-1"},
-			&cli.StringFlag{Name: "fix", Value: "shift", Usage: "how the exact Hessian is made definite: none (fail), shift, abs, clip or pinv"},
-			&cli.IntFlag{Name: "workers", Usage: "settings measured at once (0: the number of CPUs); results do not depend on it"},
+			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "existing `DIR` for gn-vs-fisher.md"},
+			&cli.BoolFlag{Name: "quick", Usage: "tiny sizes, 3 seeds, sampled candidates (seconds; for tests)"},
+			&cli.StringFlag{Name: "seeds", Usage: "comma-separated seeds (default 1..20; 1,2,3 with --quick)"},
+			&cli.IntFlag{Name: "workers", Usage: "networks scored at once (0: the number of CPUs); results do not depend on it"},
 		},
 		Action: runStudy,
 	}
 }
 
+type intervalJSON struct {
+	Mean *float64 `json:"mean"`
+	Lo   *float64 `json:"lo"`
+	Hi   *float64 `json:"hi"`
+	N    int      `json:"n"`
+}
+
+func ivJSON(iv study.Interval) intervalJSON {
+	return intervalJSON{num(iv.Mean), num(iv.Lo), num(iv.Hi), iv.N}
+}
+
+type studyPredictorJSON struct {
+	Spearman     intervalJSON `json:"spearman_vs_truth"`
+	SpearmanTest intervalJSON `json:"spearman_vs_test_truth"`
+	Regret       intervalJSON `json:"regret_first_choice"`
+	FirstIsBest  int          `json:"first_choice_is_best"`
+	CalMedian    intervalJSON `json:"calibration_median_log10"`
+	CalSpread    intervalJSON `json:"calibration_iqr_log10"`
+}
+
+type studyPairJSON struct {
+	A    string       `json:"a"`
+	B    string       `json:"b"`
+	Diff intervalJSON `json:"spearman_a_minus_b"`
+	Wins int          `json:"a_wins"`
+}
+
 type studyRowJSON struct {
-	Factor       string              `json:"factor"`
-	Setting      string              `json:"setting"`
-	Seeds        int                 `json:"seeds"`
-	Converged    int                 `json:"converged"`
-	E            *float64            `json:"train_error"`
-	GradNorm     *float64            `json:"grad_norm"`
-	MSR          *float64            `json:"mean_squared_residual"`
-	CStar        *float64            `json:"c_star"`
-	CStarOverMSR *float64            `json:"c_star_over_msr"`
-	DistAfter    *float64            `json:"dist_after_scale"`
-	SalSpearman  *float64            `json:"saliency_spearman"`
-	SalMatched   *float64            `json:"saliency_spearman_matched_damping"`
-	FirstAgree   int                 `json:"first_choice_agrees"`
-	MCDist       *float64            `json:"mcfisher_dist_after_scale"`
-	Predicted    map[string]*float64 `json:"prediction_spearman"`
+	Setting      string                        `json:"setting"`
+	Factor       string                        `json:"factor"`
+	Seeds        int                           `json:"seeds"`
+	Converged    int                           `json:"converged"`
+	Candidates   int                           `json:"candidates_per_network"`
+	CStar        intervalJSON                  `json:"c_star"`
+	CStarOverMSR intervalJSON                  `json:"c_star_over_msr"`
+	DistAfter    intervalJSON                  `json:"dist_after_scale"`
+	HG           intervalJSON                  `json:"h_over_g_scale"`
+	HGDist       intervalJSON                  `json:"h_g_dist_after_scale"`
+	IMStat       intervalJSON                  `json:"im_equality_statistic"`
+	Predictors   map[string]studyPredictorJSON `json:"predictors"`
+	Pairs        []studyPairJSON               `json:"paired"`
 }
 
 type studySummary struct {
 	Report        string         `json:"report"`
-	Figures       []string       `json:"figures"`
 	Quick         bool           `json:"quick"`
 	Seeds         []uint64       `json:"seeds"`
-	Alpha         float64        `json:"alpha"`
-	Fix           string         `json:"fix"`
-	MCSamples     int            `json:"mc_samples"`
+	Delta         float64        `json:"relative_damping_delta"`
 	Normalisation string         `json:"normalisation"`
-	MonkData      string         `json:"monk_data"`
+	Truth         string         `json:"ground_truth"`
 	Rows          []studyRowJSON `json:"rows"`
 }
 
@@ -111,14 +128,6 @@ func runStudy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	alpha := c.Float64("alpha")
-	if !(alpha > 0) || math.IsInf(alpha, 0) {
-		return usagef("--alpha %v must be a finite number > 0", alpha)
-	}
-	fix, err := hessian.ParseFix(c.String("fix"))
-	if err != nil {
-		return usageError{err}
-	}
 	if c.Int("workers") < 0 {
 		return usagef("--workers %d must be >= 0", c.Int("workers"))
 	}
@@ -129,14 +138,8 @@ func runStudy(c *cli.Context) error {
 	if err := checkOutputs(c, out("--out-dir", filepath.Join(dir, study.ReportName))); err != nil {
 		return err
 	}
-	if md := c.String("monk-dir"); md != "" {
-		if st, err := os.Stat(md); err != nil || !st.IsDir() {
-			return fmt.Errorf("--monk-dir %s is not a directory", md)
-		}
-	}
 	b := newBar(c, -1, "study")
-	cfg := study.RunConfig{Quick: c.Bool("quick"), Seeds: seeds, MonkDir: c.String("monk-dir"),
-		Measure: study.MeasureConfig{Alpha: alpha, Fix: fix}, Workers: c.Int("workers"),
+	cfg := study.RunConfig{Quick: c.Bool("quick"), Seeds: seeds, Workers: c.Int("workers"),
 		Progress: func(done, total int) { b.Set(done, "study: %d of %d settings and seeds", done, total) },
 		Stop:     func() bool { return interrupted(c) }}
 	res, err := study.Run(cfg)
@@ -147,49 +150,28 @@ func runStudy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	figDir := filepath.Join(dir, study.FigureDir)
-	if err := os.MkdirAll(figDir, 0o755); err != nil {
-		return fmt.Errorf("creating %s: %v", figDir, err)
-	}
-	s := studySummary{Report: filepath.Join(dir, study.ReportName), Quick: res.Quick, Seeds: res.Seeds, Alpha: res.Alpha,
-		Fix: res.Fix, MCSamples: res.MCSamples, Normalisation: "1/P (P = training patterns)", MonkData: "UCI files, built in"}
-	if res.MonkDir != "" {
-		s.MonkData = "UCI files in " + res.MonkDir
-	}
-	for _, f := range res.Figures() {
-		path := filepath.Join(figDir, f.Name)
-		if err := checkOutputs(c, out("--out-dir", path), out("--out-dir", s.Report)); err != nil {
-			return err
-		}
-		p, err := figures.New(f.Series, f.Options)
-		if err != nil {
-			return err
-		}
-		if f.YMax > 0 {
-			p.Y.Min, p.Y.Max = math.Min(p.Y.Min, 0), f.YMax
-		}
-		p.Legend.Left = f.LegendLeft
-		if err := figures.Save(p, path, f.Options); err != nil {
-			return err
-		}
-		s.Figures = append(s.Figures, path)
-	}
+	s := studySummary{Report: filepath.Join(dir, study.ReportName), Quick: res.Quick, Seeds: res.Seeds, Delta: study.MainDelta,
+		Normalisation: "1/P (P = training patterns); every curvature includes the weight decay; alpha = delta tr(C)/n",
+		Truth:         "E after deleting the parameter and retraining the rest to a minimum, minus E before"}
 	if err := atomicfile.WriteBytes(s.Report, res.Markdown()); err != nil {
 		return err
 	}
 	for _, r := range res.Summary() {
-		row := studyRowJSON{Factor: r.Factor, Setting: r.Label, Seeds: r.Seeds, Converged: r.Converged, E: num(r.E),
-			GradNorm: num(r.GradNorm), MSR: num(r.MSR), CStar: num(r.CStar), CStarOverMSR: num(r.CStarOverMSR),
-			DistAfter: num(r.DistAfter), SalSpearman: num(r.SalSpearman), SalMatched: num(r.SalMatched),
-			FirstAgree: r.FirstAgree, MCDist: num(r.MCDist), Predicted: map[string]*float64{}}
-		for _, p := range r.Predictions {
-			row.Predicted[p.Curvature] = num(p.Spearman)
+		row := studyRowJSON{Setting: r.Setting.Label, Factor: r.Setting.Factor, Seeds: r.Seeds, Converged: r.Converged, Candidates: r.Candidates,
+			CStar: ivJSON(r.CStar), CStarOverMSR: ivJSON(r.CStarOverMSR), DistAfter: ivJSON(r.DistAfter), HG: ivJSON(r.HG),
+			HGDist: ivJSON(r.HGDist), IMStat: ivJSON(r.IMStat), Predictors: map[string]studyPredictorJSON{}}
+		for _, p := range r.Predictors[study.MainIndex()] {
+			row.Predictors[p.Name] = studyPredictorJSON{Spearman: ivJSON(p.Spearman), SpearmanTest: ivJSON(p.SpearmanTest),
+				Regret: ivJSON(p.Regret), FirstIsBest: p.FirstIsBest, CalMedian: ivJSON(p.CalMedian), CalSpread: ivJSON(p.CalSpread)}
+		}
+		for _, p := range r.Pairs {
+			row.Pairs = append(row.Pairs, studyPairJSON{A: p.A, B: p.B, Diff: ivJSON(p.Diff), Wins: p.Wins})
 		}
 		s.Rows = append(s.Rows, row)
 	}
 	if c.Bool("json") {
 		return emit(c, s)
 	}
-	info(c, "wrote %s and %d figures in %s (seeds %v, alpha %g, fix %s, 1/P)\n", s.Report, len(s.Figures), figDir, res.Seeds, res.Alpha, res.Fix)
+	info(c, "wrote %s (seeds %v, relative damping delta %g, 1/P)\n", s.Report, res.Seeds, study.MainDelta)
 	return nil
 }

@@ -37,12 +37,11 @@ func CurveSeries(p *MonkProblem) (train, test []figures.Series) {
 func WriteCurves(path string, p *MonkProblem) error {
 	train, test := CurveSeries(p)
 	// The title names the data set, never a directory of this machine.
-	data := "built-in MONK's sample, not the UCI files"
-	trainName, testName := fmt.Sprintf("monk%d training sample", p.Problem), fmt.Sprintf("monks-%d.test", p.Problem)
-	if p.DataLabel != BuiltinLabel {
-		data = "UCI files"
-		trainName = fmt.Sprintf("monks-%d.train", p.Problem)
+	data := "UCI files"
+	if p.DataLabel == BuiltinLabel {
+		data = "UCI files, built in"
 	}
+	trainName, testName := fmt.Sprintf("monks-%d.train", p.Problem), fmt.Sprintf("monks-%d.test", p.Problem)
 	title := fmt.Sprintf("MONK-%d %s, seed %d (%s)", p.Problem, p.Arch, p.CurveSeed, data)
 	pt, err := figures.New(train, figures.Options{Title: "training E on " + trainName + "\n" + title, XLabel: "parameters left", YLabel: "E on " + trainName})
 	if err != nil {

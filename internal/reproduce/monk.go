@@ -6,8 +6,10 @@ import (
 	"sort"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/parallel"
 	"github.com/obs-toolkit/obs/model"
+	"github.com/obs-toolkit/obs/prune"
 )
 
 // MonkSpec is the network and published result of one MONK's problem.
@@ -52,7 +54,16 @@ type MonkSettings struct {
 	// Restarts is the number of starts per network; if zero,
 	// DefaultRestarts.
 	Restarts int
+	// Ratios are the values R of the papers' stopping rule run with
+	// OBS-GGN besides the accuracy rule: delete while the predicted
+	// increase L_q <= R E (prune.Config.MaxPredictedRatio), no accuracy
+	// rule. If nil, DefaultRatios; empty (non-nil) runs none.
+	Ratios []float64
 }
+
+// DefaultRatios is the sweep of the papers' stopping rule "predicted
+// increase much smaller than E".
+var DefaultRatios = []float64{0.001, 0.003, 0.01, 0.03, 0.1}
 
 // BuiltinLabel is the label of every result on the built-in copy of the UCI
 // MONK's files.
@@ -101,6 +112,26 @@ type MonkProblem struct {
 	// DistinctMinima counts the different minima the seeds reached: trained
 	// E values more than SameMinimumTol apart.
 	DistinctMinima int
+	// Ratios are the R of the ratio rule, RatioRuns[s][r] seed s+1 pruned
+	// by OBS-GGN under Ratios[r], RatioMethods their summaries.
+	Ratios       []float64
+	RatioRuns    [][]Run
+	RatioMethods []SequenceSummary
+	// Minima are the distinct minima, by increasing trained E, with the
+	// results of the seeds that reached each.
+	Minima []MonkMinimum
+}
+
+// MonkMinimum is one distinct training minimum and the seeds that reached it.
+type MonkMinimum struct {
+	E                 float64
+	Seeds             []uint64
+	TrainAcc, TestAcc float64
+	// HG and HGDist compare the exact Hessian with G there (HToG).
+	HG, HGDist float64
+	// Methods and Ratio summarise the runs of these seeds (order of
+	// MonkProblem.Methods and .RatioMethods).
+	Methods, Ratio []SequenceSummary
 }
 
 // SameMinimumTol is the largest difference of the trained E of two seeds
@@ -120,6 +151,8 @@ type MonkTrained struct {
 	RestartErrors          []float64
 	TrainError, TestError  float64
 	TrainRight, TrainTotal int
+	// HG and HGDist: H ~ HG G at the trained weights (HToG).
+	HG, HGDist float64
 }
 
 // RunMonk trains the paper's network on every selected MONK's problem for
@@ -139,6 +172,10 @@ func RunMonk(s MonkSettings) (*MonkResult, error) {
 	problems := s.Problems
 	if problems == nil {
 		problems = []int{1, 2, 3}
+	}
+	ratios := s.Ratios
+	if ratios == nil {
+		ratios = DefaultRatios
 	}
 	res := &MonkResult{Seeds: n, Restarts: restarts, Alpha: s.alpha(), Fix: s.Fix.String(), DataLabel: DataLabel(s.Dir)}
 	type data struct{ train, test *datasets.Set }
@@ -164,18 +201,18 @@ func RunMonk(s MonkSettings) (*MonkResult, error) {
 			Arch: model.Arch(sp.Sizes), Params: sp.Spec().NumParams(), DataLabel: res.DataLabel,
 			TrainSource: sets[len(res.Problems)].train.Source, TestSource: sets[len(res.Problems)].test.Source,
 			TrainPatterns: len(sets[len(res.Problems)].train.Inputs), RuleRight: monk3RuleRight(p, sets[len(res.Problems)].train),
-			Trained: make([]MonkTrained, n), Runs: make([][]Run, n), CurveSeed: 1})
+			Trained: make([]MonkTrained, n), Runs: make([][]Run, n), CurveSeed: 1, Ratios: ratios, RatioRuns: make([][]Run, n)})
 	}
 	// Jobs run longest first (MONK-1 has the largest network), which keeps
 	// both cores busy to the end; results are stored by index.
 	err := parallel.For(len(problems)*n, s.Workers, s.Stop, s.Progress, func(i int) error {
 		pi, seed := i/n, uint64(i%n+1)
 		p := &res.Problems[pi]
-		t, runs, err := monkSeed(p.MonkSpec, sets[pi].train, sets[pi].test, res.DataLabel, seed, restarts, s.Settings)
+		t, runs, rruns, err := monkSeed(p.MonkSpec, sets[pi].train, sets[pi].test, res.DataLabel, seed, restarts, ratios, s.Settings)
 		if err != nil {
 			return fmt.Errorf("%s seed %d: %w", p.Name, seed, err)
 		}
-		p.Trained[seed-1], p.Runs[seed-1] = t, runs
+		p.Trained[seed-1], p.Runs[seed-1], p.RatioRuns[seed-1] = t, runs, rruns
 		return nil
 	})
 	if err != nil {
@@ -184,15 +221,30 @@ func RunMonk(s MonkSettings) (*MonkResult, error) {
 	for i := range res.Problems {
 		p := &res.Problems[i]
 		p.Methods = summariseRuns(p.Runs)
-		var es []float64
-		for _, t := range p.Trained {
-			es = append(es, t.E)
+		p.RatioMethods = summariseRuns(p.RatioRuns)
+		order := make([]int, len(p.Trained))
+		for j := range order {
+			order[j] = j
 		}
-		sort.Float64s(es)
-		for j := range es {
-			if j == 0 || es[j]-es[j-1] > SameMinimumTol {
-				p.DistinctMinima++
+		sort.SliceStable(order, func(a, b int) bool { return p.Trained[order[a]].E < p.Trained[order[b]].E })
+		var groups [][]int
+		for j, o := range order {
+			if j == 0 || p.Trained[o].E-p.Trained[order[j-1]].E > SameMinimumTol {
+				groups = append(groups, nil)
 			}
+			groups[len(groups)-1] = append(groups[len(groups)-1], o)
+		}
+		p.DistinctMinima = len(groups)
+		for _, g := range groups {
+			t := p.Trained[g[0]]
+			mm := MonkMinimum{E: t.E, TrainAcc: t.TrainAcc, TestAcc: t.TestAcc, HG: t.HG, HGDist: t.HGDist}
+			var runs, rruns [][]Run
+			for _, o := range g {
+				mm.Seeds = append(mm.Seeds, p.Trained[o].Seed)
+				runs, rruns = append(runs, p.Runs[o]), append(rruns, p.RatioRuns[o])
+			}
+			mm.Methods, mm.Ratio = summariseRuns(runs), summariseRuns(rruns)
+			p.Minima = append(p.Minima, mm)
 		}
 	}
 	return res, nil
@@ -208,14 +260,15 @@ func TrainMonk(sp MonkSpec, train *datasets.Set, seed uint64, restarts int, stop
 	return model.TrainRestarts(m, train.Inputs, train.Targets, &model.TrainSettings{Stop: stop}, NewRand(seed), restarts)
 }
 
-// monkSeed trains one network and prunes it with every method.
-func monkSeed(sp MonkSpec, train, test *datasets.Set, label string, seed uint64, restarts int, s Settings) (MonkTrained, []Run, error) {
+// monkSeed trains one network and prunes it with every method, and with
+// OBS-GGN under each ratio rule.
+func monkSeed(sp MonkSpec, train, test *datasets.Set, label string, seed uint64, restarts int, ratios []float64, s Settings) (MonkTrained, []Run, []Run, error) {
 	m, rr, err := TrainMonk(sp, train, seed, restarts, s.Stop)
 	if err != nil {
-		return MonkTrained{}, nil, err
+		return MonkTrained{}, nil, nil, err
 	}
 	if s.Stop != nil && s.Stop() {
-		return MonkTrained{}, nil, ErrStopped
+		return MonkTrained{}, nil, nil, ErrStopped
 	}
 	ws := m.NewWorkspace()
 	t := MonkTrained{Seed: seed, E: rr.Best.E, GradNorm: rr.Best.GradNorm, Converged: rr.Best.Converged, Status: rr.Best.Status,
@@ -224,16 +277,29 @@ func monkSeed(sp MonkSpec, train, test *datasets.Set, label string, seed uint64,
 		TrainTotal: len(train.Inputs)}
 	t.MinAccuracy = minAccuracy(t.TrainAcc, len(train.Inputs))
 	t.TrainRight = int(math.Round(t.TrainAcc * float64(len(train.Inputs))))
+	if t.HG, t.HGDist, err = HToG(m, train); err != nil {
+		return t, nil, nil, err
+	}
 	name := fmt.Sprintf("monk%d", sp.Problem)
-	var runs []Run
+	var runs, rruns []Run
 	for _, me := range monkMethods(s, seed) {
 		r, err := runMethod(m, train, test, me, name, label, seed, s.Stop)
 		if err != nil {
-			return t, nil, err
+			return t, nil, nil, err
 		}
 		runs = append(runs, r)
 	}
-	return t, runs, nil
+	for _, ratio := range ratios {
+		me := newMethod(prune.OBS, hessian.GGN, 0, s, seed)
+		me.label = fmt.Sprintf("obs-ggn, L_q <= %g E", ratio)
+		me.cfg.MaxPredictedRatio = ratio
+		r, err := runRule(m, train, test, me, name, label, seed, s.Stop)
+		if err != nil {
+			return t, nil, nil, err
+		}
+		rruns = append(rruns, r)
+	}
+	return t, runs, rruns, nil
 }
 
 // monk3RuleRight counts the training patterns of MONK-3 that the rule

@@ -1,6 +1,8 @@
 package reproduce
 
 import (
+	"fmt"
+
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/parallel"
 	"github.com/obs-toolkit/obs/prune"
@@ -44,12 +46,28 @@ const (
 // deletions at least 1.7e-4 apart).
 const TieTol = 1e-6
 
-// DefaultXORDecays are the weight decays of the two XOR regimes: 1e-4, whose
-// minima are finite with a positive definite exact Hessian (the main
-// comparison), and 0, the interpolating regime where E -> 0 and the weights
-// grow until ||grad E|| reaches the training tolerance, which is where the
-// empirical Fisher vanishes (../shared/MATH.md).
-var DefaultXORDecays = []float64{1e-4, 0}
+// XORRegimeSpec is one XOR regime: a weight decay and, if StopE > 0,
+// training stopped early as soon as E <= StopE (instead of at a minimum).
+type XORRegimeSpec struct {
+	Decay, StopE float64
+}
+
+// Label names the regime, e.g. "lambda = 0.0001" or "lambda = 0, stopped at
+// E <= 0.01".
+func (r XORRegimeSpec) Label() string {
+	if r.StopE > 0 {
+		return fmt.Sprintf("lambda = %g, stopped at E <= %g", r.Decay, r.StopE)
+	}
+	return fmt.Sprintf("lambda = %g", r.Decay)
+}
+
+// DefaultXORRegimes are the XOR regimes: weight decay 1e-3, 1e-4 and 1e-5
+// (finite minima), 0 at a minimum (interpolating: E -> 0 and the weights
+// grow until ||grad E|| reaches the training tolerance, where the empirical
+// Fisher vanishes, ../shared/MATH.md), and 0 stopped early at E <= 1e-2,
+// the regime closest to 1993 backpropagation, which stopped once the
+// outputs were close enough.
+var DefaultXORRegimes = []XORRegimeSpec{{1e-3, 0}, {1e-4, 0}, {1e-5, 0}, {0, 0}, {0, 1e-2}}
 
 // ErrStopped is returned when Settings.Stop asked the experiment to end.
 var ErrStopped = parallel.ErrStopped

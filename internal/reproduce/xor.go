@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
@@ -18,9 +19,9 @@ import (
 // XORSettings configure RunXOR.
 type XORSettings struct {
 	Settings
-	// Decays are the weight decays of the regimes; if nil,
-	// DefaultXORDecays.
-	Decays []float64
+	// Regimes are the weight decays and stopping rules of the regimes; if
+	// nil, DefaultXORRegimes.
+	Regimes []XORRegimeSpec
 	// KeepGradTol is the largest ||grad E||_2 of a kept network; if zero,
 	// DefaultKeepGradTol.
 	KeepGradTol float64
@@ -44,9 +45,11 @@ const (
 	StatusNotConverged = "not converged"
 )
 
-// XORRegime is the experiment at one weight decay.
+// XORRegime is the experiment at one weight decay (and stopping rule).
 type XORRegime struct {
 	Decay float64
+	// StopE > 0: training stopped as soon as E <= StopE, not at a minimum.
+	StopE float64
 	// Trained lists every network, kept or not, by seed.
 	Trained []XORTrained
 	// Kept, LocalMinima and NotConverged count the networks that solve XOR
@@ -125,6 +128,11 @@ type XORNetwork struct {
 	Choices        []XORChoice
 	// Sweep holds the OBS first choices at every damping of AlphaSweep.
 	Sweep []XORSweepChoice
+	// HG and HGDist compare the exact Hessian's data part H with G's (weight
+	// decay left out): H ~ HG G is the best scale (hessian.BestScale) and
+	// HGDist = ||HG G - H||_F / ||H||_F what is left. At a saturated sigmoid
+	// output H is not G however small E is (../shared/MATH.md).
+	HG, HGDist float64
 	// Curvature sizes, traces of the data parts (weight decay removed):
 	// EFOverGGN = tr F_emp / tr G; EFOverFloor and GGNOverFloor are the
 	// mean diagonal of F_emp and G over Decay + Alpha, the damping floor
@@ -150,6 +158,11 @@ type XORChoice struct {
 	// OBS-GGN compensated deletion and against the best deletion under the
 	// method's own step, each within TieTol.
 	CorrectRetrained, CorrectCompensated, CorrectOwn bool
+	// SolvesNoRetrain: the network still solves XOR right after the
+	// method's own step (OBS: its compensating update; OBD, magnitude: w_q
+	// = 0). SolvesRetrained: it solves XOR after that deletion and
+	// retraining the other 8 to a minimum from the step's result.
+	SolvesNoRetrain, SolvesRetrained bool
 }
 
 // XORSweepChoice is one OBS curvature's first choice at one damping.
@@ -168,6 +181,9 @@ type XORMethodSummary struct {
 	Method                                           string
 	Networks                                         int
 	CorrectRetrained, CorrectCompensated, CorrectOwn int
+	// SolvesNoRetrain and SolvesRetrained count the networks that still
+	// solve XOR after the first deletion, without and with retraining.
+	SolvesNoRetrain, SolvesRetrained int
 	// CorrectUnambiguous counts the correct choices (against the brute
 	// force) on the networks whose brute force does not depend on the
 	// starting point of the retraining.
@@ -185,8 +201,10 @@ type XORMethodSummary struct {
 // like magnitude pruning.
 type XORFisherSummary struct {
 	EFOverGGN, EFOverFloor, GGNOverFloor, MeanSqResidual Range
-	EFAgreesMagnitude, GGNAgreesMagnitude, Networks      int
-	ExactIndefinite                                      int // networks whose exact Hessian has a negative eigenvalue
+	// HG and HGDist: H ~ HG G and the distance left (XORNetwork.HG).
+	HG, HGDist                                      Range
+	EFAgreesMagnitude, GGNAgreesMagnitude, Networks int
+	ExactIndefinite                                 int // networks whose exact Hessian has a negative eigenvalue
 }
 
 // SequenceSummary summarises one method's whole pruning runs over networks.
@@ -211,15 +229,22 @@ func NewRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, SeedStr
 // TrainXOR trains the XOR network of seed s from one start (no restarts):
 // weights from m.Init(NewRand(s)), then model.Train with its defaults
 // (L-BFGS and exact-Hessian Newton polish to ||grad E|| <= 1e-8). It is
-// `obs train --data xor --seed s --restarts 1 --decay decay`.
-func TrainXOR(seed uint64, decay float64, stop func() bool) (*model.MLP, model.TrainResult, error) {
+// `obs train --data xor --seed s --restarts 1 --decay decay`. With stopE >
+// 0 training ends at the first iterate with E <= stopE instead (no polish).
+func TrainXOR(seed uint64, decay, stopE float64, stop func() bool) (*model.MLP, model.TrainResult, error) {
 	m, err := model.New(XORSpec(decay))
 	if err != nil {
 		return nil, model.TrainResult{}, err
 	}
 	m.Init(NewRand(seed))
 	x := datasets.XOR()
-	tr, err := model.Train(m, x.Inputs, x.Targets, &model.TrainSettings{Stop: stop})
+	set := &model.TrainSettings{Stop: stop}
+	if stopE > 0 {
+		reached := false
+		set.Progress = func(p model.TrainProgress) { reached = reached || p.E <= stopE }
+		set.Stop = func() bool { return reached || (stop != nil && stop()) }
+	}
+	tr, err := model.Train(m, x.Inputs, x.Targets, set)
 	return m, tr, err
 }
 
@@ -233,9 +258,9 @@ func RunXOR(s XORSettings) (*XORResult, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("reproduce: %d XOR networks, want >= 1", n)
 	}
-	decays := s.Decays
-	if decays == nil {
-		decays = DefaultXORDecays
+	regimes := s.Regimes
+	if regimes == nil {
+		regimes = DefaultXORRegimes
 	}
 	keep := s.KeepGradTol
 	if keep == 0 {
@@ -250,12 +275,12 @@ func RunXOR(s XORSettings) (*XORResult, error) {
 		trained XORTrained
 		net     *XORNetwork
 	}
-	jobs := make([]job, len(decays)*n)
+	jobs := make([]job, len(regimes)*n)
 	err := parallel.For(len(jobs), s.Workers, s.Stop, s.Progress, func(i int) error {
-		decay, seed := decays[i/n], uint64(i%n+1)
-		t, net, err := xorNetwork(seed, decay, keep, s.Settings)
+		rs, seed := regimes[i/n], uint64(i%n+1)
+		t, net, err := xorNetwork(seed, rs, keep, s.Settings)
 		if err != nil {
-			return fmt.Errorf("XOR decay %g seed %d: %w", decay, seed, err)
+			return fmt.Errorf("XOR %s seed %d: %w", rs.Label(), seed, err)
 		}
 		jobs[i] = job{t, net}
 		return nil
@@ -263,8 +288,8 @@ func RunXOR(s XORSettings) (*XORResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	for d, decay := range decays {
-		reg := XORRegime{Decay: decay, TieMax: 0, GapMin: math.Inf(1)}
+	for d, rs := range regimes {
+		reg := XORRegime{Decay: rs.Decay, StopE: rs.StopE, TieMax: 0, GapMin: math.Inf(1)}
 		for _, j := range jobs[d*n : (d+1)*n] {
 			reg.Trained = append(reg.Trained, j.trained)
 			switch j.trained.Outcome {
@@ -283,9 +308,10 @@ func RunXOR(s XORSettings) (*XORResult, error) {
 	return res, nil
 }
 
-// xorNetwork trains one network and analyses it if it is kept.
-func xorNetwork(seed uint64, decay, keep float64, s Settings) (XORTrained, *XORNetwork, error) {
-	m, tr, err := TrainXOR(seed, decay, s.Stop)
+// xorNetwork trains one network and analyses it if it is kept: it solves
+// XOR at a minimum (||grad E|| <= keep) or, stopped early, at E <= StopE.
+func xorNetwork(seed uint64, rs XORRegimeSpec, keep float64, s Settings) (XORTrained, *XORNetwork, error) {
+	m, tr, err := TrainXOR(seed, rs.Decay, rs.StopE, s.Stop)
 	if err != nil {
 		return XORTrained{}, nil, err
 	}
@@ -297,7 +323,9 @@ func xorNetwork(seed uint64, decay, keep float64, s Settings) (XORTrained, *XORN
 	t := XORTrained{Seed: seed, E: tr.E, GradNorm: tr.GradNorm, Accuracy: m.Accuracy(ws, x.Inputs, x.Targets),
 		Iterations: tr.Iterations, TrainStatus: tr.Status}
 	switch {
-	case !(tr.GradNorm <= keep):
+	case rs.StopE > 0 && !(tr.E <= rs.StopE):
+		t.Outcome = StatusNotConverged
+	case rs.StopE == 0 && !(tr.GradNorm <= keep):
 		t.Outcome = StatusNotConverged
 	case t.Accuracy < 1:
 		t.Outcome = StatusLocalMinimum
@@ -390,6 +418,10 @@ func analyseXOR(m *model.MLP, x *datasets.Set, seed uint64, s Settings) (*XORNet
 		ch.CorrectRetrained = bf[c] <= net.BestRetrainedIncrease+TieTol
 		ch.CorrectCompensated = ggnAct[c] <= net.BestCompensatedIncrease+TieTol
 		ch.CorrectOwn = own[c] <= own[stats.ArgMin(own)]+TieTol
+		var err error
+		if ch.SolvesNoRetrain, ch.SolvesRetrained, err = solvesAfterFirst(m, x, me, a.First, s.Stop); err != nil {
+			return nil, fmt.Errorf("%s: %w", me.label, err)
+		}
 		net.Choices = append(net.Choices, ch)
 	}
 
@@ -432,6 +464,32 @@ func analyseXOR(m *model.MLP, x *datasets.Set, seed uint64, s Settings) (*XORNet
 	return net, nil
 }
 
+// solvesAfterFirst makes the method's first deletion (it must be first,
+// the parameter Analyze chose) on copies of m, once with the method's own
+// step only and once followed by retraining the rest to a minimum, and
+// reports whether each still solves XOR.
+func solvesAfterFirst(m *model.MLP, x *datasets.Set, me method, first int, stop func() bool) (noRetrain, retrained bool, err error) {
+	for i, retrain := range []int{0, 1} {
+		cfg := withStop(me.cfg, stop)
+		cfg.Keep, cfg.Retrain = m.NumFree()-1, retrain
+		net := m.Clone()
+		res, err := prune.Run(net, x, nil, cfg)
+		if err != nil {
+			return false, false, err
+		}
+		if len(res.Steps) != 1 || res.Steps[0].Index != first {
+			return false, false, fmt.Errorf("reproduce: the pruning run deleted %v, the analysis chose %d", res.Steps, first)
+		}
+		ok := res.Steps[0].TrainAccuracy == 1
+		if i == 0 {
+			noRetrain = ok
+		} else {
+			retrained = ok
+		}
+	}
+	return noRetrain, retrained, nil
+}
+
 // fisherSizes fills the curvature sizes of net.
 func fisherSizes(net *XORNetwork, m *model.MLP, x *datasets.Set, s Settings) error {
 	trace := func(k hessian.Kind) (float64, int, error) {
@@ -459,7 +517,37 @@ func fisherSizes(net *XORNetwork, m *model.MLP, x *datasets.Set, s Settings) err
 	net.EFOverGGN, net.EFOverFloor, net.GGNOverFloor = ef/g, ef/floor, g/floor
 	// hessian.MeanSquaredResidual is (1/(P K)) sum ||r_p||^2; K = 1 here.
 	net.MeanSqResidual = hessian.MeanSquaredResidual(m, x.Inputs, x.Targets)
-	return nil
+	net.HG, net.HGDist, err = HToG(m, x)
+	return err
+}
+
+// HToG returns the best scale c with H ~ c G between the data parts (weight
+// decay left out) of the exact Hessian H and the Gauss–Newton matrix G of m
+// on x, and the relative distance ||c G - H||_F / ||H||_F left after it
+// (hessian.BestScale).
+func HToG(m *model.MLP, x *datasets.Set) (c, dist float64, err error) {
+	part := func(k hessian.Kind) (*mat.SymDense, error) {
+		cv, err := hessian.New(k, m, x.Inputs, x.Targets, nil)
+		if err != nil {
+			return nil, err
+		}
+		d := mat.NewSymDense(cv.Dim(), nil)
+		cv.Dense(d)
+		for i := 0; i < cv.Dim(); i++ {
+			d.SetSym(i, i, d.At(i, i)-cv.Decay())
+		}
+		return d, nil
+	}
+	H, err := part(hessian.Exact)
+	if err != nil {
+		return 0, 0, err
+	}
+	G, err := part(hessian.GGN)
+	if err != nil {
+		return 0, 0, err
+	}
+	c, dist = hessian.BestScale(G, H)
+	return c, dist, nil
 }
 
 // runMethod prunes a copy of m with me under the rule "keep the training
@@ -472,6 +560,22 @@ func runMethod(m *model.MLP, train, test *datasets.Set, me method, problem, data
 	r := describe(me, problem, data, seed, m.Decay)
 	r.MinAccuracy = cfg.MinAccuracy
 	res, err := prune.Run(net, train, test, cfg)
+	if err != nil {
+		if stop != nil && stop() {
+			return r, ErrStopped
+		}
+		return r, fmt.Errorf("%s: %w", me.label, err)
+	}
+	r.Before, r.After, r.StopReason, r.Steps = res.Start, res.End, res.StopReason, res.Steps
+	return r, nil
+}
+
+// runRule prunes a copy of m with me under its own stopping rules only (no
+// accuracy rule) and records the run.
+func runRule(m *model.MLP, train, test *datasets.Set, me method, problem, data string, seed uint64, stop func() bool) (Run, error) {
+	net := m.Clone()
+	r := describe(me, problem, data, seed, m.Decay)
+	res, err := prune.Run(net, train, test, withStop(me.cfg, stop))
 	if err != nil {
 		if stop != nil && stop() {
 			return r, ErrStopped
@@ -500,12 +604,13 @@ func (reg *XORRegime) summarise(s Settings) {
 		for _, me := range methods {
 			reg.Methods = append(reg.Methods, XORMethodSummary{Method: me.label, MeanOwnIncrease: math.NaN(), MeanRetrainedIncrease: math.NaN(), MeanRegret: math.NaN()})
 		}
-		reg.Fisher = XORFisherSummary{EFOverGGN: rangeOf(nil), EFOverFloor: rangeOf(nil), GGNOverFloor: rangeOf(nil), MeanSqResidual: rangeOf(nil)}
+		reg.Fisher = XORFisherSummary{EFOverGGN: rangeOf(nil), EFOverFloor: rangeOf(nil), GGNOverFloor: rangeOf(nil), MeanSqResidual: rangeOf(nil),
+			HG: rangeOf(nil), HGDist: rangeOf(nil)}
 		return
 	}
 	nm := len(reg.Networks[0].Choices)
 	reg.Methods = make([]XORMethodSummary, nm)
-	var efg, efF, ggF, msr []float64
+	var efg, efF, ggF, msr, hg, hgd []float64
 	for _, net := range reg.Networks {
 		mag := net.Choices[xorMagnitude].First
 		for i, ch := range net.Choices {
@@ -515,6 +620,8 @@ func (reg *XORRegime) summarise(s Settings) {
 			ms.CorrectRetrained += b2i(ch.CorrectRetrained)
 			ms.CorrectCompensated += b2i(ch.CorrectCompensated)
 			ms.CorrectOwn += b2i(ch.CorrectOwn)
+			ms.SolvesNoRetrain += b2i(ch.SolvesNoRetrain)
+			ms.SolvesRetrained += b2i(ch.SolvesRetrained)
 			ms.CorrectUnambiguous += b2i(ch.CorrectRetrained && !net.StartsDisagree)
 			ms.MeanOwnIncrease += ch.OwnIncrease
 			ms.MeanRetrainedIncrease += ch.RetrainedIncrease
@@ -534,6 +641,7 @@ func (reg *XORRegime) summarise(s Settings) {
 		}
 		reg.StartsDisagree += b2i(net.StartsDisagree)
 		efg, efF, ggF, msr = append(efg, net.EFOverGGN), append(efF, net.EFOverFloor), append(ggF, net.GGNOverFloor), append(msr, net.MeanSqResidual)
+		hg, hgd = append(hg, net.HG), append(hgd, net.HGDist)
 		reg.Fisher.ExactIndefinite += b2i(net.ExactNegative > 0)
 	}
 	for i := range reg.Methods {
@@ -543,6 +651,7 @@ func (reg *XORRegime) summarise(s Settings) {
 		reg.Methods[i].MeanRegret /= k
 	}
 	reg.Fisher.EFOverGGN, reg.Fisher.EFOverFloor, reg.Fisher.GGNOverFloor, reg.Fisher.MeanSqResidual = rangeOf(efg), rangeOf(efF), rangeOf(ggF), rangeOf(msr)
+	reg.Fisher.HG, reg.Fisher.HGDist = rangeOf(hg), rangeOf(hgd)
 	reg.Fisher.Networks = len(reg.Networks)
 	reg.Fisher.EFAgreesMagnitude = reg.Methods[xorOBSEF].AgreeMagnitude
 	reg.Fisher.GGNAgreesMagnitude = reg.Methods[xorOBSGGN].AgreeMagnitude

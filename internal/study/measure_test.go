@@ -198,10 +198,7 @@ func TestLinearBestScaleLaw(t *testing.T) {
 func TestInterpolationEFVanishes(t *testing.T) {
 	s := Setting{Task: TeacherStudent, Teacher: []int{4, 6, 1}, Student: []int{4, 6, 1}, StudentOutput: model.Identity,
 		Sigma: 0, P: 128, FromTeacher: true}
-	train, _, err := s.data(3, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, _ := s.data(3)
 	net, _ := model.New(s.studentSpec())
 	net, tr, err := trainStudent(net, &s, 3, train.Inputs, train.Targets, func() bool { return false })
 	if err != nil || !tr.Converged {
@@ -247,12 +244,9 @@ func TestNoisyTeacherStudentCStarNearMSR(t *testing.T) {
 	// plus the Jacobians' dependence on x).
 	s := Setting{Task: TeacherStudent, Teacher: []int{4, 6, 1}, Student: []int{4, 6, 1}, StudentOutput: model.Identity,
 		Sigma: 0.1, P: 256, FromTeacher: true}
-	train, _, err := s.data(2, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, _ := s.data(2)
 	net, _ := model.New(s.studentSpec())
-	net, _, err = trainStudent(net, &s, 2, train.Inputs, train.Targets, func() bool { return false })
+	net, _, err := trainStudent(net, &s, 2, train.Inputs, train.Targets, func() bool { return false })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/model"
@@ -13,9 +15,9 @@ import (
 )
 
 // The quick study is deterministic: the same report whatever the number of
-// workers, and every setting measured.
+// workers, and every setting scored against the ground truth.
 func TestRunQuickDeterministic(t *testing.T) {
-	cfg := RunConfig{Quick: true, Measure: MeasureConfig{Fix: hessian.FixShift}, Workers: 1}
+	cfg := RunConfig{Quick: true, Workers: 1}
 	a, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -29,23 +31,128 @@ func TestRunQuickDeterministic(t *testing.T) {
 	if !bytes.Equal(ma, mb) {
 		t.Fatal("the report differs between runs with 1 and 3 workers")
 	}
-	for _, want := range []string{"## Conclusion", "## Residual size and noise", "## Training progress", "## Misspecification",
-		"## Number of patterns", "## Classification with cross-entropy", "α = 1e-06", "1/P"} {
+	if !bytes.HasPrefix(ma, []byte("# ")) {
+		t.Fatal("no title")
+	}
+	// The report opens with at most five bullets, each with an interval.
+	lines := strings.Split(string(ma), "\n")
+	var bullets []string
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "- ") {
+			bullets = append(bullets, l)
+		} else if len(bullets) > 0 || strings.HasPrefix(l, "#") {
+			break
+		}
+	}
+	if len(bullets) == 0 || len(bullets) > 5 {
+		t.Fatalf("%d opening bullets, want 1..5:\n%s", len(bullets), ma)
+	}
+	for _, bl := range bullets {
+		if !strings.Contains(bl, " [") {
+			t.Errorf("bullet without an interval: %s", bl)
+		}
+	}
+	for _, want := range []string{"shared ground truth", "White 1982", "Kunstner", "δ = 0.0001", "1/P"} {
 		if !bytes.Contains(ma, []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
 	rows := a.Summary()
-	if len(rows) == 0 {
-		t.Fatal("no rows")
+	if len(rows) != len(Settings(true)) {
+		t.Fatalf("%d rows", len(rows))
 	}
 	for _, r := range rows {
-		if r.Seeds != 1 || math.IsNaN(r.CStar) || math.IsNaN(r.pred("ggn").Spearman) {
-			t.Errorf("%s/%s: seeds %d, c* %v, ρ ggn %v", r.Factor, r.Label, r.Seeds, r.CStar, r.pred("ggn").Spearman)
+		ggn := r.Predictors[MainIndex()][predictorIndex("ggn")]
+		if r.Seeds != 3 || ggn.Spearman.N != 3 || !(ggn.Spearman.Lo <= ggn.Spearman.Mean && ggn.Spearman.Mean <= ggn.Spearman.Hi) {
+			t.Errorf("%s: seeds %d, ggn Spearman %+v", r.Setting.Label, r.Seeds, ggn.Spearman)
+		}
+		if r.Candidates != quickCandidates {
+			t.Errorf("%s: %d candidates, want %d sampled", r.Setting.Label, r.Candidates, quickCandidates)
 		}
 	}
-	if n := len(a.Figures()); n != 4 {
-		t.Errorf("%d figures, want 4", n)
+}
+
+// The quick study samples its candidates, and the first choice's regret is
+// never negative and 0 exactly when the first choice is the best.
+func TestTruthAndRegret(t *testing.T) {
+	s := Settings(true)[0]
+	train, test := s.data(1)
+	net, _ := model.New(s.studentSpec())
+	net, _, err := trainStudent(net, &s, 1, train.Inputs, train.Targets, func() bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := scoreNet(net, train, test, 1, true, func() bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Candidates != quickCandidates || len(r.Scores) != len(Predictors) {
+		t.Fatalf("%d candidates, %d predictors", r.Candidates, len(r.Scores))
+	}
+	for i, row := range r.Scores {
+		for d, sc := range row {
+			if sc.Regret < 0 || (sc.Regret == 0) != sc.FirstIsBest {
+				t.Errorf("%s δ=%g: regret %v, first is best %v", Predictors[i], Deltas[d], sc.Regret, sc.FirstIsBest)
+			}
+		}
+	}
+}
+
+// obsPredictions agrees with the OBS saliency computed from gonum's
+// Cholesky inverse for a positive definite matrix.
+func TestOBSPredictionsMatchCholesky(t *testing.T) {
+	rng := newRand(7, 7)
+	n := 6
+	a := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			a.Set(i, j, rng.NormFloat64())
+		}
+	}
+	D := mat.NewSymDense(n, nil)
+	D.SymOuterK(1, a)
+	w := []float64{0.3, -1, 2, 0.01, -0.5, 1.5}
+	lambda, delta := 0.01, 1e-3
+	got := obsPredictions(D, lambda, delta, w)
+	C := mat.NewSymDense(n, nil)
+	C.CopySym(D)
+	alpha := delta * (mat.Trace(D) + lambda*float64(n)) / float64(n)
+	for i := 0; i < n; i++ {
+		C.SetSym(i, i, C.At(i, i)+lambda+alpha)
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(C) {
+		t.Fatal("not PD")
+	}
+	var inv mat.SymDense
+	if err := ch.InverseTo(&inv); err != nil {
+		t.Fatal(err)
+	}
+	for q := range w {
+		want := w[q] * w[q] / (2 * inv.At(q, q))
+		// 1e-10: eigendecomposition and Cholesky of a well-conditioned 6x6
+		// agree to ~1e-13 relative.
+		if math.Abs(got[q]-want) > 1e-10*want {
+			t.Errorf("q=%d: %v, want %v", q, got[q], want)
+		}
+	}
+}
+
+// The mini-batch Fisher with B = 1 is F_emp itself (in a permuted order).
+func TestBatchFisherB1IsEF(t *testing.T) {
+	s := Settings(true)[0]
+	train, _ := s.data(2)
+	net, _ := model.New(s.studentSpec())
+	net.Init(newRand(2, 2))
+	ef, err := hessian.New(hessian.EmpiricalFisher, net, train.Inputs, train.Targets, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	F := dataPart(ef)
+	FB := batchFisher(ef.(hessian.RankOne), 1, 2)
+	// 1e-12 relative: the same sum in another order.
+	if d := hessian.RelFrobenius(FB, F); d > 1e-12 {
+		t.Errorf("B = 1: distance %v from F_emp", d)
 	}
 }
 
@@ -156,5 +263,36 @@ func TestSummariseBounds(t *testing.T) {
 	}
 	if run.Predicted != 0 || !math.IsNaN(run.Rate) {
 		t.Errorf("predicted %d, rate %v", run.Predicted, run.Rate)
+	}
+}
+
+// Diagnose says yes for a noisy well-specified regression student and no
+// at an exact fit, where F_emp vanishes.
+func TestDiagnose(t *testing.T) {
+	for _, c := range []struct {
+		sigma  float64
+		usable bool
+	}{{0.1, true}, {0, false}} {
+		s := Setting{Task: TeacherStudent, Teacher: []int{4, 6, 1}, Student: []int{4, 6, 1}, StudentOutput: model.Identity,
+			Sigma: c.sigma, P: 512, FromTeacher: true}
+		train, _ := s.data(2)
+		net, _ := model.New(s.studentSpec())
+		net, _, err := trainStudent(net, &s, 2, train.Inputs, train.Targets, func() bool { return false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := Diagnose(net, train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Usable != c.usable || d.Verdict == "" {
+			t.Errorf("σ = %g: usable %v (%s), want %v; %+v", c.sigma, d.Usable, d.Verdict, c.usable, d)
+		}
+		// Identity output: H - G = (1/P) sum r hess f, small against G
+		// when r is noise (σ = 0.1 against outputs of order 1): c within
+		// 10% of 1.
+		if c.sigma > 0 && (d.HG < 0.9 || d.HG > 1.1) {
+			t.Errorf("σ = %g: H ≈ %v G, want ≈ G", c.sigma, d.HG)
+		}
 	}
 }
