@@ -402,6 +402,9 @@ func TestHelpAnywhereRunsNothing(t *testing.T) {
 		{"reproduce", "xor", "--help"},
 		{"reproduce", "xor", "--out-dir", "new", "-h"},
 		{"study", "--quick", "--out-dir", ".", "--help"},
+		{"predict", "--model", "xor.json", "--data", "xor", "--out", "new.csv", "--help"},
+		{"import", "--from", "w.npz", "--arch", "2-2-1", "--out", "new.json", "-h"},
+		{"export", "--model", "xor.json", "--format", "npz", "--out", "new.npz", "--help"},
 		{"help", "train"},
 		{"--help"},
 	}
