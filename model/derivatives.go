@@ -51,6 +51,11 @@ func (m *MLP) NewWorkspace() *Workspace {
 	return ws
 }
 
+// Activations returns the activations a_0 (the input), ..., a_L of the last
+// forward pass made with ws (by Forward, OutputJacobian, ...), one slice per
+// layer. The slices are views into ws, valid until its next use.
+func (ws *Workspace) Activations() [][]float64 { return ws.a }
+
 func (m *MLP) checkWorkspace(ws *Workspace) {
 	if len(ws.sizes) != len(m.Sizes) || len(ws.grad) != len(m.Params) {
 		panic("model: workspace does not match network shape")

@@ -15,7 +15,7 @@ import (
 // marks --data as required (obs train); commands that read a model file
 // default to the data recorded in it.
 func dataFlags(required bool) []cli.Flag {
-	dataUsage := "training data: xor, monk1, monk2, monk3 (built-in) or PATH.csv"
+	dataUsage := "training data: xor, monk1, monk2, monk3 (built-in), nettalk (with --nettalk-dir) or PATH.csv"
 	if !required {
 		dataUsage += " (default: the data recorded in the model file)"
 	}
@@ -26,6 +26,7 @@ func dataFlags(required bool) []cli.Flag {
 		&cli.StringFlag{Name: "test", Usage: "test set `FILE.csv`, read like --data (same columns)"},
 		&cli.Float64Flag{Name: "split", Usage: "hold out the fraction `F` (0 < F < 1) of the --data rows as the test set, drawn with --split-seed"},
 		&cli.Uint64Flag{Name: "split-seed", Value: 1, Usage: "seed of the --split draw (the same seed gives the same split)"},
+		&cli.StringFlag{Name: "nettalk-dir", Usage: "with --data nettalk: the `DIR` holding nettalk.data, features.tsv and common1000.txt (non-commercial corpus, not shipped; 7-letter window, train on the 1,000 common words, test on the rest)"},
 	}
 }
 
@@ -114,9 +115,12 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 	opts := datasets.CSVOptions{Targets: spec.Target, Labels: labels, Binary: binary, Classes: dc.classes, NoTargets: dc.noTarget,
 		TargetHint: "for class labels use --loss ce (or bce for two classes)"}
-	if isCSV {
+	switch {
+	case spec.Data == "nettalk" || c.String("nettalk-dir") != "":
+		train, test, err = loadNettalk(c, spec)
+	case isCSV:
 		train, err = datasets.LoadCSVWith(spec.Data, opts)
-	} else {
+	default:
 		train, test, err = datasets.Load(spec.Data, c.String("monk-dir"), spec.Target)
 	}
 	if err != nil {
@@ -229,6 +233,8 @@ func defaultArch(data string, s *datasets.Set) []int {
 		return []int{17, 3, 1}
 	case "monk2", "monk3":
 		return []int{17, 2, 1}
+	case "nettalk":
+		return []int{s.NumInputs(), 80, s.NumTargets()}
 	}
 	return []int{s.NumInputs(), 4, s.NumTargets()}
 }
@@ -313,4 +319,27 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 		f.Data = &spec
 	}
 	return f
+}
+
+// loadNettalk reads --data nettalk with --nettalk-dir: the training set is
+// the letters of the common words, the test set those of the rest.
+func loadNettalk(c *cli.Context, spec model.DataSpec) (train, test *datasets.Set, err error) {
+	if spec.Data != "nettalk" {
+		return nil, nil, usagef("--nettalk-dir given for data set %q; it applies only to --data nettalk", spec.Data)
+	}
+	if c.String("nettalk-dir") == "" {
+		return nil, nil, usagef("--data nettalk needs --nettalk-dir DIR (the corpus is not shipped with obs)")
+	}
+	if c.String("monk-dir") != "" || len(spec.Target) > 0 {
+		return nil, nil, fmt.Errorf("--monk-dir and --target do not apply to --data nettalk")
+	}
+	nt, err := datasets.ReadNettalk(c.String("nettalk-dir"))
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, te, _, err := nt.Sets(datasets.NettalkOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return tr.Set, te.Set, nil
 }

@@ -58,6 +58,9 @@ The MONK's data are the UCI files built into obs (CC BY 4.0, Thrun et al.
 
 all: xor, monk1, monk2 and monk3.
 
+nettalk: the paper's NETtalk experiment, a subcommand with its own flags
+(obs reproduce nettalk --help); it needs the corpus (--nettalk-dir).
+
 OBS uses --alpha (damping, C + alpha I) and rebuilds the curvature after every
 deletion; OBS-exact inverts the exact Hessian with --fix. Outputs go to
 --out-dir, which is CREATED if missing (unlike other commands' outputs):
@@ -77,7 +80,9 @@ Example:
 			&cli.StringFlag{Name: "fix", Value: reproduce.DefaultFix.String(), Usage: "how OBS-exact inverts the exact Hessian: none (fail if indefinite), shift, abs, clip or pinv"},
 			&cli.StringFlag{Name: "max-predicted-ratio", Value: "0.001,0.003,0.01,0.03,0.1", Usage: "comma-separated `R` values of the MONK's ratio rule: OBS-GGN deletes while L_q <= R E"},
 		},
-		Action: runReproduce,
+		Action:          runReproduce,
+		Subcommands:     []*cli.Command{reproduceNettalkCommand()},
+		HideHelpCommand: true,
 	}
 }
 

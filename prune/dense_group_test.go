@@ -1,0 +1,97 @@
+package prune
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// groupTol bounds the differences between the group downdate, k single
+// downdates and the direct inverse of the reduced matrix: a well-conditioned
+// SPD matrix (condition number below about 10), so a few hundred ulps.
+const groupTol = 1e-11
+
+// The rank-k downdate of the dense inverse by a group Q equals k rank-1
+// downdates one after another, and both equal the inverse of the matrix
+// with Q's rows and columns removed (Hassibi & Stork's constrained
+// inverse). n is above tiledDowndate so the tiled product is the one tested.
+func TestGroupDowndate(t *testing.T) {
+	const n, k = tiledDowndate + 40, 12
+	rng := rand.New(rand.NewPCG(4, 4))
+	m := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			m.Set(i, j, rng.NormFloat64())
+		}
+	}
+	a := mat.NewSymDense(n, nil)
+	a.SymOuterK(1/float64(n), m)
+	for i := 0; i < n; i++ {
+		a.SetSym(i, i, a.At(i, i)+1)
+	}
+	free := make([]int, n)
+	for i := range free {
+		free[i] = i
+	}
+	inverse := func(s *mat.SymDense) *mat.SymDense {
+		var chol mat.Cholesky
+		if !chol.Factorize(s) {
+			t.Fatal("test matrix not positive definite")
+		}
+		var inv mat.SymDense
+		if err := chol.InverseTo(&inv); err != nil {
+			t.Fatal(err)
+		}
+		return &inv
+	}
+	Q := rng.Perm(n)[:k]
+	group := NewDenseInverse(inverse(a), free, n)
+	if err := group.Downdate(Q); err != nil {
+		t.Fatal(err)
+	}
+	seq := NewDenseInverse(inverse(a), free, n)
+	for _, q := range Q {
+		if err := seq.Downdate([]int{q}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed := map[int]bool{}
+	for _, q := range Q {
+		removed[q] = true
+	}
+	var keep []int
+	for i := 0; i < n; i++ {
+		if !removed[i] {
+			keep = append(keep, i)
+		}
+	}
+	reduced := mat.NewSymDense(len(keep), nil)
+	for i, qi := range keep {
+		for j := i; j < len(keep); j++ {
+			reduced.SetSym(i, j, a.At(qi, keep[j]))
+		}
+	}
+	direct := inverse(reduced)
+	g, s := group.Matrix(), seq.Matrix()
+	for i, qi := range keep {
+		for j := i; j < len(keep); j++ {
+			qj := keep[j]
+			want := direct.At(i, j)
+			if d := math.Abs(g.At(qi, qj) - want); d > groupTol {
+				t.Fatalf("group downdate [%d][%d] = %v, direct inverse %v", qi, qj, g.At(qi, qj), want)
+			}
+			if d := math.Abs(s.At(qi, qj) - want); d > groupTol {
+				t.Fatalf("sequential downdates [%d][%d] = %v, direct inverse %v", qi, qj, s.At(qi, qj), want)
+			}
+		}
+	}
+	for _, q := range Q {
+		for j := 0; j < n; j++ {
+			if g.At(q, j) != 0 {
+				t.Fatalf("row %d of removed parameter not zero after the group downdate", q)
+			}
+		}
+	}
+}
