@@ -57,6 +57,7 @@ Example:
 			&cli.BoolFlag{Name: "remove-dead", Usage: "also remove the parameters of hidden units left with no input or no output (E is unchanged)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "pruned model `FILE` to write (JSON, with its pruning history)"},
 			&cli.StringFlag{Name: "records", Usage: "write every step to `STEPS.csv`"},
+			memoryFlag(),
 		), curvatureFlags()...),
 		Action: runPrune,
 	}
@@ -163,6 +164,9 @@ func runPrune(c *cli.Context) error {
 		return err
 	}
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
+		return err
+	}
+	if err := checkMemory(c, estimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()), curvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
 	for _, p := range []string{out, records} {
