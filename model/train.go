@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -66,7 +67,8 @@ type TrainSettings struct {
 	// MaxIter caps the major iterations of all stages together (one line
 	// search for LBFGS/BFGS, one Jacobian for LM, one step for GD, one
 	// Newton–CG step of the polish). If zero, DefaultMaxIter (10000), or
-	// DefaultMaxIterGD (200000) for GD. Must be >= 0. The polish runs only
+	// DefaultMaxIterGD (200000) for GD. Must be >= 0. The main stage keeps
+	// min(PolishIter, MaxIter/10) of them for the polish, which runs only
 	// while iterations are left, and at most PolishIter of them.
 	MaxIter int
 	// LearningRate and Momentum are GD's step size lr and momentum mu in
@@ -159,14 +161,14 @@ const (
 // needs a real minimum.
 //
 // Newton polish: when LBFGS, BFGS or LM ends with ||grad E||_2 > GradTol
-// (typically gonum's line search reporting no progress near the minimum)
-// and iterations are left under MaxIter, Train takes damped Newton–CG
-// steps: each solves (H + s I) d = -grad E, H the exact Hessian of E over
-// the free parameters, by truncated conjugate gradients on exact
-// Hessian-vector products (no n x n matrix; at most polishCGMax products
-// of about three gradients' cost each per step), with the Levenberg-style
-// shift s raised tenfold until the step is accepted (E decreases; see
-// roundoffE) and lowered tenfold after it (details at polish). The polish
+// (gonum's line search reporting no progress near the minimum, or the
+// main stage's share of MaxIter used up) and iterations are left under
+// MaxIter, Train takes Newton–CG steps: each solves (H + s I) d = -grad E,
+// H the exact Hessian of E over the free parameters, by truncated conjugate
+// gradients on exact Hessian-vector products (no n x n matrix; at most
+// polishCGMax products of about four gradients' cost each per step), with
+// a backtracking line search, and a Levenberg-style shift s that stays 0
+// unless no step along d lowers E (details at polish). The polish
 // is reported in Polished, HessVecProducts and Status. GD is never
 // polished: it is there to reproduce classic backpropagation.
 //
@@ -193,7 +195,10 @@ func Train(m *MLP, X, T [][]float64, s *TrainSettings) (TrainResult, error) {
 		return TrainResult{}, fmt.Errorf("model: method lm needs the squared-error loss (mse), not %v", m.Loss)
 	}
 
-	t := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free()}
+	t := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free(), mainIter: set.MaxIter}
+	if set.Method != GD && set.PolishIter > 0 {
+		t.mainIter -= min(set.PolishIter, set.MaxIter/polishShare)
+	}
 	t.full = make([]float64, len(m.Params))
 	res := TrainResult{Method: set.Method.String()}
 	x := make([]float64, len(t.free))
@@ -294,6 +299,7 @@ type trainer struct {
 	full []float64 // length n: full-length gradient scratch
 
 	iter     int // the major iteration in progress (0 at the start)
+	mainIter int // the main stage's share of MaxIter
 	evals    int
 	products int // Hessian-vector products of the polish
 }
@@ -346,7 +352,7 @@ func (t *trainer) finished(gn float64) (status string, converged, stopped, done 
 	switch {
 	case gn <= t.set.GradTol:
 		return "gradient tolerance reached", true, false, true
-	case t.iter >= t.set.MaxIter:
+	case t.iter >= t.mainIter:
 		return "iteration limit", false, false, true
 	case t.stopRequested():
 		return "stopped", false, true, true
@@ -444,7 +450,7 @@ func (t *trainer) quasiNewton(x []float64, method optimize.Method) (status strin
 	settings := &optimize.Settings{
 		Converger: conv,
 		// gonum counts the starting point as a major iteration.
-		MajorIterations: t.set.MaxIter + 1,
+		MajorIterations: t.mainIter + 1,
 	}
 	res, merr := optimize.Minimize(prob, x, settings, method)
 	if res != nil {
@@ -594,6 +600,15 @@ const (
 	// whatever the conditioning: a truncated step still lowers E, and the
 	// next step continues from it.
 	polishCGMax = 250
+	// polishBacktrack is the number of halvings of a Newton–CG step
+	// tried before the shift is raised: 2^-20 of a Newton step is below
+	// any useful progress.
+	polishBacktrack = 20
+	// polishShare: of MaxIter iterations, the main stage may use all but
+	// MaxIter/polishShare (at most PolishIter), which are kept for the
+	// polish, so that a main stage stopped by the limit is still polished
+	// and the two together stay within MaxIter.
+	polishShare = 10
 	// polishForcing caps the forcing term eta of the inexact Newton steps:
 	// CG stops when ||(H + shift I) d + g|| <= eta ||g|| with
 	// eta = min(polishForcing, sqrt(||g||)), which gives superlinear local
@@ -605,19 +620,45 @@ const (
 // gradients on exact Hessian-vector products (MLP.HessVec, Pearlmutter's
 // R-operator): no n x n matrix is formed, and a product costs a few
 // gradients.
+//
+// The patterns are split into hvChunks fixed contiguous chunks whose
+// products run on their own goroutines and are summed in chunk order, so
+// the result does not depend on the number of cores.
 type newtonCG struct {
-	t             *trainer
-	vFull, hvFull []float64 // full-length direction and product
-	r, p, hp      []float64 // packed CG residual, direction, product
-	products      int       // Hessian-vector products so far
-	maxIter       int
+	t        *trainer
+	vFull    []float64 // full-length direction
+	data     *MLP      // t.m without weight decay, sharing its parameters
+	chunks   []hvChunk
+	r, p, hp []float64 // packed CG residual, direction, product
+	products int       // Hessian-vector products so far
+	maxIter  int
+}
+
+// hvChunks is the number of pattern chunks of a Hessian-vector product:
+// enough for the cores of a small machine, few enough that each chunk
+// amortises its goroutine.
+const hvChunks = 4
+
+// hvChunk is one chunk's patterns [lo, hi), workspace and product.
+type hvChunk struct {
+	lo, hi int
+	ws     *Workspace
+	out    []float64
 }
 
 func newNewtonCG(t *trainer, n int) *newtonCG {
 	np := len(t.m.Params)
-	return &newtonCG{t: t, vFull: make([]float64, np), hvFull: make([]float64, np),
+	data := *t.m // shares Params and Pruned with t.m
+	data.Decay = 0
+	c := &newtonCG{t: t, vFull: make([]float64, np), data: &data,
 		r: make([]float64, n), p: make([]float64, n), hp: make([]float64, n),
 		maxIter: min(2*n, polishCGMax)}
+	P := len(t.X)
+	k := min(hvChunks, P)
+	for i := 0; i < k; i++ {
+		c.chunks = append(c.chunks, hvChunk{lo: i * P / k, hi: (i + 1) * P / k, ws: t.m.NewWorkspace(), out: make([]float64, np)})
+	}
+	return c
 }
 
 // hv writes (H + shift I) v into dst, H the exact Hessian of E over the
@@ -627,10 +668,24 @@ func (c *newtonCG) hv(dst, v []float64, shift float64) {
 	for i, q := range t.free {
 		c.vFull[q] = v[i]
 	}
-	t.m.HessVec(t.ws, c.hvFull, c.vFull, t.X, t.T)
+	var wg sync.WaitGroup
+	for i := range c.chunks {
+		ch := &c.chunks[i]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.data.HessVec(ch.ws, ch.out, c.vFull, t.X[ch.lo:ch.hi], t.T[ch.lo:ch.hi])
+		}()
+	}
+	wg.Wait()
 	c.products++
+	P := float64(len(t.X))
 	for i, q := range t.free {
-		dst[i] = c.hvFull[q] + shift*v[i]
+		s := 0.0
+		for _, ch := range c.chunks {
+			s += float64(ch.hi-ch.lo) / P * ch.out[q]
+		}
+		dst[i] = s + (t.m.Decay+shift)*v[i]
 	}
 }
 
@@ -673,17 +728,19 @@ func (c *newtonCG) solve(d, x, g []float64, gn, shift float64) (ok bool) {
 	return true
 }
 
-// polish takes damped Newton–CG steps from x (see Train) and leaves the
-// result in x. Each step solves (H + shift I) d = -grad E by truncated CG
-// on exact Hessian-vector products and is accepted if acceptable (see
-// roundoffE); otherwise shift rises tenfold (from at least shiftMin*scale)
-// and the step is solved again, up to shiftMax*scale. After an accepted
-// step the shift falls tenfold (to 0 below shiftMin*scale): Levenberg-style
-// damping as in Nocedal & Wright (2006), section 3.4, on an inexact Newton
-// step (section 7.1). scale is max(1, |g^T H g| / g^T g) at the start, the
-// Rayleigh quotient of the first gradient, which sets the units of the
-// shift. Steps count as major iterations and stop at MaxIter overall as
-// well as at PolishIter.
+// polish takes Newton–CG steps with a backtracking line search from x
+// (Nocedal & Wright 2006, Algorithm 7.1) and leaves the result in x. Each
+// step solves (H + shift I) d = -grad E by truncated CG on exact
+// Hessian-vector products (newtonCG.solve; where -grad E itself has
+// non-positive curvature, d is -grad E / scale), then tries x + a d for
+// a = 1, 1/2, ... (polishBacktrack halvings) until the point is acceptable
+// (see roundoffE). If none is, shift rises tenfold (from at least
+// shiftMin*scale; Levenberg-style damping, section 3.4) and the step is
+// solved again, up to shiftMax*scale; after an accepted step the shift
+// falls tenfold (to 0 below shiftMin*scale). scale is
+// max(1, |g^T H g| / g^T g) at the start, the Rayleigh quotient of the
+// first gradient, which sets the units of the shift. Steps count as major
+// iterations and stop at MaxIter overall as well as at PolishIter.
 func (t *trainer) polish(x []float64) (status string, err error) {
 	n := len(x)
 	s, err := newDamped(t, x)
@@ -712,8 +769,14 @@ func (t *trainer) polish(x []float64) (status string, err error) {
 		t.iter++
 		accepted := false
 		for !accepted {
-			if c.solve(s.d, x, s.g, s.gn, shift) {
-				floats.AddTo(s.xt, x, s.d)
+			if !c.solve(s.d, x, s.g, s.gn, shift) {
+				// Negative curvature along -g itself: steepest descent,
+				// scaled to the curvature's units, for the line search.
+				floats.ScaleTo(s.d, -1/scale, s.g)
+			}
+			// Backtracking: halve the step until it is acceptable.
+			for a, j := 1.0, 0; j < polishBacktrack; a, j = a/2, j+1 {
+				floats.AddScaledTo(s.xt, x, a, s.d)
 				et, err := t.evalGrad(s.xt, s.gt)
 				if err != nil {
 					return "", err
@@ -723,8 +786,11 @@ func (t *trainer) polish(x []float64) (status string, err error) {
 					copy(s.g, s.gt)
 					s.e, s.gn = et, gtn
 					accepted = true
-					continue
+					break
 				}
+			}
+			if accepted {
+				continue
 			}
 			shift = math.Max(10*shift, shiftMin*scale)
 			if shift > shiftMax*scale {
