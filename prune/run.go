@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -94,13 +95,7 @@ func Run(net *model.MLP, train, test *datasets.Set, cfg Config) (*Result, error)
 	if err := checkFinite("training error", 0, res.Start.TrainError, res.Start.GradNorm); err != nil {
 		return nil, err
 	}
-	keep := cfg.Keep
-	if cfg.Sparsity > 0 {
-		// Stop before the pruned fraction would exceed Sparsity.
-		if k := n - int(math.Floor(cfg.Sparsity*float64(n)+1e-9)); k > keep {
-			keep = k
-		}
-	}
+	keep := cfg.KeepTarget(n)
 	sal := make([]float64, n)
 	saved := make([]float64, n)
 	var st *state
@@ -126,12 +121,17 @@ func Run(net *model.MLP, train, test *datasets.Set, cfg Config) (*Result, error)
 			return res, ErrStopped
 		}
 		rebuilt := false
-		if st == nil || (cfg.Recompute > 0 && st.since >= cfg.Recompute) {
+		if st == nil || cfg.rebuildDue(st.since, st.built) {
 			if st != nil {
 				st.inv = nil // let the old inverse go before the new one is built
 			}
+			start := time.Now()
 			if st, err = build(net, X, T, &cfg); err != nil {
 				return res, fmt.Errorf("step %d: %w", step, err)
+			}
+			st.built = left
+			if cfg.Rebuilt != nil {
+				cfg.Rebuilt(left, time.Since(start))
 			}
 			if st.fix != nil {
 				res.FixReports = append(res.FixReports, *st.fix)
@@ -234,6 +234,19 @@ func Run(net *model.MLP, train, test *datasets.Set, cfg Config) (*Result, error)
 	}
 	res.End = ev.snapshot()
 	return res, nil
+}
+
+// KeepTarget returns the fewest parameters Keep and Sparsity allow a
+// network of n parameters to keep (0 without either rule).
+func (c *Config) KeepTarget(n int) int {
+	keep := c.Keep
+	if c.Sparsity > 0 {
+		// Stop before the pruned fraction would exceed Sparsity.
+		if k := n - int(math.Floor(c.Sparsity*float64(n)+1e-9)); k > keep {
+			keep = k
+		}
+	}
+	return keep
 }
 
 // keepRule names the rule that set keep: --keep, --sparsity or both.
