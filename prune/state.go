@@ -22,7 +22,7 @@ type state struct {
 	// since counts deletions since the state was built, over built free
 	// parameters.
 	since, built int
-	col   []float64 // scratch: one column of inv
+	col          []float64 // scratch: one column of inv
 }
 
 func (c *Config) alpha() float64 {

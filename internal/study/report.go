@@ -159,7 +159,7 @@ func (r *Results) conclusion(rows []RowSummary) string {
 	zero := pick(rows, "noise", func(x RowSummary) bool { return x.Setting.Sigma == 0 })
 	interp := pick(rows, "patterns", func(x RowSummary) bool { return x.interpolating() })
 	if len(zero) > 0 {
-		t := fmt.Sprintf("at an interpolating fit (σ = 0")
+		t := "at an interpolating fit (σ = 0"
 		if len(interp) > 0 {
 			t += fmt.Sprintf(", or P ≤ %d patterns for %d parameters", interp[len(interp)-1].Setting.P, interp[0].Setting.NumParams())
 		}
@@ -457,7 +457,7 @@ func (r *Results) Figures() []Figure {
 		cs = append(cs, s)
 	}
 	figs = append(figs, Figure{Name: "gn-vs-fisher-cstar.png",
-		Caption:    fmt.Sprintf("Best scale c* (F_emp ≈ c*·G) against the mean squared residual, every setting and seed, log-log with y = x (α-independent; matrices without weight decay, 1/P normalisation). Squared-error points on the line mean c* ≈ MSR; classification points need not be on it."),
+		Caption:    "Best scale c* (F_emp ≈ c*·G) against the mean squared residual, every setting and seed, log-log with y = x (α-independent; matrices without weight decay, 1/P normalisation). Squared-error points on the line mean c* ≈ MSR; classification points need not be on it.",
 		Series:     cs,
 		Options:    figures.Options{Title: "c* against mean squared residual", XLabel: "mean squared residual", YLabel: "c*", LogX: true, LogY: true, Points: true, Diagonal: true, Width: 18, Height: 13},
 		LegendLeft: true})
