@@ -315,9 +315,10 @@ func (e *eta) rebuilt(free int, took time.Duration) {
 }
 
 // step prints the estimate after the first deletion: the builds of the
-// schedule, each scaled from the first by (free/first free)^2 (a rank-1
-// curvature costs M n^2 to form) or ^3 (the exact Hessian's
-// eigendecomposition), plus every deletion at the first one's cost.
+// schedule, each scaled from the first by (free/first free)^2 (forming a
+// rank-1 curvature from M >= n terms costs M n^2, more than its n^3/3
+// Cholesky) or ^3 (the exact Hessian's eigendecomposition), plus every
+// deletion at the first one's cost.
 func (e *eta) step(s prune.Step) {
 	if e.printed || e.c.Bool("quiet") || s.Method == "dead-unit" {
 		return
@@ -329,7 +330,7 @@ func (e *eta) step(s prune.Step) {
 	builds := 0
 	if e.cfg.Method != prune.Magnitude && e.buildFree > 0 {
 		pow := 2.0
-		if e.cfg.Curvature == hessian.Exact || e.cfg.Method == prune.OBS && e.cfg.Inverse == prune.Direct {
+		if e.cfg.Curvature == hessian.Exact {
 			pow = 3
 		}
 		at := e.cfg.Builds(e.free, e.target)
