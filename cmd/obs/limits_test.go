@@ -30,9 +30,9 @@ func TestResourceGuards(t *testing.T) {
 		{"train 4M parameters", []string{"train", "--data", "xor", "--arch", "2-1000000-1", "--max-memory", "1G", "--out", "o.json"}, []string{"4000001 parameters"}},
 		{"train 4M parameters bfgs", []string{"train", "--data", "xor", "--arch", "2-1000000-1", "--trainer", "bfgs", "--out", "o.json"}, []string{"BFGS's dense", "--trainer lbfgs"}},
 		{"prune 38k exact", []string{"prune", "--model", "big.json", "--data", "xor", "--curvature", "exact", "--keep", "10", "--max-memory", "8G", "--out", "o.json"}, []string{"exact Hessian", "--structure block:B", "--curvature ggn"}},
-		{"prune 38k ggn", []string{"prune", "--model", "big.json", "--data", "xor", "--keep", "10", "--max-memory", "8G", "--out", "o.json"}, []string{"inverse curvature", "--method obd"}},
+		{"prune 38k ggn", []string{"prune", "--model", "big.json", "--data", "xor", "--keep", "10", "--max-memory", "8G", "--out", "o.json"}, []string{"Cholesky inverse", "--inverse blocked", "--method obd"}},
 		{"hessian 38k", []string{"hessian", "--model", "big.json", "--data", "xor", "--max-memory", "8G"}, []string{"4 curvatures", "--kinds"}},
-		{"saliency 38k", []string{"saliency", "--model", "big.json", "--data", "xor", "--max-memory", "8G"}, []string{"inverse curvature"}},
+		{"saliency 38k", []string{"saliency", "--model", "big.json", "--data", "xor", "--max-memory", "8G"}, []string{"Cholesky inverse"}},
 		{"compare 38k", []string{"compare", "--model", "big.json", "--data", "xor", "--max-memory", "8G", "--out-dir", "."}, []string{"exact Hessian", "--methods"}},
 	}
 	for _, tc := range cases {

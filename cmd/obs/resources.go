@@ -112,6 +112,8 @@ func curvatureAlternatives(cfg *prune.Config) string {
 	s := "use a block-diagonal curvature (--structure block:B), --method obd or magnitude (no inverse)"
 	if cfg.Curvature == hessian.Exact {
 		s += ", or --curvature ggn (no eigendecomposition)"
+	} else if cfg.Method == prune.OBS && cfg.Inverse == prune.Direct {
+		s += ", or --inverse blocked (one n x n matrix instead of two)"
 	}
 	return s
 }
