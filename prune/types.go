@@ -34,7 +34,8 @@ func ParseMethod(s string) (Method, error) {
 type Inverse int
 
 const (
-	// Blocked is the Woodbury form consuming blocks of rank-1 terms (the default).
+	// Blocked is the Woodbury form consuming blocks of rank-1 terms (the
+	// zero value; obs prune and saliency default to Direct, the faster).
 	Blocked Inverse = iota
 	// Recursive is the Hassibi–Stork rank-1 recursion exactly as published.
 	Recursive
