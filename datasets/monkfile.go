@@ -93,13 +93,13 @@ func parseMonkFields(f []string) (MonkPattern, error) {
 	ks, found := strings.CutPrefix(id, "data_")
 	k, ok := parseNatural(ks)
 	if !found || !ok {
-		return p, fmt.Errorf("Id %q, want data_k with k in 1..%d", id, monkDomainSize)
+		return p, fmt.Errorf("the Id field %q, want data_k with k in 1..%d", id, monkDomainSize)
 	}
 	if k < 1 || k > monkDomainSize {
-		return p, fmt.Errorf("Id %s out of range data_1..data_%d", id, monkDomainSize)
+		return p, fmt.Errorf("the Id field %s out of range data_1..data_%d", id, monkDomainSize)
 	}
 	if want := monkID(p.A); k != want {
-		return p, fmt.Errorf("Id %s does not match attributes %d %d %d %d %d %d (data_%d)",
+		return p, fmt.Errorf("the Id field %s does not match attributes %d %d %d %d %d %d (data_%d)",
 			id, p.A[0], p.A[1], p.A[2], p.A[3], p.A[4], p.A[5], want)
 	}
 	p.ID = k

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -63,10 +64,12 @@ type TrainSettings struct {
 	// over the free (unpruned) parameters: training has converged when
 	// ||grad E||_2 <= GradTol. If zero, DefaultGradTol (1e-8). Must be >= 0.
 	GradTol float64
-	// MaxIter caps the major iterations of the main stage (one line search
-	// for LBFGS/BFGS, one Jacobian for LM, one step for GD). If zero,
-	// DefaultMaxIter (10000), or DefaultMaxIterGD (200000) for GD. Must be
-	// >= 0. The Newton polish has its own cap, PolishIter.
+	// MaxIter caps the major iterations of all stages together (one line
+	// search for LBFGS/BFGS, one Jacobian for LM, one step for GD, one
+	// Newton–CG step of the polish). If zero, DefaultMaxIter (10000), or
+	// DefaultMaxIterGD (200000) for GD. Must be >= 0. The main stage keeps
+	// min(PolishIter, MaxIter/10) of them for the polish, which runs only
+	// while iterations are left, and at most PolishIter of them.
 	MaxIter int
 	// LearningRate and Momentum are GD's step size lr and momentum mu in
 	// v <- mu v - lr grad E, w <- w + v; other methods ignore them. If zero,
@@ -74,8 +77,9 @@ type TrainSettings struct {
 	// be positive; Momentum must be < 1, and a negative Momentum means none
 	// (plain gradient descent), since zero selects the default.
 	LearningRate, Momentum float64
-	// PolishIter caps the Newton iterations of the polish stage that runs
-	// after LBFGS, BFGS or LM ends with ||grad E||_2 > GradTol (see Train).
+	// PolishIter caps the Newton–CG iterations of the polish stage that
+	// runs after LBFGS, BFGS or LM ends with ||grad E||_2 > GradTol (see
+	// Train), within MaxIter.
 	// If zero, DefaultPolishIter (50); negative disables the polish.
 	PolishIter int
 	// Progress, if not nil, is called at the starting point (Iteration 0)
@@ -111,12 +115,17 @@ type TrainResult struct {
 	Iterations, Evaluations int
 	// Status says why training stopped, e.g. "gradient tolerance reached",
 	// "iteration limit", "line search failed: ...", "stopped"; after a
-	// polish it reads "<main stage>; Newton polish: <polish status>".
+	// polish it reads "<main stage>; Newton-CG polish: <polish status>",
+	// the polish status naming its steps and Hessian-vector products.
 	Status string
 	// Converged reports GradNorm <= GradTol.
 	Converged bool
-	// Polished reports whether the Newton polish stage ran.
-	Polished bool
+	// Polished reports whether the Newton polish stage ran, and
+	// HessVecProducts what it cost: the exact Hessian-vector products of
+	// its CG solves (each a pass over the training set, about three
+	// gradients; not counted in Evaluations).
+	Polished        bool
+	HessVecProducts int
 }
 
 // Named constants of the trainers.
@@ -152,16 +161,16 @@ const (
 // needs a real minimum.
 //
 // Newton polish: when LBFGS, BFGS or LM ends with ||grad E||_2 > GradTol
-// (typically gonum's line search reporting no progress near the minimum, or
-// an iteration limit), Train takes damped Newton steps with the exact
-// Hessian H of E restricted to the free parameters (m.Hessian): it solves
-// (H + s I) d = -grad E by Cholesky, starting each iteration from the
-// previous shift divided by 10 (s = 0, a pure Newton step, first) and
-// multiplying s by 10 until H + s I is positive definite and the step is
-// accepted (E decreases; see roundoffE). This is the Levenberg-style
-// Hessian modification of Nocedal & Wright (2006), section 3.4. The polish
-// is reported in Polished and Status. GD is never polished: it is there to
-// reproduce classic backpropagation.
+// (gonum's line search reporting no progress near the minimum, or the
+// main stage's share of MaxIter used up) and iterations are left under
+// MaxIter, Train takes Newton–CG steps: each solves (H + s I) d = -grad E,
+// H the exact Hessian of E over the free parameters, by truncated conjugate
+// gradients on exact Hessian-vector products (no n x n matrix; at most
+// polishCGMax products of about four gradients' cost each per step), with
+// a backtracking line search, and a Levenberg-style shift s that stays 0
+// unless no step along d lowers E (details at polish). The polish
+// is reported in Polished, HessVecProducts and Status. GD is never
+// polished: it is there to reproduce classic backpropagation.
 //
 // Train is deterministic: the same m, data and settings give bit-identical
 // results. It returns an error for invalid settings, data that do not fit m
@@ -186,7 +195,10 @@ func Train(m *MLP, X, T [][]float64, s *TrainSettings) (TrainResult, error) {
 		return TrainResult{}, fmt.Errorf("model: method lm needs the squared-error loss (mse), not %v", m.Loss)
 	}
 
-	t := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free()}
+	t := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free(), mainIter: set.MaxIter}
+	if set.Method != GD && set.PolishIter > 0 {
+		t.mainIter -= min(set.PolishIter, set.MaxIter/polishShare)
+	}
 	t.full = make([]float64, len(m.Params))
 	res := TrainResult{Method: set.Method.String()}
 	x := make([]float64, len(t.free))
@@ -211,15 +223,16 @@ func Train(m *MLP, X, T [][]float64, s *TrainSettings) (TrainResult, error) {
 		case GD:
 			status, converged, stopped, err = t.gradientDescent(x)
 		}
-		if err == nil && !converged && !stopped && set.Method != GD && set.PolishIter > 0 {
+		if err == nil && !converged && !stopped && set.Method != GD && set.PolishIter > 0 && t.iter < set.MaxIter {
 			res.Polished = true
 			var ps string
 			ps, err = t.polish(x)
-			status += "; Newton polish: " + ps
+			status += "; Newton-CG polish: " + ps
 		}
 	}
 	t.unpack(x)
 	res.Iterations = t.iter
+	res.HessVecProducts = t.products
 	if err != nil {
 		res.Evaluations = t.evals
 		res.Status = err.Error()
@@ -285,8 +298,10 @@ type trainer struct {
 	free []int
 	full []float64 // length n: full-length gradient scratch
 
-	iter  int // the major iteration in progress (0 at the start)
-	evals int
+	iter     int // the major iteration in progress (0 at the start)
+	mainIter int // the main stage's share of MaxIter
+	evals    int
+	products int // Hessian-vector products of the polish
 }
 
 func (t *trainer) pack(x []float64) {
@@ -337,7 +352,7 @@ func (t *trainer) finished(gn float64) (status string, converged, stopped, done 
 	switch {
 	case gn <= t.set.GradTol:
 		return "gradient tolerance reached", true, false, true
-	case t.iter >= t.set.MaxIter:
+	case t.iter >= t.mainIter:
 		return "iteration limit", false, false, true
 	case t.stopRequested():
 		return "stopped", false, true, true
@@ -435,7 +450,7 @@ func (t *trainer) quasiNewton(x []float64, method optimize.Method) (status strin
 	settings := &optimize.Settings{
 		Converger: conv,
 		// gonum counts the starting point as a major iteration.
-		MajorIterations: t.set.MaxIter + 1,
+		MajorIterations: t.mainIter + 1,
 	}
 	res, merr := optimize.Minimize(prob, x, settings, method)
 	if res != nil {
@@ -492,18 +507,6 @@ func (t *trainer) gradientDescent(x []float64) (status string, converged, stoppe
 	}
 }
 
-// hessianFree writes the exact Hessian of E at the current parameters,
-// restricted to the free parameters, into h (len(free) square).
-func (t *trainer) hessianFree(full, h *mat.SymDense) {
-	t.m.Hessian(t.ws, full, t.X, t.T)
-	t.evals++
-	for i, qi := range t.free {
-		for j := i; j < len(t.free); j++ {
-			h.SetSym(i, j, full.At(qi, t.free[j]))
-		}
-	}
-}
-
 // maxDiag returns the largest diagonal entry of a, at least 1: the scale
 // of the shifts in the polish and LM.
 func maxDiag(a *mat.SymDense) float64 {
@@ -540,7 +543,8 @@ func shiftedSolve(d []float64, a *mat.SymDense, shift float64, g []float64, work
 }
 
 // damped is the state of a damped second-order method at x: E and its
-// gradient there, and the workspaces of trial steps.
+// gradient there, and the workspaces of trial steps (work, the n x n
+// matrix of LM's Cholesky solves, is allocated by step on first use).
 type damped struct {
 	g, gt, xt, d []float64
 	work         *mat.SymDense
@@ -550,8 +554,7 @@ type damped struct {
 
 func newDamped(t *trainer, x []float64) (*damped, error) {
 	n := len(x)
-	s := &damped{g: make([]float64, n), gt: make([]float64, n), xt: make([]float64, n), d: make([]float64, n),
-		work: mat.NewSymDense(n, nil)}
+	s := &damped{g: make([]float64, n), gt: make([]float64, n), xt: make([]float64, n), d: make([]float64, n)}
 	e, err := t.evalGrad(x, s.g)
 	if err != nil {
 		return nil, err
@@ -565,6 +568,9 @@ func newDamped(t *trainer, x []float64) (*damped, error) {
 // a step is acceptable — then x, g, E and ||g|| move to it — or shift passes
 // shiftMax*scale (ok false, x unchanged). It returns the shift it ended at.
 func (s *damped) step(t *trainer, x []float64, a *mat.SymDense, base, shift, scale float64) (float64, bool, error) {
+	if s.work == nil {
+		s.work = mat.NewSymDense(len(x), nil)
+	}
 	for {
 		if shiftedSolve(s.d, a, base+shift, s.g, s.work, &s.chol) {
 			floats.AddTo(s.xt, x, s.d)
@@ -586,35 +592,211 @@ func (s *damped) step(t *trainer, x []float64, a *mat.SymDense, base, shift, sca
 	}
 }
 
-// polish takes damped Newton steps with the exact Hessian from x (see
-// Train) and leaves the result in x.
+// Named constants of the Newton–CG polish.
+const (
+	// polishCGMax caps the conjugate-gradient iterations (one exact
+	// Hessian-vector product each, about three gradients' cost) of one
+	// polish step, so that a step costs at most polishCGMax gradients
+	// whatever the conditioning: a truncated step still lowers E, and the
+	// next step continues from it.
+	polishCGMax = 250
+	// polishBacktrack is the number of halvings of a Newton–CG step
+	// tried before the shift is raised: 2^-20 of a Newton step is below
+	// any useful progress.
+	polishBacktrack = 20
+	// polishShare: of MaxIter iterations, the main stage may use all but
+	// MaxIter/polishShare (at most PolishIter), which are kept for the
+	// polish, so that a main stage stopped by the limit is still polished
+	// and the two together stay within MaxIter.
+	polishShare = 10
+	// polishForcing caps the forcing term eta of the inexact Newton steps:
+	// CG stops when ||(H + shift I) d + g|| <= eta ||g|| with
+	// eta = min(polishForcing, sqrt(||g||)), which gives superlinear local
+	// convergence (Nocedal & Wright 2006, Theorem 7.2 and Algorithm 7.1).
+	polishForcing = 0.5
+)
+
+// newtonCG solves Newton systems over the free parameters by conjugate
+// gradients on exact Hessian-vector products (MLP.HessVec, Pearlmutter's
+// R-operator): no n x n matrix is formed, and a product costs a few
+// gradients.
+//
+// The patterns are split into hvChunks fixed contiguous chunks whose
+// products run on their own goroutines and are summed in chunk order, so
+// the result does not depend on the number of cores.
+type newtonCG struct {
+	t        *trainer
+	vFull    []float64 // full-length direction
+	data     *MLP      // t.m without weight decay, sharing its parameters
+	chunks   []hvChunk
+	r, p, hp []float64 // packed CG residual, direction, product
+	products int       // Hessian-vector products so far
+	maxIter  int
+}
+
+// hvChunks is the number of pattern chunks of a Hessian-vector product:
+// enough for the cores of a small machine, few enough that each chunk
+// amortises its goroutine.
+const hvChunks = 4
+
+// hvChunk is one chunk's patterns [lo, hi), workspace and product.
+type hvChunk struct {
+	lo, hi int
+	ws     *Workspace
+	out    []float64
+}
+
+func newNewtonCG(t *trainer, n int) *newtonCG {
+	np := len(t.m.Params)
+	data := *t.m // shares Params and Pruned with t.m
+	data.Decay = 0
+	c := &newtonCG{t: t, vFull: make([]float64, np), data: &data,
+		r: make([]float64, n), p: make([]float64, n), hp: make([]float64, n),
+		maxIter: min(2*n, polishCGMax)}
+	P := len(t.X)
+	k := min(hvChunks, P)
+	for i := 0; i < k; i++ {
+		c.chunks = append(c.chunks, hvChunk{lo: i * P / k, hi: (i + 1) * P / k, ws: t.m.NewWorkspace(), out: make([]float64, np)})
+	}
+	return c
+}
+
+// hv writes (H + shift I) v into dst, H the exact Hessian of E over the
+// free parameters at the parameters currently in the model.
+func (c *newtonCG) hv(dst, v []float64, shift float64) {
+	t := c.t
+	for i, q := range t.free {
+		c.vFull[q] = v[i]
+	}
+	var wg sync.WaitGroup
+	for i := range c.chunks {
+		ch := &c.chunks[i]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.data.HessVec(ch.ws, ch.out, c.vFull, t.X[ch.lo:ch.hi], t.T[ch.lo:ch.hi])
+		}()
+	}
+	wg.Wait()
+	c.products++
+	P := float64(len(t.X))
+	for i, q := range t.free {
+		s := 0.0
+		for _, ch := range c.chunks {
+			s += float64(ch.hi-ch.lo) / P * ch.out[q]
+		}
+		dst[i] = s + (t.m.Decay+shift)*v[i]
+	}
+}
+
+// solve runs truncated CG on (H + shift I) d = -g from d = 0 at the point
+// x (Nocedal & Wright 2006, Algorithm 7.1). It stops when the residual is
+// below eta ||g||, after maxIter iterations, or at a direction of
+// non-positive curvature; in the last case d is the iterate so far (a
+// descent direction) if there is one, and ok is false at the first
+// iteration, where there is none.
+func (c *newtonCG) solve(d, x, g []float64, gn, shift float64) (ok bool) {
+	c.t.unpack(x)
+	tol := math.Min(polishForcing, math.Sqrt(gn)) * gn
+	for i := range d {
+		d[i] = 0
+	}
+	floats.ScaleTo(c.r, -1, g)
+	copy(c.p, c.r)
+	rr := gn * gn
+	for j := 0; j < c.maxIter; j++ {
+		c.hv(c.hp, c.p, shift)
+		curv := floats.Dot(c.p, c.hp)
+		if !(curv > 0) || math.IsInf(curv, 0) {
+			return j > 0
+		}
+		a := rr / curv
+		floats.AddScaled(d, a, c.p)
+		floats.AddScaled(c.r, -a, c.hp)
+		rrNew := floats.Dot(c.r, c.r)
+		if math.Sqrt(rrNew) <= tol {
+			break
+		}
+		floats.AddScaledTo(c.p, c.r, rrNew/rr, c.p)
+		rr = rrNew
+	}
+	for _, v := range d {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// polish takes Newton–CG steps with a backtracking line search from x
+// (Nocedal & Wright 2006, Algorithm 7.1) and leaves the result in x. Each
+// step solves (H + shift I) d = -grad E by truncated CG on exact
+// Hessian-vector products (newtonCG.solve; where -grad E itself has
+// non-positive curvature, d is -grad E / scale), then tries x + a d for
+// a = 1, 1/2, ... (polishBacktrack halvings) until the point is acceptable
+// (see roundoffE). If none is, shift rises tenfold (from at least
+// shiftMin*scale; Levenberg-style damping, section 3.4) and the step is
+// solved again, up to shiftMax*scale; after an accepted step the shift
+// falls tenfold (to 0 below shiftMin*scale). scale is
+// max(1, |g^T H g| / g^T g) at the start, the Rayleigh quotient of the
+// first gradient, which sets the units of the shift. Steps count as major
+// iterations and stop at MaxIter overall as well as at PolishIter.
 func (t *trainer) polish(x []float64) (status string, err error) {
-	var full mat.SymDense
-	h := mat.NewSymDense(len(x), nil)
+	n := len(x)
 	s, err := newDamped(t, x)
 	if err != nil {
 		return "", err
 	}
+	c := newNewtonCG(t, n)
+	defer func() { t.products = c.products }()
+	t.unpack(x)
+	c.hv(s.d, s.g, 0)
+	scale := math.Max(1, math.Abs(floats.Dot(s.g, s.d))/(s.gn*s.gn))
+	if s.gn == 0 {
+		scale = 1
+	}
+	cost := func() string { return fmt.Sprintf("%d Hessian-vector products", c.products) }
 	shift := 0.0
 	for k := 0; ; k++ {
 		switch {
 		case s.gn <= t.set.GradTol:
-			return fmt.Sprintf("gradient tolerance reached after %d steps", k), nil
-		case k >= t.set.PolishIter:
-			return fmt.Sprintf("iteration limit (%d steps)", k), nil
+			return fmt.Sprintf("gradient tolerance reached after %d steps, %s", k, cost()), nil
+		case k >= t.set.PolishIter || t.iter >= t.set.MaxIter:
+			return fmt.Sprintf("iteration limit (%d steps, %s)", k, cost()), nil
 		case t.stopRequested():
-			return fmt.Sprintf("stopped after %d steps", k), nil
+			return fmt.Sprintf("stopped after %d steps, %s", k, cost()), nil
 		}
 		t.iter++
-		t.unpack(x)
-		t.hessianFree(&full, h)
-		scale := maxDiag(h)
-		var ok bool
-		if shift, ok, err = s.step(t, x, h, 0, shift, scale); err != nil {
-			return "", err
-		} else if !ok {
-			t.unpack(x)
-			return fmt.Sprintf("no step lowers E (shift above %g) after %d steps", shiftMax*scale, k), nil
+		accepted := false
+		for !accepted {
+			if !c.solve(s.d, x, s.g, s.gn, shift) {
+				// Negative curvature along -g itself: steepest descent,
+				// scaled to the curvature's units, for the line search.
+				floats.ScaleTo(s.d, -1/scale, s.g)
+			}
+			// Backtracking: halve the step until it is acceptable.
+			for a, j := 1.0, 0; j < polishBacktrack; a, j = a/2, j+1 {
+				floats.AddScaledTo(s.xt, x, a, s.d)
+				et, err := t.evalGrad(s.xt, s.gt)
+				if err != nil {
+					return "", err
+				}
+				if gtn := floats.Norm(s.gt, 2); acceptable(s.e, s.gn, et, gtn) {
+					copy(x, s.xt)
+					copy(s.g, s.gt)
+					s.e, s.gn = et, gtn
+					accepted = true
+					break
+				}
+			}
+			if accepted {
+				continue
+			}
+			shift = math.Max(10*shift, shiftMin*scale)
+			if shift > shiftMax*scale {
+				t.unpack(x)
+				return fmt.Sprintf("no step lowers E (shift above %g) after %d steps, %s", shiftMax*scale, k, cost()), nil
+			}
 		}
 		shift /= 10
 		if shift < shiftMin*scale {

@@ -180,24 +180,29 @@ func TestTrainRidge(t *testing.T) {
 	}
 }
 
-// TestTrainPolish forces the Newton polish by capping LBFGS at one
-// iteration: on the quadratic ridge problem one exact Newton step lands on
-// the minimiser up to rounding.
+// TestTrainPolish runs the Newton–CG polish from the starting point of
+// the quadratic ridge problem: CG on the 4x4 system converges within its
+// 2n = 8 iterations, so one step lands on the minimiser up to rounding.
 func TestTrainPolish(t *testing.T) {
 	m0, X, T := trainRidge(t)
 	want := ridgeSolution(t, X, T, m0.Decay)
 	const newtonTol = 1e-10 // one Newton step on a quadratic, 4x4 system, O(1) values
 
 	m := m0.Clone()
-	res, err := Train(m, X, T, &TrainSettings{MaxIter: 1, GradTol: 1e-12})
+	set := TrainSettings{GradTol: 1e-12}
+	if err := set.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	tr := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free(), full: make([]float64, len(m.Params))}
+	x := make([]float64, len(tr.free))
+	tr.pack(x)
+	status, err := tr.polish(x)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Polished || !res.Converged || !strings.HasPrefix(res.Status, "iteration limit; Newton polish: gradient tolerance reached") {
-		t.Errorf("polish did not run or converge: %+v", res)
-	}
-	if res.Iterations < 2 {
-		t.Errorf("iterations %d, want the LBFGS one plus at least one polish step", res.Iterations)
+	tr.unpack(x)
+	if !strings.HasPrefix(status, "gradient tolerance reached after ") || tr.products == 0 || tr.iter < 1 {
+		t.Errorf("polish: %q, %d products, %d steps", status, tr.products, tr.iter)
 	}
 	for i := range want {
 		if math.Abs(m.Params[i]-want[i]) > newtonTol {
@@ -205,14 +210,15 @@ func TestTrainPolish(t *testing.T) {
 		}
 	}
 
-	// PolishIter < 0 disables the polish: the run stops unconverged.
+	// MaxIter bounds every stage: capped at one iteration, LBFGS uses it
+	// and no polish runs.
 	m = m0.Clone()
-	res, err = Train(m, X, T, &TrainSettings{MaxIter: 1, PolishIter: -1})
+	res, err := Train(m, X, T, &TrainSettings{MaxIter: 1, GradTol: 1e-12})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Polished || res.Converged || res.Status != "iteration limit" || res.Iterations != 1 {
-		t.Errorf("with the polish disabled: %+v", res)
+	if res.Polished || res.Iterations != 1 || res.Status != "iteration limit" {
+		t.Errorf("MaxIter 1: %+v", res)
 	}
 
 	// XOR with decay has a finite minimum; asking for 1e-14 makes gonum's
@@ -224,10 +230,32 @@ func TestTrainPolish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Polished || !res.Converged || !strings.HasPrefix(res.Status, "line search failed") {
+	if !res.Polished || !res.Converged || !strings.HasPrefix(res.Status, "line search failed") ||
+		!strings.Contains(res.Status, "Newton-CG polish: gradient tolerance reached") || res.HessVecProducts == 0 {
 		t.Errorf("XOR with decay, BFGS: %+v", res)
 	}
 	t.Logf("XOR with decay, BFGS: %+v", res)
+
+	// The same with MaxIter one above the iterations BFGS takes: the
+	// polish gets one step.
+	m = trainXORNet(t, 1e-4, 2)
+	capped, err := Train(m, X, T, &TrainSettings{Method: BFGS, GradTol: 1e-14, MaxIter: res.Iterations - 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if capped.Iterations > res.Iterations-1 {
+		t.Errorf("MaxIter %d: %d iterations (%s)", res.Iterations-1, capped.Iterations, capped.Status)
+	}
+
+	// PolishIter < 0 disables the polish.
+	m = trainXORNet(t, 1e-4, 2)
+	res, err = Train(m, X, T, &TrainSettings{Method: BFGS, GradTol: 1e-14, PolishIter: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Polished || res.Converged || res.HessVecProducts != 0 {
+		t.Errorf("with the polish disabled: %+v", res)
+	}
 }
 
 // TestTrainMask prunes two parameters and checks that every method keeps

@@ -457,3 +457,33 @@ func TestMaxPredictedRatio(t *testing.T) {
 		t.Errorf("stopped with %d parameters and no rejected step: %s", net.NumFree(), res.StopReason)
 	}
 }
+
+// Builds follows the schedule Run uses: every deletion for Recompute 1,
+// a geometric schedule for RecomputeFraction, one build for 0.
+func TestBuildsSchedule(t *testing.T) {
+	every := Config{Method: OBS, Recompute: 1}
+	if got := len(every.Builds(100, 10)); got != 90 {
+		t.Errorf("Recompute 1: %d builds, want 90", got)
+	}
+	never := Config{Method: OBS}
+	if got := never.Builds(100, 10); len(got) != 1 || got[0] != 100 {
+		t.Errorf("Recompute 0: %v, want [100]", got)
+	}
+	// 10% of 100 = 10 deletions, then 10% of 90 = 9, of 81 = 8, ...
+	frac := Config{Method: OBS, RecomputeFraction: 0.1}
+	want := []int{100, 90, 81, 73, 66, 60, 54, 49, 45, 41, 37, 34, 31, 28, 26, 24, 22, 20, 18, 17, 16, 15, 14, 13, 12, 11, 10}
+	got := frac.Builds(100, 9)
+	if len(got) != len(want) {
+		t.Fatalf("10%%: %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("10%%: %v, want %v", got, want)
+		}
+	}
+	// A group is cut at keep.
+	group := Config{Method: OBS, Group: 7, Recompute: 1}
+	if got := group.Builds(20, 5); len(got) != 3 || got[2] != 6 {
+		t.Errorf("group 7 from 20 to 5: %v, want [20 13 6]", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -94,35 +95,43 @@ func Run(net *model.MLP, train, test *datasets.Set, cfg Config) (*Result, error)
 	if err := checkFinite("training error", 0, res.Start.TrainError, res.Start.GradNorm); err != nil {
 		return nil, err
 	}
-	keep := cfg.Keep
-	if cfg.Sparsity > 0 {
-		// Stop before the pruned fraction would exceed Sparsity.
-		if k := n - int(math.Floor(cfg.Sparsity*float64(n)+1e-9)); k > keep {
-			keep = k
-		}
-	}
+	keep := cfg.KeepTarget(n)
 	sal := make([]float64, n)
 	saved := make([]float64, n)
 	var st *state
 	var err error
+	if reason := unmetAtStart(&cfg, res.Start); reason != "" {
+		res.StopReason = reason
+		res.End = res.Start
+		return res, nil
+	}
 	for step := 1; ; step++ {
 		left := net.NumFree()
 		if left == 0 {
 			res.StopReason = "no parameter left"
 			break
 		}
-		k := min(cfg.group(), left)
-		if left-k < keep {
-			res.StopReason = fmt.Sprintf("reached %d parameters (keep %d)", left, keep)
+		if left <= keep {
+			res.StopReason = fmt.Sprintf("reached %d parameters (%s)", left, keepRule(&cfg, keep))
 			break
 		}
+		// The last group is cut to stop exactly at keep.
+		k := min(cfg.group(), left-keep)
 		if cfg.Stop != nil && cfg.Stop() {
 			return res, ErrStopped
 		}
 		rebuilt := false
-		if st == nil || (cfg.Recompute > 0 && st.since >= cfg.Recompute) {
+		if st == nil || cfg.rebuildDue(st.since, st.built) {
+			if st != nil {
+				st.inv = nil // let the old inverse go before the new one is built
+			}
+			start := time.Now()
 			if st, err = build(net, X, T, &cfg); err != nil {
 				return res, fmt.Errorf("step %d: %w", step, err)
+			}
+			st.built = left
+			if cfg.Rebuilt != nil {
+				cfg.Rebuilt(left, time.Since(start))
 			}
 			if st.fix != nil {
 				res.FixReports = append(res.FixReports, *st.fix)
@@ -231,6 +240,41 @@ func Run(net *model.MLP, train, test *datasets.Set, cfg Config) (*Result, error)
 	}
 	res.End = ev.snapshot()
 	return res, nil
+}
+
+// KeepTarget returns the fewest parameters Keep and Sparsity allow a
+// network of n parameters to keep (0 without either rule).
+func (c *Config) KeepTarget(n int) int {
+	keep := c.Keep
+	if c.Sparsity > 0 {
+		// Stop before the pruned fraction would exceed Sparsity.
+		if k := n - int(math.Floor(c.Sparsity*float64(n)+1e-9)); k > keep {
+			keep = k
+		}
+	}
+	return keep
+}
+
+// keepRule names the rule that set keep: --keep, --sparsity or both.
+func keepRule(cfg *Config, keep int) string {
+	switch {
+	case cfg.Sparsity > 0 && keep != cfg.Keep:
+		return fmt.Sprintf("sparsity %g leaves %d", cfg.Sparsity, keep)
+	default:
+		return fmt.Sprintf("keep %d", keep)
+	}
+}
+
+// unmetAtStart returns why the network breaks an error or accuracy rule
+// before any deletion (then nothing is pruned), or "".
+func unmetAtStart(cfg *Config, s Snapshot) string {
+	switch {
+	case cfg.MaxError > 0 && s.TrainError > cfg.MaxError:
+		return fmt.Sprintf("nothing pruned: the training error before pruning, %.3g, is already above the bound %.3g", s.TrainError, cfg.MaxError)
+	case cfg.MinAccuracy > 0 && s.TrainAccuracy < cfg.MinAccuracy:
+		return fmt.Sprintf("nothing pruned: the training accuracy before pruning, %.4g, is already below the bound %.4g", s.TrainAccuracy, cfg.MinAccuracy)
+	}
+	return ""
 }
 
 // breaks returns why step s violates a stopping rule, or "".

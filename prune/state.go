@@ -17,8 +17,9 @@ type state struct {
 	inv  InverseCurvature // (C + alpha I)^-1 for OBS; nil otherwise
 	diag []float64        // diagonal of C (undamped) for OBD and NoUpdate
 	fix  *hessian.FixReport
-	// since counts deletions since the state was built.
-	since int
+	// since counts deletions since the state was built, over built free
+	// parameters.
+	since, built int
 }
 
 func (c *Config) alpha() float64 {
@@ -87,6 +88,9 @@ func (c *Config) validate() error {
 	if c.Recompute < 0 || c.Retrain < 0 || c.Keep < 0 {
 		return fmt.Errorf("prune: recompute, retrain and keep must be >= 0")
 	}
+	if !(c.RecomputeFraction >= 0 && c.RecomputeFraction <= 1) {
+		return fmt.Errorf("prune: recompute fraction %v must be in [0, 1]", c.RecomputeFraction)
+	}
 	if !(c.Sparsity >= 0 && c.Sparsity <= 1) {
 		return fmt.Errorf("prune: sparsity %v must be in [0, 1]", c.Sparsity)
 	}
@@ -99,6 +103,34 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// rebuildDue reports whether a state that has seen since deletions since
+// it was built over built free parameters is to be rebuilt.
+func (c *Config) rebuildDue(since, built int) bool {
+	if c.RecomputeFraction > 0 {
+		return float64(since) >= math.Max(1, math.Floor(c.RecomputeFraction*float64(built)))
+	}
+	return c.Recompute > 0 && since >= c.Recompute
+}
+
+// Builds returns the number of curvature builds a run of deletions from
+// free down to keep parameters, group at a time, makes under c's schedule
+// without retraining: what an estimate of its time needs. It also returns
+// the free parameters at each build.
+func (c *Config) Builds(free, keep int) []int {
+	var at []int
+	since, built := 0, 0
+	for left := free; left > keep; {
+		if len(at) == 0 || c.rebuildDue(since, built) {
+			at = append(at, left)
+			since, built = 0, left
+		}
+		k := min(c.group(), left-keep)
+		left -= k
+		since += k
+	}
+	return at
 }
 
 // needsCurvature reports whether the method uses curvature at all.

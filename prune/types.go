@@ -2,6 +2,7 @@ package prune
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/enum"
@@ -33,7 +34,8 @@ func ParseMethod(s string) (Method, error) {
 type Inverse int
 
 const (
-	// Blocked is the Woodbury form consuming blocks of rank-1 terms (the default).
+	// Blocked is the Woodbury form consuming blocks of rank-1 terms (the
+	// zero value; obs prune and saliency default to Direct, the faster).
 	Blocked Inverse = iota
 	// Recursive is the Hassibi–Stork rank-1 recursion exactly as published.
 	Recursive
@@ -88,6 +90,15 @@ type Config struct {
 	// weights every Recompute deletions; 0 never rebuilds and follows the
 	// constrained downdate. Retraining always forces a rebuild.
 	Recompute int
+	// RecomputeFraction, if > 0, rebuilds instead whenever the deletions
+	// since the last build reach this fraction of the parameters free at
+	// that build (at least one deletion): a geometric schedule whose
+	// number of builds grows like the log of the pruning ratio, not like
+	// the number of deletions. It overrides Recompute.
+	RecomputeFraction float64
+	// Rebuilt, if not nil, is called after every build of the curvature
+	// state with the free parameters it covers and the time it took.
+	Rebuilt func(free int, took time.Duration)
 	// Retrain retrains the surviving parameters every Retrain deletions (0:
 	// never), and RetrainAbove whenever the training error exceeds it (0:
 	// never), with Train's settings.

@@ -19,6 +19,7 @@ import (
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
@@ -63,8 +64,8 @@ choice the method faced.
 
 Methods: magnitude, obd (diagonal of the GGN; obd-exact for the exact
 Hessian's), obs-ggn, obs-ef, obs-mcfisher, obs-exact. obs-exact needs the
-indefinite exact Hessian made definite: --fix (default shift, stated in every
-output). Every curvature carries the 1/P normalisation of E and the model's
+indefinite exact Hessian made definite: --fix (default abs, as in every obs
+command; stated in every output). Every curvature carries the 1/P normalisation of E and the model's
 weight decay.
 
 Example:
@@ -76,13 +77,14 @@ Example:
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping: OBS inverts C + alpha I"},
 			&cli.IntFlag{Name: "recompute", Value: 1, Usage: "rebuild the curvature and its inverse every N deletions (0: never, downdate only)"},
 			&cli.IntFlag{Name: "keep", Value: 1, Usage: "stop each run when N parameters are left"},
-			&cli.StringFlag{Name: "fix", Value: "shift", Usage: "how obs-exact inverts an indefinite exact Hessian: none (fail), shift, abs, clip or pinv"},
+			fixFlag("how obs-exact inverts an indefinite exact Hessian"),
 			&cli.StringFlag{Name: "structure", Value: "dense", Usage: "how the obs-* methods store C^-1: dense, block:B, layer or diag (their labels then end in it, e.g. obs-ggn-block128)"},
 			&cli.IntFlag{Name: "samples", Value: 0, Usage: "Monte-Carlo Fisher samples per pattern (0: the library default)"},
 			&cli.Float64Flag{Name: "sigma", Value: 0, Usage: "noise sigma of the mse Monte-Carlo Fisher (0: the library default, 1)"},
 			&cli.Uint64Flag{Name: "curv-seed", Value: 1, Usage: "seed of the Monte-Carlo Fisher's sampled targets"},
 			&cli.IntFlag{Name: "brute-force-every", Value: 1, Usage: "check every N-th step against the brute-force best deletion (0: never)"},
 			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "existing `DIR` to write the figures, summaries and steps into"},
+			memoryFlag(),
 		),
 		Action: runCompare,
 	}
@@ -218,6 +220,19 @@ func runCompare(c *cli.Context) error {
 	}
 	if k := c.Int("keep"); k >= m.NumFree() {
 		return usagef("--keep %d leaves nothing to prune: the model has %d unpruned parameters", k, m.NumFree())
+	}
+	// The methods run one after another: the largest one's state counts.
+	var biggest *resources.Estimate
+	var bigCfg prune.Config
+	for _, name := range methods {
+		pm, kind, _ := study.ParseMethod(name)
+		pc := prune.Config{Method: pm, Curvature: kind}
+		if e := estimatePrune(&pc, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()); biggest == nil || e.Total() > biggest.Total() {
+			biggest, bigCfg = e, pc
+		}
+	}
+	if err := checkMemory(c, biggest, "leave out the largest methods with --methods, or "+curvatureAlternatives(&bigCfg)); err != nil {
+		return err
 	}
 	train, test, err := loadDataFor(c, m, file)
 	if err != nil {

@@ -75,7 +75,7 @@ func TestCompareMonk1(t *testing.T) {
 		steps += m.Steps
 	}
 	set := sum.Settings
-	if set.Alpha != 1e-6 || set.Recompute != 1 || set.Fix != "shift" || set.ModelSeed == nil || *set.ModelSeed != 1 ||
+	if set.Alpha != 1e-6 || set.Recompute != 1 || set.Fix != "abs" || set.ModelSeed == nil || *set.ModelSeed != 1 ||
 		!strings.Contains(set.Normalisation, "1/P") {
 		t.Errorf("settings not stated: %+v", set)
 	}
@@ -83,7 +83,7 @@ func TestCompareMonk1(t *testing.T) {
 		t.Errorf("stdout JSON lacks the methods: %v", s)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "out", "summary.md"))
-	for _, w := range append(want, "α = 1e-06", "after every deletion", "fix `shift`", "1/P", "Pearson (log10)", "scale (log axes)", "checked before every step") {
+	for _, w := range append(want, "α = 1e-06", "after every deletion", "fix `abs`", "1/P", "Pearson (log10)", "scale (log axes)", "checked before every step") {
 		if !bytes.Contains(md, []byte(w)) {
 			t.Errorf("summary.md does not mention %q", w)
 		}

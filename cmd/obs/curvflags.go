@@ -6,17 +6,31 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/internal/reproduce"
 	"github.com/obs-toolkit/obs/prune"
 )
+
+// defaultFix is the one default of --fix in every command (prune,
+// saliency, hessian, compare, reproduce): abs, |lambda| + alpha, the
+// reproduction's choice, which turns negative curvature positive instead of
+// failing (none) or moving every eigenvalue (shift). Every output states
+// the fix it used.
+var defaultFix = reproduce.DefaultFix
+
+// fixFlag is --fix with the common default; what says what it fixes.
+func fixFlag(what string) cli.Flag {
+	return &cli.StringFlag{Name: "fix", Value: defaultFix.String(),
+		Usage: what + ": none (fail if indefinite), shift, abs (|eigenvalue| + alpha), clip or pinv; the same default in every command"}
+}
 
 // curvatureFlags are the flags that choose and damp a curvature.
 func curvatureFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "curvature", Usage: "curvature for obs (ggn, ef, mcfisher, exact) or obd (ggn, exact); default ggn; not with magnitude"},
 		&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping: OBS inverts C + alpha I, the recursion starts at I/alpha"},
-		&cli.StringFlag{Name: "fix", Value: "none", Usage: "how to invert an indefinite exact Hessian: none (fail), shift, abs, clip or pinv"},
+		fixFlag("how to invert an indefinite exact Hessian"),
 		&cli.StringFlag{Name: "structure", Value: "dense", Usage: "how obs stores C^-1: dense, block:B (contiguous blocks of B free parameters, WoodFisher), layer (one block per layer) or diag (OBD-like); the entries between blocks are taken as 0"},
-		&cli.StringFlag{Name: "inverse", Value: "blocked", Usage: "inverse form for ggn/ef/mcfisher: blocked (Woodbury), recursive (Hassibi–Stork rank-1) or direct (Cholesky)"},
+		&cli.StringFlag{Name: "inverse", Value: "direct", Usage: "inverse form for ggn/ef/mcfisher: direct (Cholesky of the formed matrix; the fastest at every measured size, see README), blocked (Woodbury; half the memory) or recursive (Hassibi–Stork rank-1)"},
 		&cli.IntFlag{Name: "samples", Value: 0, Usage: "Monte-Carlo Fisher samples per pattern (0: the library default)"},
 		&cli.Float64Flag{Name: "sigma", Value: 0, Usage: "noise sigma of the Gaussian predictive distribution for the mse Monte-Carlo Fisher (0: the library default)"},
 		&cli.Uint64Flag{Name: "curv-seed", Value: 1, Usage: "seed of the Monte-Carlo Fisher's sampled targets"},

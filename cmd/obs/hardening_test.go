@@ -95,7 +95,7 @@ func TestBadInputs(t *testing.T) {
 		{"min-accuracy above 1", xorTrained, []string{"prune", "--model", "xor.json", "--data", "xor", "--min-accuracy", "2", "--out", "o.json"}, 2, "min-accuracy"},
 		{"prune out dir missing", xorTrained, []string{"prune", "--model", "xor.json", "--data", "xor", "--keep", "3", "--out", "no/o.json"}, 1, "does not exist"},
 		{"records dir missing", xorTrained, []string{"prune", "--model", "xor.json", "--data", "xor", "--keep", "3", "--out", "o.json", "--records", "no/s.csv"}, 1, "does not exist"},
-		{"exact indefinite without fix", indefiniteModel, []string{"prune", "--model", "r.json", "--data", "xor", "--curvature", "exact", "--keep", "3", "--out", "o.json"}, 1, "fix"},
+		{"exact indefinite without fix", indefiniteModel, []string{"prune", "--model", "r.json", "--data", "xor", "--curvature", "exact", "--fix", "none", "--keep", "3", "--out", "o.json"}, 1, "fix"},
 		// Flags of saliency.
 		{"saliency no-update with obd", xorTrained, []string{"saliency", "--model", "xor.json", "--data", "xor", "--method", "obd", "--no-update"}, 2, "no-update"},
 		{"saliency csv dir missing", xorTrained, []string{"saliency", "--model", "xor.json", "--data", "xor", "--csv", "no/c.csv"}, 1, "does not exist"},

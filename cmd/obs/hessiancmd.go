@@ -73,8 +73,9 @@ one-line verdict with its reason (thresholds from docs/gn-vs-fisher.md).
 
 Inverses: ggn, ef and mcfisher by Cholesky of the formed C + alpha I
 (hessian.InverseDirect; nf is small here). The exact Hessian by
-hessian.InverseIndefinite with --fix: none (the default) fails if H + alpha I
-is not positive definite; choose shift, abs, clip or pinv explicitly.
+hessian.InverseIndefinite with --fix: abs (the default of every command)
+inverts |lambda| + alpha; none fails if H + alpha I is not positive definite;
+shift, clip and pinv are the others.
 
 --dump DIR (an existing directory) writes each curvature and its inverse as
 NumPy .npy files (KIND.npy, KIND_inv.npy: float64, shape (nf, nf), C order) and
@@ -89,6 +90,7 @@ Example:
 			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
 			&cli.StringFlag{Name: "kinds", Value: "exact,ggn,ef,mcfisher", Usage: "comma-separated curvature `KINDS` to build and compare: exact, ggn, ef, mcfisher"},
 			&cli.StringFlag{Name: "dump", Usage: "write each curvature and its inverse as .npy, and index.json, into the existing directory `DIR`"},
+			memoryFlag(),
 			&cli.StringFlag{Name: "plot", Usage: "draw the eigen-spectra into `FILE` (.png or .svg)"},
 		), curv...),
 		Action: runHessian,
@@ -308,6 +310,10 @@ func runHessian(c *cli.Context) error {
 		return err
 	}
 	if err := checkFits(m, train); err != nil {
+		return err
+	}
+	if err := checkMemory(c, estimateHessian(len(cfg.kinds), float64(m.NumFree())),
+		"give --kinds fewer kinds, or prune with a block-diagonal curvature (obs prune --structure block:B)"); err != nil {
 		return err
 	}
 	X, T := train.Inputs, train.Targets

@@ -445,13 +445,13 @@ func TestHessianBadInputs(t *testing.T) {
 		{"missing model flag", nil, []string{"hessian", "--data", "xor"}, 2, "--model"},
 		{"model data mismatch", xorModel, []string{"hessian", "--model", "m.json", "--data", "monk1"}, 1, "does not fit"},
 		{"dump dir missing", xorModel, h("--fix", "shift", "--dump", "nodir"), 1, "does not exist"},
-		{"indefinite exact without fix", indefiniteModel,
-			[]string{"hessian", "--model", "r.json", "--data", "xor", "--dump", "d", "--plot", "s.png"}, 1, "--fix shift|abs|clip|pinv"},
+		{"indefinite exact with fix none", indefiniteModel,
+			[]string{"hessian", "--model", "r.json", "--data", "xor", "--fix", "none", "--dump", "d", "--plot", "s.png"}, 1, "--fix shift|abs|clip|pinv"},
 	})
 	// The failed run with --dump d wrote nothing into d either.
 	dir := t.TempDir()
 	indefiniteModel(t, dir)
-	obs(t, dir, "hessian", "--model", "r.json", "--data", "xor", "--dump", "d")
+	obs(t, dir, "hessian", "--model", "r.json", "--data", "xor", "--fix", "none", "--dump", "d")
 	if ents, _ := os.ReadDir(filepath.Join(dir, "d")); len(ents) != 0 {
 		t.Errorf("files in the --dump directory after an error: %v", ents)
 	}

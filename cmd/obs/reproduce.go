@@ -77,7 +77,7 @@ Example:
 			&cli.IntFlag{Name: "seeds", Usage: "number of seeds 1..N, for the XOR networks and the MONK seeds alike; 0 means 100 XOR networks and 10 MONK seeds"},
 			&cli.StringFlag{Name: "out-dir", Value: "reproduce-out", Usage: "output `DIR`, created if missing"},
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "OBS damping: OBS inverts C + alpha I"},
-			&cli.StringFlag{Name: "fix", Value: reproduce.DefaultFix.String(), Usage: "how OBS-exact inverts the exact Hessian: none (fail if indefinite), shift, abs, clip or pinv"},
+			fixFlag("how OBS-exact inverts the exact Hessian"),
 			&cli.StringFlag{Name: "max-predicted-ratio", Value: "0.001,0.003,0.01,0.03,0.1", Usage: "comma-separated `R` values of the MONK's ratio rule: OBS-GGN deletes while L_q <= R E"},
 		},
 		Action:          runReproduce,

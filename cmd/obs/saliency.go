@@ -38,6 +38,7 @@ Example:
 			&cli.StringFlag{Name: "trainer", Value: "lbfgs", Usage: "trainer for --retrain"},
 			&cli.StringFlag{Name: "csv", Usage: "write every candidate to `FILE`"},
 			&cli.IntFlag{Name: "top", Value: 10, Usage: "print the N lowest-saliency candidates"},
+			memoryFlag(),
 		), curvatureFlags()...),
 		Action: runSaliency,
 	}
@@ -93,6 +94,13 @@ func runSaliency(c *cli.Context) error {
 	}
 	m, _, train, _, err := loadModelData(c)
 	if err != nil {
+		return err
+	}
+	est := estimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
+	if c.Bool("retrain") {
+		addTraining(est, method, float64(m.NumFree()), m.NumOutputs())
+	}
+	if err := checkMemory(c, est, curvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
 	b := newBar(c, m.NumFree(), "saliency")

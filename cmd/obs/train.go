@@ -55,10 +55,11 @@ Example:
 			&cli.StringFlag{Name: "trainer", Value: "lbfgs", Usage: "lbfgs, bfgs, lm (Levenberg–Marquardt, mse only) or gd (gradient descent with momentum)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the initial weights"},
 			&cli.IntFlag{Name: "restarts", Value: 5, Usage: "train from N initial weights drawn in turn from --seed's stream and keep the lowest final E (small networks such as 2-2-1 on XOR have local minima)"},
-			&cli.Float64Flag{Name: "grad-tol", Value: 1e-8, Usage: "stop when ||grad E||_2 falls to this"},
-			&cli.IntFlag{Name: "max-iter", Value: 0, Usage: "iteration cap (0: the trainer's default, 10000; gd 200000)"},
+			&cli.Float64Flag{Name: "grad-tol", Value: model.DefaultGradTol, Usage: "stop when ||grad E||_2 falls to this (> 0)"},
+			&cli.IntFlag{Name: "max-iter", Value: 0, Usage: "cap on the iterations of every stage together, the Newton-CG polish included (0: the trainer's default, 10000; gd 200000)"},
 			&cli.BoolFlag{Name: "standardize", Usage: "scale every input to mean 0, standard deviation 1 on the training set; the statistics are stored in the model file and applied by every later command"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "model `FILE` to write (JSON)"},
+			memoryFlag(),
 		),
 		Action: runTrain,
 	}
@@ -131,8 +132,8 @@ func runTrain(c *cli.Context) error {
 		return usageError{err}
 	}
 	gradTol := c.Float64("grad-tol")
-	if !(gradTol >= 0) || math.IsInf(gradTol, 0) {
-		return usagef("--grad-tol %v must be a finite number >= 0", gradTol)
+	if !(gradTol > 0) || math.IsInf(gradTol, 0) {
+		return usagef("--grad-tol %v must be a finite number > 0 (0 can never be reached in floating point; the default is %g)", gradTol, model.DefaultGradTol)
 	}
 	if c.Int("max-iter") < 0 {
 		return usagef("--max-iter %d must be >= 0", c.Int("max-iter"))
@@ -159,6 +160,9 @@ func runTrain(c *cli.Context) error {
 	}
 	if method == model.LM && spec.Loss != model.SquaredError {
 		return usagef("--trainer lm needs --loss mse, not %v", spec.Loss)
+	}
+	if err := checkMemory(c, estimateTrain(spec.Sizes, method), trainAlternatives(method)); err != nil {
+		return err
 	}
 	out := c.String("out")
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {

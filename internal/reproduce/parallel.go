@@ -29,6 +29,3 @@ func rangeOf(x []float64) Range {
 	}
 	return r
 }
-
-// median returns the median of x, leaving out NaN.
-func median(x []float64) float64 { return rangeOf(x).Median }
