@@ -91,6 +91,20 @@ func estimateTrain(sizes []int, method model.Method) *resources.Estimate {
 // addCurvature adds what prune's curvature state for cfg holds at its peak:
 // the inverse (OBS) or diagonal (OBD) and the work of building it.
 func addCurvature(e *resources.Estimate, cfg *prune.Config, n float64) {
+	if cfg.Method != prune.Magnitude {
+		// Block and diagonal structures never form an n x n matrix: each
+		// block's B x B inverse and accumulator, or two vectors. A layer
+		// structure's blocks are as large as its layers, so it is estimated
+		// as dense (an upper bound).
+		switch st := cfg.Structure.(type) {
+		case prune.Blocks:
+			e.Floats(fmt.Sprintf("the block-diagonal curvature and inverses (B = %d)", st.Size), 2*n*float64(min(st.Size, int(n))))
+			return
+		case prune.Diagonal:
+			e.Floats("the diagonal curvature", 2*n)
+			return
+		}
+	}
 	switch {
 	case cfg.Method == prune.Magnitude:
 	case cfg.Method == prune.OBD && cfg.Curvature == hessian.Exact:
