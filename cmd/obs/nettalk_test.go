@@ -13,7 +13,7 @@ func TestReproduceNettalkBadInputs(t *testing.T) {
 		{"even window", nil, []string{"reproduce", "nettalk", "--nettalk-dir", "nowhere", "--window", "4"}, 2, "window"},
 		{"bad method", nil, []string{"reproduce", "nettalk", "--nettalk-dir", "nowhere", "--methods", "obs-magic"}, 1, "obs-magic"},
 		{"stray argument", nil, []string{"reproduce", "nettalk", "extra", "--nettalk-dir", "nowhere"}, 2, "no arguments"},
-		{"nettalk-dir with other data", nil, []string{"train", "--data", "xor", "--nettalk-dir", "x", "--out", "o.json"}, 1, "nettalk-dir"},
+		{"nettalk-dir with other data", nil, []string{"train", "--data", "xor", "--nettalk-dir", "x", "--out", "o.json"}, 2, "nettalk-dir"},
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,17 +49,13 @@ type summary struct {
 	*Result
 }
 
-// WriteDir writes Files into dir (which must exist) so that dir ends up
-// with all of them or, on error, none of the new ones: they are written
-// into a staging directory inside dir and renamed into place at the end.
+// WriteDir writes Files into dir (which must exist), each with
+// atomicfile.Write, so no file is ever half-written. The obs command stages
+// them (atomicfile.Stage) and commits them as one set at the end, so an
+// interrupted run leaves dir complete or untouched, as every obs command does.
 func (r *Result) WriteDir(dir, command string, wall float64) error {
-	stage, err := os.MkdirTemp(dir, ".nettalk-staging-")
-	if err != nil {
-		return fmt.Errorf("cannot write into %s: %v", dir, err)
-	}
-	defer os.RemoveAll(stage)
 	write := func(name string, fn func(io.Writer) error) error {
-		return atomicfile.Write(filepath.Join(stage, name), fn)
+		return atomicfile.Write(filepath.Join(dir, name), fn)
 	}
 	if err := write(Files[0], func(w io.Writer) error { return r.WriteMarkdown(w, command, wall) }); err != nil {
 		return err
@@ -68,7 +63,7 @@ func (r *Result) WriteDir(dir, command string, wall float64) error {
 	if err := write(Files[1], r.WriteCSV); err != nil {
 		return err
 	}
-	if err := r.WriteFigure(filepath.Join(stage, Files[2])); err != nil {
+	if err := r.WriteFigure(filepath.Join(dir, Files[2])); err != nil {
 		return err
 	}
 	sum := summary{Command: command, Conditions: r.Conditions(), PaperClaim: PaperClaim, PaperSource: PaperSource, PaperParams: PaperParams,
@@ -79,11 +74,6 @@ func (r *Result) WriteDir(dir, command string, wall float64) error {
 		return enc.Encode(sum)
 	}); err != nil {
 		return err
-	}
-	for _, f := range Files {
-		if err := os.Rename(filepath.Join(stage, f), filepath.Join(dir, f)); err != nil {
-			return fmt.Errorf("cannot write %s: %v", filepath.Join(dir, f), err)
-		}
 	}
 	return nil
 }
