@@ -171,10 +171,26 @@ func helpOnly(args []string, stdout, stderr io.Writer) (int, bool) {
 	}
 	if cmd == "" {
 		app.Run([]string{"obs", "--help"})
+	} else if sub := subcommand(app.Command(cmd), args[2:]); sub != "" {
+		app.Run([]string{"obs", cmd, sub, "--help"})
 	} else {
 		app.Run([]string{"obs", "help", cmd})
 	}
 	return exitOK, true
+}
+
+// subcommand returns the name of cmd's subcommand that args start with
+// (obs reproduce nettalk --help), or "".
+func subcommand(cmd *cli.Command, args []string) string {
+	if cmd == nil || len(args) == 0 {
+		return ""
+	}
+	for _, s := range cmd.Subcommands {
+		if s.HasName(args[0]) {
+			return args[0]
+		}
+	}
+	return ""
 }
 
 func isUsage(err error) bool {

@@ -401,6 +401,7 @@ func TestHelpAnywhereRunsNothing(t *testing.T) {
 		{"compare", "--model", "xor.json", "--data", "xor", "--out-dir", ".", "--help"},
 		{"reproduce", "xor", "--help"},
 		{"reproduce", "xor", "--out-dir", "new", "-h"},
+		{"reproduce", "nettalk", "--nettalk-dir", ".", "--out-dir", "new", "--help"},
 		{"study", "--quick", "--out-dir", ".", "--help"},
 		{"predict", "--model", "xor.json", "--data", "xor", "--out", "new.csv", "--help"},
 		{"import", "--from", "w.npz", "--arch", "2-2-1", "--out", "new.json", "-h"},
