@@ -80,6 +80,8 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 			return cfg, usagef("--structure %v applies only to --method obs", cfg.Structure)
 		} else if c.IsSet("inverse") {
 			return cfg, usagef("--inverse applies only to --structure dense")
+		} else {
+			cfg.Inverse = prune.Blocked // the zero value: each block is inverted by its own Cholesky
 		}
 	}
 	if c.Int("samples") < 0 {

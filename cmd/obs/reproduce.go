@@ -83,6 +83,10 @@ Example:
 		Action:          runReproduce,
 		Subcommands:     []*cli.Command{reproduceNettalkCommand()},
 		HideHelpCommand: true,
+		// urfave/cli's template for a command with subcommands lists
+		// neither the subcommands nor the flags here; the plain command
+		// template shows the flags, and the description names nettalk.
+		CustomHelpTemplate: cli.CommandHelpTemplate,
 	}
 }
 
