@@ -12,7 +12,8 @@ import (
 
 func dataFlags(required bool) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "data", Required: required, Usage: "training data: xor, monk1, monk2, monk3 (built-in) or PATH.csv"},
+		&cli.StringFlag{Name: "data", Required: required, Usage: "training data: xor, monk1, monk2, monk3, mnist (built-in) or PATH.csv"},
+		&cli.StringFlag{Name: "mnist-dir", Usage: "with --data mnist, read the four IDX files (train-images-idx3-ubyte.gz, ...; gzip or plain) from `DIR` instead of the embedded MNIST, e.g. Fashion-MNIST"},
 		&cli.StringFlag{Name: "monk-dir", Usage: "read the original UCI files `DIR`/monks-N.train and monks-N.test instead of the built-in MONK's sample (which is NOT the UCI one)"},
 		&cli.StringFlag{Name: "target", Usage: "comma-separated target `COLS` of a CSV file (default: its last column)"},
 	}
@@ -25,6 +26,12 @@ func loadData(c *cli.Context) (train, test *datasets.Set, err error) {
 		for _, s := range strings.Split(t, ",") {
 			targets = append(targets, strings.TrimSpace(s))
 		}
+	}
+	if dir := c.String("mnist-dir"); dir != "" {
+		if c.String("data") != "mnist" {
+			return nil, nil, usagef("--mnist-dir applies only to --data mnist, not %q", c.String("data"))
+		}
+		return datasets.LoadMNISTDir(dir)
 	}
 	train, test, err = datasets.Load(c.String("data"), c.String("monk-dir"), targets)
 	if err != nil {
@@ -51,6 +58,8 @@ func defaultArch(data string, s *datasets.Set) []int {
 		return []int{17, 3, 1}
 	case "monk2", "monk3":
 		return []int{17, 2, 1}
+	case "mnist":
+		return []int{s.NumInputs(), 300, 100, s.NumTargets()} // LeNet-300-100
 	}
 	return []int{s.NumInputs(), 4, s.NumTargets()}
 }
