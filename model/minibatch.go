@@ -347,15 +347,30 @@ func (m *MLP) batchGrad(bw *batchWork, grad []float64, X, T [][]float64) float64
 
 // BatchGrad writes grad E(w) into grad (length n; pruned entries 0) and
 // returns E(w), like Grad, but computes the forward and backward passes for
-// many patterns at once, as matrix products through gonum's BLAS. It is the
+// evalChunk patterns at once, as matrix products through gonum's BLAS, and
+// averages the chunks' gradients weighted by their sizes. It is the
 // gradient TrainMiniBatch uses (checked against Grad in the tests); the sum
 // over patterns runs in a different order, so results agree with Grad to
 // rounding, not bit for bit.
 func (m *MLP) BatchGrad(grad []float64, X, T [][]float64) float64 {
 	m.checkSet(X, T)
 	m.checkParamLen("gradient", grad)
-	bw := m.newBatchWork(len(X))
-	return m.batchGrad(bw, grad, X, T)
+	bw := m.newBatchWork(min(evalChunk, len(X)))
+	if len(X) <= evalChunk {
+		return m.batchGrad(bw, grad, X, T)
+	}
+	for q := range grad {
+		grad[q] = 0
+	}
+	chunk := make([]float64, len(grad))
+	e, P := 0.0, float64(len(X))
+	for p0 := 0; p0 < len(X); p0 += evalChunk {
+		p1 := min(p0+evalChunk, len(X))
+		w := float64(p1-p0) / P
+		e += w * m.batchGrad(bw, chunk, X[p0:p1], T[p0:p1])
+		floats.AddScaled(grad, w, chunk)
+	}
+	return e
 }
 
 // evalChunk is the number of patterns per batched pass of Evaluate.
