@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/internal/enum"
 	"github.com/obs-toolkit/obs/internal/parallel"
@@ -461,4 +462,32 @@ func gemm(tA, tB blas.Transpose, a, b blas64.General, beta float64, c blas64.Gen
 		}
 		return nil
 	})
+}
+
+// LayerInputs returns, for each layer l = 1..L, the inputs a_{l-1} of that
+// layer for the patterns X: element l-1 is an N x Sizes[l-1] matrix whose
+// row p is pattern p's activations of layer l-1 (X itself for l = 1),
+// computed by batched forward passes.
+func (m *MLP) LayerInputs(X [][]float64) []*mat.Dense {
+	if len(X) == 0 {
+		panic("model: empty data set")
+	}
+	L := len(m.Sizes) - 1
+	out := make([]*mat.Dense, L)
+	for l := range L {
+		out[l] = mat.NewDense(len(X), m.Sizes[l], nil)
+	}
+	bw := m.newBatchWork(min(evalChunk, len(X)))
+	for p0 := 0; p0 < len(X); p0 += evalChunk {
+		p1 := min(p0+evalChunk, len(X))
+		m.forwardBatch(bw, X[p0:p1])
+		for l := range L {
+			a := bw.a[l]
+			n := m.Sizes[l]
+			for p := p0; p < p1; p++ {
+				copy(out[l].RawRowView(p), a.Data[(p-p0)*a.Stride:(p-p0)*a.Stride+n])
+			}
+		}
+	}
+	return out
 }

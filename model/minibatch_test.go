@@ -207,3 +207,21 @@ func BenchmarkBatchGrad(b *testing.B) {
 	flops := 128 * 2.0 * (3*float64(len(m.Params)) - 784*300)
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+func TestLayerInputs(t *testing.T) {
+	c := derivativeCases()[5]
+	m := randomNet(t, c, 61)
+	X, _ := randomData(m, evalChunk+5, 62)
+	in := m.LayerInputs(X)
+	ws := m.NewWorkspace()
+	for _, p := range []int{0, 17, evalChunk + 4} {
+		m.Forward(ws, X[p])
+		for l := range in {
+			for i, v := range ws.a[l] {
+				if !near(in[l].At(p, i), v, batchTol) {
+					t.Fatalf("pattern %d layer %d input %d = %v, Forward %v", p, l+1, i, in[l].At(p, i), v)
+				}
+			}
+		}
+	}
+}
