@@ -35,11 +35,20 @@ update dw = -(w_q/[C^-1]_qq) C^-1 e_q, with C the chosen curvature (each with th
 C^-1 follows the constrained downdate, or is rebuilt at the new weights every
 --recompute deletions (1, the default, rebuilds every time as SNNS, FCNN4R and
 NNSYSID do; 0 never rebuilds). OBD: saliency 1/2 C_qq w_q^2, no update.
-Magnitude: |w_q|.
+Magnitude: |w_q|. OBS and OBD approximate the increase of the training error E.
+
+--structure layer --curvature layer-input is layer-wise OBS (Dong et al.
+2017; OBC, Frantar & Alistarh 2022): it approximates each layer's
+reconstruction error on --calib calibration inputs instead of E, with the
+exact Hessian 2XX^T/N (+ --damp) shared by every row, and prunes each row by
+exact OBS to --sparsity of the weights (biases kept), --allocation per-layer
+or global.
 
 Example:
   obs prune --model monk1.json --data monk1 --method obs --curvature ggn \
-      --min-accuracy 1 --out monk1-pruned.json --records steps.csv`,
+      --min-accuracy 1 --out monk1-pruned.json --records steps.csv
+  obs prune --model lenet.json --data mnist --method obs --structure layer \
+      --curvature layer-input --sparsity 0.9 --out lenet-90.json`,
 		Flags: append(append(dataFlags(true),
 			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
 			&cli.StringFlag{Name: "method", Value: "obs", Usage: "obs, obd or magnitude"},
@@ -57,7 +66,7 @@ Example:
 			&cli.BoolFlag{Name: "remove-dead", Usage: "also remove the parameters of hidden units left with no input or no output (E is unchanged)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "pruned model `FILE` to write (JSON, with its pruning history)"},
 			&cli.StringFlag{Name: "records", Usage: "write every step to `STEPS.csv`"},
-		), curvatureFlags()...),
+		), append(curvatureFlags(), layerPruneFlags()...)...),
 		Action: runPrune,
 	}
 }
@@ -152,6 +161,9 @@ type pruneSummary struct {
 func runPrune(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("prune takes no arguments")
+	}
+	if c.IsSet("structure") {
+		return runPruneLayer(c)
 	}
 	cfg, err := methodConfig(c)
 	if err != nil {
