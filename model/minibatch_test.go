@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 )
 
 // batchTol: BatchGrad and Grad compute the same sums of O(P) terms of
@@ -221,6 +222,37 @@ func TestLayerInputs(t *testing.T) {
 				if !near(in[l].At(p, i), v, batchTol) {
 					t.Fatalf("pattern %d layer %d input %d = %v, Forward %v", p, l+1, i, in[l].At(p, i), v)
 				}
+			}
+		}
+	}
+}
+
+// GGNDiagonal against the dense formula sum_p J_p^T U_p U_p^T J_p from
+// OutputJacobian and OutputHessianFactor.
+func TestGGNDiagonal(t *testing.T) {
+	for _, c := range derivativeCases() {
+		m := randomNet(t, c, 71)
+		X, T := randomData(m, 23, 72)
+		got := m.GGNDiagonal(X, T)
+		ws := m.NewWorkspace()
+		want := make([]float64, len(m.Params))
+		var jac, u, ju mat.Dense
+		for p := range X {
+			m.OutputJacobian(ws, &jac, X[p])
+			m.OutputHessianFactor(ws, &u, X[p], floats.Sum(T[p]))
+			ju.Mul(jac.T(), &u)
+			for q := range want {
+				for k := range m.NumOutputs() {
+					want[q] += ju.At(q, k) * ju.At(q, k) / float64(len(X))
+				}
+			}
+		}
+		for q := range want {
+			if !m.Pruned[q] {
+				want[q] += m.Decay
+			}
+			if !near(got[q], want[q], batchTol) {
+				t.Fatalf("%s: diag[%d] = %v, want %v", c.name, q, got[q], want[q])
 			}
 		}
 	}
