@@ -206,7 +206,10 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 			}
 		}
 		w[d-1] = m.Params[m.Index(l, j, d-1)]
-		order, delta := obsRowPath(hinv[l-1], w, fixed, d-1)
+		order, delta, err := obsRowPath(lp.hess[l-1], hinv[l-1], w, fixed, d-1)
+		if err != nil {
+			return fmt.Errorf("prune: layer %d row %d: %v", l, j, err)
+		}
 		lp.order[l-1][j], lp.delta[l-1][j] = order, delta
 		return nil
 	})
@@ -249,41 +252,65 @@ func layerHessian(m *model.MLP, l int, A *mat.Dense, damp float64) (*mat.SymDens
 	return h, e * e / float64(N), nil
 }
 
-// obsRowPath prunes one row w (length d) by OBS with inverse Hessian hinv
-// (d x d, not modified) until steps weights are gone, never deleting
-// index d-1 (the bias) and deleting the entries marked fixed first. It
-// returns the deleted indices in order (fixed ones first) and each step's
-// increase w_q^2 / (2 [H_R^-1]_qq) (0 for fixed ones). The work is on a
+// obsRowPath prunes one row w (length d) by OBS with Hessian h and its
+// inverse hinv (d x d, not modified) until steps weights are gone, never
+// deleting index d-1 (the bias). Entries marked fixed (pruned before, so
+// w is 0 there and deleting them changes nothing) come first at zero
+// increase, and the path starts from the inverse of h restricted to the
+// others, computed directly by Cholesky. It returns the deleted indices in
+// order and each step's increase w_q^2 / (2 [H_R^-1]_qq). The work is on a
 // compacted copy: a deleted index is swapped to the end of the active
 // block, so step k costs O((d-k)^2).
-func obsRowPath(hinv *mat.SymDense, w []float64, fixed []bool, steps int) ([]int, []float64) {
+func obsRowPath(h, hinv *mat.SymDense, w []float64, fixed []bool, steps int) ([]int, []float64, error) {
 	d := len(w)
-	a := make([]float64, d*d)
-	raw := hinv.RawSymmetric()
+	var keep, order []int
+	var delta []float64
 	for i := range d {
-		for j := i; j < d; j++ {
-			v := raw.Data[i*raw.Stride+j]
-			a[i*d+j], a[j*d+i] = v, v
+		if fixed[i] {
+			order = append(order, i)
+			delta = append(delta, 0)
+		} else {
+			keep = append(keep, i)
 		}
 	}
-	wp := slices.Clone(w)
-	perm := make([]int, d) // perm[pos] = original index
-	for i := range perm {
-		perm[i] = i
+	src := hinv
+	if len(order) > 0 {
+		hr := mat.NewSymDense(len(keep), nil)
+		for a, i := range keep {
+			for b := a; b < len(keep); b++ {
+				hr.SetSym(a, b, h.At(i, keep[b]))
+			}
+		}
+		var chol mat.Cholesky
+		if !chol.Factorize(hr) {
+			return nil, nil, errors.New("reduced input Hessian not positive definite")
+		}
+		src = mat.NewSymDense(len(keep), nil)
+		if err := chol.InverseTo(src); err != nil {
+			return nil, nil, err
+		}
 	}
-	order := make([]int, 0, steps)
-	delta := make([]float64, 0, steps)
-	col := make([]float64, d)
-	n := d
+	n := len(keep)
+	a := make([]float64, n*n)
+	raw := src.RawSymmetric()
+	for i := range n {
+		for j := i; j < n; j++ {
+			v := raw.Data[i*raw.Stride+j]
+			a[i*n+j], a[j*n+i] = v, v
+		}
+	}
+	wp := make([]float64, n)
+	perm := make([]int, n) // perm[pos] = original index
+	for pos, i := range keep {
+		wp[pos], perm[pos] = w[i], i
+	}
+	col := make([]float64, n)
+	d = n // the stride of a from here on
 	for len(order) < steps {
 		best, bestS := -1, math.Inf(1)
 		for pos := range n {
-			if perm[pos] == d-1 {
+			if perm[pos] == len(w)-1 {
 				continue
-			}
-			if fixed[perm[pos]] {
-				best, bestS = pos, 0
-				break
 			}
 			if s := wp[pos] * wp[pos] / a[pos*d+pos]; s < bestS {
 				best, bestS = pos, s
@@ -311,7 +338,7 @@ func obsRowPath(hinv *mat.SymDense, w []float64, fixed []bool, steps int) ([]int
 		}
 		n--
 	}
-	return order, delta
+	return order, delta, nil
 }
 
 // OBSRow prunes the row w (length d, its last entry a bias that is never

@@ -190,6 +190,9 @@ func TestLayerwiseOBSMatchesOBSRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := lp.hess[0]
+	if lp.order[0][2][0] != 4 || lp.delta[0][2][0] != 0 {
+		t.Errorf("row 2 path starts %v %v, want the pruned weight 4 at no cost", lp.order[0][2][:1], lp.delta[0][2][:1])
+	}
 	for _, sp := range []float64{0, 0.5, 6.0 / 7, 1} {
 		for _, alloc := range []Allocation{PerLayer, Global} {
 			out, res, err := lp.Apply(sp, alloc)
