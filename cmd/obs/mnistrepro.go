@@ -36,11 +36,12 @@ func mnistReproduceFlags() []cli.Flag {
 		&cli.IntFlag{Name: "calib", Value: 1000, Usage: "mnist: calibration patterns (the first N training images) for OBD's diagonal and layer-wise OBS"},
 		&cli.StringFlag{Name: "sparsities", Value: "0.5,0.7,0.9,0.95,0.98", Usage: "mnist: weight sparsity targets, ascending"},
 		&cli.StringFlag{Name: "methods", Value: "magnitude,obd,lobs", Usage: "mnist: pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS)"},
+		&cli.StringFlag{Name: "allocations", Value: "global,per-layer", Usage: "mnist: sparsity allocations: global, per-layer"},
 	}
 }
 
 // mnistFlagNames are the flags that only obs reproduce mnist takes.
-var mnistFlagNames = []string{"quick", "epochs", "ft-epochs", "calib", "sparsities", "methods"}
+var mnistFlagNames = []string{"quick", "epochs", "ft-epochs", "calib", "sparsities", "methods", "allocations"}
 
 // mnistRun is one row of mnist-runs.csv.
 type mnistRun struct {
@@ -72,7 +73,9 @@ type mnistConfig struct {
 	TestPatterns  int       `json:"test_patterns"`
 	Sparsities    []float64 `json:"sparsities"`
 	Methods       []string  `json:"methods"`
-	Quick         bool      `json:"quick"`
+	Allocations   []string  `json:"allocations"`
+	allocs        []prune.Allocation
+	Quick         bool `json:"quick"`
 }
 
 func mnistSettings(c *cli.Context) (mnistConfig, error) {
@@ -109,6 +112,14 @@ func mnistSettings(c *cli.Context) (mnistConfig, error) {
 			return cfg, usagef("--methods: unknown method %q (want magnitude, obd, lobs)", f)
 		}
 		cfg.Methods = append(cfg.Methods, f)
+	}
+	for _, f := range strings.Split(c.String("allocations"), ",") {
+		a, err := prune.ParseAllocation(strings.TrimSpace(f))
+		if err != nil {
+			return cfg, usageError{err}
+		}
+		cfg.allocs = append(cfg.allocs, a)
+		cfg.Allocations = append(cfg.Allocations, a.String())
 	}
 	return cfg, nil
 }
@@ -230,7 +241,7 @@ func runReproduceMNIST(c *cli.Context) error {
 	cfg.Calib = len(Xc)
 	sizes, _ := model.ParseArch(cfg.Arch)
 	spec := model.Spec{Sizes: sizes, Hidden: model.ReLU, Output: model.Softmax, Loss: model.CrossEntropy}
-	allocs := []prune.Allocation{prune.Global, prune.PerLayer}
+	allocs := cfg.allocs
 	stop := func() bool { return interrupted(c) }
 	jobs := cfg.Seeds * (1 + len(cfg.Methods)*len(allocs)*2)
 	b := newBar(c, jobs, "mnist")
@@ -369,7 +380,7 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun) er
 	md.WriteString("---|---|\n")
 	var series []figures.Series
 	for _, method := range cfg.Methods {
-		for _, alloc := range []string{"global", "per-layer"} {
+		for _, alloc := range cfg.Allocations {
 			for _, mode := range []string{"one-shot", "gradual"} {
 				fmt.Fprintf(&md, "| %s | %s | %s |", names[method], alloc, mode)
 				var allSec, allAm []float64
