@@ -27,7 +27,7 @@ func reproduceCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "reproduce",
 		Usage:     "reproduce the OBS paper's XOR and MONK's experiments beside the published figures",
-		ArgsUsage: "xor|monk1|monk2|monk3|all ...",
+		ArgsUsage: "xor|monk1|monk2|monk3|all ... | mnist",
 		Description: `Runs the experiments of Hassibi & Stork (NIPS 5, 1993) and Hassibi, Stork &
 Wolff (ICNN 1993) and writes the measured results beside the published ones.
 
