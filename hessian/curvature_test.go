@@ -447,7 +447,7 @@ func TestParseKindAndFix(t *testing.T) {
 			t.Errorf("ParseKind(%q) = %v, %v", k, got, err)
 		}
 	}
-	if _, err := ParseKind("fisher"); err == nil || !strings.Contains(err.Error(), "exact, ggn, ef, mcfisher") {
+	if _, err := ParseKind("fisher"); err == nil || !strings.Contains(err.Error(), "ggn, ef, mcfisher, exact") {
 		t.Errorf("ParseKind(fisher): %v", err)
 	}
 	for _, f := range []Fix{FixNone, FixShift, FixAbs, FixClip, FixPinv} {

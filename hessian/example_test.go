@@ -49,10 +49,45 @@ func Example() {
 func ExampleParseKind() {
 	for _, s := range []string{"ggn", "EF", "hessian"} {
 		k, err := hessian.ParseKind(s)
-		fmt.Println(k, err)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(k)
+	}
+	var zero hessian.Kind
+	fmt.Println("zero value:", zero)
+	// Output:
+	// ggn
+	// ef
+	// hessian: unknown curvature "hessian" (want ggn, ef, mcfisher, exact)
+	// zero value: ggn
+}
+
+// The inverses of the diagonal blocks of the Gauss–Newton matrix, blocks of
+// 4 free parameters (the last one shorter), from one pass over the terms;
+// the exact Hessian's blocks come from Hessian-vector products.
+func ExampleInverseBlocks() {
+	net, _ := model.New(model.Spec{Sizes: []int{2, 2, 1}})
+	net.Init(rand.New(rand.NewPCG(1, 2)))
+	X := [][]float64{{0, 0}, {0, 1}, {1, 0}, {1, 1}}
+	T := [][]float64{{0}, {1}, {1}, {0}}
+	for _, kind := range []hessian.Kind{hessian.GGN, hessian.Exact} {
+		c, err := hessian.New(kind, net, X, T, nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		starts := hessian.BlockStarts(c.Dim(), 4)
+		blocks, rep, err := hessian.InverseBlocks(c, starts, 1e-2, hessian.FixAbs)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%v: blocks start at %v, sizes %d %d %d; negative eigenvalues %d\n", kind, starts[:len(starts)-1],
+			blocks[0].SymmetricDim(), blocks[1].SymmetricDim(), blocks[2].SymmetricDim(), rep.Negative)
 	}
 	// Output:
-	// ggn <nil>
-	// ef <nil>
-	// exact hessian: unknown curvature "hessian" (want exact, ggn, ef, mcfisher)
+	// ggn: blocks start at [0 4 8], sizes 4 4 1; negative eigenvalues 0
+	// exact: blocks start at [0 4 8], sizes 4 4 1; negative eigenvalues 5
 }

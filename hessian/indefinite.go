@@ -37,10 +37,16 @@ func InverseIndefinite(dst *mat.SymDense, c Curvature, alpha float64, fix Fix) (
 	sizeDst(dst, n)
 	a := mat.NewSymDense(n, nil)
 	c.Dense(a)
+	return invertIndefinite(dst, a, alpha, fix, c.Kind(), c.Decay(), rep)
+}
 
+// invertIndefinite is InverseIndefinite of the matrix a (overwritten) of a
+// curvature of the given kind and decay, with rep's Fix and Alpha set.
+func invertIndefinite(dst, a *mat.SymDense, alpha float64, fix Fix, kind Kind, decay float64, rep FixReport) (FixReport, error) {
+	n := a.SymmetricDim()
 	var eig mat.EigenSym
 	if ok := eig.Factorize(a, fix != FixNone); !ok {
-		return rep, fmt.Errorf("hessian: eigendecomposition of the %v curvature did not converge", c.Kind())
+		return rep, fmt.Errorf("hessian: eigendecomposition of the %v curvature did not converge", kind)
 	}
 	lambda := eig.Values(nil) // ascending
 	rep.MinEigen, rep.MaxEigen = lambda[0], lambda[n-1]
@@ -57,12 +63,30 @@ func InverseIndefinite(dst *mat.SymDense, c Curvature, alpha float64, fix Fix) (
 			rep.Condition = math.Inf(1)
 		}
 		addDiag(a, alpha)
-		err := choleskyInverse(dst, a, fmt.Sprintf("C + alpha I (smallest eigenvalue of C %g)", lambda[0]), alpha, c.Decay(), true)
+		err := choleskyInverse(dst, a, fmt.Sprintf("C + alpha I (smallest eigenvalue of C %g)", lambda[0]), alpha, decay, true)
 		return rep, err
 	}
 
-	// inv[i] is the eigenvalue of the result, 1/d_i or 0.
-	inv := make([]float64, n)
+	inv := fixValues(lambda, alpha, fix, &rep)
+
+	// dst = V diag(inv) V^T = (V diag(inv)) V^T, upper triangle.
+	var v mat.Dense
+	eig.VectorsTo(&v)
+	var vs mat.Dense
+	vs.Mul(&v, mat.NewDiagDense(n, inv))
+	out := dst.RawSymmetric()
+	for i := 0; i < n; i++ {
+		clear(out.Data[i*out.Stride+i : i*out.Stride+n])
+	}
+	addUpper(square(dst), 1, vs.RawMatrix(), v.RawMatrix())
+	return rep, nil
+}
+
+// fixValues returns, for the eigenvalues lambda of C and a fix other than
+// FixNone, the eigenvalues of the inverse, 1/d_i or 0 (see
+// InverseIndefinite), and fills in rep's Shift, Clipped and Condition.
+func fixValues(lambda []float64, alpha float64, fix Fix, rep *FixReport) []float64 {
+	inv := make([]float64, len(lambda))
 	dmin, dmax := math.Inf(1), 0.0
 	use := func(i int, d float64) {
 		inv[i] = 1 / d
@@ -102,16 +126,5 @@ func InverseIndefinite(dst *mat.SymDense, c Curvature, alpha float64, fix Fix) (
 	} else {
 		rep.Condition = dmax / dmin
 	}
-
-	// dst = V diag(inv) V^T = (V diag(inv)) V^T, upper triangle.
-	var v mat.Dense
-	eig.VectorsTo(&v)
-	var vs mat.Dense
-	vs.Mul(&v, mat.NewDiagDense(n, inv))
-	out := dst.RawSymmetric()
-	for i := 0; i < n; i++ {
-		clear(out.Data[i*out.Stride+i : i*out.Stride+n])
-	}
-	addUpper(square(dst), 1, vs.RawMatrix(), v.RawMatrix())
-	return rep, nil
+	return inv
 }

@@ -8,16 +8,14 @@ import (
 )
 
 // Kind names a curvature matrix of E. The names are used everywhere: in
-// flags, file names and reports.
+// flags, file names and reports (never the numbers). The zero value is GGN,
+// the positive semi-definite curvature every method accepts.
 type Kind int
 
 const (
-	// Exact is the exact Hessian H = (1/P) sum_p hess l_p + Decay I. It can be
-	// indefinite and is not a sum of rank-1 terms.
-	Exact Kind = iota
 	// GGN is the generalized Gauss–Newton matrix
-	// G = (1/P) sum_p J_p^T L_p J_p + Decay I.
-	GGN
+	// G = (1/P) sum_p J_p^T L_p J_p + Decay I. It is the zero Kind.
+	GGN Kind = iota
 	// EmpiricalFisher is F_emp = (1/P) sum_p g_p g_p^T + Decay I, built from
 	// the per-pattern gradients at the observed targets.
 	EmpiricalFisher
@@ -25,11 +23,14 @@ const (
 	// F_mc = (1/(P S)) sum_p sum_s g~_ps g~_ps^T + Decay I, with targets
 	// sampled from the model's predictive distribution (see Options).
 	MCFisher
+	// Exact is the exact Hessian H = (1/P) sum_p hess l_p + Decay I. It can be
+	// indefinite and is not a sum of rank-1 terms.
+	Exact
 )
 
-var kindNames = [...]string{"exact", "ggn", "ef", "mcfisher"}
+var kindNames = [...]string{"ggn", "ef", "mcfisher", "exact"}
 
-// String returns the kind's name: "exact", "ggn", "ef" or "mcfisher".
+// String returns the kind's name: "ggn", "ef", "mcfisher" or "exact".
 func (k Kind) String() string { return enum.Name(kindNames[:], "Kind", k) }
 
 // ParseKind returns the curvature kind with the given name (case is ignored).

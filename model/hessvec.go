@@ -143,3 +143,60 @@ func (m *MLP) PatternHessian(ws *Workspace, hess *mat.SymDense, x, t []float64) 
 	m.sizeHessian(hess)
 	return m.addPatternHessian(ws, hess, x, t, 1)
 }
+
+// HessianBlocks writes into dst[b] the exact Hessian of E,
+// H = (1/P) sum_p hess l_p + Decay I, restricted to the parameters
+// blocks[b] (rows and columns in that order), and returns E(w). No n x n
+// matrix is formed: for each pattern one forward and backward pass, then
+// one exact Hessian-vector product H_p e_q (Pearlmutter's R-operator, about
+// the cost of two more passes) for every parameter q of every block, whose
+// entries in q's own block are kept. The time is that of the dense exact
+// Hessian, O(P nf n) for nf = the parameters in blocks; the memory is the
+// blocks' (sum of their squared sizes) and one vector of n. An empty dst[b]
+// is resized; every parameter in blocks must be unpruned.
+func (m *MLP) HessianBlocks(ws *Workspace, dst []*mat.SymDense, blocks [][]int, X, T [][]float64) float64 {
+	m.checkSet(X, T)
+	if len(dst) != len(blocks) {
+		panic(fmt.Sprintf("model: %d destination blocks for %d blocks", len(dst), len(blocks)))
+	}
+	for b, idx := range blocks {
+		if dst[b].IsEmpty() {
+			dst[b].ReuseAsSym(len(idx))
+		}
+		if dst[b].SymmetricDim() != len(idx) {
+			panic(fmt.Sprintf("model: block %d has size %d, want %d", b, dst[b].SymmetricDim(), len(idx)))
+		}
+		for _, q := range idx {
+			if m.Pruned[q] {
+				panic(fmt.Sprintf("model: HessianBlocks given the pruned parameter %d", q))
+			}
+		}
+		dst[b].Zero()
+	}
+	P := float64(len(X))
+	invP := 1 / P
+	sum := 0.0
+	e, col := ws.unit, ws.col
+	for p := range X {
+		sum += m.prepare(ws, X[p], T[p])
+		s := floats.Sum(T[p])
+		for b, idx := range blocks {
+			raw := dst[b].RawSymmetric()
+			for a, q := range idx {
+				e[q] = 1
+				m.hvPrepared(ws, col, e, s)
+				e[q] = 0
+				for c := 0; c <= a; c++ {
+					raw.Data[c*raw.Stride+a] += invP * col[idx[c]]
+				}
+			}
+		}
+	}
+	for b, idx := range blocks {
+		raw := dst[b].RawSymmetric()
+		for a := range idx {
+			raw.Data[a*raw.Stride+a] += m.Decay
+		}
+	}
+	return sum/P + m.decayTerm()
+}

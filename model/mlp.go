@@ -23,7 +23,9 @@ type MLP struct {
 
 // New returns a network with the given spec and all parameters zero and free.
 // It returns an error if the spec is invalid.
+// Zero activations in spec are replaced by their defaults (Spec.WithDefaults).
 func New(spec Spec) (*MLP, error) {
+	spec = spec.WithDefaults()
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}

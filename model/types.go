@@ -8,11 +8,16 @@ import (
 	"github.com/obs-toolkit/obs/internal/enum"
 )
 
-// Activation is a unit's nonlinearity.
+// Activation is a unit's nonlinearity. The zero value, DefaultActivation,
+// stands for the default of its place in a Spec (see Spec).
 type Activation int
 
 const (
-	Identity Activation = iota
+	// DefaultActivation is the zero Activation: in a Spec, Sigmoid for the
+	// hidden layers (the OBS papers' units) and Loss.DefaultOutput() for
+	// the output. A network never holds it: New resolves it.
+	DefaultActivation Activation = iota
+	Identity
 	Sigmoid
 	Tanh
 	ReLU
@@ -20,16 +25,21 @@ const (
 	Softmax
 )
 
-var activationNames = [...]string{"identity", "sigmoid", "tanh", "relu", "softmax"}
+// DefaultHidden is the hidden activation of a Spec whose Hidden is zero.
+const DefaultHidden = Sigmoid
+
+var activationNames = [...]string{"default", "identity", "sigmoid", "tanh", "relu", "softmax"}
 
 func (a Activation) String() string { return enum.Name(activationNames[:], "Activation", a) }
 
-// ParseActivation returns the activation with the given name.
+// ParseActivation returns the activation with the given name: identity,
+// sigmoid, tanh, relu or softmax ("default" is not a name files or flags
+// use).
 func ParseActivation(s string) (Activation, error) {
-	if a, ok := enum.Parse[Activation](activationNames[:], s); ok {
-		return a, nil
+	if a, ok := enum.Parse[Activation](activationNames[1:], s); ok {
+		return a + 1, nil
 	}
-	return 0, fmt.Errorf("model: unknown activation %q (want %s)", s, enum.Or(activationNames[:]))
+	return 0, fmt.Errorf("model: unknown activation %q (want %s)", s, enum.Or(activationNames[1:]))
 }
 
 // Loss is the per-pattern loss l_p.
@@ -65,15 +75,19 @@ func (l Loss) DefaultOutput() Activation {
 	return Sigmoid
 }
 
-// Spec describes a network: its layer sizes, activations, loss and weight decay.
+// Spec describes a network: its layer sizes, activations, loss and weight
+// decay. Zero fields are defaults: Spec{Sizes: []int{2, 2, 1}} is a
+// sigmoid network with a sigmoid output, squared error and no decay.
 type Spec struct {
 	// Sizes are the layer widths, input first, output last; at least two.
 	Sizes []int
-	// Hidden is the activation of every hidden layer.
+	// Hidden is the activation of every hidden layer. If zero, DefaultHidden
+	// (sigmoid).
 	Hidden Activation
-	// Output is the output activation; it must suit Loss (see Validate).
+	// Output is the output activation; it must suit Loss (see Validate). If
+	// zero, Loss.DefaultOutput() (sigmoid for mse and bce, softmax for ce).
 	Output Activation
-	// Loss is the per-pattern loss.
+	// Loss is the per-pattern loss. If zero, SquaredError.
 	Loss Loss
 	// Decay is the L2 weight-decay coefficient lambda in
 	// E = (1/P) sum_p l_p + (lambda/2) ||w||^2, applied to every unmasked
@@ -107,8 +121,22 @@ func Arch(sizes []int) string {
 	return strings.Join(s, "-")
 }
 
-// Validate reports whether the spec describes a network this package supports.
+// WithDefaults returns s with its zero activations replaced by their
+// defaults (see Spec).
+func (s Spec) WithDefaults() Spec {
+	if s.Hidden == DefaultActivation {
+		s.Hidden = DefaultHidden
+	}
+	if s.Output == DefaultActivation {
+		s.Output = s.Loss.DefaultOutput()
+	}
+	return s
+}
+
+// Validate reports whether the spec, with its defaults, describes a network
+// this package supports.
 func (s Spec) Validate() error {
+	s = s.WithDefaults()
 	if len(s.Sizes) < 2 {
 		return fmt.Errorf("model: need at least an input and an output layer, got %d layer(s)", len(s.Sizes))
 	}

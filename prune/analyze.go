@@ -102,12 +102,12 @@ func Analyze(net *model.MLP, train *datasets.Set, cfg AnalyzeConfig) (*Analysis,
 		c.Actual = c.Zeroed
 		switch {
 		case cfg.Method == OBS && !cfg.NoUpdate:
-			dw, pred, err := obsStep(net, st, []int{q})
+			u, err := OBSStep(st.inv, net.Params, []int{q})
 			if err != nil {
 				return nil, err
 			}
-			c.Predicted = pred
-			floats.Add(work.Params, dw)
+			c.Predicted = u.Predicted
+			u.Apply(work.Params)
 			work.Prune(q)
 			c.Actual = work.Error(ws, X, T) - a.E
 		case cfg.Method == OBS:

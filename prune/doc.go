@@ -20,5 +20,13 @@
 // Config.Recompute deletions; the classic implementations (SNNS, FCNN4R,
 // NNSYSID) rebuild after every deletion, Recompute = 1.
 //
+// How C^-1 is stored is Config.Structure, a choice beside the curvature's
+// kind: Dense (the default), Blocks (WoodFisher's contiguous blocks),
+// Layers (one block per layer) or Diagonal (OBD-like), one file each, all
+// behind the InverseCurvature interface (Diag, Block, Columns, Downdate).
+// OBSStep and Update are the OBS step for a loop of one's own; Run is the
+// step-by-step loop with its measurements, OneShot the one-shot mode (one
+// build, every deletion by downdate) for large networks.
+//
 // Library code never prints: progress goes through Config.Progress.
 package prune

@@ -141,14 +141,14 @@ func Run(net *model.MLP, train, test *datasets.Set, cfg Config) (*Result, error)
 
 		copy(saved, net.Params)
 		s.EBefore = ev.trainError()
-		var dw []float64
 		switch {
 		case cfg.Method == OBS && !cfg.NoUpdate:
-			dw, s.Predicted, err = obsStep(net, st, Q)
+			u, err := OBSStep(st.inv, net.Params, Q)
 			if err != nil {
 				return res, fmt.Errorf("step %d: %w", step, err)
 			}
-			floats.Add(net.Params, dw)
+			u.Apply(net.Params)
+			s.Predicted = u.Predicted
 		case cfg.Method == OBS: // saliency only: the quadratic model's increase of zeroing w_q
 			q := Q[0]
 			s.Predicted = 0.5 * (st.diag[st.pos[q]] + cfg.alpha()) * net.Params[q] * net.Params[q]
@@ -188,7 +188,13 @@ func Run(net *model.MLP, train, test *datasets.Set, cfg Config) (*Result, error)
 			if s.Retrained {
 				st = nil // the weights moved: rebuild at the new minimum
 			} else {
-				downdate(st, Q)
+				if cfg.Recompute == 0 || st.since+k < cfg.Recompute {
+					// The inverse follows the survivors; when the next step
+					// rebuilds it anyway, the downdate would be wasted.
+					if err := st.inv.Downdate(Q); err != nil {
+						return res, fmt.Errorf("step %d: %w (Recompute rebuilds the inverse instead)", step, err)
+					}
+				}
 				st.since += k
 			}
 		} else if st != nil {

@@ -1,12 +1,10 @@
 package prune
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"sort"
-
-	"gonum.org/v1/gonum/mat"
+	"strings"
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/model"
@@ -14,14 +12,13 @@ import (
 
 // state is the curvature information a method needs at some weights.
 type state struct {
-	free []int         // parameter index of each row of inv and diag
-	pos  []int         // pos[q] is q's row, -1 if q was pruned when built
-	inv  *mat.SymDense // (C + alpha I)^-1 for OBS; nil otherwise
-	diag []float64     // diagonal of C (undamped) for OBD and NoUpdate
+	free []int            // parameter index of each row of inv and diag
+	pos  []int            // pos[q] is q's row, -1 if q was pruned when built
+	inv  InverseCurvature // (C + alpha I)^-1 for OBS; nil otherwise
+	diag []float64        // diagonal of C (undamped) for OBD and NoUpdate
 	fix  *hessian.FixReport
 	// since counts deletions since the state was built.
 	since int
-	col   []float64 // scratch: one column of inv
 }
 
 func (c *Config) alpha() float64 {
@@ -47,6 +44,9 @@ func (c *Config) label() string {
 		return "obd-" + c.Curvature.String()
 	}
 	s := "obs-" + c.Curvature.String()
+	if !c.dense() {
+		s += "-" + strings.ReplaceAll(c.structure().String(), ":", "")
+	}
 	if c.NoUpdate {
 		s += "-noupdate"
 	}
@@ -66,6 +66,17 @@ func (c *Config) validate() error {
 	}
 	if !(c.Alpha >= 0) || math.IsInf(c.Alpha, 0) {
 		return fmt.Errorf("prune: alpha %v must be a finite number > 0", c.Alpha)
+	}
+	if !c.dense() {
+		if c.Method != OBS {
+			return fmt.Errorf("prune: structure %v applies to obs, not %v", c.structure(), c.Method)
+		}
+		if c.Inverse != Blocked {
+			return fmt.Errorf("prune: inverse form %v applies to the dense structure, not %v", c.Inverse, c.structure())
+		}
+		if b, ok := c.structure().(Blocks); ok && b.Size < 1 {
+			return fmt.Errorf("prune: block size %d must be >= 1", b.Size)
+		}
 	}
 	if c.Group < 0 {
 		return fmt.Errorf("prune: group size %d must be >= 1", c.Group)
@@ -110,8 +121,14 @@ func build(net *model.MLP, X, T [][]float64, cfg *Config) (*state, error) {
 	for r, q := range st.free {
 		st.pos[q] = r
 	}
-	st.diag = make([]float64, len(st.free))
-	curv.Diag(st.diag)
+	if cfg.Method == OBS && !cfg.NoUpdate && !cfg.dense() {
+		// Only OBD and NoUpdate read the diagonal; a large network's
+		// curvature is not streamed twice for nothing.
+		st.diag = nil
+	} else {
+		st.diag = make([]float64, len(st.free))
+		curv.Diag(st.diag)
+	}
 	for r, d := range st.diag {
 		if math.IsNaN(d) || math.IsInf(d, 0) {
 			return nil, fmt.Errorf("prune: curvature diagonal is %v at parameter %s", d, net.Name(st.free[r]))
@@ -120,36 +137,14 @@ func build(net *model.MLP, X, T [][]float64, cfg *Config) (*state, error) {
 	if cfg.Method != OBS {
 		return st, nil
 	}
-	st.inv = &mat.SymDense{}
-	st.col = make([]float64, len(st.free))
-	alpha := cfg.alpha()
-	if cfg.Curvature == hessian.Exact {
-		rep, err := hessian.InverseIndefinite(st.inv, curv, alpha, cfg.Fix)
-		st.fix = &rep
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		r1, ok := curv.(hessian.RankOne)
-		if !ok {
-			return nil, fmt.Errorf("prune: curvature %v has no rank-1 terms", cfg.Curvature)
-		}
-		switch cfg.Inverse {
-		case Recursive:
-			err = hessian.InverseRecursive(st.inv, r1, alpha)
-		case Direct:
-			err = hessian.InverseDirect(st.inv, curv, alpha)
-		default:
-			err = hessian.InverseBlocked(st.inv, r1, alpha, 0)
-		}
-		if err != nil {
-			return nil, err
-		}
+	inv, fix, err := cfg.structure().Inverse(net, curv, cfg)
+	st.fix = fix
+	if err != nil {
+		return nil, err
 	}
-	for r := range st.free {
-		if v := st.inv.At(r, r); !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("prune: inverse curvature has diagonal %v at parameter %s; raise alpha (now %g)", v, net.Name(st.free[r]), alpha)
-		}
+	st.inv = inv
+	if err := checkInverseDiag(st.inv, net, cfg.alpha()); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
@@ -169,8 +164,7 @@ func saliencies(sal []float64, net *model.MLP, st *state, cfg *Config) {
 		case OBD:
 			sal[q] = 0.5 * st.diag[st.pos[q]] * w * w
 		case OBS:
-			r := st.pos[q]
-			sal[q] = w * w / (2 * st.inv.At(r, r))
+			sal[q] = Saliency(st.inv, net.Params, q)
 		}
 	}
 }
@@ -191,76 +185,13 @@ func choose(sal []float64, k int) []int {
 	return idx
 }
 
-// obsStep returns the OBS update dw (length n) that removes the set Q and
-// its predicted increase 1/2 w_Q^T ([C^-1]_QQ)^-1 w_Q. For one parameter
-// this is dw = -(w_q / [C^-1]_qq) C^-1 e_q and w_q^2 / (2 [C^-1]_qq).
-func obsStep(net *model.MLP, st *state, Q []int) (dw []float64, predicted float64, err error) {
-	k := len(Q)
-	s := mat.NewSymDense(k, nil)
-	wq := mat.NewVecDense(k, nil)
-	for a, qa := range Q {
-		wq.SetVec(a, net.Params[qa])
-		for b := a; b < k; b++ {
-			s.SetSym(a, b, st.inv.At(st.pos[qa], st.pos[Q[b]]))
+// checkInverseDiag returns an error if a diagonal entry of inv is not a
+// positive finite number.
+func checkInverseDiag(inv InverseCurvature, net *model.MLP, alpha float64) error {
+	for _, q := range inv.Free() {
+		if v := inv.Diag(q); !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("prune: inverse curvature has diagonal %v at parameter %s; raise alpha (now %g)", v, net.Name(q), alpha)
 		}
 	}
-	var chol mat.Cholesky
-	if !chol.Factorize(s) {
-		return nil, 0, errors.New("prune: [C^-1]_QQ is not positive definite; raise alpha")
-	}
-	var y mat.VecDense
-	if err := chol.SolveVecTo(&y, wq); err != nil {
-		return nil, 0, fmt.Errorf("prune: solving with [C^-1]_QQ: %v", err)
-	}
-	predicted = 0.5 * mat.Dot(wq, &y)
-	var step mat.VecDense // -C^-1 E_Q y over the rows of inv
-	step.MulVec(columns(st, Q), &y)
-	dw = make([]float64, len(net.Params))
-	for r, q := range st.free {
-		if !net.Pruned[q] {
-			dw[q] = -step.AtVec(r)
-		}
-	}
-	return dw, predicted, nil
-}
-
-// columns returns C^-1 E_Q, the columns of the inverse for the parameters Q.
-func columns(st *state, Q []int) *mat.Dense {
-	cq := mat.NewDense(len(st.free), len(Q), nil)
-	for a, q := range Q {
-		cq.SetCol(a, mat.Col(nil, st.pos[q], st.inv))
-	}
-	return cq
-}
-
-// downdate applies the constrained downdate
-// C^-1 <- C^-1 - C^-1 E_Q ([C^-1]_QQ)^-1 E_Q^T C^-1 after removing Q, which
-// is the inverse of C restricted to the survivors, and zeroes Q's rows.
-func downdate(st *state, Q []int) {
-	n := len(st.free)
-	k := len(Q)
-	cq := columns(st, Q)
-	s := mat.NewSymDense(k, nil)
-	for a, qa := range Q {
-		for b := a; b < k; b++ {
-			s.SetSym(a, b, st.inv.At(st.pos[qa], st.pos[Q[b]]))
-		}
-	}
-	var chol mat.Cholesky
-	if chol.Factorize(s) {
-		// C^-1 -= (C_Q L^-T)(C_Q L^-T)^T with S = L L^T.
-		var l mat.TriDense
-		chol.LTo(&l)
-		// X = C_Q L^-T, so X^T = L^-1 C_Q^T and X X^T = C_Q S^-1 C_Q^T.
-		var xt mat.Dense
-		if err := xt.Solve(&l, cq.T()); err == nil {
-			st.inv.SymRankK(st.inv, -1, xt.T())
-		}
-	}
-	for _, q := range Q {
-		r := st.pos[q]
-		for i := 0; i < n; i++ {
-			st.inv.SetSym(r, i, 0)
-		}
-	}
+	return nil
 }

@@ -71,8 +71,12 @@ type Config struct {
 	// Fix is how OBS makes an indefinite exact Hessian invertible. FixNone
 	// fails when it is not positive definite.
 	Fix hessian.Fix
-	// Inverse is the form used to invert a rank-1 curvature.
+	// Inverse is the form used to invert a rank-1 curvature with the dense
+	// structure.
 	Inverse Inverse
+	// Structure is how OBS stores the inverse curvature: nil is Dense; see
+	// Blocks, Layers and Diagonal, and ParseStructure.
+	Structure Structure
 	// NoUpdate uses the method's saliency but no compensating update: the
 	// chosen parameters are just set to 0. The predicted increase is then
 	// the quadratic model's 1/2 C_qq w_q^2.

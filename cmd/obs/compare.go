@@ -77,6 +77,7 @@ Example:
 			&cli.IntFlag{Name: "recompute", Value: 1, Usage: "rebuild the curvature and its inverse every N deletions (0: never, downdate only)"},
 			&cli.IntFlag{Name: "keep", Value: 1, Usage: "stop each run when N parameters are left"},
 			&cli.StringFlag{Name: "fix", Value: "shift", Usage: "how obs-exact inverts an indefinite exact Hessian: none (fail), shift, abs, clip or pinv"},
+			&cli.StringFlag{Name: "structure", Value: "dense", Usage: "how the obs-* methods store C^-1: dense, block:B, layer or diag (their labels then end in it, e.g. obs-ggn-block128)"},
 			&cli.IntFlag{Name: "samples", Value: 0, Usage: "Monte-Carlo Fisher samples per pattern (0: the library default)"},
 			&cli.Float64Flag{Name: "sigma", Value: 0, Usage: "noise sigma of the mse Monte-Carlo Fisher (0: the library default, 1)"},
 			&cli.Uint64Flag{Name: "curv-seed", Value: 1, Usage: "seed of the Monte-Carlo Fisher's sampled targets"},
@@ -103,6 +104,7 @@ type compareSettings struct {
 	Recompute       int      `json:"recompute"`
 	Keep            int      `json:"keep"`
 	Fix             string   `json:"fix"`
+	Structure       string   `json:"structure,omitempty"` // of the obs-* methods; empty for dense
 	MCSamples       int      `json:"mc_samples"`
 	MCSigma         float64  `json:"mc_sigma"`
 	CurvSeed        uint64   `json:"curv_seed"`
@@ -184,6 +186,10 @@ func runCompare(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	structure, err := prune.ParseStructure(c.String("structure"))
+	if err != nil {
+		return usageError{err}
+	}
 	for _, f := range []string{"recompute", "keep", "samples", "brute-force-every"} {
 		if c.Int(f) < 0 {
 			return usagef("--%s %d must be >= 0", f, c.Int(f))
@@ -220,7 +226,7 @@ func runCompare(c *cli.Context) error {
 	}
 	mc := hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
 	cfg := study.CompareConfig{Methods: methods, Alpha: alpha, Fix: fix, MC: mc, Recompute: c.Int("recompute"),
-		Keep: c.Int("keep"), BruteForceEvery: c.Int("brute-force-every")}
+		Keep: c.Int("keep"), BruteForceEvery: c.Int("brute-force-every"), Structure: structure}
 	total := len(methods) * (m.NumFree() - cfg.Keep)
 	b := newBar(c, total, "compare")
 	done := 0
@@ -242,6 +248,7 @@ func runCompare(c *cli.Context) error {
 		Model: c.String("model"), ModelSeed: file.Provenance.Seed, Data: train.Name, DataSource: train.Source,
 		Patterns: len(train.Inputs), Normalisation: "1/P (P = training patterns); every curvature includes the model's weight decay",
 		Alpha: cmp.Alpha, Recompute: cmp.Recompute, Keep: cmp.Keep, Fix: cmp.Fix,
+		Structure: denseEmpty(structure),
 		MCSamples: mc.Samples, MCSigma: mc.Sigma, CurvSeed: mc.Seed, BruteForceEvery: cmp.BruteForceEvery,
 		StartParams: cmp.Start.Params, StartError: cmp.Start.TrainError, StartAccuracy: num(cmp.Start.TrainAccuracy),
 		StartTestAcc: num(cmp.Start.TestAccuracy), StartGradNorm: cmp.Start.GradNorm,
@@ -569,4 +576,13 @@ func writeCompareMarkdown(w io.Writer, s compareSummary, cmp *study.Comparison) 
 	}
 	fmt.Fprintf(w, "\nFiles: %s.\n", strings.Join(compareOutputs, ", "))
 	return nil
+}
+
+// denseEmpty is the structure's name, "" for dense (so the outputs of a
+// dense comparison are as before structures existed).
+func denseEmpty(s prune.Structure) string {
+	if _, dense := s.(prune.Dense); dense || s == nil {
+		return ""
+	}
+	return s.String()
 }

@@ -15,6 +15,7 @@ func curvatureFlags() []cli.Flag {
 		&cli.StringFlag{Name: "curvature", Usage: "curvature for obs (ggn, ef, mcfisher, exact) or obd (ggn, exact); default ggn; not with magnitude"},
 		&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping: OBS inverts C + alpha I, the recursion starts at I/alpha"},
 		&cli.StringFlag{Name: "fix", Value: "none", Usage: "how to invert an indefinite exact Hessian: none (fail), shift, abs, clip or pinv"},
+		&cli.StringFlag{Name: "structure", Value: "dense", Usage: "how obs stores C^-1: dense, block:B (contiguous blocks of B free parameters, WoodFisher), layer (one block per layer) or diag (OBD-like); the entries between blocks are taken as 0"},
 		&cli.StringFlag{Name: "inverse", Value: "blocked", Usage: "inverse form for ggn/ef/mcfisher: blocked (Woodbury), recursive (Hassibi–Stork rank-1) or direct (Cholesky)"},
 		&cli.IntFlag{Name: "samples", Value: 0, Usage: "Monte-Carlo Fisher samples per pattern (0: the library default)"},
 		&cli.Float64Flag{Name: "sigma", Value: 0, Usage: "noise sigma of the Gaussian predictive distribution for the mse Monte-Carlo Fisher (0: the library default)"},
@@ -54,6 +55,18 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 	}
 	if cfg.Inverse, err = prune.ParseInverse(c.String("inverse")); err != nil {
 		return cfg, usageError{err}
+	}
+	if c.IsSet("structure") {
+		if cfg.Structure, err = prune.ParseStructure(c.String("structure")); err != nil {
+			return cfg, usageError{err}
+		}
+		if _, dense := cfg.Structure.(prune.Dense); dense {
+			cfg.Structure = nil
+		} else if cfg.Method != prune.OBS {
+			return cfg, usagef("--structure %v applies only to --method obs", cfg.Structure)
+		} else if c.IsSet("inverse") {
+			return cfg, usagef("--inverse applies only to --structure dense")
+		}
 	}
 	if c.Int("samples") < 0 {
 		return cfg, usagef("--samples %d must be >= 0", c.Int("samples"))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/model"
@@ -37,12 +38,21 @@ C^-1 follows the constrained downdate, or is rebuilt at the new weights every
 NNSYSID do; 0 never rebuilds). OBD: saliency 1/2 C_qq w_q^2, no update.
 Magnitude: |w_q|. OBS and OBD approximate the increase of the training error E.
 
---structure layer --curvature layer-input is layer-wise OBS (Dong et al.
+--curvature layer-input (with --structure layer) is layer-wise OBS (Dong et al.
 2017; OBC, Frantar & Alistarh 2022): it approximates each layer's
 reconstruction error on --calib calibration inputs instead of E, with the
 exact Hessian 2XX^T/N (+ --damp) shared by every row, and prunes each row by
 exact OBS to --sparsity of the weights (biases kept), --allocation per-layer
 or global.
+
+--structure stores C^-1 dense (the default), in contiguous blocks of B free
+parameters (block:B, WoodFisher), one block per layer (layer) or diagonal
+(diag): a step and its downdate then touch only the deleted parameter's
+block, and memory is nf B floats instead of nf^2. --one-shot builds once and
+deletes to --sparsity or --keep by downdates alone, the mode for networks of
+10^5 parameters:
+  obs prune --model big.json --data train.csv --structure block:128 \
+      --sparsity 0.9 --one-shot --out big-pruned.json
 
 Example:
   obs prune --model monk1.json --data monk1 --method obs --curvature ggn \
@@ -66,6 +76,7 @@ Example:
 			&cli.BoolFlag{Name: "remove-dead", Usage: "also remove the parameters of hidden units left with no input or no output (E is unchanged)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "pruned model `FILE` to write (JSON, with its pruning history)"},
 			&cli.StringFlag{Name: "records", Usage: "write every step to `STEPS.csv`"},
+			&cli.BoolFlag{Name: "one-shot", Usage: "build the curvature once and delete down to --sparsity or --keep by downdates only, measuring only the start and the end (for large networks; no retraining, no --records)"},
 		), append(curvatureFlags(), layerPruneFlags()...)...),
 		Action: runPrune,
 	}
@@ -138,6 +149,8 @@ type pruneSummary struct {
 	Alpha             *float64          `json:"alpha,omitempty"`
 	Fix               string            `json:"fix,omitempty"`
 	Inverse           string            `json:"inverse,omitempty"`
+	Structure         string            `json:"structure,omitempty"`
+	OneShot           bool              `json:"one_shot,omitempty"`
 	Normalisation     string            `json:"normalisation"`
 	Recompute         int               `json:"recompute"`
 	Retrain           int               `json:"retrain"`
@@ -162,7 +175,7 @@ func runPrune(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("prune takes no arguments")
 	}
-	if c.IsSet("structure") {
+	if c.String("curvature") == "layer-input" {
 		return runPruneLayer(c)
 	}
 	cfg, err := methodConfig(c)
@@ -184,14 +197,35 @@ func runPrune(c *cli.Context) error {
 			}
 		}
 	}
+	if c.Bool("one-shot") {
+		if records != "" {
+			return usagef("--records needs the per-step measurements that --one-shot skips")
+		}
+		if c.IsSet("recompute") || c.IsSet("retrain") || c.IsSet("retrain-above") || c.IsSet("max-error") || c.IsSet("min-accuracy") || c.IsSet("max-predicted") || c.IsSet("remove-dead") {
+			return usagef("--one-shot takes only --sparsity or --keep as its target (no --recompute, --retrain, --max-error, --min-accuracy, --max-predicted or --remove-dead)")
+		}
+		cfg.Recompute, cfg.Train = 0, nil
+	}
 	before := m.NumFree()
 	b := newBar(c, before, "pruning "+c.String("method"))
 	cfg.Progress = func(s prune.Step) {
 		b.Set(before-s.Left, "pruning: %d left, E %.3g", s.Left, s.TrainError)
 	}
 	cfg.Stop = func() bool { return interrupted(c) }
-	cfg.Train.Stop = cfg.Stop
-	res, err := prune.Run(m, train, test, cfg)
+	var res *prune.Result
+	if c.Bool("one-shot") {
+		var one *prune.OneShotResult
+		if one, err = prune.OneShot(m, train, test, cfg); err == nil {
+			res = &prune.Result{Method: one.Method, Alpha: one.Alpha, Start: one.Start, End: one.End,
+				StopReason: "one shot to the target, curvature built once"}
+			if one.FixReport != nil {
+				res.FixReports = []hessian.FixReport{*one.FixReport}
+			}
+		}
+	} else {
+		cfg.Train.Stop = cfg.Stop
+		res, err = prune.Run(m, train, test, cfg)
+	}
 	b.Done()
 	if errors.Is(err, prune.ErrStopped) || interrupted(c) {
 		return errInterrupted
@@ -206,7 +240,10 @@ func runPrune(c *cli.Context) error {
 		TrainErrorBefore: res.Start.TrainError, TrainErrorAfter: res.End.TrainError,
 		TrainAccBefore: num(res.Start.TrainAccuracy), TrainAccAfter: num(res.End.TrainAccuracy),
 		TestAccBefore: num(res.Start.TestAccuracy), TestAccAfter: num(res.End.TestAccuracy),
-		GradNormAfter: res.End.GradNorm, StopReason: res.StopReason,
+		GradNormAfter: res.End.GradNorm, StopReason: res.StopReason, OneShot: c.Bool("one-shot"),
+	}
+	if s.OneShot {
+		s.Steps = res.Start.Params - res.End.Params
 	}
 	if cfg.Method != prune.Magnitude {
 		s.Curvature = cfg.Curvature.String()
@@ -214,6 +251,9 @@ func runPrune(c *cli.Context) error {
 	if cfg.Method == prune.OBS {
 		s.Alpha = num(res.Alpha)
 		s.Inverse = cfg.Inverse.String()
+		if cfg.Structure != nil {
+			s.Structure, s.Inverse = cfg.Structure.String(), "cholesky per block"
+		}
 		if cfg.Curvature.String() == "exact" {
 			s.Fix = cfg.Fix.String()
 			s.Inverse = "eigen/cholesky (exact)"

@@ -12,13 +12,12 @@ import (
 	"github.com/obs-toolkit/obs/prune"
 )
 
-// Layer-wise OBS in obs prune: --structure layer --curvature layer-input.
-// (A minimal --structure that accepts only "layer"; the block-diagonal
-// structures come with the inverse-curvature interface.)
+// Layer-wise OBS in obs prune: --curvature layer-input with --structure
+// layer (the layer-wise reconstruction error's Hessian 2XX^T/N, one per
+// layer, instead of a curvature of E).
 
 func layerPruneFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "structure", Usage: "curvature structure: layer (layer-wise OBS with --curvature layer-input: each layer's reconstruction error on calibration inputs); default: today's dense curvature"},
 		&cli.StringFlag{Name: "allocation", Value: "per-layer", Usage: "with --structure layer: per-layer (every layer to --sparsity) or global (--sparsity of all weights, layers compared by relative reconstruction error)"},
 		&cli.IntFlag{Name: "calib", Value: 1000, Usage: "with --structure layer: calibration patterns, the first N of the training set"},
 		&cli.Float64Flag{Name: "damp", Value: prune.DefaultLayerDamp, Usage: "with --structure layer: damping lambda = damp * mean(diag(2XX^T/N)) added to each layer's input Hessian"},
@@ -53,13 +52,10 @@ type layerSummary struct {
 }
 
 func runPruneLayer(c *cli.Context) error {
-	if s := c.String("structure"); s != "layer" {
-		return usagef("--structure %q is not available here (want layer)", s)
+	if c.String("structure") != "layer" || c.String("method") != "obs" {
+		return usagef("--curvature layer-input is layer-wise OBS: it needs --method obs --structure layer")
 	}
-	if c.String("method") != "obs" || c.String("curvature") != "layer-input" {
-		return usagef("--structure layer needs --method obs --curvature layer-input")
-	}
-	for _, f := range []string{"no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"} {
+	for _, f := range []string{"one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"} {
 		if c.IsSet(f) {
 			return usagef("--%s does not apply to --structure layer", f)
 		}

@@ -66,6 +66,10 @@ type CompareConfig struct {
 	Recompute int
 	// Keep stops each run when Keep parameters are left.
 	Keep int
+	// Structure is how the OBS methods store C^-1 (prune.Config.Structure;
+	// nil is dense). Their labels then end in the structure, e.g.
+	// obs-ggn-block128. The other methods ignore it.
+	Structure prune.Structure
 	// BruteForceEvery checks every BruteForceEvery-th step (1: every step,
 	// 0: none) against the brute-force best: before the step, prune.Analyze
 	// with the method's own curvature at the current weights measures the
@@ -175,6 +179,10 @@ func Compare(net *model.MLP, train, test *datasets.Set, cfg CompareConfig) (*Com
 		pc := prune.Config{Method: method, Curvature: kind, Alpha: cfg.Alpha, Fix: cfg.Fix, CurvatureOptions: &mc,
 			Recompute: cfg.Recompute, Keep: cfg.Keep, Stop: cfg.Stop}
 		label := strings.ToLower(strings.TrimSpace(name))
+		if _, dense := cfg.Structure.(prune.Dense); method == prune.OBS && cfg.Structure != nil && !dense {
+			pc.Structure = cfg.Structure
+			label += "-" + strings.ReplaceAll(cfg.Structure.String(), ":", "")
+		}
 		run, err := compareOne(label, net, train, test, pc, cfg, bounds)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", label, err)

@@ -1,0 +1,75 @@
+package prune
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/model"
+)
+
+// benchNet is a ReLU network with softmax cross-entropy, seeded Glorot
+// weights, and P seeded random inputs in [0, 1) with one-hot random
+// classes: the shape of an MNIST problem without MNIST.
+func benchNet(b *testing.B, sizes []int, P int) (*model.MLP, *datasets.Set) {
+	b.Helper()
+	m, err := model.New(model.Spec{Sizes: sizes, Hidden: model.ReLU, Output: model.Softmax, Loss: model.CrossEntropy})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	m.Init(rng)
+	s := &datasets.Set{Name: "random"}
+	K := sizes[len(sizes)-1]
+	for p := 0; p < P; p++ {
+		x := make([]float64, sizes[0])
+		for i := range x {
+			x[i] = rng.Float64()
+		}
+		t := make([]float64, K)
+		t[rng.IntN(K)] = 1
+		s.Inputs = append(s.Inputs, x)
+		s.Targets = append(s.Targets, t)
+	}
+	return m, s
+}
+
+// BenchmarkOneShot is one-shot OBS with the GGN in blocks of 128, M
+// patterns, to 90% sparsity (prune.OneShot: one build, every deletion by
+// downdate). "small" (100-30-10, M = 200) runs in a second; the issue's
+// LeNet-300-100 (784-300-100-10, 266,610 parameters, M = 1000) runs only
+// with OBS_BENCH_LENET=1, and scripts/bench_oneshot.sh runs it under
+// /usr/bin/time -v for the peak memory:
+//
+//	OBS_BENCH_LENET=1 go test -run='^$' -bench=OneShot/lenet -benchtime=1x ./prune
+func BenchmarkOneShot(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		sizes []int
+		P     int
+	}{
+		{"small", []int{100, 30, 10}, 200},
+		{"lenet", []int{784, 300, 100, 10}, 1000},
+	} {
+		b.Run(fmt.Sprintf("%s/M=%d/B=128", c.name, c.P), func(b *testing.B) {
+			if c.name == "lenet" && os.Getenv("OBS_BENCH_LENET") == "" {
+				b.Skip("set OBS_BENCH_LENET=1 to run LeNet-300-100 (about a minute)")
+			}
+			m, s := benchNet(b, c.sizes, c.P)
+			cfg := Config{Method: OBS, Curvature: hessian.GGN, Structure: Blocks{Size: 128}, Sparsity: 0.9}
+			for b.Loop() {
+				net := m.Clone()
+				res, err := OneShot(net, s, nil, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(len(res.Removed)), "deleted")
+				b.ReportMetric(res.End.TrainError-res.Start.TrainError, "dE")
+				b.ReportMetric(res.Predicted, "predicted")
+			}
+		})
+	}
+}
