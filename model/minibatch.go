@@ -63,6 +63,10 @@ type MiniBatchSettings struct {
 	LearningRate float64
 	// Momentum is SGD's mu (default 0.9; negative means none).
 	Momentum float64
+	// Decay multiplies the learning rate after every epoch (exponential
+	// decay: epoch e runs at LearningRate * Decay^(e-1)); zero means 1,
+	// no decay. Must be in (0, 1].
+	Decay float64
 	// Beta1, Beta2 and Epsilon are Adam's (defaults 0.9, 0.999, 1e-8).
 	Beta1, Beta2, Epsilon float64
 	// Seed seeds the shuffling (math/rand/v2 PCG, stream ShuffleStream):
@@ -125,6 +129,12 @@ func (s *MiniBatchSettings) resolve() error {
 	}
 	if !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0) {
 		return fmt.Errorf("model: learning rate %v must be a finite number > 0", s.LearningRate)
+	}
+	if s.Decay == 0 {
+		s.Decay = 1
+	}
+	if !(s.Decay > 0 && s.Decay <= 1) {
+		return fmt.Errorf("model: learning-rate decay %v must be in (0, 1]", s.Decay)
 	}
 	if s.Momentum == 0 {
 		s.Momentum = DefaultMomentum
@@ -191,8 +201,12 @@ func TrainMiniBatch(m *MLP, X, T [][]float64, s *MiniBatchSettings) (MiniBatchRe
 	res := MiniBatchResult{Optimizer: set.Optimizer.String(), Status: "epochs done"}
 	b1t, b2t := 1.0, 1.0
 	bx, bt := make([][]float64, 0, bs), make([][]float64, 0, bs)
+	rate := set.LearningRate
 train:
 	for epoch := 1; epoch <= set.Epochs; epoch++ {
+		if epoch > 1 {
+			rate *= set.Decay
+		}
 		rng.Shuffle(P, func(i, j int) { order[i], order[j] = order[j], order[i] })
 		sum := 0.0
 		for b := range batches {
@@ -214,12 +228,12 @@ train:
 			switch set.Optimizer {
 			case SGD:
 				floats.Scale(set.Momentum, m1)
-				floats.AddScaled(m1, -set.LearningRate, grad)
+				floats.AddScaled(m1, -rate, grad)
 				floats.Add(m.Params, m1)
 			case Adam:
 				b1t *= set.Beta1
 				b2t *= set.Beta2
-				lr := set.LearningRate * math.Sqrt(1-b2t) / (1 - b1t)
+				lr := rate * math.Sqrt(1-b2t) / (1 - b1t)
 				// Kingma & Ba's efficient form (section 2), bias
 				// corrections folded into lr; eps*sqrt(1-beta2^t) makes it
 				// equal to m^/(sqrt(v^)+eps), PyTorch's form.

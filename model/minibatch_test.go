@@ -166,6 +166,7 @@ func TestTrainMiniBatchStopAndErrors(t *testing.T) {
 		{MiniBatchSettings{LearningRate: -1}, "learning rate -1"},
 		{MiniBatchSettings{Momentum: 1}, "momentum 1"},
 		{MiniBatchSettings{Beta1: 1}, "beta1"},
+		{MiniBatchSettings{Decay: 1.5}, "decay 1.5"},
 		{MiniBatchSettings{Optimizer: 7}, "unknown mini-batch optimizer"},
 	} {
 		if _, err := TrainMiniBatch(m, X, T, &tc.s); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -254,6 +255,29 @@ func TestGGNDiagonal(t *testing.T) {
 			if !near(got[q], want[q], batchTol) {
 				t.Fatalf("%s: diag[%d] = %v, want %v", c.name, q, got[q], want[q])
 			}
+		}
+	}
+}
+
+// With decay d, epoch e of SGD without momentum on the full batch moves by
+// -lr d^(e-1) grad E: two epochs equal two hand-made steps.
+func TestMiniBatchDecay(t *testing.T) {
+	c := derivativeCases()[2]
+	m := randomNet(t, c, 81)
+	X, T := randomData(m, 10, 82)
+	want := m.Clone()
+	g := make([]float64, len(m.Params))
+	const lr, d = 0.01, 0.5
+	for e := range 2 {
+		want.Grad(want.NewWorkspace(), g, X, T)
+		floats.AddScaled(want.Params, -lr*math.Pow(d, float64(e)), g)
+	}
+	if _, err := TrainMiniBatch(m, X, T, &MiniBatchSettings{Optimizer: SGD, Epochs: 2, BatchSize: 10, LearningRate: lr, Momentum: -1, Decay: d}); err != nil {
+		t.Fatal(err)
+	}
+	for q := range g {
+		if !near(m.Params[q], want.Params[q], batchTol) {
+			t.Fatalf("w[%d] = %v, want %v", q, m.Params[q], want.Params[q])
 		}
 	}
 }

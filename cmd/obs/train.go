@@ -56,6 +56,7 @@ Example:
 			&cli.IntFlag{Name: "batch", Value: model.DefaultBatchSize, Usage: "adam, sgd: patterns per step"},
 			&cli.Float64Flag{Name: "lr", Usage: "adam, sgd: learning rate (default 0.001 for adam, 0.05 for sgd)"},
 			&cli.Float64Flag{Name: "momentum", Value: model.DefaultMomentum, Usage: "sgd: momentum (0: none)"},
+			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "adam, sgd: multiply the learning rate by this after every epoch (1: constant)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the initial weights"},
 			&cli.IntFlag{Name: "restarts", Value: 5, Usage: "train from N initial weights drawn in turn from --seed's stream and keep the lowest final E (small networks such as 2-2-1 on XOR have local minima)"},
 			&cli.Float64Flag{Name: "grad-tol", Value: 1e-8, Usage: "stop when ||grad E||_2 falls to this"},
@@ -91,6 +92,7 @@ type trainSummary struct {
 	Epochs        int       `json:"epochs,omitempty"`
 	BatchSize     int       `json:"batch_size,omitempty"`
 	LearningRate  float64   `json:"learning_rate,omitempty"`
+	LRDecay       float64   `json:"lr_decay,omitempty"`
 	EpochLoss     []float64 `json:"epoch_loss,omitempty"`
 	// TrainSeconds is the wall time of the mini-batch training loop alone
 	// (no data loading or evaluation); it is the one field that differs
@@ -138,6 +140,11 @@ func runTrain(c *cli.Context) error {
 	method, err := model.ParseMethod(c.String("trainer"))
 	if err != nil {
 		return usagef("unknown --trainer %q (want lbfgs, bfgs, lm, gd, adam or sgd)", c.String("trainer"))
+	}
+	for _, f := range []string{"epochs", "batch", "lr", "momentum", "lr-decay"} {
+		if c.IsSet(f) {
+			return usagef("--%s applies to the mini-batch trainers adam and sgd, not --trainer %s", f, method)
+		}
 	}
 	gradTol := c.Float64("grad-tol")
 	if !(gradTol >= 0) || math.IsInf(gradTol, 0) {
@@ -260,7 +267,7 @@ func runTrainMiniBatch(c *cli.Context) error {
 	if c.IsSet("momentum") && opt != model.SGD {
 		return usagef("--momentum applies to --trainer sgd, not %s", opt)
 	}
-	set := &model.MiniBatchSettings{Optimizer: opt, Epochs: c.Int("epochs"), BatchSize: c.Int("batch"), LearningRate: c.Float64("lr"), Momentum: c.Float64("momentum"), Seed: c.Uint64("seed")}
+	set := &model.MiniBatchSettings{Optimizer: opt, Epochs: c.Int("epochs"), BatchSize: c.Int("batch"), LearningRate: c.Float64("lr"), Momentum: c.Float64("momentum"), Decay: c.Float64("lr-decay"), Seed: c.Uint64("seed")}
 	switch {
 	case set.Epochs < 1:
 		return usagef("--epochs %d must be >= 1", set.Epochs)
@@ -268,6 +275,8 @@ func runTrainMiniBatch(c *cli.Context) error {
 		return usagef("--batch %d must be >= 1", set.BatchSize)
 	case c.IsSet("lr") && !(set.LearningRate > 0 && !math.IsInf(set.LearningRate, 0)):
 		return usagef("--lr %v must be a finite number > 0", set.LearningRate)
+	case !(set.Decay > 0 && set.Decay <= 1):
+		return usagef("--lr-decay %v must be in (0, 1]", set.Decay)
 	case !(set.Momentum >= 0 && set.Momentum < 1):
 		return usagef("--momentum %v must be in [0, 1)", set.Momentum)
 	}
@@ -320,7 +329,7 @@ func runTrainMiniBatch(c *cli.Context) error {
 		Loss: spec.Loss.String(), Decay: spec.Decay, Seed: seed, Trainer: res.Optimizer,
 		Params: len(m.Params), GradNorm: floats.Norm(grad, 2), Restarts: 1, RestartErrors: []float64{res.E},
 		Iterations: res.Steps, Evaluations: res.Epochs, Status: res.Status,
-		Epochs: res.Epochs, BatchSize: set.BatchSize, LearningRate: c.Float64("lr"), EpochLoss: res.EpochLoss,
+		Epochs: res.Epochs, BatchSize: set.BatchSize, LearningRate: c.Float64("lr"), LRDecay: set.Decay, EpochLoss: res.EpochLoss,
 		TrainSeconds: elapsed,
 	}
 	tr := evalSet(m, train)
