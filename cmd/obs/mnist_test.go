@@ -90,7 +90,8 @@ func TestTrainAdamAndLayerwiseCLI(t *testing.T) {
 		t.Errorf("prune summary %v", js)
 	}
 	for _, bad := range [][]string{
-		{"prune", "--model", "m.json", "--data", "mnist", "--structure", "layer", "--curvature", "ggn", "--sparsity", "0.5", "--out", "q.json"},
+		{"prune", "--model", "m.json", "--data", "mnist", "--method", "obd", "--structure", "layer", "--curvature", "layer-input", "--sparsity", "0.5", "--out", "q.json"},
+		{"prune", "--model", "m.json", "--data", "mnist", "--structure", "layer", "--curvature", "layer-input", "--sparsity", "0.5", "--one-shot", "--out", "q.json"},
 		{"prune", "--model", "m.json", "--data", "mnist", "--structure", "block:32", "--curvature", "layer-input", "--sparsity", "0.5", "--out", "q.json"},
 		{"prune", "--model", "m.json", "--data", "mnist", "--structure", "layer", "--curvature", "layer-input", "--out", "q.json"},
 		{"prune", "--model", "m.json", "--data", "mnist", "--structure", "layer", "--curvature", "layer-input", "--sparsity", "0.5", "--group", "2", "--out", "q.json"},
