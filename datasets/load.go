@@ -6,7 +6,7 @@ import (
 )
 
 // specs lists the built-in data set names accepted by Load.
-var specs = []string{"xor", "monk1", "monk2", "monk3"}
+var specs = []string{"xor", "monk1", "monk2", "monk3", "mnist"}
 
 // Load resolves a data set specification, such as the value of a command-line
 // flag, and returns its training set and its test set, or nil when it has
@@ -14,6 +14,7 @@ var specs = []string{"xor", "monk1", "monk2", "monk3"}
 //
 //	xor                  XOR (no test set)
 //	monk1, monk2, monk3  MONK's problem 1, 2 or 3 with its 432-pattern test set
+//	mnist                the embedded MNIST (60,000 training, 10,000 test; see MNIST)
 //	PATH.csv             a CSV file read by LoadCSV (no test set)
 //
 // For MONK's problems, if monkDir is not empty the UCI files
@@ -43,6 +44,8 @@ func Load(spec, monkDir string, targets []string) (train, test *Set, err error) 
 	switch {
 	case spec == "xor":
 		return XOR(), nil, nil
+	case spec == "mnist":
+		return MNIST()
 	case problem != 0 && monkDir != "":
 		return LoadMonk(monkDir, problem)
 	case problem != 0:

@@ -173,31 +173,37 @@ func (m *MLP) lossAt(ws *Workspace, t []float64) float64 {
 	if len(t) != m.Sizes[L] {
 		panic(fmt.Sprintf("model: target has %d values, network has %d outputs", len(t), m.Sizes[L]))
 	}
-	z, a, dz := ws.z[L], ws.a[L], ws.delta[L]
+	ws.loss = m.outputLoss(ws.z[L], ws.a[L], t, ws.gradF, ws.delta[L])
+	return ws.loss
+}
+
+// outputLoss returns l for one pattern's output pre-activations z,
+// activations a and targets t, and writes grad_f l into gradF and dl/dz_L
+// into dz.
+func (m *MLP) outputLoss(z, a, t, gradF, dz []float64) float64 {
 	loss := 0.0
 	switch m.Loss {
 	case SquaredError:
 		for k := range a {
 			r := a[k] - t[k]
 			loss += 0.5 * r * r
-			ws.gradF[k] = r
+			gradF[k] = r
 			dz[k] = r * d1(m.Output, z[k], a[k])
 		}
 	case BinaryCrossEntropy:
 		for k := range a {
 			loss += softplus(z[k]) - t[k]*z[k]
-			ws.gradF[k] = a[k] - t[k]
-			dz[k] = ws.gradF[k]
+			gradF[k] = a[k] - t[k]
+			dz[k] = gradF[k]
 		}
 	case CrossEntropy:
 		s := floats.Sum(t)
 		loss = s*floats.LogSumExp(z) - floats.Dot(t, z)
 		for k := range a {
-			ws.gradF[k] = s*a[k] - t[k]
-			dz[k] = ws.gradF[k]
+			gradF[k] = s*a[k] - t[k]
+			dz[k] = gradF[k]
 		}
 	}
-	ws.loss = loss
 	return loss
 }
 

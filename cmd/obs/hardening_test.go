@@ -79,7 +79,7 @@ func TestBadInputs(t *testing.T) {
 		{"decay negative", nil, []string{"train", "--data", "xor", "--decay", "-1", "--out", "o.json"}, 2, "decay"},
 		{"unknown loss", nil, []string{"train", "--data", "xor", "--loss", "hinge", "--out", "o.json"}, 2, "hinge"},
 		{"unknown activation", nil, []string{"train", "--data", "xor", "--act", "swish", "--out", "o.json"}, 2, "swish"},
-		{"unknown trainer", nil, []string{"train", "--data", "xor", "--trainer", "adam", "--out", "o.json"}, 2, "adam"},
+		{"unknown trainer", nil, []string{"train", "--data", "xor", "--trainer", "rmsprop", "--out", "o.json"}, 2, "rmsprop"},
 		{"restarts zero", nil, []string{"train", "--data", "xor", "--restarts", "0", "--out", "o.json"}, 2, "restarts"},
 		{"grad-tol negative", nil, []string{"train", "--data", "xor", "--grad-tol", "-1", "--out", "o.json"}, 2, "grad-tol"},
 		// Flags of prune.

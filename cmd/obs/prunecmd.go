@@ -47,6 +47,13 @@ command.
 A run expected to take more than 10 seconds prints its estimated time after
 the first deletion (stderr), with the settings that would shorten it.
 
+--curvature layer-input (with --structure layer) is layer-wise OBS (Dong et al.
+2017; OBC, Frantar & Alistarh 2022): it approximates each layer's
+reconstruction error on --calib calibration inputs instead of E, with the
+exact Hessian 2XX^T/N (+ --damp) shared by every row, and prunes each row by
+exact OBS to --sparsity of the weights (biases kept), --allocation per-layer
+or global.
+
 --structure stores C^-1 dense (the default), in contiguous blocks of B free
 parameters (block:B, WoodFisher), one block per layer (layer) or diagonal
 (diag): a step and its downdate then touch only the deleted parameter's
@@ -58,7 +65,9 @@ deletes to --sparsity or --keep by downdates alone, the mode for networks of
 
 Example:
   obs prune --model monk1.json --data monk1 --method obs --curvature ggn \
-      --min-accuracy 1 --out monk1-pruned.json --records steps.csv`,
+      --min-accuracy 1 --out monk1-pruned.json --records steps.csv
+  obs prune --model lenet.json --data mnist --method obs --structure layer \
+      --curvature layer-input --sparsity 0.9 --out lenet-90.json`,
 		Flags: append(append(dataFlags(false),
 			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
 			&cli.StringFlag{Name: "method", Value: "obs", Usage: "obs, obd or magnitude"},
@@ -80,7 +89,7 @@ Example:
 			&cli.BoolFlag{Name: "one-shot", Usage: "build the curvature once and delete down to --sparsity or --keep by downdates only, measuring only the start and the end (for large networks; no retraining, no --records)"},
 			&cli.BoolFlag{Name: "in-place", Usage: "allow --out to be the --model file itself (otherwise refused, so a typo cannot destroy the model)"},
 			memoryFlag(),
-		), curvatureFlags()...),
+		), append(curvatureFlags(), layerPruneFlags()...)...),
 		Action: runPrune,
 	}
 }
@@ -182,6 +191,9 @@ type pruneSummary struct {
 func runPrune(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("prune takes no arguments")
+	}
+	if c.String("curvature") == "layer-input" {
+		return runPruneLayer(c)
 	}
 	cfg, err := methodConfig(c)
 	if err != nil {

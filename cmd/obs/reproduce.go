@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ func reproduceCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "reproduce",
 		Usage:     "reproduce the OBS paper's XOR and MONK's experiments beside the published figures",
-		ArgsUsage: "xor|monk1|monk2|monk3|all ...",
+		ArgsUsage: "xor|monk1|monk2|monk3|all ... | mnist",
 		Description: `Runs the experiments of Hassibi & Stork (NIPS 5, 1993) and Hassibi, Stork &
 Wolff (ICNN 1993) and writes the measured results beside the published ones.
 
@@ -61,6 +62,16 @@ all: xor, monk1, monk2 and monk3.
 nettalk: the paper's NETtalk experiment, a subcommand with its own flags
 (obs reproduce nettalk --help); it needs the corpus (--nettalk-dir).
 
+mnist (on its own): LeNet-300-100 (784-300-100-10, ReLU, softmax
+cross-entropy) trained with Adam on the embedded MNIST, seeds 1..N (default
+3), pruned one-shot and gradually (a short fine-tune after each step) to
+--sparsities of the weights (biases kept) by magnitude, OBD and layer-wise
+OBS, with global and per-layer allocation; writes mnist-report.md (test
+accuracy mean and range per method and sparsity, time and memory per run,
+published results), mnist-runs.csv, mnist-summary.json and
+mnist-accuracy.png. --quick runs a small version in seconds. The full run
+takes hours on 2 cores: scripts/mnist.sh.
+
 OBS uses --alpha (damping, C + alpha I) and rebuilds the curvature after every
 deletion; OBS-exact inverts the exact Hessian with --fix. Outputs go to
 --out-dir, which is CREATED if missing (unlike other commands' outputs):
@@ -72,14 +83,14 @@ arguments give byte-identical files.
 Example:
   obs reproduce all --quiet
   obs reproduce monk1 monk3 --monk-dir ../shared/datasets/monk --out-dir uci`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "monk-dir", Usage: "read the UCI files `DIR`/monks-N.train and monks-N.test instead of the copy built into obs"},
 			&cli.IntFlag{Name: "seeds", Usage: "number of seeds 1..N, for the XOR networks and the MONK seeds alike; 0 means 100 XOR networks and 10 MONK seeds"},
 			&cli.StringFlag{Name: "out-dir", Value: "reproduce-out", Usage: "output `DIR`, created if missing"},
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "OBS damping: OBS inverts C + alpha I"},
 			fixFlag("how OBS-exact inverts the exact Hessian"),
 			&cli.StringFlag{Name: "max-predicted-ratio", Value: "0.001,0.003,0.01,0.03,0.1", Usage: "comma-separated `R` values of the MONK's ratio rule: OBS-GGN deletes while L_q <= R E"},
-		},
+		}, mnistReproduceFlags()...),
 		Action:          runReproduce,
 		Subcommands:     []*cli.Command{reproduceNettalkCommand()},
 		HideHelpCommand: true,
@@ -159,7 +170,18 @@ func runReproduce(c *cli.Context) error {
 		return err
 	}
 	if len(args) == 0 {
-		return usagef("name what to reproduce: xor, monk1, monk2, monk3 or all (see obs reproduce --help)")
+		return usagef("name what to reproduce: xor, monk1, monk2, monk3, all or mnist (see obs reproduce --help)")
+	}
+	if slices.Contains(args, "mnist") {
+		if len(args) > 1 {
+			return usagef("mnist is reproduced on its own, not with %q", strings.Join(args, " "))
+		}
+		return runReproduceMNIST(c)
+	}
+	for _, f := range mnistFlagNames {
+		if c.IsSet(f) {
+			return usagef("--%s applies only to obs reproduce mnist", f)
+		}
 	}
 	doXOR, problems := false, []int{}
 	seen := map[int]bool{}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"gonum.org/v1/gonum/floats"
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
@@ -42,9 +45,15 @@ out a test set; --standardize scales the inputs with the training set's mean
 and deviation. The model file records all of it, so later commands need no
 data flags.
 
+--trainer adam or sgd trains by mini-batches instead (--epochs, --batch,
+--lr, --momentum; patterns shuffled each epoch from --seed), for large sets
+such as MNIST; it stops after --epochs, not at a minimum, and --restarts
+does not apply.
+
 Example:
   obs train --data xor --arch 2-2-1 --seed 1 --out xor.json
   obs train --data wine.csv --target class --loss ce --standardize --split 0.3 --arch 13-8-3 --out wine.json
+  obs train --data mnist --act relu --loss ce --trainer adam --epochs 10 --seed 1 --out lenet.json
   obs train --data monk1 --monk-dir ../shared/datasets/monk --seed 1 --out monk1.json`,
 		Flags: append(dataFlags(true),
 			&cli.StringFlag{Name: "arch", Usage: "layer sizes, input first, like `17-3-1` (default: the data set's usual network)"},
@@ -52,7 +61,12 @@ Example:
 			&cli.StringFlag{Name: "out-act", Usage: "output activation for mse: sigmoid, identity or tanh (default sigmoid; bce uses sigmoid, ce softmax)"},
 			&cli.StringFlag{Name: "loss", Value: "mse", Usage: "loss: mse (squared error), bce (sigmoid + binary cross-entropy) or ce (softmax + cross-entropy)"},
 			&cli.Float64Flag{Name: "decay", Value: 0, Usage: "L2 weight decay lambda in E = (1/P) sum l_p + (lambda/2)||w||^2"},
-			&cli.StringFlag{Name: "trainer", Value: "lbfgs", Usage: "lbfgs, bfgs, lm (Levenberg–Marquardt, mse only) or gd (gradient descent with momentum)"},
+			&cli.StringFlag{Name: "trainer", Value: "lbfgs", Usage: "full batch: lbfgs, bfgs, lm (Levenberg–Marquardt, mse only) or gd (gradient descent with momentum); mini-batch: adam or sgd (with momentum)"},
+			&cli.IntFlag{Name: "epochs", Value: model.DefaultEpochs, Usage: "adam, sgd: passes over the training set"},
+			&cli.IntFlag{Name: "batch", Value: model.DefaultBatchSize, Usage: "adam, sgd: patterns per step"},
+			&cli.Float64Flag{Name: "lr", Usage: "adam, sgd: learning rate (default 0.001 for adam, 0.05 for sgd)"},
+			&cli.Float64Flag{Name: "momentum", Value: model.DefaultMomentum, Usage: "sgd: momentum (0: none)"},
+			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "adam, sgd: multiply the learning rate by this after every epoch (1: constant)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the initial weights"},
 			&cli.IntFlag{Name: "restarts", Value: 5, Usage: "train from N initial weights drawn in turn from --seed's stream and keep the lowest final E (small networks such as 2-2-1 on XOR have local minima)"},
 			&cli.Float64Flag{Name: "grad-tol", Value: model.DefaultGradTol, Usage: "stop when ||grad E||_2 falls to this (> 0)"},
@@ -91,6 +105,15 @@ type trainSummary struct {
 	TestPatterns  int       `json:"test_patterns,omitempty"`
 	Standardized  bool      `json:"standardized"`
 	Classes       []string  `json:"classes,omitempty"`
+	Epochs        int       `json:"epochs,omitempty"`
+	BatchSize     int       `json:"batch_size,omitempty"`
+	LearningRate  float64   `json:"learning_rate,omitempty"`
+	LRDecay       float64   `json:"lr_decay,omitempty"`
+	EpochLoss     []float64 `json:"epoch_loss,omitempty"`
+	// TrainSeconds is the wall time of the mini-batch training loop alone
+	// (no data loading or evaluation); it is the one field that differs
+	// between identical runs.
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
 }
 
 // specFromFlags builds the network spec from --arch, --act, --out-act,
@@ -127,16 +150,36 @@ func runTrain(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("train takes no arguments, got %q", strings.Join(c.Args().Slice(), " "))
 	}
-	method, err := model.ParseMethod(c.String("trainer"))
-	if err != nil {
-		return usageError{err}
-	}
-	gradTol := c.Float64("grad-tol")
-	if !(gradTol > 0) || math.IsInf(gradTol, 0) {
-		return usagef("--grad-tol %v must be a finite number > 0 (0 can never be reached in floating point; the default is %g)", gradTol, model.DefaultGradTol)
-	}
-	if c.Int("max-iter") < 0 {
-		return usagef("--max-iter %d must be >= 0", c.Int("max-iter"))
+	// The trainer decides which flags apply: the full-batch ones train to a
+	// minimum, the mini-batch ones (adam, sgd) for a number of epochs.
+	var (
+		method model.Method
+		mini   *model.MiniBatchSettings
+	)
+	if opt, err := model.ParseOptimizer(c.String("trainer")); err == nil {
+		if mini, err = miniBatchSettings(c, opt); err != nil {
+			return err
+		}
+		method = model.GD // what the memory estimate counts: vectors only
+	} else {
+		if method, err = model.ParseMethod(c.String("trainer")); err != nil {
+			return usagef("unknown --trainer %q (want lbfgs, bfgs, lm, gd, adam or sgd)", c.String("trainer"))
+		}
+		for _, f := range []string{"epochs", "batch", "lr", "momentum", "lr-decay"} {
+			if c.IsSet(f) {
+				return usagef("--%s applies to the mini-batch trainers adam and sgd, not --trainer %s", f, method)
+			}
+		}
+		gradTol := c.Float64("grad-tol")
+		if !(gradTol > 0) || math.IsInf(gradTol, 0) {
+			return usagef("--grad-tol %v must be a finite number > 0 (0 can never be reached in floating point; the default is %g)", gradTol, model.DefaultGradTol)
+		}
+		if c.Int("max-iter") < 0 {
+			return usagef("--max-iter %d must be >= 0", c.Int("max-iter"))
+		}
+		if c.Int("restarts") < 1 {
+			return usagef("--restarts %d must be >= 1", c.Int("restarts"))
+		}
 	}
 	loss, err := model.ParseLoss(c.String("loss"))
 	if err != nil {
@@ -158,7 +201,7 @@ func runTrain(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if method == model.LM && spec.Loss != model.SquaredError {
+	if mini == nil && method == model.LM && spec.Loss != model.SquaredError {
 		return usagef("--trainer lm needs --loss mse, not %v", spec.Loss)
 	}
 	if err := checkMemory(c, estimateTrain(spec.Sizes, method), trainAlternatives(method)); err != nil {
@@ -184,39 +227,21 @@ func runTrain(c *cli.Context) error {
 		}
 	}
 	seed := c.Uint64("seed")
-	restarts := c.Int("restarts")
-	if restarts < 1 {
-		return usagef("--restarts %d must be >= 1", restarts)
+	var s trainSummary
+	if mini != nil {
+		m, s, err = trainMiniBatch(c, m, train, mini, seed)
+	} else {
+		m, s, err = trainFullBatch(c, m, train, method, seed)
 	}
-	b := newBar(c, -1, "training")
-	calls := 0
-	settings := &model.TrainSettings{
-		Method:  method,
-		GradTol: gradTol,
-		MaxIter: c.Int("max-iter"),
-		Stop:    func() bool { return interrupted(c) },
-		Progress: func(p model.TrainProgress) {
-			calls++
-			b.Set(calls, "training (%d starts): E %.3g  |grad E| %.3g", restarts, p.E, p.GradNorm)
-		},
-	}
-	m, rr, err := model.TrainRestarts(m, train.Inputs, train.Targets, settings, newRand(seed), restarts)
-	b.Done()
-	res, finals := rr.Best, rr.Errors
 	if err != nil {
 		return err
 	}
 	if interrupted(c) {
 		return errInterrupted
 	}
-
-	s := trainSummary{
-		Out: out, Data: train.Name, DataSource: train.Source, Arch: model.Arch(spec.Sizes),
-		Loss: spec.Loss.String(), Decay: spec.Decay, Seed: seed, Trainer: res.Method,
-		Params: len(m.Params), GradNorm: res.GradNorm, Converged: res.Converged,
-		Iterations: res.Iterations, Evaluations: res.Evaluations, Status: res.Status,
-		Restarts: restarts, RestartErrors: finals, Standardized: std != nil, Classes: train.Classes,
-	}
+	s.Out, s.Data, s.DataSource, s.Arch = out, train.Name, train.Source, model.Arch(spec.Sizes)
+	s.Loss, s.Decay, s.Seed, s.Params = spec.Loss.String(), spec.Decay, seed, len(m.Params)
+	s.Standardized, s.Classes = std != nil, train.Classes
 	if test != nil {
 		s.TestData, s.TestPatterns = test.Source, test.Len()
 	}
@@ -228,18 +253,105 @@ func runTrain(c *cli.Context) error {
 	}
 	prov := model.Provenance{
 		Command: "obs " + strings.Join(os.Args[1:], " "), Data: train.Name, DataSource: train.Source,
-		Seed: &seed, Trainer: res.Method, TrainError: &s.TrainError, GradNorm: &s.GradNorm,
+		Seed: &seed, Trainer: s.Trainer, TrainError: &s.TrainError, GradNorm: &s.GradNorm,
 		TrainAccuracy: s.TrainAccuracy, TestAccuracy: s.TestAccuracy,
-		Iterations: res.Iterations, Evaluations: res.Evaluations, Status: res.Status,
+		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
 	}
 	file := m.ToFile(prov, nil)
 	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
 	if err := file.Save(out); err != nil {
 		return err
 	}
-	if !res.Converged {
-		info(c, "warning: training stopped before ||grad E|| <= %g (%s); OBS assumes a minimum\n", gradTol, res.Status)
+	if mini == nil && !s.Converged {
+		info(c, "warning: training stopped before ||grad E|| <= %g (%s); OBS assumes a minimum\n", c.Float64("grad-tol"), s.Status)
 	}
-	info(c, "wrote %s (%s, %d parameters, seed %d)\n", out, model.Arch(spec.Sizes), len(m.Params), seed)
+	acc := ""
+	if s.TestAccuracy != nil {
+		acc = fmt.Sprintf(", test accuracy %.2f%%", 100**s.TestAccuracy)
+	}
+	info(c, "wrote %s (%s, %d parameters, %s, seed %d%s)\n", out, s.Arch, len(m.Params), s.Trainer, seed, acc)
 	return emit(c, s)
+}
+
+// trainFullBatch trains m to a minimum from --restarts starts and returns
+// the best network with the training part of the summary.
+func trainFullBatch(c *cli.Context, m *model.MLP, train *datasets.Set, method model.Method, seed uint64) (*model.MLP, trainSummary, error) {
+	restarts := c.Int("restarts")
+	b := newBar(c, -1, "training")
+	calls := 0
+	settings := &model.TrainSettings{
+		Method:  method,
+		GradTol: c.Float64("grad-tol"),
+		MaxIter: c.Int("max-iter"),
+		Stop:    func() bool { return interrupted(c) },
+		Progress: func(p model.TrainProgress) {
+			calls++
+			b.Set(calls, "training (%d starts): E %.3g  |grad E| %.3g", restarts, p.E, p.GradNorm)
+		},
+	}
+	m, rr, err := model.TrainRestarts(m, train.Inputs, train.Targets, settings, newRand(seed), restarts)
+	b.Done()
+	if err != nil {
+		return nil, trainSummary{}, err
+	}
+	res := rr.Best
+	return m, trainSummary{Trainer: res.Method, GradNorm: res.GradNorm, Converged: res.Converged,
+		Iterations: res.Iterations, Evaluations: res.Evaluations, Status: res.Status,
+		Restarts: restarts, RestartErrors: rr.Errors}, nil
+}
+
+// miniBatchSettings reads the flags of --trainer adam or sgd.
+func miniBatchSettings(c *cli.Context, opt model.Optimizer) (*model.MiniBatchSettings, error) {
+	for _, f := range []string{"restarts", "grad-tol", "max-iter"} {
+		if c.IsSet(f) {
+			return nil, usagef("--%s applies to the full-batch trainers, not --trainer %s", f, opt)
+		}
+	}
+	if c.IsSet("momentum") && opt != model.SGD {
+		return nil, usagef("--momentum applies to --trainer sgd, not %s", opt)
+	}
+	set := &model.MiniBatchSettings{Optimizer: opt, Epochs: c.Int("epochs"), BatchSize: c.Int("batch"), LearningRate: c.Float64("lr"), Momentum: c.Float64("momentum"), Decay: c.Float64("lr-decay"), Seed: c.Uint64("seed")}
+	switch {
+	case set.Epochs < 1:
+		return nil, usagef("--epochs %d must be >= 1", set.Epochs)
+	case set.BatchSize < 1:
+		return nil, usagef("--batch %d must be >= 1", set.BatchSize)
+	case c.IsSet("lr") && !(set.LearningRate > 0 && !math.IsInf(set.LearningRate, 0)):
+		return nil, usagef("--lr %v must be a finite number > 0", set.LearningRate)
+	case !(set.Decay > 0 && set.Decay <= 1):
+		return nil, usagef("--lr-decay %v must be in (0, 1]", set.Decay)
+	case !(set.Momentum >= 0 && set.Momentum < 1):
+		return nil, usagef("--momentum %v must be in [0, 1)", set.Momentum)
+	}
+	if set.Momentum == 0 {
+		set.Momentum = -1 // none (zero selects the default in model)
+	}
+	return set, nil
+}
+
+// trainMiniBatch trains m for set.Epochs from --seed's initial weights and
+// returns it with the training part of the summary.
+func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *model.MiniBatchSettings, seed uint64) (*model.MLP, trainSummary, error) {
+	m.Init(newRand(seed))
+	per := min(set.BatchSize, train.Len())
+	b := newBar(c, set.Epochs*((train.Len()+per-1)/per), "training")
+	done := 0
+	set.Stop = func() bool { return interrupted(c) }
+	set.Progress = func(p model.MiniBatchProgress) {
+		done++
+		b.Set(done, "epoch %d/%d: E %.4g", p.Epoch, set.Epochs, p.Loss)
+	}
+	start := time.Now()
+	res, err := model.TrainMiniBatch(m, train.Inputs, train.Targets, set)
+	elapsed := time.Since(start).Seconds()
+	b.Done()
+	if err != nil {
+		return nil, trainSummary{}, err
+	}
+	grad := make([]float64, len(m.Params))
+	m.BatchGrad(grad, train.Inputs, train.Targets)
+	return m, trainSummary{Trainer: res.Optimizer, GradNorm: floats.Norm(grad, 2), Restarts: 1, RestartErrors: []float64{res.E},
+		Iterations: res.Steps, Evaluations: res.Epochs, Status: res.Status,
+		Epochs: res.Epochs, BatchSize: set.BatchSize, LearningRate: c.Float64("lr"), LRDecay: set.Decay, EpochLoss: res.EpochLoss,
+		TrainSeconds: elapsed}, nil
 }
