@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -37,7 +36,7 @@ func compareCommand() *cli.Command {
 (prune.Run: one parameter per step, the curvature rebuilt at the new weights
 every --recompute deletions, damping --alpha, until --keep parameters are left;
 the default --keep 1 prunes as far as possible so the curves show everything)
-and writes into --out-dir, which must exist:
+and writes into --out-dir (created if missing):
 
   curves.png, curves.svg  training error (log scale) and test accuracy (test
                           error without classes; training accuracy without a
@@ -83,7 +82,7 @@ Example:
 			&cli.Float64Flag{Name: "sigma", Value: 0, Usage: "noise sigma of the mse Monte-Carlo Fisher (0: the library default, 1)"},
 			&cli.Uint64Flag{Name: "curv-seed", Value: 1, Usage: "seed of the Monte-Carlo Fisher's sampled targets"},
 			&cli.IntFlag{Name: "brute-force-every", Value: 1, Usage: "check every N-th step against the brute-force best deletion (0: never)"},
-			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "existing `DIR` to write the figures, summaries and steps into"},
+			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "`DIR` to write the figures, summaries and steps into (created if missing)"},
 			memoryFlag(),
 		),
 		Action: runCompare,
@@ -204,8 +203,8 @@ func runCompare(c *cli.Context) error {
 		return usagef("--sigma %v must be a finite number >= 0", s)
 	}
 	dir := c.String("out-dir")
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("output directory %s does not exist", dir)
+	if err := ensureDir("--out-dir", dir); err != nil {
+		return err
 	}
 	var outs []atomicfile.File
 	for _, f := range compareOutputs {

@@ -184,13 +184,13 @@ func TestCompareStudyBadInputs(t *testing.T) {
 	runBadInputs(t, []badInput{
 		{"unknown method", compareXORModel, cmp("--out-dir", "out", "--methods", "obs-ggn,obs-hessian"), 2, "unknown method"},
 		{"missing out-dir", compareXORModel, cmp(), 2, "out-dir"},
-		{"out-dir does not exist", compareXORModel, cmp("--out-dir", "nowhere"), 1, "does not exist"},
+		{"out-dir is a file", compareXORModel, cmp("--out-dir", "m.json"), 2, "not a directory"},
 		{"alpha zero", compareXORModel, cmp("--out-dir", "out", "--alpha", "0"), 2, "alpha"},
 		{"alpha negative", compareXORModel, cmp("--out-dir", "out", "--alpha", "-1e-6"), 2, "alpha"},
 		{"keep too large", compareXORModel, cmp("--out-dir", "out", "--keep", "10"), 2, "keep"},
 		{"bad fix", compareXORModel, cmp("--out-dir", "out", "--fix", "magic"), 2, "fix"},
 		{"study missing out-dir", nil, []string{"study", "--quick"}, 2, "out-dir"},
-		{"study out-dir does not exist", nil, []string{"study", "--quick", "--out-dir", "nowhere"}, 1, "does not exist"},
+		{"study out-dir is a file", compareXORModel, []string{"study", "--quick", "--out-dir", "m.json"}, 2, "not a directory"},
 		{"study bad seeds", nil, []string{"study", "--quick", "--out-dir", ".", "--seeds", "1,x"}, 2, "seeds"},
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,7 +76,7 @@ hessian.InverseIndefinite with --fix: abs (the default of every command)
 inverts |lambda| + alpha; none fails if H + alpha I is not positive definite;
 shift, clip and pinv are the others.
 
---dump DIR (an existing directory) writes each curvature and its inverse as
+--dump DIR (created if missing) writes each curvature and its inverse as
 NumPy .npy files (KIND.npy, KIND_inv.npy: float64, shape (nf, nf), C order) and
 index.json naming the files, the settings and, row by row, the parameter's
 flat index and name. --plot FILE.png|.svg draws the eigen-spectra (log y
@@ -157,9 +156,8 @@ func hessianFlags(c *cli.Context) (hessianConfig, error) {
 	}
 	cfg.dump, cfg.plt = c.String("dump"), c.String("plot")
 	if c.IsSet("dump") {
-		st, err := os.Stat(cfg.dump)
-		if err != nil || !st.IsDir() {
-			return cfg, fmt.Errorf("--dump directory %s does not exist", cfg.dump)
+		if err := ensureDir("--dump", cfg.dump); err != nil {
+			return cfg, err
 		}
 	}
 	if c.IsSet("plot") {

@@ -444,7 +444,7 @@ func TestHessianBadInputs(t *testing.T) {
 		{"plot extension", xorModel, h("--fix", "shift", "--plot", "s.pdf"), 2, ".png"},
 		{"missing model flag", nil, []string{"hessian", "--data", "xor"}, 2, "--model"},
 		{"model data mismatch", xorModel, []string{"hessian", "--model", "m.json", "--data", "monk1"}, 1, "does not fit"},
-		{"dump dir missing", xorModel, h("--fix", "shift", "--dump", "nodir"), 1, "does not exist"},
+		{"dump dir is a file", xorModel, h("--fix", "shift", "--dump", "m.json"), 2, "not a directory"},
 		{"indefinite exact with fix none", indefiniteModel,
 			[]string{"hessian", "--model", "r.json", "--data", "xor", "--fix", "none", "--dump", "d", "--plot", "s.png"}, 1, "--fix shift|abs|clip|pinv"},
 	})
@@ -518,5 +518,18 @@ func TestHessianPrunedModel(t *testing.T) {
 	}
 	if shape, _ := readNpy(t, filepath.Join(dir, "d", "ef_inv.npy")); len(shape) != 2 || shape[0] != 6 || shape[1] != 6 {
 		t.Errorf("ef_inv.npy shape %v, want (6, 6)", shape)
+	}
+}
+
+// A missing --dump directory (and its parents) is created, as every
+// --out-dir is (issue 14: consistent output paths).
+func TestDumpDirCreated(t *testing.T) {
+	dir := t.TempDir()
+	xorModel(t, dir)
+	if r := obs(t, dir, "hessian", "--model", "m.json", "--data", "xor", "--kinds", "ggn", "--quiet", "--dump", "a/b"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a", "b", "index.json")); err != nil {
+		t.Errorf("--dump a/b: %v", err)
 	}
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -34,7 +32,7 @@ intervals, a sweep of the relative damping alpha = delta tr(C)/n, the agreement
 of F_emp, G and H (best scale, distance, information-matrix statistic) and
 multi-step pruning curves on training and test loss.
 
-Writes DIR/gn-vs-fisher.md (DIR must exist). Deterministic: the same flags
+Writes DIR/gn-vs-fisher.md (DIR is created if missing). Deterministic: the same flags
 write the same bytes, whatever --workers. Every curvature carries the 1/P
 normalisation and the weight decay. scripts/study.sh runs the full study into
 docs/ (about 2.5 minutes of CPU); --quick runs two tiny settings with 3 seeds
@@ -43,7 +41,7 @@ and 6 sampled candidates per network (seconds; for tests).
 Example:
   obs study --out-dir docs`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "existing `DIR` for gn-vs-fisher.md"},
+			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "`DIR` for gn-vs-fisher.md (created if missing)"},
 			&cli.BoolFlag{Name: "quick", Usage: "tiny sizes, 3 seeds, sampled candidates (seconds; for tests)"},
 			&cli.StringFlag{Name: "seeds", Usage: "comma-separated seeds (default 1..20; 1,2,3 with --quick)"},
 			&cli.IntFlag{Name: "workers", Usage: "networks scored at once (0: the number of CPUs); results do not depend on it"},
@@ -132,8 +130,8 @@ func runStudy(c *cli.Context) error {
 		return usagef("--workers %d must be >= 0", c.Int("workers"))
 	}
 	dir := c.String("out-dir")
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("output directory %s does not exist", dir)
+	if err := ensureDir("--out-dir", dir); err != nil {
+		return err
 	}
 	if err := checkOutputs(c, out("--out-dir", filepath.Join(dir, study.ReportName))); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -58,4 +59,21 @@ func checkOutputPath(path string) error {
 		return usagef("output path is empty")
 	}
 	return atomicfile.Check([]atomicfile.File{out("output", path)}, nil)
+}
+
+// ensureDir makes the output directory dir of flag, with its parents, if it
+// is missing (as obs reproduce does); an existing path that is not a
+// directory is a usage error.
+func ensureDir(flag, dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return usagef("%s %s is not a directory", flag, dir)
+	case err == nil:
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s directory %s: %v", flag, dir, err)
+	}
+	return nil
 }
