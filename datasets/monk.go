@@ -32,13 +32,6 @@ const (
 	monkNumInputs = 17
 )
 
-// monkTrainSizes holds the sizes of the UCI training files monks-N.train,
-// indexed by problem-1.
-var monkTrainSizes = [3]int{124, 169, 122}
-
-// monkNoise is the number of flipped labels in monks-3.train.
-const monkNoise = 6
-
 // MonkDomain returns all 432 MONK's attribute vectors (a1..a6) in
 // lexicographic order, a1 varying slowest. The vector at index i has ID i+1.
 func MonkDomain() [][6]int {

@@ -47,12 +47,11 @@ func ReadAll(path, what string, limit, maxLine int64) ([]byte, error) {
 }
 
 type reader struct {
-	f              *os.File
-	path, what     string
-	left, limit    int64
-	maxLine, line  int64
-	lineNo         int64
-	overLine, over bool
+	f             *os.File
+	path, what    string
+	left, limit   int64
+	maxLine, line int64
+	lineNo        int64
 }
 
 func (r *reader) Read(p []byte) (int, error) {

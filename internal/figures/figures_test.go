@@ -62,7 +62,7 @@ func TestStyleByKey(t *testing.T) {
 	if StyleIndex("obd") != StyleIndex("obd-ggn") || StyleIndex("ggn") != StyleIndex("obs-ggn") {
 		t.Error("a curvature and its method, or obd and obd-ggn, differ in style")
 	}
-	if StyleIndex("some label") != StyleIndex("some label") {
+	if a, b := StyleIndex("some label"), StyleIndex("some "+"label"); a != b {
 		t.Error("unknown keys are not stable")
 	}
 	// The legend goes beside the plot, and a figure saved twice keeps it.
