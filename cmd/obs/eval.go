@@ -100,8 +100,10 @@ func runEval(c *cli.Context) error {
 	if err := emit(c, s); err != nil {
 		return err
 	}
-	if s.PerClass != nil && !c.Bool("json") && !c.Bool("quiet") {
-		printPerClass(c.App.ErrWriter, s.PerClassOn, s.PerClass)
+	// The per-class table is a result: stdout, also with --quiet (the JSON
+	// object carries it with --json).
+	if s.PerClass != nil && !c.Bool("json") {
+		printPerClass(stdoutOf(c), s.PerClassOn, s.PerClass)
 	}
 	return nil
 }
