@@ -2,25 +2,25 @@
 // Fisher F_emp agree (../shared/MATH.md, "When do G and F_emp agree?") and
 // compares pruning methods on one trained network.
 //
-// Measure takes a network at some weights and its training set and reports,
-// for the data parts of the curvatures (weight decay, which every curvature
-// shares as Decay I, left out; every data part carries the 1/P of E):
+// Run trains small students in the settings of Settings (teacher–student
+// regression with and without noise, heteroscedastic noise, a smaller
+// student, sigmoid output with squared error, softmax classification with
+// sampled, argmax, smoothed and flipped labels) over 20 seeds, and scores the
+// OBS predictions of the exact Hessian, G, F_emp, the Monte-Carlo Fisher, the
+// mini-batch empirical Fisher, OBD and magnitude against one shared ground
+// truth: E after deleting each parameter and retraining the rest (truth.go).
+// Report renders the results, with bootstrap intervals and paired
+// differences, as docs/gn-vs-fisher.md. Every curvature carries the 1/P of E.
 //
-//   - the best scale c* = <G, F_emp>_F / <G, G>_F (hessian.BestScale) and the
-//     relative distance ||c* G - F_emp||_F / ||F_emp||_F left after it, with
-//     the mean squared residual (hessian.MeanSquaredResidual), which c*
-//     should match for squared error with noise-like residuals;
-//   - how close a Monte-Carlo (true) Fisher with many samples is to G;
-//   - the Spearman correlation of the OBS saliencies w_q^2 / (2 [(C+alpha I)^-1]_qq)
-//     that F_emp and G give, and whether their first choices agree;
-//   - for GGN, EF, MC Fisher and the exact Hessian (made definite by an
-//     explicit fix, FixShift by default), how well OBS's predicted increase
-//     of E ranks the actual increases over all candidates (prune.Analyze).
+// Diagnose answers, for one network and data set, "is the empirical Fisher
+// usable here?" (obs hessian prints it): the best scale c* of F_emp against
+// G and the mean squared residual, the distance left after scaling, an
+// information-matrix-equality statistic and the scale from G to H.
 //
-// Run repeats Measure over the settings of Settings (teacher–student
-// regression with noise, training progress, misspecification, number of
-// patterns, classification) and seeds, and Report renders the results as the
-// markdown report docs/gn-vs-fisher.md and its figures.
+// Measure is the single-network measurement of the first study (c* and
+// distance, saliency agreement, and each curvature's prediction scored
+// against its own OBS step); the study no longer uses it, but its tests
+// check the law of c* in closed form.
 //
 // Compare prunes copies of one network with several methods under the same
 // rules (prune.Run) and summarises each run.
