@@ -94,7 +94,7 @@ func runPredict(c *cli.Context) error {
 		return usagef("predict writes every row of --data; --test and --split do not apply")
 	}
 	if out != "" {
-		if err := checkOutputPath(out); err != nil {
+		if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 			return err
 		}
 	}

@@ -91,6 +91,10 @@ func TestOutputNeverAnInput(t *testing.T) {
 	}
 	model, _ := os.ReadFile(filepath.Join(dir, "xor.json"))
 	data, _ := os.ReadFile(filepath.Join(dir, "d.csv"))
+	// A weights file for import; refused before it is read, so empty will do.
+	if err := os.WriteFile(filepath.Join(dir, "w.npz"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -102,6 +106,10 @@ func TestOutputNeverAnInput(t *testing.T) {
 		{"out over a hard link of the model", []string{"prune", "--model", "xor.json", "--data", "xor", "--keep", "5", "--out", "hard.json"}},
 		{"records and out the same", []string{"prune", "--model", "xor.json", "--data", "xor", "--keep", "5", "--out", "p.json", "--records", "p.json"}},
 		{"saliency csv over the data", []string{"saliency", "--model", "xor.json", "--data", "d.csv", "--csv", "d.csv"}},
+		{"predictions over the model", []string{"predict", "--model", "xor.json", "--data", "xor", "--out", "xor.json"}},
+		{"predictions over the data", []string{"predict", "--model", "xor.json", "--data", "d.csv", "--out", "d.csv"}},
+		{"export over the model", []string{"export", "--model", "xor.json", "--format", "npz", "--out", "xor.json"}},
+		{"import over its weights file", []string{"import", "--from", "w.npz", "--arch", "2-2-1", "--act", "sigmoid", "--loss", "mse", "--out", "w.npz"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ func out(flag, path string) atomicfile.File { return atomicfile.File{Flag: flag,
 // and the UCI files of --monk-dir.
 func inputFiles(c *cli.Context) []atomicfile.File {
 	var in []atomicfile.File
-	for _, f := range []string{"model", "data"} {
+	for _, f := range []string{"model", "data", "test", "from"} {
 		if c.IsSet(f) {
 			in = append(in, atomicfile.File{Flag: "--" + f, Path: c.String(f)})
 		}
@@ -51,14 +51,6 @@ func checkOutputs(c *cli.Context, outputs ...atomicfile.File) error {
 		}
 	}
 	return atomicfile.Check(outputs, inputFiles(c), inPlace...)
-}
-
-// checkOutputPath checks one output with no inputs to compare against.
-func checkOutputPath(path string) error {
-	if path == "" {
-		return usagef("output path is empty")
-	}
-	return atomicfile.Check([]atomicfile.File{out("output", path)}, nil)
 }
 
 // ensureDir makes the output directory dir of flag, with its parents, if it

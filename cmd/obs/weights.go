@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
+	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"os"
 	"slices"
 	"strconv"
@@ -114,7 +115,7 @@ func runImport(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := checkOutputPath(out); err != nil {
+	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
 	}
 	raw, err := os.ReadFile(from)
@@ -321,7 +322,7 @@ func runExport(c *cli.Context) error {
 	if dtype != "float64" && dtype != "float32" {
 		return usagef("--dtype %q, want float64 or float32", dtype)
 	}
-	if err := checkOutputPath(out); err != nil {
+	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
 	}
 	m, file, err := model.Load(c.String("model"))
