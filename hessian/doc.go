@@ -4,9 +4,10 @@
 // # Curvatures
 //
 // Every curvature is taken at the network's weights when New is called, over
-// its P training patterns, and over the FREE (unpruned) parameters only: it
-// is an nf x nf matrix, nf = len(net.Free()), whose row and column a belong
-// to parameter Free()[a]. Each includes the weight decay of E
+// its P training patterns X, T [][]float64 (P rows of inputs and P rows of
+// targets, the convention of package model), and over the FREE (unpruned)
+// parameters only: it is an nf x nf matrix, nf = len(net.Free()), whose row
+// and column a belong to parameter Free()[a]. Each includes the weight decay of E
 // (E = (1/P) sum_p l_p + (Decay/2) ||w||^2, see package model), so each is
 // C = C_data + Decay I, and every data part carries the 1/P of E:
 //

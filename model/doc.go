@@ -2,6 +2,15 @@
 // exact first and second derivatives of its loss, the losses used by the
 // Optimal Brain Surgeon literature, and a full-batch trainer.
 //
+// # Data
+//
+// A data set is two slices of rows, always X then T and under those names:
+// X holds P rows of NumInputs inputs and T the P matching rows of NumOutputs
+// targets (row p of each is pattern p). Every function of model, hessian and
+// prune that reads a data set takes it as X, T [][]float64 (package datasets
+// gives them as Set.Inputs and Set.Targets); CheckData says whether they fit
+// a network.
+//
 // # Parameters
 //
 // Every trainable parameter, weights and biases, lives in one flat vector

@@ -479,7 +479,7 @@ func gemm(tA, tB blas.Transpose, a, b blas64.General, beta float64, c blas64.Gen
 }
 
 // LayerInputs returns, for each layer l = 1..L, the inputs a_{l-1} of that
-// layer for the patterns X: element l-1 is an N x Sizes[l-1] matrix whose
+// layer for the patterns X: element l-1 is a P x Sizes[l-1] matrix whose
 // row p is pattern p's activations of layer l-1 (X itself for l = 1),
 // computed by batched forward passes.
 func (m *MLP) LayerInputs(X [][]float64) []*mat.Dense {

@@ -5,14 +5,14 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
-	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/model"
 )
 
 // AnalyzeConfig configures Analyze. Of Config it uses the method, curvature
-// and inverse fields; the loop fields are ignored.
+// and inverse fields; the loop fields and the held-out set (TestX, TestT)
+// are ignored.
 type AnalyzeConfig struct {
 	Config
 	// Retrain also measures, for every candidate, the increase of E after
@@ -63,15 +63,15 @@ type Analysis struct {
 	FixReport                        *hessian.FixReport
 }
 
-// Analyze measures every candidate deletion of net (left unchanged) on train.
-func Analyze(net *model.MLP, train *datasets.Set, cfg AnalyzeConfig) (*Analysis, error) {
+// Analyze measures every candidate deletion of net (left unchanged) on the
+// training set X, T (P rows each).
+func Analyze(net *model.MLP, X, T [][]float64, cfg AnalyzeConfig) (*Analysis, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	if err := net.Check(); err != nil {
 		return nil, err
 	}
-	X, T := train.Inputs, train.Targets
 	if err := net.CheckData(X, T); err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func BenchmarkOneShot(b *testing.B) {
 			cfg := Config{Method: OBS, Curvature: hessian.GGN, Structure: Blocks{Size: 128}, Sparsity: 0.9}
 			for b.Loop() {
 				net := m.Clone()
-				res, err := OneShot(net, s, nil, cfg)
+				res, err := OneShot(net, s.Inputs, s.Targets, cfg)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -28,5 +28,12 @@
 // step-by-step loop with its measurements, OneShot the one-shot mode (one
 // build, every deletion by downdate) for large networks.
 //
+// Data follow package model's convention: the training set is X, T
+// [][]float64, P rows of inputs and P rows of targets (Run, OneShot,
+// Analyze); an optional held-out set, on which Run and OneShot also measure
+// the error and accuracy, goes in Config.TestX, Config.TestT (nil: none).
+// Layer-wise OBS (LayerwiseOBS, NewLayerPaths) needs only the inputs X of
+// its N calibration patterns.
+//
 // Library code never prints: progress goes through Config.Progress.
 package prune

@@ -10,8 +10,28 @@ import (
 	"github.com/obs-toolkit/obs/prune"
 )
 
-// xor returns a 2-2-1 sigmoid network trained on XOR to a minimum.
-func xor() (*model.MLP, *datasets.Set) {
+// Train, prune and read the result: the snippet of the README's "Use it
+// from Go" (TestREADMESnippet keeps the two identical). Data are X, T, P
+// rows each, as everywhere in model, hessian and prune.
+func Example() {
+	X := [][]float64{{0, 0}, {0, 1}, {1, 0}, {1, 1}}       // P rows of inputs (XOR)
+	T := [][]float64{{0}, {1}, {1}, {0}}                   // P rows of targets
+	net, _ := model.New(model.Spec{Sizes: []int{2, 2, 1}}) // zero fields: sigmoid units, squared error
+	net.Init(rand.New(rand.NewPCG(4, 0)))                  // seeded Glorot weights
+	model.Train(net, X, T, nil)                            // L-BFGS to ||grad E|| <= 1e-8
+	res, err := prune.Run(net, X, T, prune.Config{         // the zero Curvature is GGN
+		Method:    prune.OBS,
+		Structure: prune.Blocks{Size: 4}, // WoodFisher blocks; nil is dense
+		Recompute: 1,                     // rebuild after every deletion
+		Keep:      6,                     // stop at 6 parameters left
+	})
+	fmt.Println(res.Method, res.End.Params, err)
+	// Output: obs-ggn-block4 6 <nil>
+}
+
+// xor returns a 2-2-1 sigmoid network trained on XOR to a minimum, and the
+// data X, T.
+func xor() (net *model.MLP, X, T [][]float64) {
 	set := datasets.XOR()
 	net, err := model.New(model.Spec{Sizes: []int{2, 2, 1}, Decay: 1e-4})
 	if err != nil {
@@ -21,15 +41,15 @@ func xor() (*model.MLP, *datasets.Set) {
 	if _, err := model.Train(net, set.Inputs, set.Targets, nil); err != nil {
 		panic(err)
 	}
-	return net, set
+	return net, set.Inputs, set.Targets
 }
 
 // OBS with the Gauss–Newton matrix (the zero Kind) in blocks of 3
 // parameters, one parameter per step, the curvature rebuilt after every
 // deletion, until a third of the parameters are gone.
 func ExampleRun() {
-	net, set := xor()
-	res, err := prune.Run(net, set, nil, prune.Config{
+	net, X, T := xor()
+	res, err := prune.Run(net, X, T, prune.Config{
 		Method:    prune.OBS,
 		Structure: prune.Blocks{Size: 3},
 		Recompute: 1,
@@ -53,8 +73,8 @@ func ExampleRun() {
 // repeatedly delete the parameter of smallest saliency with its OBS update
 // and follow the survivors by the downdate.
 func ExampleOBSStep() {
-	net, set := xor()
-	curv, err := hessian.New(hessian.GGN, net, set.Inputs, set.Targets, nil)
+	net, X, T := xor()
+	curv, err := hessian.New(hessian.GGN, net, X, T, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/model"
 )
@@ -25,11 +24,12 @@ type OneShotResult struct {
 	FixReport *hessian.FixReport
 }
 
-// OneShot prunes net in place to the target of cfg (Sparsity or Keep) in
-// one shot: the curvature and its inverse are built once at the starting
-// weights and followed by the downdate after every deletion, never rebuilt
-// and with no retraining; only the start and the end are measured (on
-// train and, if not nil, test). This is the mode of large networks, where
+// OneShot prunes net in place on the training set X, T (P rows each) to
+// the target of cfg (Sparsity or Keep) in one shot: the curvature and its
+// inverse are built once at the starting weights and followed by the
+// downdate after every deletion, never rebuilt and with no retraining; only
+// the start and the end are measured (on X, T and, if cfg.TestX is not nil,
+// on cfg.TestX, cfg.TestT). This is the mode of large networks, where
 // Run's per-step measurements of the training error would dominate.
 //
 // OBS deletes, step by step, the parameter (or Config.Group parameters)
@@ -43,7 +43,7 @@ type OneShotResult struct {
 // every deletion with the step's index, parameter, saliency, prediction
 // and parameters left (the errors of the step are NaN); Stop is polled
 // before every deletion.
-func OneShot(net *model.MLP, train, test *datasets.Set, cfg Config) (*OneShotResult, error) {
+func OneShot(net *model.MLP, X, T [][]float64, cfg Config) (*OneShotResult, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -56,15 +56,10 @@ func OneShot(net *model.MLP, train, test *datasets.Set, cfg Config) (*OneShotRes
 	if err := net.Check(); err != nil {
 		return nil, err
 	}
-	if err := net.CheckData(train.Inputs, train.Targets); err != nil {
+	if err := checkData(net, X, T, &cfg); err != nil {
 		return nil, err
 	}
-	if test != nil {
-		if err := net.CheckData(test.Inputs, test.Targets); err != nil {
-			return nil, fmt.Errorf("test set: %w", err)
-		}
-	}
-	ev := newEvaluator(net, train, test)
+	ev := newEvaluator(net, X, T, &cfg)
 	n := len(net.Params)
 	res := &OneShotResult{Method: cfg.label(), Start: ev.snapshot(), Predicted: math.NaN()}
 	if cfg.Method == OBS {
@@ -81,7 +76,7 @@ func OneShot(net *model.MLP, train, test *datasets.Set, cfg Config) (*OneShotRes
 		res.End = res.Start
 		return res, nil
 	}
-	st, err := build(net, train.Inputs, train.Targets, &cfg)
+	st, err := build(net, X, T, &cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ func TestOneShotEqualsRunWithoutRebuild(t *testing.T) {
 		cfg.Sparsity = 0.8
 		run, rw := runStructure(t, m, s, cfg)
 		net := m.Clone()
-		one, err := OneShot(net, s, nil, cfg)
+		one, err := OneShot(net, s.Inputs, s.Targets, cfg)
 		if err != nil {
 			t.Fatalf("%s: %v", cfg.label(), err)
 		}
@@ -48,10 +48,10 @@ func TestOneShotEqualsRunWithoutRebuild(t *testing.T) {
 			t.Errorf("%s: end %+v, Run %+v", cfg.label(), one.End, run.End)
 		}
 	}
-	if _, err := OneShot(m.Clone(), s, nil, Config{Method: OBS}); err == nil {
+	if _, err := OneShot(m.Clone(), s.Inputs, s.Targets, Config{Method: OBS}); err == nil {
 		t.Error("no target: want an error")
 	}
-	if _, err := OneShot(m.Clone(), s, nil, Config{Method: OBS, Sparsity: 0.5, Recompute: 1}); err == nil {
+	if _, err := OneShot(m.Clone(), s.Inputs, s.Targets, Config{Method: OBS, Sparsity: 0.5, Recompute: 1}); err == nil {
 		t.Error("recompute in one shot: want an error")
 	}
 }

@@ -94,7 +94,7 @@ func TestOBSExactOnQuadratic(t *testing.T) {
 	for _, inv := range []Inverse{Direct} {
 		cfg := AnalyzeConfig{Config: Config{Method: OBS, Curvature: hessian.GGN, Alpha: tinyAlpha, Inverse: inv},
 			Retrain: true, Train: &model.TrainSettings{Method: model.LM, GradTol: 1e-12}}
-		a, err := Analyze(m, s, cfg)
+		a, err := Analyze(m, s.Inputs, s.Targets, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestInverseFormsAgree(t *testing.T) {
 	m, s := linearProblem(t, 6, 2, 50, 7)
 	var ref *Analysis
 	for _, inv := range []Inverse{Direct, Blocked, Recursive} {
-		a, err := Analyze(m, s, AnalyzeConfig{Config: Config{Method: OBS, Curvature: hessian.GGN, Inverse: inv}})
+		a, err := Analyze(m, s.Inputs, s.Targets, AnalyzeConfig{Config: Config{Method: OBS, Curvature: hessian.GGN, Inverse: inv}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,11 +283,11 @@ func TestOBDEqualsOBSForDiagonalHessian(t *testing.T) {
 			}
 		}
 	}
-	obd, err := Analyze(m, s, AnalyzeConfig{Config: Config{Method: OBD, Curvature: hessian.GGN}})
+	obd, err := Analyze(m, s.Inputs, s.Targets, AnalyzeConfig{Config: Config{Method: OBD, Curvature: hessian.GGN}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs, err := Analyze(m, s, AnalyzeConfig{Config: Config{Method: OBS, Curvature: hessian.GGN, Alpha: tinyAlpha, Inverse: Direct}})
+	obs, err := Analyze(m, s.Inputs, s.Targets, AnalyzeConfig{Config: Config{Method: OBS, Curvature: hessian.GGN, Alpha: tinyAlpha, Inverse: Direct}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestRunKeepsPrunedAtZero(t *testing.T) {
 				}
 			}
 		}
-		res, err := Run(net, s, nil, cfg)
+		res, err := Run(net, s.Inputs, s.Targets, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,7 +355,7 @@ func TestRunKeepsPrunedAtZero(t *testing.T) {
 func TestMinAccuracyRejectsAndRestores(t *testing.T) {
 	m, s := xorNet(t)
 	net := m.Clone()
-	res, err := Run(net, s, nil, Config{Method: OBS, Curvature: hessian.GGN, MinAccuracy: 1, Recompute: 1})
+	res, err := Run(net, s.Inputs, s.Targets, Config{Method: OBS, Curvature: hessian.GGN, MinAccuracy: 1, Recompute: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +427,7 @@ func TestConfigErrors(t *testing.T) {
 		{Method: OBS, Sparsity: 1.5},
 		{Method: OBS, Keep: -1},
 	} {
-		if _, err := Run(m.Clone(), s, nil, cfg); err == nil {
+		if _, err := Run(m.Clone(), s.Inputs, s.Targets, cfg); err == nil {
 			t.Errorf("config %+v accepted", cfg)
 		}
 	}
@@ -439,7 +439,7 @@ func TestMaxPredictedRatio(t *testing.T) {
 	m, s := xorNet(t)
 	const R = 0.01
 	net := m.Clone()
-	res, err := Run(net, s, nil, Config{Method: OBS, Curvature: hessian.GGN, MaxPredictedRatio: R, Recompute: 1})
+	res, err := Run(net, s.Inputs, s.Targets, Config{Method: OBS, Curvature: hessian.GGN, MaxPredictedRatio: R, Recompute: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,25 +9,26 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
-	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/model"
 )
 
 // ErrStopped is returned when Config.Stop asked the run to end.
 var ErrStopped = errors.New("prune: stopped")
 
-// evaluator measures a network on the training and test sets.
+// evaluator measures a network on the training set X, T and, if TestX is
+// not nil, the held-out set TestX, TestT.
 type evaluator struct {
-	net         *model.MLP
-	train, test *datasets.Set
-	ws          *model.Workspace
-	grad        []float64
-	classes     bool // training targets are 0/1 classes
+	net          *model.MLP
+	x, t         [][]float64
+	testX, testT [][]float64
+	ws           *model.Workspace
+	grad         []float64
+	classes      bool // training targets are 0/1 classes
 }
 
-func newEvaluator(net *model.MLP, train, test *datasets.Set) *evaluator {
-	ev := &evaluator{net: net, train: train, test: test, ws: net.NewWorkspace(), grad: make([]float64, len(net.Params)), classes: true}
-	for _, row := range train.Targets {
+func newEvaluator(net *model.MLP, X, T [][]float64, cfg *Config) *evaluator {
+	ev := &evaluator{net: net, x: X, t: T, testX: cfg.TestX, testT: cfg.TestT, ws: net.NewWorkspace(), grad: make([]float64, len(net.Params)), classes: true}
+	for _, row := range T {
 		for _, v := range row {
 			if v != 0 && v != 1 {
 				ev.classes = false
@@ -38,24 +39,38 @@ func newEvaluator(net *model.MLP, train, test *datasets.Set) *evaluator {
 }
 
 func (ev *evaluator) trainError() float64 {
-	return ev.net.Error(ev.ws, ev.train.Inputs, ev.train.Targets)
+	return ev.net.Error(ev.ws, ev.x, ev.t)
 }
 
 func (ev *evaluator) snapshot() Snapshot {
 	m := ev.net
 	s := Snapshot{Params: m.NumFree(), TrainAccuracy: math.NaN(), TestError: math.NaN(), TestAccuracy: math.NaN()}
-	s.TrainError = m.Grad(ev.ws, ev.grad, ev.train.Inputs, ev.train.Targets)
+	s.TrainError = m.Grad(ev.ws, ev.grad, ev.x, ev.t)
 	s.GradNorm = floats.Norm(ev.grad, 2)
 	if ev.classes {
-		s.TrainAccuracy = m.Accuracy(ev.ws, ev.train.Inputs, ev.train.Targets)
+		s.TrainAccuracy = m.Accuracy(ev.ws, ev.x, ev.t)
 	}
-	if ev.test != nil {
-		s.TestError = m.Error(ev.ws, ev.test.Inputs, ev.test.Targets)
+	if ev.testX != nil {
+		s.TestError = m.Error(ev.ws, ev.testX, ev.testT)
 		if ev.classes {
-			s.TestAccuracy = m.Accuracy(ev.ws, ev.test.Inputs, ev.test.Targets)
+			s.TestAccuracy = m.Accuracy(ev.ws, ev.testX, ev.testT)
 		}
 	}
 	return s
+}
+
+// checkData checks that the training set X, T and the held-out set of cfg,
+// if any, fit net.
+func checkData(net *model.MLP, X, T [][]float64, cfg *Config) error {
+	if err := net.CheckData(X, T); err != nil {
+		return err
+	}
+	if cfg.TestX != nil || cfg.TestT != nil {
+		if err := net.CheckData(cfg.TestX, cfg.TestT); err != nil {
+			return fmt.Errorf("test set: %w", err)
+		}
+	}
+	return nil
 }
 
 func checkFinite(what string, step int, vs ...float64) error {
@@ -67,26 +82,21 @@ func checkFinite(what string, step int, vs ...float64) error {
 	return nil
 }
 
-// Run prunes net in place on the training set under cfg, measuring every
-// step on train and, if not nil, test. net must be free of NaN and fit the
+// Run prunes net in place on the training set X, T (P rows each) under cfg,
+// measuring every step on X, T and, if cfg.TestX is not nil, on the
+// held-out set cfg.TestX, cfg.TestT. net must be free of NaN and fit the
 // data. On error net holds the state after the last completed step.
-func Run(net *model.MLP, train, test *datasets.Set, cfg Config) (*Result, error) {
+func Run(net *model.MLP, X, T [][]float64, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	if err := net.Check(); err != nil {
 		return nil, err
 	}
-	if err := net.CheckData(train.Inputs, train.Targets); err != nil {
+	if err := checkData(net, X, T, &cfg); err != nil {
 		return nil, err
 	}
-	if test != nil {
-		if err := net.CheckData(test.Inputs, test.Targets); err != nil {
-			return nil, fmt.Errorf("test set: %w", err)
-		}
-	}
-	X, T := train.Inputs, train.Targets
-	ev := newEvaluator(net, train, test)
+	ev := newEvaluator(net, X, T, &cfg)
 	n := len(net.Params)
 	res := &Result{Method: cfg.label(), Start: ev.snapshot()}
 	if cfg.Method == OBS {

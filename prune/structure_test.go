@@ -73,7 +73,7 @@ func sameRuns(t *testing.T, what string, a, b *Result, wa, wb []float64) {
 func runStructure(t *testing.T, m *model.MLP, s *datasets.Set, cfg Config) (*Result, []float64) {
 	t.Helper()
 	net := m.Clone()
-	res, err := Run(net, s, nil, cfg)
+	res, err := Run(net, s.Inputs, s.Targets, cfg)
 	if err != nil {
 		t.Fatalf("%v: %v", cfg.structure(), err)
 	}

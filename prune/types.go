@@ -106,6 +106,11 @@ type Config struct {
 	RetrainAbove float64
 	Train        *model.TrainSettings
 
+	// TestX and TestT are an optional held-out set (rows of inputs and of
+	// targets, like X and T) on which Run and OneShot also measure the
+	// error and accuracy; nil means none (the test figures are then NaN).
+	TestX, TestT [][]float64
+
 	// Stopping rules; a zero value is not used. The loop stops before a
 	// deletion that would leave fewer than Keep parameters, raise the
 	// sparsity above Sparsity, make the training error exceed MaxError or

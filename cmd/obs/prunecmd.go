@@ -234,10 +234,13 @@ func runPrune(c *cli.Context) error {
 		b.Set(before-s.Left, "pruning: %d left, E %.3g", s.Left, s.TrainError)
 	}
 	cfg.Stop = func() bool { return interrupted(c) }
+	if test != nil {
+		cfg.TestX, cfg.TestT = test.Inputs, test.Targets
+	}
 	var res *prune.Result
 	if c.Bool("one-shot") {
 		var one *prune.OneShotResult
-		if one, err = prune.OneShot(m, train, test, cfg); err == nil {
+		if one, err = prune.OneShot(m, train.Inputs, train.Targets, cfg); err == nil {
 			res = &prune.Result{Method: one.Method, Alpha: one.Alpha, Start: one.Start, End: one.End,
 				StopReason: "one shot to the target, curvature built once"}
 			if one.FixReport != nil {
@@ -246,7 +249,7 @@ func runPrune(c *cli.Context) error {
 		}
 	} else {
 		cfg.Train.Stop = cfg.Stop
-		res, err = prune.Run(m, train, test, cfg)
+		res, err = prune.Run(m, train.Inputs, train.Targets, cfg)
 	}
 	b.Done()
 	if errors.Is(err, prune.ErrStopped) || interrupted(c) {

@@ -108,7 +108,7 @@ func runSaliency(c *cli.Context) error {
 	acfg := prune.AnalyzeConfig{Config: cfg, Retrain: c.Bool("retrain"), Train: &model.TrainSettings{Method: method, Stop: stop},
 		Progress: func(done, total int) { b.Set(done, "") }}
 	acfg.Stop = stop
-	a, err := prune.Analyze(m, train, acfg)
+	a, err := prune.Analyze(m, train.Inputs, train.Targets, acfg)
 	b.Done()
 	if errors.Is(err, prune.ErrStopped) || interrupted(c) {
 		return errInterrupted

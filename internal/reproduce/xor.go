@@ -350,7 +350,7 @@ func analyseXOR(m *model.MLP, x *datasets.Set, seed uint64, s Settings) (*XORNet
 	methods, brute := xorFirstMethods(s, seed)
 	an := make([]*prune.Analysis, len(methods))
 	for i, me := range methods {
-		a, err := prune.Analyze(m, x, prune.AnalyzeConfig{Config: withStop(me.cfg, s.Stop), Retrain: brute[i], Train: &model.TrainSettings{Stop: s.Stop}})
+		a, err := prune.Analyze(m, x.Inputs, x.Targets, prune.AnalyzeConfig{Config: withStop(me.cfg, s.Stop), Retrain: brute[i], Train: &model.TrainSettings{Stop: s.Stop}})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", me.label, err)
 		}
@@ -435,7 +435,7 @@ func analyseXOR(m *model.MLP, x *datasets.Set, seed uint64, s Settings) (*XORNet
 			newMethod(prune.OBS, hessian.Exact, 0, sw, seed),
 		} {
 			sc := XORSweepChoice{Method: me.label, Alpha: alpha, First: -1}
-			a, err := prune.Analyze(m, x, prune.AnalyzeConfig{Config: withStop(me.cfg, s.Stop)})
+			a, err := prune.Analyze(m, x.Inputs, x.Targets, prune.AnalyzeConfig{Config: withStop(me.cfg, s.Stop)})
 			if s.Stop != nil && s.Stop() {
 				return nil, ErrStopped
 			}
@@ -473,7 +473,7 @@ func solvesAfterFirst(m *model.MLP, x *datasets.Set, me method, first int, stop 
 		cfg := withStop(me.cfg, stop)
 		cfg.Keep, cfg.Retrain = m.NumFree()-1, retrain
 		net := m.Clone()
-		res, err := prune.Run(net, x, nil, cfg)
+		res, err := prune.Run(net, x.Inputs, x.Targets, cfg)
 		if err != nil {
 			return false, false, err
 		}
@@ -559,7 +559,10 @@ func runMethod(m *model.MLP, train, test *datasets.Set, me method, problem, data
 	cfg.MinAccuracy = minAccuracy(net.Accuracy(ws, train.Inputs, train.Targets), len(train.Inputs))
 	r := describe(me, problem, data, seed, m.Decay)
 	r.MinAccuracy = cfg.MinAccuracy
-	res, err := prune.Run(net, train, test, cfg)
+	if test != nil {
+		cfg.TestX, cfg.TestT = test.Inputs, test.Targets
+	}
+	res, err := prune.Run(net, train.Inputs, train.Targets, cfg)
 	if err != nil {
 		if stop != nil && stop() {
 			return r, ErrStopped
@@ -575,7 +578,11 @@ func runMethod(m *model.MLP, train, test *datasets.Set, me method, problem, data
 func runRule(m *model.MLP, train, test *datasets.Set, me method, problem, data string, seed uint64, stop func() bool) (Run, error) {
 	net := m.Clone()
 	r := describe(me, problem, data, seed, m.Decay)
-	res, err := prune.Run(net, train, test, withStop(me.cfg, stop))
+	cfg := withStop(me.cfg, stop)
+	if test != nil {
+		cfg.TestX, cfg.TestT = test.Inputs, test.Targets
+	}
+	res, err := prune.Run(net, train.Inputs, train.Targets, cfg)
 	if err != nil {
 		if stop != nil && stop() {
 			return r, ErrStopped

@@ -209,7 +209,7 @@ func compareOne(name string, net *model.MLP, train, test *datasets.Set, pc prune
 		if cfg.BruteForceEvery == 0 || (step-1)%cfg.BruteForceEvery != 0 || left-1 < pc.Keep || left == 0 {
 			return
 		}
-		a, err := prune.Analyze(work, train, prune.AnalyzeConfig{Config: pc})
+		a, err := prune.Analyze(work, train.Inputs, train.Targets, prune.AnalyzeConfig{Config: pc})
 		if err != nil {
 			checkErr = fmt.Errorf("brute-force check before step %d: %w", step, err)
 			return
@@ -237,7 +237,10 @@ func compareOne(name string, net *model.MLP, train, test *datasets.Set, pc prune
 			cfg.Progress(name, s)
 		}
 	}
-	res, err := prune.Run(work, train, test, pc)
+	if test != nil {
+		pc.TestX, pc.TestT = test.Inputs, test.Targets
+	}
+	res, err := prune.Run(work, train.Inputs, train.Targets, pc)
 	if checkErr != nil {
 		return nil, checkErr
 	}

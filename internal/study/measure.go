@@ -191,7 +191,7 @@ func predict(net *model.MLP, train *datasets.Set, k hessian.Kind, alpha float64,
 	p := Prediction{Curvature: k.String()}
 	pc := prune.Config{Method: prune.OBS, Curvature: k, Alpha: alpha, Fix: cfg.Fix,
 		CurvatureOptions: &hessian.Options{Samples: cfg.MCSamples, Sigma: cfg.MCSigma, Seed: cfg.Seed}}
-	a, err := prune.Analyze(net, train, prune.AnalyzeConfig{Config: pc})
+	a, err := prune.Analyze(net, train.Inputs, train.Targets, prune.AnalyzeConfig{Config: pc})
 	if err != nil {
 		if k != hessian.Exact {
 			return p, nil, err

@@ -221,7 +221,7 @@ func TestInterpolationEFVanishes(t *testing.T) {
 	if m.NormRatio > maxR2*(1+1e-9) || m.CStar > maxR2*(1+1e-9) {
 		t.Errorf("||F||/||G|| = %v, c* = %v, both must be <= max r² = %v", m.NormRatio, m.CStar, maxR2)
 	}
-	a, err := prune.Analyze(net, train, prune.AnalyzeConfig{Config: prune.Config{Method: prune.OBS, Curvature: hessian.EmpiricalFisher, Alpha: 1e-6}})
+	a, err := prune.Analyze(net, train.Inputs, train.Targets, prune.AnalyzeConfig{Config: prune.Config{Method: prune.OBS, Curvature: hessian.EmpiricalFisher, Alpha: 1e-6}})
 	if err != nil {
 		t.Fatal(err)
 	}

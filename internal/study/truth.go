@@ -358,7 +358,10 @@ func curve(net *model.MLP, train, test *datasets.Set, name string, datas map[str
 		}
 	}
 	c := net.Clone()
-	res, err := prune.Run(c, train, test, cfg)
+	if test != nil {
+		cfg.TestX, cfg.TestT = test.Inputs, test.Targets
+	}
+	res, err := prune.Run(c, train.Inputs, train.Targets, cfg)
 	if res == nil {
 		cv.Err = err.Error()
 		return cv
