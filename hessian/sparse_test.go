@@ -57,6 +57,9 @@ func TestSparseEqualsDense(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if !sp.(*sparse).plan().sparse1 {
+					t.Fatal("one-hot windows were not taken as sparse inputs")
+				}
 				got := dense(sp)
 				dg, dw := make([]float64, sp.Dim()), make([]float64, sp.Dim())
 				sp.Diag(dg)
@@ -73,8 +76,26 @@ func TestSparseEqualsDense(t *testing.T) {
 			})
 		}
 	}
-	// Bit-identical for any number of goroutines: every entry is summed
-	// in data order.
+	// Dense inputs: every layer is grouped by unit (one product per layer
+	// pair), the path of networks whose inputs are not sparse.
+	for _, kind := range []Kind{GGN, EmpiricalFisher} {
+		m := randomNet(t, netCase{spec: cases[1].spec}, 4)
+		m.Prune(3)
+		X, T := randomData(m, 30, 8)
+		want := dense(mustNew(t, kind, m, X, T, nil))
+		sp, err := NewSparse(kind, m, X, T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sp.(*sparse).plan().sparse1 {
+			t.Fatal("random dense inputs were taken as sparse")
+		}
+		if d, scale := maxAbsDiff(dense(sp), want), mat.Norm(want, math.Inf(1)); d > sparseTol*scale {
+			t.Fatalf("dense inputs, %v: sparse and dense builds differ by %.3g (scale %.3g)", kind, d, scale)
+		}
+	}
+	// Bit-identical for any number of goroutines: every group of rows is
+	// computed the same way whatever the scheduling.
 	m := randomNet(t, netCase{spec: cases[0].spec}, 1)
 	X, T := oneHotWindow(m, win, syms, 37, 1)
 	sp, _ := NewSparse(GGN, m, X, T)
