@@ -5,7 +5,6 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -29,10 +28,16 @@ func AddSymRankK(a *mat.SymDense, alpha float64, x *mat.Dense) {
 }
 
 // InverseDirectInPlace writes (C + alpha I)^-1 into dst like InverseDirect,
-// but factorizes and inverts in dst's own storage (LAPACK dpotrf and dpotri
-// through gonum's lapack64), so the memory is one nf x nf matrix instead of
-// two: at nf = 18,426 (NETtalk) 2.7 GB instead of 5.4 GB. dst must be
-// nf x nf or empty; only its upper triangle is used.
+// but inverts in dst's own storage by the block sweep operator
+// (inverseSweep: Gauss-Jordan elimination on symmetric pivot blocks, each a
+// rank-256 product over the whole matrix), so the memory is one nf x nf
+// matrix instead of two: at nf = 18,426 (NETtalk) 2.7 GB instead of 5.4 GB.
+// LAPACK's dpotrf and dpotri would do the same in place, but gonum's run
+// mostly serial kernels (BenchmarkInverseInPlace, n = 3,000, 2 cores: 5.3
+// GFLOP/s against the sweep's 14.4), and OpenBLAS's through LAPACKE copy a
+// row-major matrix into a transposed n x n buffer (peak 5.5 GB at NETtalk's
+// size) for the same speed as the sweep (n = 8,000: 51 and 49 GFLOP/s).
+// dst must be nf x nf or empty; only its upper triangle is used.
 func InverseDirectInPlace(dst *mat.SymDense, c Curvature, alpha float64) error {
 	if err := checkAlpha(alpha); err != nil {
 		return err
@@ -41,21 +46,8 @@ func InverseDirectInPlace(dst *mat.SymDense, c Curvature, alpha float64) error {
 	c.Dense(dst)
 	addDiag(dst, alpha)
 	s := dst.RawSymmetric()
-	if tiled {
-		// Pure Go: gonum's Dpotrf and Dpotri run mostly serial kernels
-		// (about 4 and 3 GFLOP/s on 2 cores at n = 3,000); the sweep runs
-		// at the speed of the tiled products.
-		if !inverseSweep(blas64.General{Rows: s.N, Cols: s.N, Stride: s.Stride, Data: s.Data}, sweepBlock) {
-			return notPD("a pivot block of C + alpha I is not positive definite", alpha, c.Decay(), c.Kind() == Exact)
-		}
-		return nil
-	}
-	t, ok := lapack64.Potrf(s)
-	if !ok {
-		return notPD("Cholesky factorization of C + alpha I failed", alpha, c.Decay(), c.Kind() == Exact)
-	}
-	if _, ok := lapack64.Potri(t); !ok {
-		return notPD("C + alpha I is numerically singular", alpha, c.Decay(), c.Kind() == Exact)
+	if !inverseSweep(blas64.General{Rows: s.N, Cols: s.N, Stride: s.Stride, Data: s.Data}, sweepBlock) {
+		return notPD("a pivot block of C + alpha I is not positive definite (Cholesky failed)", alpha, c.Decay(), c.Kind() == Exact)
 	}
 	return nil
 }
