@@ -35,8 +35,8 @@ to just 1560 weights, yielding better generalization."
 The corpus is under a non-commercial licence and is never shipped: name its
 directory with --nettalk-dir (nettalk.data, features.tsv, common1000.txt).
 
-OBS builds the curvature from the sparse inputs, inverts C + alpha I once by
-Cholesky in place (memory: one n x n matrix, 2.7 GB at n = 18,426, plus
+OBS builds the curvature from the sparse inputs, inverts C + alpha I in
+place by a block sweep (memory: one n x n matrix, 2.7 GB at n = 18,426, plus
 O(n k)), removes --group parameters per step (group OBS with a rank-k
 downdate of the inverse, compacted as rows go) and rebuilds the curvature at
 the current weights whenever the parameters left have fallen by the fraction

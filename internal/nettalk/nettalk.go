@@ -9,7 +9,7 @@
 //
 // At 203-80-26 (n = 18,426 parameters) one dense curvature is 2.7 GB, so
 // the run is arranged around it: the curvature is built from the sparse
-// one-hot inputs (hessian.NewSparse), inverted once in place
+// one-hot inputs (hessian.NewSparse), inverted in place by a block sweep
 // (hessian.InverseDirectInPlace: one n x n matrix), and parameters are
 // removed in groups of k with the group OBS step and a rank-k downdate of
 // the inverse (prune.OBSStep, prune.DenseInverse.Downdate), rebuilding the
