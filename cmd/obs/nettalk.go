@@ -130,6 +130,13 @@ func runReproduceNettalk(c *cli.Context) error {
 			b.Set(p.Done, "training: E %.5g", p.E)
 			return
 		}
+		if p.Building {
+			if b == nil && !c.Bool("quiet") {
+				info(c, "%s: building and inverting the curvature at %d parameters\n", p.Stage, p.Left)
+			}
+			b.Set(p.Done, "%s: %d parameters left, building the curvature", p.Stage, p.Left)
+			return
+		}
 		b.Set(p.Done, "%s: %d parameters left, E %.5g", p.Stage, p.Left, p.E)
 		if b == nil && !c.Bool("quiet") && p.Done == p.Total {
 			info(c, "%s: done in %.0f s\n", p.Stage, time.Since(stageStart).Seconds())

@@ -115,6 +115,7 @@ type Progress struct {
 	Done, Total int
 	Left        int     // parameters left (pruning)
 	E           float64 // the last measured training error
+	Building    bool    // a curvature build and inverse starts now
 }
 
 // Point is one measurement on a pruning curve.
@@ -405,6 +406,9 @@ func (p *pruner) run() (Curve, error) {
 		}
 		k := min(p.s.Group, left-cps[next])
 		if p.method != Magnitude && (!built || rebuild(left)) {
+			if p.s.Progress != nil { // the build and inverse take minutes at full size
+				p.s.Progress(Progress{Stage: p.method, Done: n0 - left, Total: n0 - p.s.Keep, Left: left, E: e, Building: true})
+			}
 			if err := p.build(); err != nil {
 				return c, err
 			}

@@ -20,12 +20,19 @@ var Files = []string{"nettalk-report.md", "nettalk-curves.csv", "nettalk-curves.
 func (r *Result) Conditions() string {
 	s := r.Settings
 	return fmt.Sprintf("%s sigmoid network (%d parameters), squared error, weight decay %g, seed %d; "+
-		"training: L-BFGS on batched gradients, then a Newton-CG polish of at most %d iterations, to ||grad E|| <= %g or %d iterations in all (%s); "+
+		"training: L-BFGS on batched gradients%s, to ||grad E|| <= %g or %d iterations in all (%s); "+
 		"pruning without retraining; OBS damping alpha = %g (C + alpha I), curvature 1/P-normalised over %d training letters, "+
 		"group of %d parameters per step (rank-%d downdate), curvature rebuilt whenever the parameters left fell by a fraction %g since the last build; "+
 		"test set %s (%d letters)",
-		r.Arch, r.Params, s.Decay, s.Seed, s.Polish, s.GradTol, s.MaxIter, r.Training.outcome(), s.Alpha, r.TrainPatterns,
+		r.Arch, r.Params, s.Decay, s.Seed, polishText(s.Polish), s.GradTol, s.MaxIter, r.Training.outcome(), s.Alpha, r.TrainPatterns,
 		s.Group, s.Group, s.Recompute, testLabel(s), r.TestPatterns)
+}
+
+func polishText(n int) string {
+	if n == 0 {
+		return " (no Newton-CG polish)"
+	}
+	return fmt.Sprintf(", then a Newton-CG polish of at most %d iterations", n)
 }
 
 // outcome says whether training reached the tolerance.
