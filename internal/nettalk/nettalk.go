@@ -18,7 +18,8 @@
 // the builds get cheaper as nf^3). The inverse is compacted (its
 // survivors moved to the front of the same storage) whenever a tenth of its
 // rows have been removed, so deletions cost the current nf^2. Memory is one
-// n x n matrix (reused across rebuilds and methods) plus O(n k).
+// n x n matrix (reused across rebuilds and methods) plus O(n k), and during
+// a build the sparse build's per-pattern factors (at most 512 MB).
 //
 // The package never prints; Settings.Progress reports progress.
 package nettalk
