@@ -57,6 +57,9 @@ func TestSparseEqualsDense(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if !sp.(*sparse).plan().sparse1 {
+					t.Fatal("one-hot windows were not taken as sparse inputs")
+				}
 				got := dense(sp)
 				dg, dw := make([]float64, sp.Dim()), make([]float64, sp.Dim())
 				sp.Diag(dg)
@@ -73,8 +76,26 @@ func TestSparseEqualsDense(t *testing.T) {
 			})
 		}
 	}
-	// Bit-identical for any number of goroutines: every entry is summed
-	// in data order.
+	// Dense inputs: every layer is grouped by unit (one product per layer
+	// pair), the path of networks whose inputs are not sparse.
+	for _, kind := range []Kind{GGN, EmpiricalFisher} {
+		m := randomNet(t, netCase{spec: cases[1].spec}, 4)
+		m.Prune(3)
+		X, T := randomData(m, 30, 8)
+		want := dense(mustNew(t, kind, m, X, T, nil))
+		sp, err := NewSparse(kind, m, X, T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sp.(*sparse).plan().sparse1 {
+			t.Fatal("random dense inputs were taken as sparse")
+		}
+		if d, scale := maxAbsDiff(dense(sp), want), mat.Norm(want, math.Inf(1)); d > sparseTol*scale {
+			t.Fatalf("dense inputs, %v: sparse and dense builds differ by %.3g (scale %.3g)", kind, d, scale)
+		}
+	}
+	// Bit-identical for any number of goroutines: every group of rows is
+	// computed the same way whatever the scheduling.
 	m := randomNet(t, netCase{spec: cases[0].spec}, 1)
 	X, T := oneHotWindow(m, win, syms, 37, 1)
 	sp, _ := NewSparse(GGN, m, X, T)
@@ -93,19 +114,21 @@ func TestSparseEqualsDense(t *testing.T) {
 
 // BenchmarkSparseGGN compares the sparse build of a NETtalk-like GGN (one-hot
 // windows of 29 symbols, sigmoid hidden and outputs, squared error) with
-// the dense rank-1 build of the same matrix:
+// the dense rank-1 build of the same matrix (the destination matrix is
+// touched before timing, so neither pays for first-touch page faults):
 //
-//	go test -run='^$' -bench=SparseGGN -benchtime=1x ./hessian
+//	go test -run='^$' -bench=SparseGGN -benchtime=1x -timeout 30m ./hessian
 //
-// Measured 2026-12-02 on 2 cores shared with six other jobs (load average
-// about 30), pure-Go build, seconds:
+// Measured 2026-12-02 on 2 cores (a niced job beside), pure-Go build,
+// seconds:
 //
-//	n = 4,626 (203-20-26), P = 400:   sparse 3.5, dense 86  (25x)
-//	n = 18,426 (203-80-26), P = 40:   sparse 4.1, dense 336 (81x)
-//
-// At P = 40 the sparse time is mostly zeroing and scaling the 2.7 GB matrix.
+//	n = 4,626 (203-20-26), P = 400:    sparse 0.089, dense 8.7  (98x)
+//	n = 18,426 (203-80-26), P = 400:   sparse 0.91, dense 132 (145x)
+//	n = 18,426, P = 5,603 (BenchmarkSparseGGNFull, NETtalk's training
+//	letters): sparse 4.4; the dense build, linear in P, would take
+//	about 1,850 (P = 400 scaled by 14).
 func BenchmarkSparseGGN(b *testing.B) {
-	for _, sz := range []struct{ win, hidden, P int }{{7, 20, 400}, {7, 80, 40}} {
+	for _, sz := range []struct{ win, hidden, P int }{{7, 20, 400}, {7, 80, 400}} {
 		spec := model.Spec{Sizes: []int{sz.win * 29, sz.hidden, 26}, Hidden: model.Sigmoid, Output: model.Sigmoid, Loss: model.SquaredError, Decay: 1e-4}
 		m := randomNet(b, netCase{spec: spec}, 1)
 		for q := range m.Params {
@@ -122,6 +145,7 @@ func BenchmarkSparseGGN(b *testing.B) {
 					c, _ = New(GGN, m, X, T, nil)
 				}
 				dst := mat.NewSymDense(n, nil)
+				dst.Zero() // first touch outside the timing
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					c.Dense(dst)
@@ -145,6 +169,7 @@ func BenchmarkSparseGGNFull(b *testing.B) {
 	X, T := oneHotWindow(m, 7, 29, 5603, 2)
 	c, _ := NewSparse(GGN, m, X, T)
 	dst := mat.NewSymDense(len(m.Params), nil)
+	dst.Zero() // first touch outside the timing
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		c.Dense(dst)

@@ -347,3 +347,44 @@ func (m *MLP) UnitOutput(ws *Workspace, x []float64, l, j int) float64 {
 	m.Forward(ws, x)
 	return ws.a[l][j]
 }
+
+// UnitJacobian writes df/dz for every unit of layers 1..L at input x into
+// dst, a K x H row-major matrix (H = Sizes[1] + ... + Sizes[L], layer 1's
+// units first): dst[k*H+u] = df_k/dz_u, the bias columns of OutputJacobian,
+// at O(K sum_l n_l n_{l-1}) instead of OutputJacobian's O(K n). It panics if
+// len(dst) != K H.
+func (m *MLP) UnitJacobian(ws *Workspace, dst, x []float64) {
+	L := len(m.Sizes) - 1
+	K, H := m.NumOutputs(), 0
+	for l := 1; l <= L; l++ {
+		H += m.Sizes[l]
+	}
+	if len(dst) != K*H {
+		panic(fmt.Sprintf("model: unit Jacobian has %d entries, want %d x %d", len(dst), K, H))
+	}
+	m.Forward(ws, x)
+	for k := 0; k < K; k++ {
+		row := dst[k*H : (k+1)*H]
+		d := ws.delta[L]
+		for i := range d {
+			d[i] = 0
+		}
+		if m.Loss == SquaredError {
+			d[k] = d1(m.Output, ws.z[L][k], ws.a[L][k])
+		} else {
+			d[k] = 1
+		}
+		off := H - m.Sizes[L]
+		copy(row[off:], d)
+		for l := L; l >= 2; l-- {
+			w, _ := m.layer(m.Params, l)
+			back := ws.back[l-1]
+			blas64.Gemv(blas.Trans, 1, w, vec(ws.delta[l]), 0, vec(back))
+			for i, v := range back {
+				ws.delta[l-1][i] = v * d1(m.Hidden, ws.z[l-1][i], ws.a[l-1][i])
+			}
+			off -= m.Sizes[l-1]
+			copy(row[off:], ws.delta[l-1])
+		}
+	}
+}

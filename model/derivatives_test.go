@@ -425,3 +425,38 @@ func TestPerPatternFunctionsAllocateNothing(t *testing.T) {
 		}
 	}
 }
+
+// UnitJacobian is the bias columns of OutputJacobian (checked against finite
+// differences above), for every unit whose bias is not pruned.
+func TestUnitJacobianIsBiasColumns(t *testing.T) {
+	for _, c := range derivativeCases() {
+		t.Run(c.name, func(t *testing.T) {
+			m := randomNet(t, c, 5)
+			X, _ := randomData(m, 3, 6)
+			ws := m.NewWorkspace()
+			K, L := m.NumOutputs(), m.NumLayers()
+			H := 0
+			for l := 1; l <= L; l++ {
+				H += m.Sizes[l]
+			}
+			got := make([]float64, K*H)
+			var jac mat.Dense
+			for p := range X {
+				m.UnitJacobian(ws, got, X[p])
+				m.OutputJacobian(ws, &jac, X[p])
+				u := 0
+				for l := 1; l <= L; l++ {
+					for j := 0; j < m.Sizes[l]; j++ {
+						q := m.Index(l, j, m.Sizes[l-1])
+						for k := 0; k < K; k++ {
+							if !m.Pruned[q] && !near(got[k*H+u], jac.At(k, q), exactTol) {
+								t.Errorf("pattern %d: df_%d/dz(%d,%d) = %v, Jacobian's bias column %v", p, k, l, j, got[k*H+u], jac.At(k, q))
+							}
+						}
+						u++
+					}
+				}
+			}
+		})
+	}
+}

@@ -281,3 +281,49 @@ func TestMiniBatchDecay(t *testing.T) {
 		}
 	}
 }
+
+// batchGradSparse (layer 1 over the non-zero inputs) equals Grad to
+// rounding, on one-hot windows (more than evalChunk of them) and on dense
+// inputs, with pruned weights in layer 1; sparseInputs tells them apart.
+func TestBatchGradSparseMatchesGrad(t *testing.T) {
+	for _, c := range derivativeCases()[:3] {
+		t.Run(c.name, func(t *testing.T) {
+			spec := c.spec
+			spec.Sizes = append([]int{3 * 29}, spec.Sizes[1:]...)
+			m, err := New(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Init(rand.New(rand.NewPCG(7, 7)))
+			m.Prune(0)
+			m.Prune(3*29 + 5)
+			_, T := randomData(m, evalChunk+50, 33)
+			rng := rand.New(rand.NewPCG(8, 8))
+			oneHot := make([][]float64, len(T))
+			for p := range oneHot {
+				oneHot[p] = make([]float64, 3*29)
+				for w := 0; w < 3; w++ {
+					oneHot[p][w*29+rng.IntN(29)] = 1
+				}
+			}
+			dense, _ := randomData(m, len(T), 34)
+			for _, X := range [][][]float64{oneHot, dense} {
+				ws := m.NewWorkspace()
+				want := make([]float64, len(m.Params))
+				eWant := m.Grad(ws, want, X, T)
+				got := make([]float64, len(m.Params))
+				if eGot := m.batchGradSparse(got, X, T); !near(eGot, eWant, batchTol) {
+					t.Errorf("batchGradSparse E = %v, Grad E = %v", eGot, eWant)
+				}
+				for q := range want {
+					if !near(got[q], want[q], batchTol) {
+						t.Fatalf("grad[%d] (%s) = %v, want %v", q, m.Name(q), got[q], want[q])
+					}
+				}
+			}
+			if !sparseInputs(oneHot) || sparseInputs(dense) {
+				t.Fatal("sparseInputs does not tell one-hot from dense inputs")
+			}
+		})
+	}
+}

@@ -82,6 +82,14 @@ type TrainSettings struct {
 	// Train), within MaxIter.
 	// If zero, DefaultPolishIter (50); negative disables the polish.
 	PolishIter int
+	// Batched computes E and its gradient during training with BatchGrad
+	// (forward and backward passes of many patterns at once, as matrix
+	// products; layer 1 over the non-zero inputs only when at most a
+	// quarter of them are non-zero) instead of the per-pattern Grad: several times faster on
+	// large training sets (NETtalk's 5,603 letters), equal to rounding, not
+	// bit for bit. The final E and GradNorm are recomputed with Grad either
+	// way. The default (false) keeps earlier results bit-identical.
+	Batched bool
 	// Progress, if not nil, is called at the starting point (Iteration 0)
 	// and after every major iteration of every stage, polish included.
 	Progress func(TrainProgress)
@@ -196,6 +204,7 @@ func Train(m *MLP, X, T [][]float64, s *TrainSettings) (TrainResult, error) {
 	}
 
 	t := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free(), mainIter: set.MaxIter}
+	t.sparseX = set.Batched && sparseInputs(X)
 	if set.Method != GD && set.PolishIter > 0 {
 		t.mainIter -= min(set.PolishIter, set.MaxIter/polishShare)
 	}
@@ -301,7 +310,8 @@ type trainer struct {
 	iter     int // the major iteration in progress (0 at the start)
 	mainIter int // the main stage's share of MaxIter
 	evals    int
-	products int // Hessian-vector products of the polish
+	products int  // Hessian-vector products of the polish
+	sparseX  bool // Batched with sparse inputs: batchGradSparse
 }
 
 func (t *trainer) pack(x []float64) {
@@ -320,7 +330,15 @@ func (t *trainer) unpack(x []float64) {
 // returns E. It returns an error if E or the gradient is not finite.
 func (t *trainer) evalGrad(x, g []float64) (float64, error) {
 	t.unpack(x)
-	e := t.m.Grad(t.ws, t.full, t.X, t.T)
+	var e float64
+	switch {
+	case t.set.Batched && t.sparseX:
+		e = t.m.batchGradSparse(t.full, t.X, t.T)
+	case t.set.Batched:
+		e = t.m.BatchGrad(t.full, t.X, t.T)
+	default:
+		e = t.m.Grad(t.ws, t.full, t.X, t.T)
+	}
 	t.evals++
 	if math.IsNaN(e) || math.IsInf(e, 0) {
 		return e, fmt.Errorf("model: %v: E is %v at iteration %d: %w", t.set.Method, e, t.iter, ErrNotFinite)

@@ -467,3 +467,26 @@ func TestTrainRestartsKeepsLowestError(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainBatched: training on BatchGrad's gradients reaches the ridge
+// minimiser (the independent reference of TestTrainRidge) like Grad's.
+func TestTrainBatched(t *testing.T) {
+	m0, X, T := trainRidge(t)
+	want := ridgeSolution(t, X, T, m0.Decay)
+	const roundTol = 1e-12 // solving a 4x4 well-conditioned system
+	for _, meth := range []Method{LBFGS, BFGS, GD} {
+		m := m0.Clone()
+		res, err := Train(m, X, T, &TrainSettings{Method: meth, Batched: true})
+		if err != nil {
+			t.Fatalf("%v: %v", meth, err)
+		}
+		if !res.Converged {
+			t.Errorf("%v: not converged: %+v", meth, res)
+		}
+		diff := make([]float64, len(want))
+		floats.SubTo(diff, m.Params, want)
+		if d, tol := floats.Norm(diff, 2), res.GradNorm/m.Decay+roundTol; d > tol {
+			t.Errorf("%v: ||w - w*|| = %.3g > %.3g", meth, d, tol)
+		}
+	}
+}

@@ -151,6 +151,45 @@ func (d *DenseInverse) Downdate(Q []int) error {
 	return nil
 }
 
+// Compact drops the rows and columns that Downdate zeroed: the survivors'
+// submatrix (its upper triangle) is moved to the front of the same storage,
+// so Free, Matrix and the rows change and every later Downdate, Columns and
+// OBS step costs the current nf^2 instead of the built size's square. No
+// value changes, no memory is allocated beyond the new Free slice (the old
+// one, which an Update's Rows may share, is left as it was).
+func (d *DenseInverse) Compact() {
+	keep := make([]int, 0, len(d.free))
+	for r, q := range d.free {
+		if d.pos[q] >= 0 {
+			keep = append(keep, r)
+		}
+	}
+	if len(keep) == len(d.free) {
+		return
+	}
+	raw := d.inv.RawSymmetric()
+	n, data := len(keep), raw.Data
+	// Row a's entries move from old (ra, keep[b]) to new (a, b): as a <= ra,
+	// b <= keep[b] and n <= the old stride, every write lands at or before
+	// its source and before every source still to be read, so copying in
+	// increasing order is safe in place.
+	for a, ra := range keep {
+		src := data[ra*raw.Stride:]
+		dst := data[a*n:]
+		for b := a; b < n; b++ {
+			dst[b] = src[keep[b]]
+		}
+	}
+	free := make([]int, n)
+	for a, ra := range keep {
+		q := d.free[ra]
+		free[a] = q
+		d.pos[q] = a
+	}
+	d.free = free
+	d.inv = mat.NewSymDense(n, data[:n*n])
+}
+
 // tiledDowndate is the size from which Downdate uses hessian.AddSymRankK:
 // below it the serial SymRankK is as fast, and results of the small
 // networks (XOR, MONK's) stay bit-identical to earlier releases.

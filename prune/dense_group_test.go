@@ -95,3 +95,94 @@ func TestGroupDowndate(t *testing.T) {
 		}
 	}
 }
+
+// Compact keeps the survivors' values, and a downdate after it equals the
+// direct inverse of the matrix without both groups.
+func TestCompactDowndate(t *testing.T) {
+	const n, k = tiledDowndate + 40, 12
+	rng := rand.New(rand.NewPCG(5, 5))
+	m := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			m.Set(i, j, rng.NormFloat64())
+		}
+	}
+	a := mat.NewSymDense(n, nil)
+	a.SymOuterK(1/float64(n), m)
+	for i := 0; i < n; i++ {
+		a.SetSym(i, i, a.At(i, i)+1)
+	}
+	inverse := func(s *mat.SymDense) *mat.SymDense {
+		var chol mat.Cholesky
+		if !chol.Factorize(s) {
+			t.Fatal("test matrix not positive definite")
+		}
+		var inv mat.SymDense
+		if err := chol.InverseTo(&inv); err != nil {
+			t.Fatal(err)
+		}
+		return &inv
+	}
+	// A network of n+3 parameters whose parameters 1, 4 and 7 are not covered.
+	var free []int
+	for q := 0; len(free) < n; q++ {
+		if q != 1 && q != 4 && q != 7 {
+			free = append(free, q)
+		}
+	}
+	perm := rng.Perm(n)
+	Q1, Q2 := make([]int, k), make([]int, k)
+	for i := range Q1 {
+		Q1[i], Q2[i] = free[perm[i]], free[perm[k+i]]
+	}
+	d := NewDenseInverse(inverse(a), free, n+3)
+	if err := d.Downdate(Q1); err != nil {
+		t.Fatal(err)
+	}
+	before := mat.DenseCopyOf(d.Matrix())
+	oldFree := append([]int(nil), d.Free()...)
+	d.Compact()
+	if got := len(d.Free()); got != n-k {
+		t.Fatalf("compacted to %d rows, want %d", got, n-k)
+	}
+	row := map[int]int{}
+	for r, q := range oldFree {
+		row[q] = r
+	}
+	for i, qi := range d.Free() {
+		for j := i; j < n-k; j++ {
+			if got, want := d.Matrix().At(i, j), before.At(row[qi], row[d.Free()[j]]); got != want {
+				t.Fatalf("compacted [%d][%d] = %v, before %v", i, j, got, want)
+			}
+		}
+	}
+	if err := d.Downdate(Q2); err != nil {
+		t.Fatal(err)
+	}
+	gone := map[int]bool{}
+	for _, q := range append(Q1, Q2...) {
+		gone[q] = true
+	}
+	var keep []int // rows of a
+	for r, q := range free {
+		if !gone[q] {
+			keep = append(keep, r)
+		}
+	}
+	reduced := mat.NewSymDense(len(keep), nil)
+	for i, ri := range keep {
+		for j := i; j < len(keep); j++ {
+			reduced.SetSym(i, j, a.At(ri, keep[j]))
+		}
+	}
+	direct := inverse(reduced)
+	for i, ri := range keep {
+		for j := i; j < len(keep); j++ {
+			qi, qj := free[ri], free[keep[j]]
+			got := d.Matrix().At(d.row(qi), d.row(qj))
+			if diff := math.Abs(got - direct.At(i, j)); diff > groupTol {
+				t.Fatalf("after compacting and a second downdate [%d][%d] = %v, direct inverse %v", qi, qj, got, direct.At(i, j))
+			}
+		}
+	}
+}

@@ -22,7 +22,9 @@ func reproduceNettalkCommand() *cli.Command {
 		Description: `Trains a NETtalk network (Sejnowski & Rosenberg 1987: a 7-letter window of
 one-hot letters, 203 inputs, 80 sigmoid hidden units, 26 sigmoid outputs coding
 the phoneme's 21 articulatory and the stress's 5 features; 18,426 parameters)
-on the letters of the 1,000 common words by L-BFGS with weight decay, then
+on the letters of the 1,000 common words by L-BFGS with weight decay (batched
+gradients; a Newton-CG polish on exact Hessian-vector products with
+--polish), then
 prunes it without retraining with OBS on the full Gauss–Newton matrix
 (obs-ggn), OBS on the empirical Fisher (obs-ef), OBD (ggn diagonal) and
 magnitude, down to --keep parameters, and measures the best-guess phoneme and
@@ -34,11 +36,12 @@ to just 1560 weights, yielding better generalization."
 The corpus is under a non-commercial licence and is never shipped: name its
 directory with --nettalk-dir (nettalk.data, features.tsv, common1000.txt).
 
-OBS builds the curvature from the sparse inputs, inverts C + alpha I once by
-Cholesky in place (memory: one n x n matrix, 2.7 GB at n = 18,426, plus
+OBS builds the curvature from the sparse inputs, inverts C + alpha I in
+place by a block sweep (memory: one n x n matrix, 2.7 GB at n = 18,426, plus
 O(n k)), removes --group parameters per step (group OBS with a rank-k
-downdate of the inverse) and rebuilds the curvature at the current weights
-every --recompute x n deletions. Outputs go to --out-dir (created if
+downdate of the inverse, compacted as rows go) and rebuilds the curvature at
+the current weights whenever the parameters left have fallen by the fraction
+--recompute since the last build. Outputs go to --out-dir (created if
 missing): nettalk-report.md, nettalk-curves.csv, nettalk-curves.png and
 nettalk-summary.json, all written at the end (Ctrl-C leaves none of them).
 
@@ -54,11 +57,12 @@ Example:
 			&cli.IntFlag{Name: "test-words", Value: d.TestWords, Usage: "test on an evenly spaced subset of N other words (0: all ~19,000, slow to evaluate)"},
 			&cli.Float64Flag{Name: "decay", Value: d.Decay, Usage: "weight decay lambda of E = (1/P) sum l_p + (lambda/2)||w||^2"},
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the initial weights (the stream of obs train --seed)"},
-			&cli.IntFlag{Name: "max-iter", Value: d.MaxIter, Usage: "L-BFGS iteration cap"},
+			&cli.IntFlag{Name: "max-iter", Value: d.MaxIter, Usage: "training iteration cap (L-BFGS and polish together)"},
+			&cli.IntFlag{Name: "polish", Value: d.Polish, Usage: "at most N of the iterations for the Newton-CG polish (0: none)"},
 			&cli.Float64Flag{Name: "grad-tol", Value: d.GradTol, Usage: "stop training at ||grad E||_2 <= this"},
 			&cli.Float64Flag{Name: "alpha", Value: d.Alpha, Usage: "OBS damping: OBS inverts C + alpha I"},
 			&cli.IntFlag{Name: "group", Value: d.Group, Usage: "parameters removed per step (group OBS; every method)"},
-			&cli.Float64Flag{Name: "recompute", Value: d.Recompute, Usage: "rebuild the curvature every FRACTION x n deletions (0: never)"},
+			&cli.Float64Flag{Name: "recompute", Value: d.Recompute, Usage: "rebuild the curvature when the parameters left fell by FRACTION since the last build (0: never)"},
 			&cli.IntFlag{Name: "keep", Value: d.Keep, Usage: "prune down to N parameters"},
 			&cli.IntFlag{Name: "points", Value: d.Points, Usage: "measure test accuracy at N evenly spaced sizes (and at 1,560)"},
 			&cli.StringFlag{Name: "methods", Value: strings.Join(d.Methods, ","), Usage: "comma-separated methods: obs-ggn, obs-ef, obd-ggn, magnitude"},
@@ -83,7 +87,7 @@ func runReproduceNettalk(c *cli.Context) error {
 		return usagef("--nettalk-dir is required: the corpus is not shipped with obs (see obs reproduce nettalk --help)")
 	}
 	s.Window, s.Hidden, s.TrainWords, s.TestWords = c.Int("window"), c.Int("hidden"), c.Int("train-words"), c.Int("test-words")
-	s.Decay, s.Seed, s.MaxIter, s.GradTol = c.Float64("decay"), c.Uint64("seed"), c.Int("max-iter"), c.Float64("grad-tol")
+	s.Decay, s.Seed, s.MaxIter, s.GradTol, s.Polish = c.Float64("decay"), c.Uint64("seed"), c.Int("max-iter"), c.Float64("grad-tol"), c.Int("polish")
 	s.Alpha, s.Group, s.Recompute, s.Keep, s.Points = c.Float64("alpha"), c.Int("group"), c.Float64("recompute"), c.Int("keep"), c.Int("points")
 	s.Methods = nil
 	for _, m := range strings.Split(c.String("methods"), ",") {
@@ -125,6 +129,13 @@ func runReproduceNettalk(c *cli.Context) error {
 		}
 		if p.Stage == "training" {
 			b.Set(p.Done, "training: E %.5g", p.E)
+			return
+		}
+		if p.Building {
+			if b == nil && !c.Bool("quiet") {
+				info(c, "%s: building and inverting the curvature at %d parameters\n", p.Stage, p.Left)
+			}
+			b.Set(p.Done, "%s: %d parameters left, building the curvature", p.Stage, p.Left)
 			return
 		}
 		b.Set(p.Done, "%s: %d parameters left, E %.5g", p.Stage, p.Left, p.E)
@@ -172,7 +183,7 @@ func runReproduceNettalk(c *cli.Context) error {
 // output flags.
 func nettalkCommandLine(c *cli.Context) string {
 	parts := []string{"obs reproduce nettalk"}
-	for _, f := range []string{"nettalk-dir", "window", "hidden", "train-words", "test-words", "decay", "seed", "max-iter", "grad-tol", "alpha", "group", "recompute", "keep", "points", "methods"} {
+	for _, f := range []string{"nettalk-dir", "window", "hidden", "train-words", "test-words", "decay", "seed", "max-iter", "polish", "grad-tol", "alpha", "group", "recompute", "keep", "points", "methods"} {
 		if c.IsSet(f) {
 			parts = append(parts, "--"+f, c.String(f))
 		}

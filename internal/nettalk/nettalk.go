@@ -9,12 +9,17 @@
 //
 // At 203-80-26 (n = 18,426 parameters) one dense curvature is 2.7 GB, so
 // the run is arranged around it: the curvature is built from the sparse
-// one-hot inputs (hessian.NewSparse), inverted once in place
+// one-hot inputs (hessian.NewSparse), inverted in place by a block sweep
 // (hessian.InverseDirectInPlace: one n x n matrix), and parameters are
 // removed in groups of k with the group OBS step and a rank-k downdate of
 // the inverse (prune.OBSStep, prune.DenseInverse.Downdate), rebuilding the
-// curvature at the current weights every Recompute x n deletions. Memory is
-// one n x n matrix (reused across rebuilds and methods) plus O(n k).
+// curvature at the current weights whenever the parameters left have fallen
+// by the fraction Recompute since the last build (a geometric schedule:
+// the builds get cheaper as nf^3). The inverse is compacted (its
+// survivors moved to the front of the same storage) whenever a tenth of its
+// rows have been removed, so deletions cost the current nf^2. Memory is one
+// n x n matrix (reused across rebuilds and methods) plus O(n k), and during
+// a build the sparse build's per-pattern factors (at most 512 MB).
 //
 // The package never prints; Settings.Progress reports progress.
 package nettalk
@@ -73,14 +78,17 @@ type Settings struct {
 	TestWords  int     `json:"test_words"`  // 0: the whole rest of the dictionary; else an evenly spaced subset
 	Decay      float64 `json:"decay"`
 	Seed       uint64  `json:"seed"`
-	// Training: L-BFGS to ||grad E|| <= GradTol or MaxIter iterations (no
-	// Newton polish: its exact Hessian is n x n).
+	// Training: L-BFGS on batched gradients (model.TrainSettings.Batched),
+	// then the Newton-CG polish of model.Train (exact Hessian-vector
+	// products, no n x n matrix) with at most Polish of the MaxIter
+	// iterations, to ||grad E|| <= GradTol; 0 Polish: none.
 	GradTol float64 `json:"grad_tol"`
 	MaxIter int     `json:"max_iter"`
+	Polish  int     `json:"polish_iter"`
 	// Pruning (never retrained).
 	Alpha     float64  `json:"alpha"`     // OBS damping: C + Alpha I
 	Group     int      `json:"group"`     // parameters removed per step (group OBS)
-	Recompute float64  `json:"recompute"` // rebuild the curvature every Recompute x n0 deletions (0: never)
+	Recompute float64  `json:"recompute"` // rebuild the curvature when the parameters left fell by this fraction since the last build (0: never)
 	Keep      int      `json:"keep"`      // prune down to this many parameters
 	Points    int      `json:"points"`    // test accuracy measured at n0 (1 - i/Points), i = 0..Points, and at PaperParams
 	Methods   []string `json:"methods"`   // subset of Methods
@@ -94,8 +102,8 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{
 		Window: datasets.DefaultNettalkWindow, Hidden: 80, TestWords: 2000,
-		Decay: 1e-4, Seed: 1, GradTol: 1e-5, MaxIter: 2000,
-		Alpha: 1e-4, Group: 64, Recompute: 0.1, Keep: 780, Points: 20,
+		Decay: 1e-4, Seed: 1, GradTol: 1e-5, MaxIter: 3000, Polish: 0,
+		Alpha: 1e-4, Group: 64, Recompute: 0.5, Keep: 780, Points: 20,
 		Methods: Methods,
 	}
 }
@@ -108,6 +116,7 @@ type Progress struct {
 	Done, Total int
 	Left        int     // parameters left (pruning)
 	E           float64 // the last measured training error
+	Building    bool    // a curvature build and inverse starts now
 }
 
 // Point is one measurement on a pruning curve.
@@ -128,6 +137,12 @@ type Curve struct {
 	AtPaper  *Point  `json:"at_paper_params,omitempty"`
 	Rebuilds int     `json:"curvature_builds"`
 	Seconds  float64 `json:"seconds"`
+	// CurvatureSeconds is the part of Seconds spent building and inverting
+	// (OBS) or building the diagonal of (OBD) the curvature; AtPaperSeconds
+	// the time from the method's start to PaperParams parameters left
+	// (0 if the curve does not reach it).
+	CurvatureSeconds float64 `json:"curvature_seconds"`
+	AtPaperSeconds   float64 `json:"at_paper_params_seconds,omitempty"`
 }
 
 // Training is the trained network's record.
@@ -176,7 +191,7 @@ func Run(s Settings) (*Result, error) {
 
 	start := time.Now()
 	tr, err := model.Train(net, train.Inputs, train.Targets, &model.TrainSettings{
-		GradTol: s.GradTol, MaxIter: s.MaxIter, PolishIter: -1,
+		GradTol: s.GradTol, MaxIter: s.MaxIter, PolishIter: polishIter(s.Polish), Batched: true,
 		Progress: func(p model.TrainProgress) {
 			if s.Progress != nil {
 				s.Progress(Progress{Stage: "training", Done: p.Iteration, Total: s.MaxIter, E: p.E, Left: len(net.Params)})
@@ -198,6 +213,12 @@ func Run(s Settings) (*Result, error) {
 	for _, m := range s.Methods {
 		if m == OBSGGN || m == OBSEF {
 			buf = make([]float64, n*n)
+			// Go's default GC lets garbage grow to the size of the live
+			// heap, here the n x n matrix: every OBS step's O(n k)
+			// temporaries would then pile up to a second 2.7 GB (peak
+			// 5.5 GB measured) before a collection. The matrix holds no
+			// pointers, so collecting at 10% growth costs little.
+			defer debug.SetGCPercent(debug.SetGCPercent(10))
 			break
 		}
 	}
@@ -213,6 +234,14 @@ func Run(s Settings) (*Result, error) {
 }
 
 func (s *Settings) stopped() bool { return s.Stop != nil && s.Stop() }
+
+// polishIter is model.TrainSettings.PolishIter for Settings.Polish (0: none).
+func polishIter(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
 
 func (s *Settings) validate() error {
 	switch {
@@ -230,8 +259,8 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("nettalk: keep %d must be >= 1", s.Keep)
 	case s.Points < 1:
 		return fmt.Errorf("nettalk: points %d must be >= 1", s.Points)
-	case s.MaxIter < 0 || !(s.GradTol >= 0):
-		return fmt.Errorf("nettalk: max-iter and grad-tol must be >= 0")
+	case s.MaxIter < 0 || s.Polish < 0 || !(s.GradTol >= 0):
+		return fmt.Errorf("nettalk: max-iter, polish and grad-tol must be >= 0")
 	case len(s.Methods) == 0:
 		return fmt.Errorf("nettalk: no method")
 	}
@@ -247,6 +276,12 @@ func (s *Settings) validate() error {
 	return nil
 }
 
+// compactFraction: the inverse is compacted when 1/compactFraction of its
+// rows have been removed since it was built or last compacted, so a
+// deletion costs at most 11% more than at the current size, and compacting
+// (one pass over the matrix) happens a few dozen times.
+const compactFraction = 10
+
 // pruner is one method's pruning run.
 type pruner struct {
 	s           *Settings
@@ -258,6 +293,8 @@ type pruner struct {
 
 	inv  prune.InverseCurvature // OBS
 	diag []float64              // OBD: diag of the GGN over all parameters
+
+	curvSeconds float64 // time spent in build
 }
 
 func (p *pruner) kind() hessian.Kind {
@@ -269,6 +306,7 @@ func (p *pruner) kind() hessian.Kind {
 
 // build computes the method's curvature information at the current weights.
 func (p *pruner) build() error {
+	defer func(t time.Time) { p.curvSeconds += time.Since(t).Seconds() }(time.Now())
 	X, T := p.train.Inputs, p.train.Targets
 	curv, err := hessian.NewSparse(p.kind(), p.net, X, T)
 	if err != nil {
@@ -334,12 +372,17 @@ func (p *pruner) run() (Curve, error) {
 	start := time.Now()
 	c := Curve{Method: p.method}
 	n0 := p.net.NumFree()
-	every := int(math.Round(p.s.Recompute * float64(n0)))
-	if p.s.Recompute > 0 && every < 1 {
-		every = 1 // a positive fraction never means "never"
-	}
 	cps := p.checkpoints(n0)
-	since, built := 0, false
+	built, builtAt, compactAt := false, n0, n0
+	// rebuild reports whether the curvature is due at left parameters: a
+	// fall by the fraction Recompute since the last build (at least one
+	// parameter, so a positive fraction never means "never").
+	rebuild := func(left int) bool {
+		if p.s.Recompute <= 0 {
+			return false
+		}
+		return builtAt-left >= max(1, int(math.Round(p.s.Recompute*float64(builtAt))))
+	}
 	sal := make([]float64, 0, n0)
 	idx := make([]int, 0, n0)
 	e := math.NaN()
@@ -352,6 +395,7 @@ func (p *pruner) run() (Curve, error) {
 			if left == PaperParams {
 				at := pt
 				c.AtPaper = &at
+				c.AtPaperSeconds = time.Since(start).Seconds()
 			}
 			next++
 		}
@@ -362,11 +406,14 @@ func (p *pruner) run() (Curve, error) {
 			return c, ErrStopped
 		}
 		k := min(p.s.Group, left-cps[next])
-		if p.method != Magnitude && (!built || (every > 0 && since >= every)) {
+		if p.method != Magnitude && (!built || rebuild(left)) {
+			if p.s.Progress != nil { // the build and inverse take minutes at full size
+				p.s.Progress(Progress{Stage: p.method, Done: n0 - left, Total: n0 - p.s.Keep, Left: left, E: e, Building: true})
+			}
 			if err := p.build(); err != nil {
 				return c, err
 			}
-			built, since = true, 0
+			built, builtAt, compactAt = true, left, left
 			c.Rebuilds++
 		}
 		// The k parameters of smallest saliency (ties to the lower index).
@@ -398,10 +445,13 @@ func (p *pruner) run() (Curve, error) {
 		for _, q := range Q {
 			p.net.Prune(q)
 		}
-		since += k
-		if p.inv != nil && !(every > 0 && since >= every) {
+		if left -= k; p.inv != nil && !rebuild(left) {
 			if err := p.inv.Downdate(Q); err != nil {
 				return c, err
+			}
+			if d, ok := p.inv.(*prune.DenseInverse); ok && compactAt-left >= compactAt/compactFraction {
+				d.Compact()
+				compactAt = left
 			}
 		}
 		if p.s.Progress != nil {
@@ -416,6 +466,7 @@ func (p *pruner) run() (Curve, error) {
 		}
 	}
 	c.Seconds = time.Since(start).Seconds()
+	c.CurvatureSeconds = p.curvSeconds
 	return c, nil
 }
 

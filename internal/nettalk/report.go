@@ -20,12 +20,27 @@ var Files = []string{"nettalk-report.md", "nettalk-curves.csv", "nettalk-curves.
 func (r *Result) Conditions() string {
 	s := r.Settings
 	return fmt.Sprintf("%s sigmoid network (%d parameters), squared error, weight decay %g, seed %d; "+
-		"training: L-BFGS to ||grad E|| <= %g or %d iterations, no Newton polish; "+
+		"training: L-BFGS on batched gradients%s, to ||grad E|| <= %g or %d iterations in all (%s); "+
 		"pruning without retraining; OBS damping alpha = %g (C + alpha I), curvature 1/P-normalised over %d training letters, "+
-		"group of %d parameters per step (rank-%d downdate), curvature rebuilt every %g x %d deletions; "+
+		"group of %d parameters per step (rank-%d downdate), curvature rebuilt whenever the parameters left fell by a fraction %g since the last build; "+
 		"test set %s (%d letters)",
-		r.Arch, r.Params, s.Decay, s.Seed, s.GradTol, s.MaxIter, s.Alpha, r.TrainPatterns,
-		s.Group, s.Group, s.Recompute, r.Params, testLabel(s), r.TestPatterns)
+		r.Arch, r.Params, s.Decay, s.Seed, polishText(s.Polish), s.GradTol, s.MaxIter, r.Training.outcome(), s.Alpha, r.TrainPatterns,
+		s.Group, s.Group, s.Recompute, testLabel(s), r.TestPatterns)
+}
+
+func polishText(n int) string {
+	if n == 0 {
+		return " (no Newton-CG polish)"
+	}
+	return fmt.Sprintf(", then a Newton-CG polish of at most %d iterations", n)
+}
+
+// outcome says whether training reached the tolerance.
+func (t Training) outcome() string {
+	if t.Converged {
+		return fmt.Sprintf("reached: ||grad E|| = %.2g after %d iterations", t.GradNorm, t.Iterations)
+	}
+	return fmt.Sprintf("NOT reached: ||grad E|| = %.2g after %d iterations, %s", t.GradNorm, t.Iterations, t.Status)
 }
 
 func testLabel(s Settings) string {
@@ -129,14 +144,14 @@ func (r *Result) WriteMarkdown(w io.Writer, command string, wall float64) error 
 		r.TrainPatterns, sp.TrainWords, r.TestPatterns, sp.TestWords, sp.RestWords, len(sp.SkippedRows), len(sp.UnknownSymbols), len(sp.MissingCommon))
 	t := r.Training
 	fmt.Fprintf(&b, "Training: %s after %d iterations, E = %.6g, ||grad E|| = %.3g (converged: %v), %.0f s.\n\n", t.Status, t.Iterations, t.E, t.GradNorm, t.Converged, t.Seconds)
-	fmt.Fprintf(&b, "Memory: one %d x %d inverse (%.2f GB), reused by every build, plus O(n k).\n\n", r.Params, r.Params, float64(r.MemoryBytes)/1e9)
-	b.WriteString("## Best test phoneme accuracy per method\n\n| method | parameters left | test phoneme | test stress | at 1560: phoneme | stress | curvature builds | seconds |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "Memory: one %d x %d inverse (%.2f GB), reused by every build, plus O(n k) and, during a build, the sparse build's per-pattern factors (at most 512 MB).\n\n", r.Params, r.Params, float64(r.MemoryBytes)/1e9)
+	b.WriteString("## Best test phoneme accuracy per method\n\n| method | parameters left | test phoneme | test stress | at 1560: phoneme | stress | curvature builds | seconds (curvature; to 1560) |\n|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Curves {
 		ap, as := "-", "-"
 		if c.AtPaper != nil {
 			ap, as = pct(c.AtPaper.TestPhoneme), pct(c.AtPaper.TestStress)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %d | %.0f |\n", c.Method, c.Best.Params, pct(c.Best.TestPhoneme), pct(c.Best.TestStress), ap, as, c.Rebuilds, c.Seconds)
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %d | %.0f (%.0f; %.0f) |\n", c.Method, c.Best.Params, pct(c.Best.TestPhoneme), pct(c.Best.TestStress), ap, as, c.Rebuilds, c.Seconds, c.CurvatureSeconds, c.AtPaperSeconds)
 	}
 	b.WriteString("\n## Test accuracy (phoneme / stress, %) against parameters left\n\n| parameters |")
 	for _, c := range r.Curves {
