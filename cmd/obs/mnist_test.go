@@ -18,7 +18,8 @@ func TestReproduceMNISTQuick(t *testing.T) {
 		t.Skip("obs reproduce mnist --quick takes about 10 s on 2 cores; skipped with -short")
 	}
 	dir := t.TempDir()
-	r := obs(t, dir, "reproduce", "mnist", "--quick", "--quiet", "--json", "--sparsities", "0.5,0.9", "--out-dir", "out")
+	r := obs(t, dir, "reproduce", "mnist", "--quick", "--quiet", "--json", "--sparsities", "0.5,0.9", "--out-dir", "out",
+		"--methods", "magnitude,obd,lobs,obs-ggn-b32,obs-ef-b128,obs-mcfisher-b512", "--gradual-methods", "magnitude,obd,lobs,obs-ggn-b128")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -31,11 +32,13 @@ func TestReproduceMNISTQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// dense + 3 methods x 2 allocations x 2 modes x 2 targets.
-	if len(rows) != 1+1+3*2*2*2 {
+	// dense + (6 one-shot + 4 gradual methods) x 2 allocations x 2 targets.
+	if len(rows) != 1+1+(6+4)*2*2 {
 		t.Fatalf("%d rows in mnist-runs.csv", len(rows))
 	}
+	methods := map[string]int{}
 	for _, row := range rows[2:] {
+		methods[row[1]+" "+row[3]]++
 		target, _ := strconv.ParseFloat(row[4], 64)
 		sp, _ := strconv.ParseFloat(row[5], 64)
 		acc, _ := strconv.ParseFloat(row[6], 64)
@@ -43,6 +46,11 @@ func TestReproduceMNISTQuick(t *testing.T) {
 		// within a few weights of the target.
 		if sp < target-0.002 || sp > target+0.002 || !(acc >= 0 && acc <= 1) {
 			t.Errorf("run %v: sparsity %v for target %v, accuracy %v", row, sp, target, acc)
+		}
+	}
+	for _, m := range []string{"obs-ggn-b32 one-shot", "obs-ef-b128 one-shot", "obs-mcfisher-b512 one-shot", "lobs one-shot", "obs-ggn-b128 gradual", "magnitude gradual"} {
+		if methods[m] != 2*2 {
+			t.Errorf("%s: %d rows, want 4", m, methods[m])
 		}
 	}
 	for _, name := range []string{"mnist-report.md", "mnist-summary.json", "mnist-accuracy.png"} {
@@ -59,6 +67,11 @@ func TestReproduceMNISTQuick(t *testing.T) {
 		{"reproduce", "xor", "--quick"},
 		{"reproduce", "mnist", "--sparsities", "0.9,0.5"},
 		{"reproduce", "mnist", "--methods", "obs"},
+		{"reproduce", "mnist", "--methods", "obs-exact-b32"},
+		{"reproduce", "mnist", "--methods", "obs-ggn-b0"},
+		{"reproduce", "mnist", "--gradual-methods", "obs-ggn"},
+		{"reproduce", "mnist", "--alpha", "0"},
+		{"reproduce", "mnist", "--models", "a.json", "--epochs", "3"},
 	} {
 		if r := obs(t, dir, bad...); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", bad, r.code, r.stderr)
@@ -88,6 +101,17 @@ func TestTrainAdamAndLayerwiseCLI(t *testing.T) {
 	js = decodeJSON(t, r)
 	if sp, _ := js["sparsity"].(float64); sp != 0.5 || js["calibration_patterns"] != float64(300) {
 		t.Errorf("prune summary %v", js)
+	}
+	// The trained model as obs reproduce mnist --models: no training, one
+	// OBS method one-shot.
+	r = obs(t, dir, "reproduce", "mnist", "--models", "m.json", "--calib", "100", "--sparsities", "0.5", "--methods", "obs-ef-b32", "--gradual-methods", "none",
+		"--allocations", "global", "--quiet", "--out-dir", "rep")
+	if r.code != 0 {
+		t.Fatalf("reproduce --models: exit %d: %s", r.code, r.stderr)
+	}
+	if rep, _ := os.ReadFile(filepath.Join(dir, "rep", "mnist-report.md")); !strings.Contains(string(rep), "Trained models given (seeds 1..1 in order): m.json") ||
+		!strings.Contains(string(rep), "| OBS ef, blocks of 32 (`obs-ef-b32`) | global | one-shot |") {
+		t.Errorf("reproduce --models report:\n%s", rep)
 	}
 	for _, bad := range [][]string{
 		{"prune", "--model", "m.json", "--data", "mnist", "--method", "obd", "--structure", "layer", "--curvature", "layer-input", "--sparsity", "0.5", "--out", "q.json"},
