@@ -40,7 +40,7 @@ func mnistReproduceFlags() []cli.Flag {
 		&cli.IntFlag{Name: "ft-epochs", Value: 1, Usage: "mnist: fine-tuning epochs after each gradual pruning step"},
 		&cli.IntFlag{Name: "calib", Value: 1000, Usage: "mnist: calibration patterns M (the first M training images) for OBD's diagonal, OBS's block curvature and layer-wise OBS"},
 		&cli.StringFlag{Name: "sparsities", Value: "0.5,0.7,0.9,0.95,0.98", Usage: "mnist: weight sparsity targets, ascending"},
-		&cli.StringFlag{Name: "methods", Value: strings.Join(mnistAllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B)"},
+		&cli.StringFlag{Name: "methods", Value: strings.Join(mnistAllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B), or none (gradual runs only)"},
 		&cli.StringFlag{Name: "gradual-methods", Value: "all", Usage: "mnist: methods also run gradually (prune, fine-tune, repeat): a list as --methods, all (every one of --methods) or none"},
 		&cli.IntFlag{Name: "mc-samples", Value: 1, Usage: "mnist: Monte-Carlo targets per pattern of obs-mcfisher-* (seeded with the training seed)"},
 		&cli.StringFlag{Name: "allocations", Value: "global,per-layer", Usage: "mnist: sparsity allocations: global, per-layer"},
@@ -196,7 +196,9 @@ func mnistSettings(c *cli.Context) (mnistConfig, error) {
 		cfg.Sparsities = append(cfg.Sparsities, v)
 	}
 	var err error
-	if cfg.Methods, err = mnistMethodList("methods", c.String("methods")); err != nil {
+	if c.String("methods") == "none" {
+		cfg.Methods = []string{}
+	} else if cfg.Methods, err = mnistMethodList("methods", c.String("methods")); err != nil {
 		return cfg, err
 	}
 	switch g := c.String("gradual-methods"); g {
@@ -208,6 +210,9 @@ func mnistSettings(c *cli.Context) (mnistConfig, error) {
 		if cfg.Gradual, err = mnistMethodList("gradual-methods", g); err != nil {
 			return cfg, err
 		}
+	}
+	if len(cfg.Methods)+len(cfg.Gradual) == 0 {
+		return cfg, usagef("--methods none and --gradual-methods none leave nothing to run")
 	}
 	for _, f := range strings.Split(c.String("allocations"), ",") {
 		a, err := prune.ParseAllocation(strings.TrimSpace(f))
