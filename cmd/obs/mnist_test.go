@@ -58,6 +58,18 @@ func TestReproduceMNISTQuick(t *testing.T) {
 			t.Errorf("%s missing or empty", name)
 		}
 	}
+	// --merge joins the report with another run's (here the same one
+	// twice: every row once per run, the dense rows once).
+	if r := obs(t, dir, "reproduce", "mnist", "--merge", "out,out", "--quiet", "--out-dir", "merged"); r.code != 0 {
+		t.Fatalf("--merge: exit %d: %s", r.code, r.stderr)
+	}
+	m, _ := os.ReadFile(filepath.Join(dir, "merged", "mnist-report.md"))
+	if !strings.Contains(string(m), "| OBS ggn, blocks of 128 (`obs-ggn-b128`) | per-layer | gradual |") {
+		t.Errorf("merged report:\n%s", m)
+	}
+	if r := obs(t, dir, "reproduce", "mnist", "--merge", "out", "--calib", "5", "--out-dir", "merged"); r.code != 2 {
+		t.Errorf("--merge with --calib: exit %d, want 2", r.code)
+	}
 	rep, _ := os.ReadFile(filepath.Join(dir, "out", "mnist-report.md"))
 	if !strings.Contains(string(rep), "biases are kept dense") || !strings.Contains(string(rep), "Han, Pool, Tran & Dally") {
 		t.Error("report lacks the bias statement or the published results")

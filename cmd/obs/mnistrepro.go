@@ -43,12 +43,13 @@ func mnistReproduceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "methods", Value: strings.Join(mnistAllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B), or none (gradual runs only)"},
 		&cli.StringFlag{Name: "gradual-methods", Value: "all", Usage: "mnist: methods also run gradually (prune, fine-tune, repeat): a list as --methods, all (every one of --methods) or none"},
 		&cli.IntFlag{Name: "mc-samples", Value: 1, Usage: "mnist: Monte-Carlo targets per pattern of obs-mcfisher-* (seeded with the training seed)"},
+		&cli.StringFlag{Name: "merge", Usage: "mnist: run nothing; write one report from the mnist-summary.json of earlier runs in the comma-separated `DIRS` (same sparsities, calibration, damping and seeds)"},
 		&cli.StringFlag{Name: "allocations", Value: "global,per-layer", Usage: "mnist: sparsity allocations: global, per-layer"},
 	}
 }
 
 // mnistFlagNames are the flags that only obs reproduce mnist takes.
-var mnistFlagNames = []string{"quick", "epochs", "lr-decay", "models", "ft-epochs", "calib", "sparsities", "methods", "gradual-methods", "mc-samples", "allocations"}
+var mnistFlagNames = []string{"quick", "epochs", "lr-decay", "models", "ft-epochs", "calib", "sparsities", "methods", "gradual-methods", "mc-samples", "allocations", "merge"}
 
 // mnistAlpha is OBS's damping on MNIST when --alpha is not given: the
 // curvature of a trained classifier is small (confident softmax outputs),
@@ -394,6 +395,9 @@ func peakRSS() float64 {
 }
 
 func runReproduceMNIST(c *cli.Context) error {
+	if c.IsSet("merge") {
+		return mergeMNIST(c)
+	}
 	cfg, err := mnistSettings(c)
 	if err != nil {
 		return err
@@ -562,6 +566,67 @@ func mnistOneShot(m *model.MLP, method string, alloc prune.Allocation, cfg *mnis
 	return nil
 }
 
+// mnistSummary is mnist-summary.json.
+type mnistSummary struct {
+	Config mnistConfig `json:"config"`
+	Runs   []mnistRun  `json:"runs"`
+}
+
+// mergeMNIST writes one report from the summaries of earlier runs: their
+// methods, gradual methods and allocations joined, the dense rows taken
+// from the first.
+func mergeMNIST(c *cli.Context) error {
+	for _, f := range c.FlagNames() {
+		if f != "merge" && f != "out-dir" && f != "quiet" && f != "json" && c.IsSet(f) {
+			return usagef("--merge runs nothing and takes only --out-dir, --quiet and --json, not --%s", f)
+		}
+	}
+	var cfg mnistConfig
+	var runs []mnistRun
+	for i, d := range strings.Split(c.String("merge"), ",") {
+		b, err := os.ReadFile(filepath.Join(d, "mnist-summary.json"))
+		if err != nil {
+			return fmt.Errorf("--merge: %v", err)
+		}
+		var s mnistSummary
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("--merge: %s: %v", filepath.Join(d, "mnist-summary.json"), err)
+		}
+		if i == 0 {
+			cfg = s.Config
+			cfg.Methods, cfg.Gradual, cfg.Allocations = nil, nil, nil
+		} else if o := s.Config; !slices.Equal(o.Sparsities, cfg.Sparsities) || o.Calib != cfg.Calib || o.Alpha != cfg.Alpha || o.MCSamples != cfg.MCSamples ||
+			o.Seeds != cfg.Seeds || o.FTEpochs != cfg.FTEpochs || o.Damp != cfg.Damp || o.Arch != cfg.Arch || !slices.Equal(o.Models, cfg.Models) {
+			return fmt.Errorf("--merge: %s was run with other settings than %s", d, strings.Split(c.String("merge"), ",")[0])
+		}
+		for _, m := range s.Config.Methods {
+			if !slices.Contains(cfg.Methods, m) {
+				cfg.Methods = append(cfg.Methods, m)
+			}
+		}
+		for _, m := range s.Config.Gradual {
+			if !slices.Contains(cfg.Gradual, m) {
+				cfg.Gradual = append(cfg.Gradual, m)
+			}
+		}
+		for _, a := range s.Config.Allocations {
+			if !slices.Contains(cfg.Allocations, a) {
+				cfg.Allocations = append(cfg.Allocations, a)
+			}
+		}
+		for _, r := range s.Runs {
+			if r.Mode != "train" || i == 0 {
+				runs = append(runs, r)
+			}
+		}
+	}
+	dir := c.String("out-dir")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create output directory %s: %v", dir, err)
+	}
+	return writeMNIST(c, dir, cfg, runs)
+}
+
 // archString writes sizes as 784-300-100-10.
 func archString(sizes []int) string {
 	parts := make([]string, len(sizes))
@@ -651,6 +716,9 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun) er
 		}
 		for _, method := range methods {
 			for _, alloc := range cfg.Allocations {
+				if acc, _, _, _ := pick(method, alloc, mode, last); len(acc) == 0 {
+					continue // not run (a merged report)
+				}
 				fmt.Fprintf(&md, "| %s | %s | %s |", name(method), alloc, mode)
 				fig := figures.Series{Label: fmt.Sprintf("%s %s %s", method, alloc, mode)}
 				for _, s := range cfg.Sparsities {
@@ -665,8 +733,12 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun) er
 			}
 		}
 	}
-	fmt.Fprintf(&md, "\nTimes on a machine that may have been shared; the process's peak resident memory was %.0f MiB. "+
-		"The times and memory are the only columns that differ between identical runs.\n\n", peakRSS())
+	rss := 0.0
+	for _, r := range runs {
+		rss = max(rss, r.PeakRSSMiB)
+	}
+	fmt.Fprintf(&md, "\nTimes on a machine that may have been shared; the largest peak resident memory of the process(es) was %.0f MiB. "+
+		"The times and memory are the only columns that differ between identical runs.\n\n", rss)
 	md.WriteString(mnistPublished)
 	files := []string{"mnist-report.md", "mnist-runs.csv", "mnist-summary.json", "mnist-accuracy.png"}
 	if err := atomicfile.Write(filepath.Join(dir, files[0]), func(w io.Writer) error { _, err := io.WriteString(w, md.String()); return err }); err != nil {
@@ -684,10 +756,7 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun) er
 	}); err != nil {
 		return err
 	}
-	summary := struct {
-		Config mnistConfig `json:"config"`
-		Runs   []mnistRun  `json:"runs"`
-	}{cfg, runs}
+	summary := mnistSummary{cfg, runs}
 	if err := atomicfile.Write(filepath.Join(dir, files[2]), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
