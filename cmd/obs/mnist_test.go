@@ -10,16 +10,17 @@ import (
 )
 
 // TestReproduceMNISTQuick runs obs reproduce mnist --quick (a small network
-// on a subset, a few seconds) and checks its files: every method,
+// on a subset, a few seconds) with magnitude, OBD, layer-wise OBS and OBS
+// with every curvature kind, and checks its files: every method,
 // allocation, mode and target present, sparsities reached, accuracies
-// valid, biases never counted.
+// valid, biases never counted; then --merge.
 func TestReproduceMNISTQuick(t *testing.T) {
 	if testing.Short() {
 		t.Skip("obs reproduce mnist --quick takes about 10 s on 2 cores; skipped with -short")
 	}
 	dir := t.TempDir()
 	r := obs(t, dir, "reproduce", "mnist", "--quick", "--quiet", "--json", "--sparsities", "0.5,0.9", "--out-dir", "out",
-		"--methods", "magnitude,obd,lobs,obs-ggn-b32,obs-ef-b128,obs-mcfisher-b512", "--gradual-methods", "magnitude,obd,lobs,obs-ggn-b128")
+		"--methods", "magnitude,obd,lobs,obs-ggn-b32,obs-ef-b128,obs-mcfisher-b32", "--gradual-methods", "magnitude,obs-ggn-b128")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -32,8 +33,8 @@ func TestReproduceMNISTQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// dense + (6 one-shot + 4 gradual methods) x 2 allocations x 2 targets.
-	if len(rows) != 1+1+(6+4)*2*2 {
+	// dense + (6 one-shot + 2 gradual methods) x 2 allocations x 2 targets.
+	if len(rows) != 1+1+(6+2)*2*2 {
 		t.Fatalf("%d rows in mnist-runs.csv", len(rows))
 	}
 	methods := map[string]int{}
@@ -48,7 +49,7 @@ func TestReproduceMNISTQuick(t *testing.T) {
 			t.Errorf("run %v: sparsity %v for target %v, accuracy %v", row, sp, target, acc)
 		}
 	}
-	for _, m := range []string{"obs-ggn-b32 one-shot", "obs-ef-b128 one-shot", "obs-mcfisher-b512 one-shot", "lobs one-shot", "obs-ggn-b128 gradual", "magnitude gradual"} {
+	for _, m := range []string{"obs-ggn-b32 one-shot", "obs-ef-b128 one-shot", "obs-mcfisher-b32 one-shot", "lobs one-shot", "obs-ggn-b128 gradual", "magnitude gradual"} {
 		if methods[m] != 2*2 {
 			t.Errorf("%s: %d rows, want 4", m, methods[m])
 		}
