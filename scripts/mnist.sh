@@ -4,10 +4,11 @@
 # 50, 70, 90, 95 and 98% of its weights (biases kept) by obs reproduce mnist
 # with the reduced protocol stated in docs/mnist.md, in three runs. Writes into
 # DIR the three trained models (lenet-sN.json, reused when present) and their
-# training summaries, and into DIR/oneshot, DIR/blocks and DIR/gradual each
+# training summaries, into DIR/oneshot, DIR/blocks and DIR/gradual each
 # run's mnist-report.md, mnist-runs.csv, mnist-summary.json and
-# mnist-accuracy.png; every step's wall time and peak memory from
-# /usr/bin/time -v goes to DIR/time-*.txt.
+# mnist-accuracy.png, and into DIR itself the merged report and figure;
+# every step's wall time and peak memory from /usr/bin/time -v goes to
+# DIR/time-*.txt.
 #
 #   scripts/mnist.sh DIR [extra obs reproduce mnist flags]
 #
@@ -64,6 +65,9 @@ run oneshot "$bin" reproduce mnist "${common[@]}" --out-dir oneshot \
 run blocks "$bin" reproduce mnist "${common[@]}" --out-dir blocks \
 	--methods obs-ggn-b32,obs-ef-b32,obs-mcfisher-b32,obs-ggn-b512,obs-ef-b512,obs-mcfisher-b512 \
 	--gradual-methods none --allocations global "$@"
-# 3. Gradual (prune, one fine-tuning epoch, repeat), global.
-run gradual "$bin" reproduce mnist "${common[@]}" --out-dir gradual \
+# 3. Gradual (prune, fine-tune one epoch over the first 10,000 training
+#    images, repeat), global.
+run gradual "$bin" reproduce mnist "${common[@]}" --out-dir gradual --ft-patterns 10000 \
 	--methods none --gradual-methods magnitude,obd,lobs,obs-ggn-b128 --allocations global "$@"
+# One report and figure from the three.
+"$bin" reproduce mnist --merge oneshot,blocks,gradual --quiet --out-dir .

@@ -38,6 +38,7 @@ func mnistReproduceFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "lr-decay", Value: 0.8, Usage: "mnist: multiply the training learning rate by this after every epoch"},
 		&cli.StringFlag{Name: "models", Usage: "mnist: comma-separated trained model `FILES`, one per seed 1..N (e.g. from obs train --seed N with the same recipe), used instead of training"},
 		&cli.IntFlag{Name: "ft-epochs", Value: 1, Usage: "mnist: fine-tuning epochs after each gradual pruning step"},
+		&cli.IntFlag{Name: "ft-patterns", Usage: "mnist: fine-tune on the first `N` training images only (0: all)"},
 		&cli.IntFlag{Name: "calib", Value: 1000, Usage: "mnist: calibration patterns M (the first M training images) for OBD's diagonal, OBS's block curvature and layer-wise OBS"},
 		&cli.StringFlag{Name: "sparsities", Value: "0.5,0.7,0.9,0.95,0.98", Usage: "mnist: weight sparsity targets, ascending"},
 		&cli.StringFlag{Name: "methods", Value: strings.Join(mnistAllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B), or none (gradual runs only)"},
@@ -49,7 +50,7 @@ func mnistReproduceFlags() []cli.Flag {
 }
 
 // mnistFlagNames are the flags that only obs reproduce mnist takes.
-var mnistFlagNames = []string{"quick", "epochs", "lr-decay", "models", "ft-epochs", "calib", "sparsities", "methods", "gradual-methods", "mc-samples", "allocations", "merge"}
+var mnistFlagNames = []string{"quick", "epochs", "lr-decay", "models", "ft-epochs", "ft-patterns", "calib", "sparsities", "methods", "gradual-methods", "mc-samples", "allocations", "merge"}
 
 // mnistAlpha is OBS's damping on MNIST when --alpha is not given: the
 // curvature of a trained classifier is small (confident softmax outputs),
@@ -131,6 +132,7 @@ type mnistConfig struct {
 	Batch         int       `json:"batch"`
 	LearningRate  float64   `json:"learning_rate"`
 	FTEpochs      int       `json:"ft_epochs"`
+	FTPatterns    int       `json:"ft_patterns"`
 	FTRate        float64   `json:"ft_learning_rate"`
 	LRDecay       float64   `json:"lr_decay"`
 	Models        []string  `json:"models,omitempty"`
@@ -186,8 +188,9 @@ func mnistSettings(c *cli.Context) (mnistConfig, error) {
 			cfg.Calib = 200
 		}
 	}
-	if cfg.Epochs < 1 || cfg.FTEpochs < 0 || cfg.Calib < 1 {
-		return cfg, usagef("--epochs %d must be >= 1, --ft-epochs %d >= 0 and --calib %d >= 1", cfg.Epochs, cfg.FTEpochs, cfg.Calib)
+	cfg.FTPatterns = c.Int("ft-patterns")
+	if cfg.Epochs < 1 || cfg.FTEpochs < 0 || cfg.Calib < 1 || cfg.FTPatterns < 0 {
+		return cfg, usagef("--epochs %d must be >= 1, --ft-epochs %d >= 0, --ft-patterns %d >= 0 and --calib %d >= 1", cfg.Epochs, cfg.FTEpochs, cfg.FTPatterns, cfg.Calib)
 	}
 	for _, f := range strings.Split(c.String("sparsities"), ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
@@ -501,7 +504,11 @@ func runReproduceMNIST(c *cli.Context) error {
 						}
 						if cfg.FTEpochs > 0 {
 							// Shuffling seed: the training seed + 1000 + the step's index.
-							_, err = model.TrainMiniBatch(cur, X, T, &model.MiniBatchSettings{Epochs: cfg.FTEpochs, BatchSize: cfg.Batch, LearningRate: cfg.FTRate, Seed: seed + 1000 + uint64(si), Stop: stop})
+							Xf, Tf := X, T
+							if cfg.FTPatterns > 0 {
+								Xf, Tf = X[:min(cfg.FTPatterns, len(X))], T[:min(cfg.FTPatterns, len(X))]
+							}
+							_, err = model.TrainMiniBatch(cur, Xf, Tf, &model.MiniBatchSettings{Epochs: cfg.FTEpochs, BatchSize: cfg.Batch, LearningRate: cfg.FTRate, Seed: seed + 1000 + uint64(si), Stop: stop})
 						}
 						return err
 					})
@@ -592,12 +599,17 @@ func mergeMNIST(c *cli.Context) error {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return fmt.Errorf("--merge: %s: %v", filepath.Join(d, "mnist-summary.json"), err)
 		}
+		o := s.Config
 		if i == 0 {
-			cfg = s.Config
+			cfg = o
 			cfg.Methods, cfg.Gradual, cfg.Allocations = nil, nil, nil
-		} else if o := s.Config; !slices.Equal(o.Sparsities, cfg.Sparsities) || o.Calib != cfg.Calib || o.Alpha != cfg.Alpha || o.MCSamples != cfg.MCSamples ||
-			o.Seeds != cfg.Seeds || o.FTEpochs != cfg.FTEpochs || o.Damp != cfg.Damp || o.Arch != cfg.Arch || !slices.Equal(o.Models, cfg.Models) {
+		} else if !slices.Equal(o.Sparsities, cfg.Sparsities) || o.Calib != cfg.Calib || o.Alpha != cfg.Alpha || o.MCSamples != cfg.MCSamples ||
+			o.Seeds != cfg.Seeds || o.Damp != cfg.Damp || o.Arch != cfg.Arch || !slices.Equal(o.Models, cfg.Models) ||
+			(len(o.Gradual) > 0 && len(cfg.Gradual) > 0 && (o.FTEpochs != cfg.FTEpochs || o.FTPatterns != cfg.FTPatterns || o.FTRate != cfg.FTRate)) {
 			return fmt.Errorf("--merge: %s was run with other settings than %s", d, strings.Split(c.String("merge"), ",")[0])
+		}
+		if len(o.Gradual) > 0 { // the fine-tuning settings come from a run that fine-tuned
+			cfg.FTEpochs, cfg.FTPatterns, cfg.FTRate = o.FTEpochs, o.FTPatterns, o.FTRate
 		}
 		for _, m := range s.Config.Methods {
 			if !slices.Contains(cfg.Methods, m) {
@@ -668,6 +680,10 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun) er
 		}
 		return map[string]string{"magnitude": "magnitude", "obd": "OBD (Gauss-Newton diagonal)", "lobs": "layer-wise OBS"}[method]
 	}
+	ftNote := ""
+	if cfg.FTPatterns > 0 && len(cfg.Gradual) > 0 {
+		ftNote = fmt.Sprintf(" Fine-tuning uses only the first %d training images.", cfg.FTPatterns)
+	}
 	var md strings.Builder
 	fmt.Fprintf(&md, "# MNIST, %s: pruning by magnitude, OBD, block-diagonal OBS and layer-wise OBS\n\n", cfg.Arch)
 	if cfg.Quick {
@@ -690,8 +706,8 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun) er
 		"One-shot: from the trained network, no retraining; OBS builds once and records the test accuracy as it passes each target "+
 		"(globally the same network as a separate run to that target; per layer, every layer is brought to each target before the next), "+
 		"layer-wise OBS computes its paths once. Gradual: pruned to each target in turn, each step followed by %d epoch(s) of Adam at lr %g (the mask kept); "+
-		"gradual OBS rebuilds its curvature at every step.\n\n",
-		cfg.TrainPatterns, cfg.TestPatterns, cfg.Calib, cfg.MCSamples, cfg.Alpha, cfg.Damp, cfg.FTEpochs, cfg.FTRate)
+		"gradual OBS rebuilds its curvature at every step.%s\n\n",
+		cfg.TrainPatterns, cfg.TestPatterns, cfg.Calib, cfg.MCSamples, cfg.Alpha, cfg.Damp, cfg.FTEpochs, cfg.FTRate, ftNote)
 	fmt.Fprintf(&md, "Dense network: test accuracy %s %% (mean [min, max] over %d seeds)", summarise(dense), len(dense))
 	if len(cfg.Models) == 0 {
 		fmt.Fprintf(&md, ", training %.1f s per seed, peak heap %.0f MiB", summarise(dsec).Mean, slices.Max(dheap))
