@@ -523,9 +523,20 @@ func runReproduceMNIST(c *cli.Context) error {
 				tick(fmt.Sprintf("seed %d %s %s gradual", seed, method, alloc))
 			}
 		}
+		if seed < uint64(cfg.Seeds) {
+			// The seeds done so far, in case the run is stopped.
+			part := cfg
+			part.Seeds = int(seed)
+			if len(cfg.Models) > 0 {
+				part.Models = cfg.Models[:seed]
+			}
+			if err := writeMNIST(c, dir, part, runs, false); err != nil {
+				return err
+			}
+		}
 	}
 	b.Done()
-	return writeMNIST(c, dir, cfg, runs)
+	return writeMNIST(c, dir, cfg, runs, true)
 }
 
 // mnistOneShot prunes m one-shot to every target with method and
@@ -604,9 +615,12 @@ func mergeMNIST(c *cli.Context) error {
 			cfg = o
 			cfg.Methods, cfg.Gradual, cfg.Allocations = nil, nil, nil
 		} else if !slices.Equal(o.Sparsities, cfg.Sparsities) || o.Calib != cfg.Calib || o.Alpha != cfg.Alpha || o.MCSamples != cfg.MCSamples ||
-			o.Seeds != cfg.Seeds || o.Damp != cfg.Damp || o.Arch != cfg.Arch || !slices.Equal(o.Models, cfg.Models) ||
+			o.Damp != cfg.Damp || o.Arch != cfg.Arch || !(prefix(o.Models, cfg.Models) || prefix(cfg.Models, o.Models)) ||
 			(len(o.Gradual) > 0 && len(cfg.Gradual) > 0 && (o.FTEpochs != cfg.FTEpochs || o.FTPatterns != cfg.FTPatterns || o.FTRate != cfg.FTRate)) {
 			return fmt.Errorf("--merge: %s was run with other settings than %s", d, strings.Split(c.String("merge"), ",")[0])
+		}
+		if o.Seeds > cfg.Seeds { // runs stopped early have fewer seeds
+			cfg.Seeds, cfg.Models = o.Seeds, o.Models
 		}
 		if len(o.Gradual) > 0 { // the fine-tuning settings come from a run that fine-tuned
 			cfg.FTEpochs, cfg.FTPatterns, cfg.FTRate = o.FTEpochs, o.FTPatterns, o.FTRate
@@ -636,8 +650,11 @@ func mergeMNIST(c *cli.Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create output directory %s: %v", dir, err)
 	}
-	return writeMNIST(c, dir, cfg, runs)
+	return writeMNIST(c, dir, cfg, runs, true)
 }
+
+// prefix reports whether a is a prefix of b.
+func prefix(a, b []string) bool { return len(a) <= len(b) && slices.Equal(a, b[:len(a)]) }
 
 // archString writes sizes as 784-300-100-10.
 func archString(sizes []int) string {
@@ -664,7 +681,9 @@ func (c cell) String() string {
 	return fmt.Sprintf("%.2f [%.2f, %.2f]", 100*c.Mean, 100*c.Min, 100*c.Max)
 }
 
-func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun) error {
+// writeMNIST writes the report, CSV, JSON and figure of runs; when final,
+// it also prints the summary (a partial write after each seed does not).
+func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun, final bool) error {
 	pick := func(method, alloc, mode string, s float64) (acc, sec, am, heap []float64) {
 		for _, r := range runs {
 			if r.Method == method && r.Allocation == alloc && r.Mode == mode && r.Target == s {
@@ -740,7 +759,11 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun) er
 				for _, s := range cfg.Sparsities {
 					acc, _, _, _ := pick(method, alloc, mode, s)
 					cl := summarise(acc)
-					fmt.Fprintf(&md, " %s |", cl)
+					if len(acc) != cfg.Seeds {
+						fmt.Fprintf(&md, " %s, %d seed(s) |", cl, len(acc))
+					} else {
+						fmt.Fprintf(&md, " %s |", cl)
+					}
 					fig.X, fig.Y = append(fig.X, 100*s), append(fig.Y, 100*cl.Mean)
 				}
 				_, sec, _, heap := pick(method, alloc, mode, last)
@@ -782,6 +805,9 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun) er
 	}
 	if err := figures.Write(filepath.Join(dir, files[3]), series, figures.Options{Title: "MNIST " + cfg.Arch + ": test accuracy after pruning (mean over seeds)", XLabel: "weight sparsity (%)", YLabel: "test accuracy (%)", Width: 20, Height: 14}); err != nil {
 		return err
+	}
+	if !final {
+		return nil
 	}
 	info(c, "wrote %s in %s\n", strings.Join(files, ", "), dir)
 	return emit(c, struct {
