@@ -74,7 +74,8 @@ training images; global and per-layer allocation. One-shot OBS builds once
 and records every target on its way. --gradual-methods limits the gradual
 runs. Writes mnist-report.md (test accuracy mean and range per method and
 sparsity, time and peak heap per run, published results), mnist-runs.csv,
-mnist-summary.json and mnist-accuracy.png. --quick runs a small version in
+mnist-summary.json and mnist-accuracy.png, after every seed; --merge joins
+the files of several runs into one report. --quick runs a small version in
 seconds. The full grid takes hours on 2 cores; scripts/mnist.sh runs the
 reduced protocol of docs/mnist.md.
 
