@@ -533,6 +533,13 @@ func runReproduceMNIST(c *cli.Context) error {
 			if err := writeMNIST(c, dir, part, runs, false); err != nil {
 				return err
 			}
+			// Committed now (obs holds every output back until the
+			// command ends): each file is complete, and a run stopped in
+			// a later seed leaves these.
+			if err := atomicfile.Commit(); err != nil {
+				return err
+			}
+			atomicfile.Stage()
 		}
 	}
 	b.Done()
