@@ -1,6 +1,8 @@
 package prune
 
 import (
+	"math"
+	"slices"
 	"testing"
 
 	"github.com/obs-toolkit/obs/hessian"
@@ -53,5 +55,103 @@ func TestOneShotEqualsRunWithoutRebuild(t *testing.T) {
 	}
 	if _, err := OneShot(m.Clone(), s.Inputs, s.Targets, Config{Method: OBS, Sparsity: 0.5, Recompute: 1}); err == nil {
 		t.Error("recompute in one shot: want an error")
+	}
+}
+
+// With Candidates = Weights no bias is ever deleted and the weight
+// sparsity is the target's (counts rounded down, globally or per layer),
+// for OBS with its update (which still moves the biases), OBD and
+// magnitude.
+func TestOneShotWeightsOnly(t *testing.T) {
+	m, s := smallNet(t)
+	w := Weights(m)
+	for _, cfg := range []Config{
+		{Method: OBS, Curvature: hessian.GGN, Alpha: 1e-2, Structure: Blocks{Size: 8}},
+		{Method: OBS, Curvature: hessian.EmpiricalFisher, Alpha: 1e-2, Structure: Blocks{Size: 8}, PerLayer: true},
+		{Method: OBD, Curvature: hessian.GGN, PerLayer: true},
+		{Method: Magnitude},
+	} {
+		cfg.Sparsity, cfg.Candidates = 0.7, w
+		net := m.Clone()
+		if _, err := OneShot(net, s.Inputs, s.Targets, cfg); err != nil {
+			t.Fatalf("%s: %v", cfg.label(), err)
+		}
+		L := net.NumLayers()
+		weights, gone := make([]int, L), make([]int, L)
+		biasMoved := false
+		for q, p := range net.Pruned {
+			l, _, _ := net.Locate(q)
+			if !w[q] {
+				if p {
+					t.Fatalf("%s: bias %s deleted", cfg.label(), net.Name(q))
+				}
+				biasMoved = biasMoved || net.Params[q] != m.Params[q]
+				continue
+			}
+			weights[l-1]++
+			if p {
+				gone[l-1]++
+			}
+		}
+		if cfg.PerLayer {
+			for l := range weights {
+				if want := int(math.Floor(0.7 * float64(weights[l]))); gone[l] != want {
+					t.Errorf("%s: layer %d lost %d of %d weights, want %d", cfg.label(), l+1, gone[l], weights[l], want)
+				}
+			}
+		} else if all, g := weights[0]+weights[1], gone[0]+gone[1]; g != int(math.Floor(0.7*float64(all))) {
+			t.Errorf("%s: %d of %d weights deleted, want floor(0.7 x %d)", cfg.label(), g, all, all)
+		}
+		if (cfg.Method == OBS) != biasMoved {
+			t.Errorf("%s: biases moved %v, want %v (only OBS's update moves them)", cfg.label(), biasMoved, cfg.Method == OBS)
+		}
+	}
+	if _, err := OneShot(m.Clone(), s.Inputs, s.Targets, Config{Method: OBS, Keep: 3, PerLayer: true}); err == nil {
+		t.Error("per-layer without a sparsity: want an error")
+	}
+	if _, err := Run(m.Clone(), s.Inputs, s.Targets, Config{Method: OBS, Sparsity: 0.5, Candidates: w}); err == nil {
+		t.Error("Run with candidates: want an error")
+	}
+}
+
+// The state OneShot reports at each checkpoint is bit for bit the end of a
+// separate run to that sparsity: globally for every structure, per layer
+// where no block spans two layers (Layers, Diagonal).
+func TestOneShotCheckpointsEqualSeparateRuns(t *testing.T) {
+	m, s := smallNet(t)
+	targets := []float64{0.3, 0.5, 0.8}
+	for _, cfg := range []Config{
+		{Method: OBS, Curvature: hessian.GGN, Alpha: 1e-2, Structure: Blocks{Size: 8}},
+		{Method: OBS, Curvature: hessian.GGN, Alpha: 1e-2, Candidates: Weights(m)},
+		{Method: OBS, Curvature: hessian.EmpiricalFisher, Alpha: 1e-2, Structure: Layers{}, PerLayer: true, Candidates: Weights(m)},
+		{Method: OBS, Curvature: hessian.GGN, Alpha: 1e-2, Structure: Diagonal{}, PerLayer: true},
+		{Method: OBD, Curvature: hessian.GGN, PerLayer: true, Candidates: Weights(m)},
+		{Method: Magnitude},
+	} {
+		net := m.Clone()
+		var seen [][]float64
+		cp := cfg
+		cp.Sparsity, cp.Checkpoints = 0.8, targets
+		cp.Checkpoint = func(i int) { seen = append(seen, slices.Clone(net.Params)) }
+		if _, err := OneShot(net, s.Inputs, s.Targets, cp); err != nil {
+			t.Fatalf("%s: %v", cfg.label(), err)
+		}
+		if len(seen) != len(targets) {
+			t.Fatalf("%s: %d checkpoints reported, want %d", cfg.label(), len(seen), len(targets))
+		}
+		for i, sp := range targets {
+			one := m.Clone()
+			c := cfg
+			c.Sparsity = sp
+			if _, err := OneShot(one, s.Inputs, s.Targets, c); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(one.Params, seen[i]) {
+				t.Errorf("%s: checkpoint %g differs from a separate run", cfg.label(), sp)
+			}
+		}
+	}
+	if _, err := OneShot(m.Clone(), s.Inputs, s.Targets, Config{Method: OBS, Sparsity: 0.5, Checkpoints: []float64{0.6}}); err == nil {
+		t.Error("checkpoint beyond the sparsity: want an error")
 	}
 }

@@ -90,6 +90,9 @@ func Run(net *model.MLP, X, T [][]float64, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Candidates != nil || cfg.PerLayer || len(cfg.Checkpoints) > 0 {
+		return nil, fmt.Errorf("prune: candidates, per-layer counts and checkpoints apply to one-shot pruning only")
+	}
 	if err := net.Check(); err != nil {
 		return nil, err
 	}

@@ -133,6 +133,26 @@ type Config struct {
 	// does not change.
 	RemoveDead bool
 
+	// Candidates, if not nil (one entry per parameter), restricts the
+	// parameters OneShot may delete to those with Candidates[q] true (see
+	// Weights); the others stay free, are never deleted and are still
+	// changed by OBS's update. Sparsity and Keep then count candidates
+	// only: Sparsity is the fraction of candidates pruned (those pruned
+	// before included), Keep the candidates left. Run does not take it.
+	Candidates []bool
+	// PerLayer makes OneShot prune the candidates of every layer to
+	// Sparsity separately (counts rounded down per layer) instead of
+	// choosing across the whole network; it needs Sparsity and not Keep.
+	// Run does not take it.
+	PerLayer bool
+	// Checkpoints, if not empty, are ascending sparsities in (0, Sparsity]
+	// (counted as Sparsity is) that OneShot passes on its way; when it
+	// reaches Checkpoints[i] it calls Checkpoint(i), with the network in
+	// the state a run to that sparsity ends in (see OneShot). Run does not
+	// take them.
+	Checkpoints []float64
+	Checkpoint  func(i int)
+
 	// Progress, if not nil, is called after every step.
 	Progress func(Step)
 	// Stop, if not nil, is polled before every step; when it returns true
