@@ -117,6 +117,11 @@ func TestOutputNeverAnInput(t *testing.T) {
 			if r.code != 2 || !strings.Contains(lastLine(r.stderr), "same file") {
 				t.Errorf("exit %d, stderr %q; want 2 and \"same file\"", r.code, r.stderr)
 			}
+			// Only prune has --in-place, so only prune's --out over its
+			// --model suggests it.
+			if hint := c.args[0] == "prune" && strings.HasPrefix(c.name, "out over"); strings.Contains(r.stderr, "--in-place") != hint {
+				t.Errorf("stderr %q: hint about --in-place %v, want %v", r.stderr, !hint, hint)
+			}
 			if b, _ := os.ReadFile(filepath.Join(dir, "xor.json")); !bytes.Equal(b, model) {
 				t.Error("the model changed")
 			}

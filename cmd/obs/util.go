@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,7 +51,24 @@ func checkOutputs(c *cli.Context, outputs ...atomicfile.File) error {
 			return usagef("%s is blank", o.Flag)
 		}
 	}
-	return atomicfile.Check(outputs, inputFiles(c), inPlace...)
+	err := atomicfile.Check(outputs, inputFiles(c), inPlace...)
+	var u *atomicfile.UnsafeError
+	if errors.As(err, &u) && u.Output == "--out" && u.Input == "--model" && hasFlag(c, "in-place") {
+		return fmt.Errorf("%w (pass --in-place to replace the model on purpose)", err)
+	}
+	return err
+}
+
+// hasFlag reports whether the running command defines the flag name.
+func hasFlag(c *cli.Context, name string) bool {
+	for _, f := range c.Command.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ensureDir makes the output directory dir of flag, with its parents, if it

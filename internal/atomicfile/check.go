@@ -16,11 +16,16 @@ type File struct {
 // UnsafeError is the error of Check for an output that would destroy
 // something it should not (a device, a pipe, a link, a directory, an input,
 // another output). Commands report it as a usage error.
-type UnsafeError struct{ msg string }
+type UnsafeError struct {
+	msg string
+	// Output and Input are the flags of an output that is the same file as
+	// an input (else empty), so that a command can add what would allow it.
+	Output, Input string
+}
 
 func (e *UnsafeError) Error() string { return e.msg }
 
-func unsafef(format string, a ...any) error { return &UnsafeError{fmt.Sprintf(format, a...)} }
+func unsafef(format string, a ...any) error { return &UnsafeError{msg: fmt.Sprintf(format, a...)} }
 
 // IsUnsafe reports whether err comes from Check's rules on outputs.
 func IsUnsafe(err error) bool {
@@ -142,11 +147,10 @@ func Check(outputs, inputs []File, inPlace ...File) error {
 		}
 		for i, id := range ids {
 			if id.st != nil && os.SameFile(id.st, st) && !(allowed && outs[i].Flag == "--out") {
-				hint := ""
-				if in.Flag == "--model" && outs[i].Flag == "--out" {
-					hint = " (pass --in-place to replace the model on purpose)"
+				return &UnsafeError{
+					msg:    fmt.Sprintf("%s %s is the same file as the input %s %s; it would be overwritten", outs[i].Flag, outs[i].Path, in.Flag, in.Path),
+					Output: outs[i].Flag, Input: in.Flag,
 				}
-				return unsafef("%s %s is the same file as the input %s %s; it would be overwritten%s", outs[i].Flag, outs[i].Path, in.Flag, in.Path, hint)
 			}
 		}
 	}
