@@ -20,32 +20,12 @@ const groupTol = 1e-11
 func TestGroupDowndate(t *testing.T) {
 	const n, k = tiledDowndate + 40, 12
 	rng := rand.New(rand.NewPCG(4, 4))
-	m := mat.NewDense(n, n, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			m.Set(i, j, rng.NormFloat64())
-		}
-	}
-	a := mat.NewSymDense(n, nil)
-	a.SymOuterK(1/float64(n), m)
-	for i := 0; i < n; i++ {
-		a.SetSym(i, i, a.At(i, i)+1)
-	}
+	a := wellConditioned(rng, n)
 	free := make([]int, n)
 	for i := range free {
 		free[i] = i
 	}
-	inverse := func(s *mat.SymDense) *mat.SymDense {
-		var chol mat.Cholesky
-		if !chol.Factorize(s) {
-			t.Fatal("test matrix not positive definite")
-		}
-		var inv mat.SymDense
-		if err := chol.InverseTo(&inv); err != nil {
-			t.Fatal(err)
-		}
-		return &inv
-	}
+	inverse := func(s *mat.SymDense) *mat.SymDense { return choleskyInverse(t, s) }
 	Q := rng.Perm(n)[:k]
 	group := NewDenseInverse(inverse(a), free, n)
 	if err := group.Downdate(Q); err != nil {
@@ -101,28 +81,8 @@ func TestGroupDowndate(t *testing.T) {
 func TestCompactDowndate(t *testing.T) {
 	const n, k = tiledDowndate + 40, 12
 	rng := rand.New(rand.NewPCG(5, 5))
-	m := mat.NewDense(n, n, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			m.Set(i, j, rng.NormFloat64())
-		}
-	}
-	a := mat.NewSymDense(n, nil)
-	a.SymOuterK(1/float64(n), m)
-	for i := 0; i < n; i++ {
-		a.SetSym(i, i, a.At(i, i)+1)
-	}
-	inverse := func(s *mat.SymDense) *mat.SymDense {
-		var chol mat.Cholesky
-		if !chol.Factorize(s) {
-			t.Fatal("test matrix not positive definite")
-		}
-		var inv mat.SymDense
-		if err := chol.InverseTo(&inv); err != nil {
-			t.Fatal(err)
-		}
-		return &inv
-	}
+	a := wellConditioned(rng, n)
+	inverse := func(s *mat.SymDense) *mat.SymDense { return choleskyInverse(t, s) }
 	// A network of n+3 parameters whose parameters 1, 4 and 7 are not covered.
 	var free []int
 	for q := 0; len(free) < n; q++ {
@@ -185,4 +145,36 @@ func TestCompactDowndate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// wellConditioned returns the n x n SPD matrix M M^T / n + I for a seeded
+// Gaussian M: eigenvalues from 1 to about 5, a condition number below 10.
+func wellConditioned(rng *rand.Rand, n int) *mat.SymDense {
+	m := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			m.Set(i, j, rng.NormFloat64())
+		}
+	}
+	a := mat.NewSymDense(n, nil)
+	a.SymOuterK(1/float64(n), m)
+	for i := 0; i < n; i++ {
+		a.SetSym(i, i, a.At(i, i)+1)
+	}
+	return a
+}
+
+// choleskyInverse is the direct inverse of the SPD matrix s by gonum's
+// Cholesky: the reference the downdates are checked against.
+func choleskyInverse(t *testing.T, s *mat.SymDense) *mat.SymDense {
+	t.Helper()
+	var chol mat.Cholesky
+	if !chol.Factorize(s) {
+		t.Fatal("test matrix not positive definite")
+	}
+	var inv mat.SymDense
+	if err := chol.InverseTo(&inv); err != nil {
+		t.Fatal(err)
+	}
+	return &inv
 }
