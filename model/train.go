@@ -641,12 +641,18 @@ const (
 //
 // The patterns are split into hvChunks fixed contiguous chunks whose
 // products run on their own goroutines and are summed in chunk order, so
-// the result does not depend on the number of cores.
+// the result does not depend on the number of cores. With
+// TrainSettings.Batched the products are batched instead (batchHV: the
+// R-operator over blocks of patterns as matrix products, layer 1 over the
+// non-zero inputs when they are sparse, the forward and backward passes
+// kept from one product to the next at the same point).
 type newtonCG struct {
 	t        *trainer
 	vFull    []float64 // full-length direction
 	data     *MLP      // t.m without weight decay, sharing its parameters
 	chunks   []hvChunk
+	batched  *batchHV  // with TrainSettings.Batched, else nil
+	hvFull   []float64 // full-length batched product
 	r, p, hp []float64 // packed CG residual, direction, product
 	products int       // Hessian-vector products so far
 	maxIter  int
@@ -671,6 +677,11 @@ func newNewtonCG(t *trainer, n int) *newtonCG {
 	c := &newtonCG{t: t, vFull: make([]float64, np), data: &data,
 		r: make([]float64, n), p: make([]float64, n), hp: make([]float64, n),
 		maxIter: min(2*n, polishCGMax)}
+	if t.set.Batched {
+		c.batched = c.data.newBatchHV(t.X, t.T, t.sparseX)
+		c.hvFull = make([]float64, np)
+		return c
+	}
 	P := len(t.X)
 	k := min(hvChunks, P)
 	for i := 0; i < k; i++ {
@@ -679,12 +690,29 @@ func newNewtonCG(t *trainer, n int) *newtonCG {
 	return c
 }
 
+// at readies the products at the parameters now in the model (set by
+// t.unpack): the batched products run the forward and backward passes
+// there once; the per-pattern ones need nothing.
+func (c *newtonCG) at() {
+	if c.batched != nil {
+		c.batched.prepare()
+	}
+}
+
 // hv writes (H + shift I) v into dst, H the exact Hessian of E over the
-// free parameters at the parameters currently in the model.
+// free parameters at the parameters currently in the model (after at).
 func (c *newtonCG) hv(dst, v []float64, shift float64) {
 	t := c.t
 	for i, q := range t.free {
 		c.vFull[q] = v[i]
+	}
+	if c.batched != nil {
+		c.batched.product(c.hvFull, c.vFull)
+		c.products++
+		for i, q := range t.free {
+			dst[i] = c.hvFull[q] + (t.m.Decay+shift)*v[i]
+		}
+		return
 	}
 	var wg sync.WaitGroup
 	for i := range c.chunks {
@@ -715,6 +743,7 @@ func (c *newtonCG) hv(dst, v []float64, shift float64) {
 // iteration, where there is none.
 func (c *newtonCG) solve(d, x, g []float64, gn, shift float64) (ok bool) {
 	c.t.unpack(x)
+	c.at()
 	tol := math.Min(polishForcing, math.Sqrt(gn)) * gn
 	for i := range d {
 		d[i] = 0
@@ -768,6 +797,7 @@ func (t *trainer) polish(x []float64) (status string, err error) {
 	c := newNewtonCG(t, n)
 	defer func() { t.products = c.products }()
 	t.unpack(x)
+	c.at()
 	c.hv(s.d, s.g, 0)
 	scale := math.Max(1, math.Abs(floats.Dot(s.g, s.d))/(s.gn*s.gn))
 	if s.gn == 0 {
