@@ -144,3 +144,59 @@ func TestBatchHessVecSymmetric(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHessVecNettalk times one exact Hessian-vector product at
+// NETtalk's size (203-80-26 sigmoid, squared error, 5,603 one-hot windows
+// of 7 letters, random targets): per pattern as the polish ran it before
+// (HessVec on hvChunks goroutines), and batched with layer 1 over the
+// non-zero inputs (the forward and backward passes prepared once, as in a
+// CG solve; prepare timed on its own):
+//
+//	go test -run='^$' -bench=HessVecNettalk -benchtime=5x ./model
+func BenchmarkHessVecNettalk(b *testing.B) {
+	m, _ := New(Spec{Sizes: []int{203, 80, 26}, Hidden: Sigmoid, Output: Sigmoid, Loss: SquaredError, Decay: 1e-4})
+	m.Init(rand.New(rand.NewPCG(1, 1)))
+	const P = 5603
+	rng := rand.New(rand.NewPCG(2, 2))
+	X, T := make([][]float64, P), make([][]float64, P)
+	for p := range X {
+		X[p], T[p] = make([]float64, 203), make([]float64, 26)
+		for w := range 7 {
+			X[p][w*29+rng.IntN(29)] = 1
+		}
+		for k := range T[p] {
+			T[p][k] = float64(rng.IntN(2))
+		}
+	}
+	v := make([]float64, len(m.Params))
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	dst := make([]float64, len(v))
+	b.Run("per-pattern", func(b *testing.B) {
+		set := TrainSettings{}
+		_ = set.resolve()
+		tr := &trainer{m: m, X: X, T: T, set: set, free: m.Free()}
+		c := newNewtonCG(tr, len(tr.free))
+		for range b.N {
+			c.hv(dst, v, 0)
+		}
+	})
+	h := m.newBatchHV(X, T, true)
+	b.Run("batched-prepare", func(b *testing.B) {
+		for range b.N {
+			h.prepare()
+		}
+	})
+	b.Run("batched-product", func(b *testing.B) {
+		for range b.N {
+			h.product(dst, v)
+		}
+	})
+	// The Jacobi preconditioner of the batched polish, once per CG solve.
+	b.Run("ggn-diagonal", func(b *testing.B) {
+		for range b.N {
+			m.GGNDiagonal(X, T)
+		}
+	})
+}

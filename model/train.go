@@ -87,8 +87,12 @@ type TrainSettings struct {
 	// products; layer 1 over the non-zero inputs only when at most a
 	// quarter of them are non-zero) instead of the per-pattern Grad: several times faster on
 	// large training sets (NETtalk's 5,603 letters), equal to rounding, not
-	// bit for bit. The final E and GradNorm are recomputed with Grad either
-	// way. The default (false) keeps earlier results bit-identical.
+	// bit for bit. The Newton-CG polish then runs on batched exact
+	// Hessian-vector products (the R-operator as matrix products, about 15x
+	// faster than the per-pattern ones at NETtalk's size) with its CG solves
+	// preconditioned by the Gauss-Newton diagonal. The final E and GradNorm
+	// are recomputed with Grad either way. The default (false) keeps earlier
+	// results bit-identical.
 	Batched bool
 	// Progress, if not nil, is called at the starting point (Iteration 0)
 	// and after every major iteration of every stage, polish included.
@@ -645,7 +649,8 @@ const (
 // TrainSettings.Batched the products are batched instead (batchHV: the
 // R-operator over blocks of patterns as matrix products, layer 1 over the
 // non-zero inputs when they are sparse, the forward and backward passes
-// kept from one product to the next at the same point).
+// kept from one product to the next at the same point), and the CG solves
+// are preconditioned by the Gauss-Newton diagonal (jacobi).
 type newtonCG struct {
 	t        *trainer
 	vFull    []float64 // full-length direction
@@ -653,6 +658,8 @@ type newtonCG struct {
 	chunks   []hvChunk
 	batched  *batchHV  // with TrainSettings.Batched, else nil
 	hvFull   []float64 // full-length batched product
+	minv, z  []float64 // packed Jacobi preconditioner M^-1 and M^-1 r (batched only)
+	diag     []float64 // full-length Gauss-Newton diagonal for minv
 	r, p, hp []float64 // packed CG residual, direction, product
 	products int       // Hessian-vector products so far
 	maxIter  int
@@ -688,6 +695,44 @@ func newNewtonCG(t *trainer, n int) *newtonCG {
 		c.chunks = append(c.chunks, hvChunk{lo: i * P / k, hi: (i + 1) * P / k, ws: t.m.NewWorkspace(), out: make([]float64, np)})
 	}
 	return c
+}
+
+// jacobi sets c.minv to 1 / (diag G + shift) over the free parameters, G
+// the Gauss-Newton matrix with weight decay at the parameters of the
+// polish's first solve (GGNDiagonal, computed once: it costs about 25
+// Hessian-vector products at NETtalk's size, and the polish moves the
+// parameters little): the Jacobi preconditioner of the batched polish's CG
+// solves (Nocedal & Wright 2006, section 5.1, preconditioned CG,
+// Algorithm 5.3). G's diagonal is positive with weight decay and close to
+// the Hessian's near a minimum of a small-residual fit; an entry that is
+// not positive (no decay, a dead unit) gets the mean of the positive ones.
+// On NETtalk (203-80-26, from L-BFGS's iterate after 2,950 iterations) it
+// cut the polish to 1e-5 from 5,904 products in 27 steps to 2,564 in 14.
+func (c *newtonCG) jacobi(shift float64) {
+	t := c.t
+	n := len(t.free)
+	if c.minv == nil {
+		c.minv, c.z = make([]float64, n), make([]float64, n)
+		c.diag = t.m.GGNDiagonal(t.X, t.T)
+	}
+	sum, cnt := 0.0, 0
+	for i, q := range t.free {
+		c.minv[i] = c.diag[q] + shift
+		if c.minv[i] > 0 {
+			sum += c.minv[i]
+			cnt++
+		}
+	}
+	mean := 1.0
+	if cnt > 0 {
+		mean = sum / float64(cnt)
+	}
+	for i, v := range c.minv {
+		if !(v > 0) {
+			v = mean
+		}
+		c.minv[i] = 1 / v
+	}
 }
 
 // at readies the products at the parameters now in the model (set by
@@ -750,7 +795,13 @@ func (c *newtonCG) solve(d, x, g []float64, gn, shift float64) (ok bool) {
 	}
 	floats.ScaleTo(c.r, -1, g)
 	copy(c.p, c.r)
-	rr := gn * gn
+	rr := gn * gn // r^T z, z = M^-1 r (M = I without a preconditioner)
+	if c.batched != nil {
+		c.jacobi(shift)
+		floats.MulTo(c.z, c.minv, c.r)
+		copy(c.p, c.z)
+		rr = floats.Dot(c.r, c.z)
+	}
 	for j := 0; j < c.maxIter; j++ {
 		c.hv(c.hp, c.p, shift)
 		curv := floats.Dot(c.p, c.hp)
@@ -763,6 +814,13 @@ func (c *newtonCG) solve(d, x, g []float64, gn, shift float64) (ok bool) {
 		rrNew := floats.Dot(c.r, c.r)
 		if math.Sqrt(rrNew) <= tol {
 			break
+		}
+		if c.minv != nil {
+			floats.MulTo(c.z, c.minv, c.r)
+			rz := floats.Dot(c.r, c.z)
+			floats.AddScaledTo(c.p, c.z, rz/rr, c.p)
+			rr = rz
+			continue
 		}
 		floats.AddScaledTo(c.p, c.r, rrNew/rr, c.p)
 		rr = rrNew
