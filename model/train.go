@@ -706,8 +706,10 @@ func newNewtonCG(t *trainer, n int) *newtonCG {
 // Algorithm 5.3). G's diagonal is positive with weight decay and close to
 // the Hessian's near a minimum of a small-residual fit; an entry that is
 // not positive (no decay, a dead unit) gets the mean of the positive ones.
-// On NETtalk (203-80-26, from L-BFGS's iterate after 2,950 iterations) it
-// cut the polish to 1e-5 from 5,904 products in 27 steps to 2,564 in 14.
+// On NETtalk (203-80-26, from L-BFGS's iterate after 2,950 iterations,
+// pure-Go build) it cut the polish to 1e-5 from 5,904 products in 27 steps
+// to 2,564 in 14; the step count varies with rounding (the OpenBLAS build
+// from the same start: 5,137 products in 25 steps).
 func (c *newtonCG) jacobi(shift float64) {
 	t := c.t
 	n := len(t.free)
