@@ -87,8 +87,12 @@ type TrainSettings struct {
 	// products; layer 1 over the non-zero inputs only when at most a
 	// quarter of them are non-zero) instead of the per-pattern Grad: several times faster on
 	// large training sets (NETtalk's 5,603 letters), equal to rounding, not
-	// bit for bit. The final E and GradNorm are recomputed with Grad either
-	// way. The default (false) keeps earlier results bit-identical.
+	// bit for bit. The Newton-CG polish then runs on batched exact
+	// Hessian-vector products (the R-operator as matrix products, about 15x
+	// faster than the per-pattern ones at NETtalk's size) with its CG solves
+	// preconditioned by the Gauss-Newton diagonal. The final E and GradNorm
+	// are recomputed with Grad either way. The default (false) keeps earlier
+	// results bit-identical.
 	Batched bool
 	// Progress, if not nil, is called at the starting point (Iteration 0)
 	// and after every major iteration of every stage, polish included.
@@ -641,12 +645,21 @@ const (
 //
 // The patterns are split into hvChunks fixed contiguous chunks whose
 // products run on their own goroutines and are summed in chunk order, so
-// the result does not depend on the number of cores.
+// the result does not depend on the number of cores. With
+// TrainSettings.Batched the products are batched instead (batchHV: the
+// R-operator over blocks of patterns as matrix products, layer 1 over the
+// non-zero inputs when they are sparse, the forward and backward passes
+// kept from one product to the next at the same point), and the CG solves
+// are preconditioned by the Gauss-Newton diagonal (jacobi).
 type newtonCG struct {
 	t        *trainer
 	vFull    []float64 // full-length direction
 	data     *MLP      // t.m without weight decay, sharing its parameters
 	chunks   []hvChunk
+	batched  *batchHV  // with TrainSettings.Batched, else nil
+	hvFull   []float64 // full-length batched product
+	minv, z  []float64 // packed Jacobi preconditioner M^-1 and M^-1 r (batched only)
+	diag     []float64 // full-length Gauss-Newton diagonal for minv
 	r, p, hp []float64 // packed CG residual, direction, product
 	products int       // Hessian-vector products so far
 	maxIter  int
@@ -671,6 +684,11 @@ func newNewtonCG(t *trainer, n int) *newtonCG {
 	c := &newtonCG{t: t, vFull: make([]float64, np), data: &data,
 		r: make([]float64, n), p: make([]float64, n), hp: make([]float64, n),
 		maxIter: min(2*n, polishCGMax)}
+	if t.set.Batched {
+		c.batched = c.data.newBatchHV(t.X, t.T, t.sparseX)
+		c.hvFull = make([]float64, np)
+		return c
+	}
 	P := len(t.X)
 	k := min(hvChunks, P)
 	for i := 0; i < k; i++ {
@@ -679,12 +697,69 @@ func newNewtonCG(t *trainer, n int) *newtonCG {
 	return c
 }
 
+// jacobi sets c.minv to 1 / (diag G + shift) over the free parameters, G
+// the Gauss-Newton matrix with weight decay at the parameters of the
+// polish's first solve (GGNDiagonal, computed once: it costs about 25
+// Hessian-vector products at NETtalk's size, and the polish moves the
+// parameters little): the Jacobi preconditioner of the batched polish's CG
+// solves (Nocedal & Wright 2006, section 5.1, preconditioned CG,
+// Algorithm 5.3). G's diagonal is positive with weight decay and close to
+// the Hessian's near a minimum of a small-residual fit; an entry that is
+// not positive (no decay, a dead unit) gets the mean of the positive ones.
+// On NETtalk (203-80-26, from L-BFGS's iterate after 2,950 iterations,
+// pure-Go build) it cut the polish to 1e-5 from 5,904 products in 27 steps
+// to 2,564 in 14; the step count varies with rounding (the OpenBLAS build
+// from the same start: 5,137 products in 25 steps).
+func (c *newtonCG) jacobi(shift float64) {
+	t := c.t
+	n := len(t.free)
+	if c.minv == nil {
+		c.minv, c.z = make([]float64, n), make([]float64, n)
+		c.diag = t.m.GGNDiagonal(t.X, t.T)
+	}
+	sum, cnt := 0.0, 0
+	for i, q := range t.free {
+		c.minv[i] = c.diag[q] + shift
+		if c.minv[i] > 0 {
+			sum += c.minv[i]
+			cnt++
+		}
+	}
+	mean := 1.0
+	if cnt > 0 {
+		mean = sum / float64(cnt)
+	}
+	for i, v := range c.minv {
+		if !(v > 0) {
+			v = mean
+		}
+		c.minv[i] = 1 / v
+	}
+}
+
+// at readies the products at the parameters now in the model (set by
+// t.unpack): the batched products run the forward and backward passes
+// there once; the per-pattern ones need nothing.
+func (c *newtonCG) at() {
+	if c.batched != nil {
+		c.batched.prepare()
+	}
+}
+
 // hv writes (H + shift I) v into dst, H the exact Hessian of E over the
-// free parameters at the parameters currently in the model.
+// free parameters at the parameters currently in the model (after at).
 func (c *newtonCG) hv(dst, v []float64, shift float64) {
 	t := c.t
 	for i, q := range t.free {
 		c.vFull[q] = v[i]
+	}
+	if c.batched != nil {
+		c.batched.product(c.hvFull, c.vFull)
+		c.products++
+		for i, q := range t.free {
+			dst[i] = c.hvFull[q] + (t.m.Decay+shift)*v[i]
+		}
+		return
 	}
 	var wg sync.WaitGroup
 	for i := range c.chunks {
@@ -715,13 +790,20 @@ func (c *newtonCG) hv(dst, v []float64, shift float64) {
 // iteration, where there is none.
 func (c *newtonCG) solve(d, x, g []float64, gn, shift float64) (ok bool) {
 	c.t.unpack(x)
+	c.at()
 	tol := math.Min(polishForcing, math.Sqrt(gn)) * gn
 	for i := range d {
 		d[i] = 0
 	}
 	floats.ScaleTo(c.r, -1, g)
 	copy(c.p, c.r)
-	rr := gn * gn
+	rr := gn * gn // r^T z, z = M^-1 r (M = I without a preconditioner)
+	if c.batched != nil {
+		c.jacobi(shift)
+		floats.MulTo(c.z, c.minv, c.r)
+		copy(c.p, c.z)
+		rr = floats.Dot(c.r, c.z)
+	}
 	for j := 0; j < c.maxIter; j++ {
 		c.hv(c.hp, c.p, shift)
 		curv := floats.Dot(c.p, c.hp)
@@ -734,6 +816,13 @@ func (c *newtonCG) solve(d, x, g []float64, gn, shift float64) (ok bool) {
 		rrNew := floats.Dot(c.r, c.r)
 		if math.Sqrt(rrNew) <= tol {
 			break
+		}
+		if c.minv != nil {
+			floats.MulTo(c.z, c.minv, c.r)
+			rz := floats.Dot(c.r, c.z)
+			floats.AddScaledTo(c.p, c.z, rz/rr, c.p)
+			rr = rz
+			continue
 		}
 		floats.AddScaledTo(c.p, c.r, rrNew/rr, c.p)
 		rr = rrNew
@@ -768,6 +857,7 @@ func (t *trainer) polish(x []float64) (status string, err error) {
 	c := newNewtonCG(t, n)
 	defer func() { t.products = c.products }()
 	t.unpack(x)
+	c.at()
 	c.hv(s.d, s.g, 0)
 	scale := math.Max(1, math.Abs(floats.Dot(s.g, s.d))/(s.gn*s.gn))
 	if s.gn == 0 {

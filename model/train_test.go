@@ -490,3 +490,44 @@ func TestTrainBatched(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainPolishBatched: with Batched the polish runs on the batched
+// Hessian-vector products (batchHV) and lands where the per-pattern one
+// does: on the ridge minimiser in one step, and at the XOR minimum that
+// gonum's BFGS line search stops short of.
+func TestTrainPolishBatched(t *testing.T) {
+	m0, X, T := trainRidge(t)
+	want := ridgeSolution(t, X, T, m0.Decay)
+	const newtonTol = 1e-10 // one Newton step on a quadratic, 4x4 system, O(1) values
+	m := m0.Clone()
+	set := TrainSettings{GradTol: 1e-12, Batched: true}
+	if err := set.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	tr := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free(), full: make([]float64, len(m.Params))}
+	x := make([]float64, len(tr.free))
+	tr.pack(x)
+	status, err := tr.polish(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.unpack(x)
+	if !strings.HasPrefix(status, "gradient tolerance reached after ") || tr.products == 0 {
+		t.Errorf("batched polish: %q, %d products", status, tr.products)
+	}
+	for i := range want {
+		if math.Abs(m.Params[i]-want[i]) > newtonTol {
+			t.Errorf("param %d: %v, want %v", i, m.Params[i], want[i])
+		}
+	}
+
+	X, T = trainXOR()
+	m = trainXORNet(t, 1e-4, 2)
+	res, err := Train(m, X, T, &TrainSettings{Method: BFGS, GradTol: 1e-14, Batched: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Polished || !res.Converged || !strings.Contains(res.Status, "Newton-CG polish: gradient tolerance reached") || res.HessVecProducts == 0 {
+		t.Errorf("XOR with decay, BFGS, batched: %+v", res)
+	}
+}

@@ -23,8 +23,8 @@ func reproduceNettalkCommand() *cli.Command {
 one-hot letters, 203 inputs, 80 sigmoid hidden units, 26 sigmoid outputs coding
 the phoneme's 21 articulatory and the stress's 5 features; 18,426 parameters)
 on the letters of the 1,000 common words by L-BFGS with weight decay (batched
-gradients; a Newton-CG polish on exact Hessian-vector products with
---polish), then
+gradients; with --polish a Newton-CG polish on batched exact Hessian-vector
+products, CG preconditioned by the Gauss-Newton diagonal), then
 prunes it without retraining with OBS on the full Gauss–Newton matrix
 (obs-ggn), OBS on the empirical Fisher (obs-ef), OBD (ggn diagonal) and
 magnitude, down to --keep parameters, and measures the best-guess phoneme and

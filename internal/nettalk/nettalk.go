@@ -79,8 +79,9 @@ type Settings struct {
 	Decay      float64 `json:"decay"`
 	Seed       uint64  `json:"seed"`
 	// Training: L-BFGS on batched gradients (model.TrainSettings.Batched),
-	// then the Newton-CG polish of model.Train (exact Hessian-vector
-	// products, no n x n matrix) with at most Polish of the MaxIter
+	// then the Newton-CG polish of model.Train (batched exact
+	// Hessian-vector products, Jacobi-preconditioned CG, no n x n matrix)
+	// with at most Polish of the MaxIter
 	// iterations, to ||grad E|| <= GradTol; 0 Polish: none.
 	GradTol float64 `json:"grad_tol"`
 	MaxIter int     `json:"max_iter"`

@@ -173,3 +173,22 @@ func TestSharedCorpusSmall(t *testing.T) {
 		t.Fatalf("%d parameters, %d curves", res.Params, len(res.Curves))
 	}
 }
+
+// With --polish the batched Newton-CG polish takes L-BFGS's iterate to the
+// tolerance on the small network, and the conditions say so.
+func TestSmallPolish(t *testing.T) {
+	s := small(writeSyntheticCorpus(t, 60))
+	s.MaxIter, s.Polish, s.GradTol = 100, 30, 1e-7
+	s.Methods = []string{Magnitude}
+	res, err := Run(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := res.Training
+	if !tr.Converged || tr.GradNorm > s.GradTol || !strings.Contains(tr.Status, "Newton-CG polish: gradient tolerance reached") {
+		t.Fatalf("training: %+v", tr)
+	}
+	if c := res.Conditions(); !strings.Contains(c, "Newton-CG polish of at most 30 iterations (batched") || !strings.Contains(c, "reached") {
+		t.Errorf("conditions: %s", c)
+	}
+}

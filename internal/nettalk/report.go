@@ -32,7 +32,7 @@ func polishText(n int) string {
 	if n == 0 {
 		return " (no Newton-CG polish)"
 	}
-	return fmt.Sprintf(", then a Newton-CG polish of at most %d iterations", n)
+	return fmt.Sprintf(", then a Newton-CG polish of at most %d iterations (batched exact Hessian-vector products, CG preconditioned by the Gauss-Newton diagonal)", n)
 }
 
 // outcome says whether training reached the tolerance.
