@@ -553,32 +553,23 @@ func HToG(m *model.MLP, x *datasets.Set) (c, dist float64, err error) {
 // runMethod prunes a copy of m with me under the rule "keep the training
 // accuracy at or above its level before pruning" and records the run.
 func runMethod(m *model.MLP, train, test *datasets.Set, me method, problem, data string, seed uint64, stop func() bool) (Run, error) {
-	net := m.Clone()
-	ws := net.NewWorkspace()
 	cfg := withStop(me.cfg, stop)
-	cfg.MinAccuracy = minAccuracy(net.Accuracy(ws, train.Inputs, train.Targets), len(train.Inputs))
-	r := describe(me, problem, data, seed, m.Decay)
-	r.MinAccuracy = cfg.MinAccuracy
-	if test != nil {
-		cfg.TestX, cfg.TestT = test.Inputs, test.Targets
-	}
-	res, err := prune.Run(net, train.Inputs, train.Targets, cfg)
-	if err != nil {
-		if stop != nil && stop() {
-			return r, ErrStopped
-		}
-		return r, fmt.Errorf("%s: %w", me.label, err)
-	}
-	r.Before, r.After, r.StopReason, r.Steps = res.Start, res.End, res.StopReason, res.Steps
-	return r, nil
+	cfg.MinAccuracy = minAccuracy(m.Accuracy(m.NewWorkspace(), train.Inputs, train.Targets), len(train.Inputs))
+	return runConfig(m, train, test, me, cfg, problem, data, seed, stop)
 }
 
 // runRule prunes a copy of m with me under its own stopping rules only (no
 // accuracy rule) and records the run.
 func runRule(m *model.MLP, train, test *datasets.Set, me method, problem, data string, seed uint64, stop func() bool) (Run, error) {
+	return runConfig(m, train, test, me, withStop(me.cfg, stop), problem, data, seed, stop)
+}
+
+// runConfig prunes a copy of m with cfg (me's configuration with its
+// stopping rules) and records the run.
+func runConfig(m *model.MLP, train, test *datasets.Set, me method, cfg prune.Config, problem, data string, seed uint64, stop func() bool) (Run, error) {
 	net := m.Clone()
 	r := describe(me, problem, data, seed, m.Decay)
-	cfg := withStop(me.cfg, stop)
+	r.MinAccuracy = cfg.MinAccuracy
 	if test != nil {
 		cfg.TestX, cfg.TestT = test.Inputs, test.Targets
 	}
