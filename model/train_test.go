@@ -190,17 +190,7 @@ func TestTrainPolish(t *testing.T) {
 
 	m := m0.Clone()
 	set := TrainSettings{GradTol: 1e-12}
-	if err := set.resolve(); err != nil {
-		t.Fatal(err)
-	}
-	tr := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free(), full: make([]float64, len(m.Params))}
-	x := make([]float64, len(tr.free))
-	tr.pack(x)
-	status, err := tr.polish(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.unpack(x)
+	tr, status := runPolish(t, m, X, T, set)
 	if !strings.HasPrefix(status, "gradient tolerance reached after ") || tr.products == 0 || tr.iter < 1 {
 		t.Errorf("polish: %q, %d products, %d steps", status, tr.products, tr.iter)
 	}
@@ -501,17 +491,7 @@ func TestTrainPolishBatched(t *testing.T) {
 	const newtonTol = 1e-10 // one Newton step on a quadratic, 4x4 system, O(1) values
 	m := m0.Clone()
 	set := TrainSettings{GradTol: 1e-12, Batched: true}
-	if err := set.resolve(); err != nil {
-		t.Fatal(err)
-	}
-	tr := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free(), full: make([]float64, len(m.Params))}
-	x := make([]float64, len(tr.free))
-	tr.pack(x)
-	status, err := tr.polish(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.unpack(x)
+	tr, status := runPolish(t, m, X, T, set)
 	if !strings.HasPrefix(status, "gradient tolerance reached after ") || tr.products == 0 {
 		t.Errorf("batched polish: %q, %d products", status, tr.products)
 	}
@@ -530,4 +510,22 @@ func TestTrainPolishBatched(t *testing.T) {
 	if !res.Polished || !res.Converged || !strings.Contains(res.Status, "Newton-CG polish: gradient tolerance reached") || res.HessVecProducts == 0 {
 		t.Errorf("XOR with decay, BFGS, batched: %+v", res)
 	}
+}
+
+// runPolish runs the Newton-CG polish alone on m from its parameters, with
+// the settings set, and leaves m at the polish's end.
+func runPolish(t *testing.T, m *MLP, X, T [][]float64, set TrainSettings) (*trainer, string) {
+	t.Helper()
+	if err := set.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	tr := &trainer{m: m, X: X, T: T, set: set, ws: m.NewWorkspace(), free: m.Free(), full: make([]float64, len(m.Params))}
+	x := make([]float64, len(tr.free))
+	tr.pack(x)
+	status, err := tr.polish(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.unpack(x)
+	return tr, status
 }
