@@ -60,9 +60,7 @@ func checkBatchHV(t *testing.T, m *MLP, X, T [][]float64, sparse bool) {
 // TestWholeSetDerivatives) for every activation and loss, with pruned
 // parameters, on more patterns than one block (evalChunk) for one case.
 func TestBatchHessVecMatchesHessVec(t *testing.T) {
-	cases := derivativeCases()
-	// A wider network crosses gemm's tile boundaries (16 rows, 256 columns).
-	cases = append(cases, netCase{name: "wide", spec: Spec{Sizes: []int{270, 33, 17, 10}, Hidden: Tanh, Output: Softmax, Loss: CrossEntropy, Decay: 1e-3}, pruned: []int{0, 300, 9000}})
+	cases := batchCases(Tanh)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := randomNet(t, c, 61)

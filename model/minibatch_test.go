@@ -19,9 +19,7 @@ import (
 const batchTol = 1e-11
 
 func TestBatchGradMatchesGrad(t *testing.T) {
-	cases := derivativeCases()
-	// A wider network crosses gemm's tile boundaries (16 rows, 256 columns).
-	cases = append(cases, netCase{name: "wide", spec: Spec{Sizes: []int{270, 33, 17, 10}, Hidden: ReLU, Output: Softmax, Loss: CrossEntropy, Decay: 1e-3}, pruned: []int{0, 300, 9000}})
+	cases := batchCases(ReLU)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := randomNet(t, c, 31)
@@ -326,4 +324,11 @@ func TestBatchGradSparseMatchesGrad(t *testing.T) {
 			}
 		})
 	}
+}
+
+// batchCases are derivativeCases and a wider network with the given hidden
+// activation, which crosses gemm's tile boundaries (16 rows, 256 columns):
+// the cases of the batched products.
+func batchCases(hidden Activation) []netCase {
+	return append(derivativeCases(), netCase{name: "wide", spec: Spec{Sizes: []int{270, 33, 17, 10}, Hidden: hidden, Output: Softmax, Loss: CrossEntropy, Decay: 1e-3}, pruned: []int{0, 300, 9000}})
 }
