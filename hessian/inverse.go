@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack"
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -209,8 +210,8 @@ func (ws *woodbury) update(h, u blas64.General, P float64) bool {
 }
 
 // InverseDirect writes (C + alpha I)^-1 into dst by a Cholesky factorization
-// of the formed matrix C + alpha I (gonum mat.Cholesky, LAPACK dpotrf) and
-// its inverse (dpotri). For a RankOne curvature the matrix is formed from
+// of the formed matrix C + alpha I (LAPACK dpotrf through gonum's lapack64)
+// and its inverse (dpotri). For a RankOne curvature the matrix is formed from
 // the terms (nf^2 M / 2 multiply-adds); for Exact it is the exact Hessian.
 //
 // alpha must be finite and > 0. An empty dst is resized to nf; the memory
@@ -237,15 +238,32 @@ func addDiag(a *mat.SymDense, v float64) {
 }
 
 // choleskyInverse writes a^-1 into dst (which may be a) or returns an error
-// wrapping ErrNotPositiveDefinite.
+// wrapping ErrNotPositiveDefinite: when the Cholesky factorization (LAPACK
+// dpotrf) fails, or when the inverse (dpotri) is numerically singular, its
+// 1-norm condition number ||a||_1 ||a^-1||_1 above mat.ConditionTolerance,
+// the threshold of mat.Cholesky.InverseTo. The condition number is computed
+// exactly from the inverse at O(n^2) rather than estimated by
+// mat.Cholesky's dpocon, whose triangular solves cost as much as the
+// inverse itself for the small blocks of InverseBlocks.
 func choleskyInverse(dst, a *mat.SymDense, what string, alpha, decay float64, exact bool) error {
-	var chol mat.Cholesky
-	if ok := chol.Factorize(a); !ok {
+	n := a.SymmetricDim()
+	if dst != a {
+		sizeDst(dst, n)
+		dst.CopySym(a)
+	}
+	s := dst.RawSymmetric()
+	s.Uplo = blas.Upper
+	work := make([]float64, n)
+	anorm := lapack64.Lansy(lapack.MaxColumnSum, s, work)
+	t, ok := lapack64.Potrf(s)
+	if !ok {
 		return notPD("Cholesky factorization of "+what+" failed", alpha, decay, exact)
 	}
-	if err := chol.InverseTo(dst); err != nil {
-		// mat.Condition: numerically singular.
-		return notPD(fmt.Sprintf("%s is numerically singular (%v)", what, err), alpha, decay, exact)
+	if _, ok := lapack64.Potri(t); !ok {
+		return notPD(what+" is numerically singular (a zero pivot)", alpha, decay, exact)
+	}
+	if cond := anorm * lapack64.Lansy(lapack.MaxColumnSum, s, work); !(cond <= mat.ConditionTolerance) {
+		return notPD(fmt.Sprintf("%s is numerically singular (1-norm condition number %.3g)", what, cond), alpha, decay, exact)
 	}
 	return nil
 }

@@ -278,3 +278,50 @@ func TestResultsIndependentOfGOMAXPROCS(t *testing.T) {
 		}
 	}
 }
+
+// TestCholeskyInverse checks the in-place Cholesky inverse against
+// mat.Cholesky's (the same LAPACK routines, so equal to rounding: a
+// relative tolerance of 1e-12 on a matrix of condition number about 1e2)
+// and its numerical-singularity check, the exact 1-norm condition number
+// against mat.ConditionTolerance: diag(1, 1e-17) factors, but its condition
+// number 1e17 is above the tolerance 1e16, while diag(1, 1e-15) passes.
+func TestCholeskyInverse(t *testing.T) {
+	const n, tol = 6, 1e-12
+	a := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			a.SetSym(i, j, 1/float64(1+i+j)) // Hilbert-like, then made well conditioned
+		}
+		a.SetSym(i, i, a.At(i, i)+0.1)
+	}
+	var want mat.SymDense
+	var chol mat.Cholesky
+	if !chol.Factorize(a) {
+		t.Fatal("mat.Cholesky failed on a definite matrix")
+	}
+	if err := chol.InverseTo(&want); err != nil {
+		t.Fatal(err)
+	}
+	var got mat.SymDense
+	if err := choleskyInverse(&got, a, "test", 1, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if !mat.EqualApprox(&got, &want, tol*mat.Norm(&want, 1)) {
+		t.Errorf("choleskyInverse differs from mat.Cholesky.InverseTo:\n%v\n%v", mat.Formatted(&got), mat.Formatted(&want))
+	}
+	inPlace := mat.NewSymDense(n, nil)
+	inPlace.CopySym(a)
+	if err := choleskyInverse(inPlace, inPlace, "test", 1, 0, false); err != nil || !mat.Equal(inPlace, &got) {
+		t.Errorf("in place: error %v or a different inverse", err)
+	}
+	for _, c := range []struct {
+		small    float64
+		singular bool
+	}{{1e-15, false}, {1e-17, true}} {
+		d := mat.NewSymDense(2, []float64{1, 0, 0, c.small})
+		err := choleskyInverse(d, d, "test", 1, 0, false)
+		if c.singular != (err != nil) || c.singular && (!errors.Is(err, ErrNotPositiveDefinite) || !strings.Contains(err.Error(), "numerically singular")) {
+			t.Errorf("diag(1, %g): error %v, want numerically singular %t", c.small, err, c.singular)
+		}
+	}
+}
