@@ -22,9 +22,11 @@ func reproduceNettalkCommand() *cli.Command {
 		Description: `Trains a NETtalk network (Sejnowski & Rosenberg 1987: a 7-letter window of
 one-hot letters, 203 inputs, 80 sigmoid hidden units, 26 sigmoid outputs coding
 the phoneme's 21 articulatory and the stress's 5 features; 18,426 parameters)
-on the letters of the 1,000 common words by L-BFGS with weight decay (batched
-gradients; with --polish a Newton-CG polish on batched exact Hessian-vector
-products, CG preconditioned by the Gauss-Newton diagonal), then
+on the letters of the 1,000 common words by L-BFGS with weight decay to a
+minimum, ||grad E|| <= --grad-tol (batched gradients; with --polish a
+Newton-CG polish on batched exact Hessian-vector products, CG preconditioned
+by the Gauss-Newton diagonal; the default decay 3e-4 is the smallest tried
+whose training reaches the tolerance within minutes, 1e-4 does not), then
 prunes it without retraining with OBS on the full Gauss–Newton matrix
 (obs-ggn), OBS on the empirical Fisher (obs-ef), OBD (ggn diagonal) and
 magnitude, down to --keep parameters, and measures the best-guess phoneme and

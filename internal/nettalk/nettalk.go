@@ -103,7 +103,7 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{
 		Window: datasets.DefaultNettalkWindow, Hidden: 80, TestWords: 2000,
-		Decay: 1e-4, Seed: 1, GradTol: 1e-5, MaxIter: 3000, Polish: 0,
+		Decay: 3e-4, Seed: 1, GradTol: 1e-5, MaxIter: 8000, Polish: 0,
 		Alpha: 1e-4, Group: 64, Recompute: 0.5, Keep: 780, Points: 20,
 		Methods: Methods,
 	}
