@@ -1,8 +1,10 @@
 package hessian
 
 import (
+	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -131,6 +133,35 @@ func TestInverseBlocksOneBlockFix(t *testing.T) {
 		}
 		if grep.Negative != wrep.Negative || grep.Clipped != wrep.Clipped {
 			t.Errorf("%v: report %+v, InverseIndefinite %+v", fix, grep, wrep)
+		}
+	}
+}
+
+// addRows (terms as rows, transposed a group of blocks at a time) adds the
+// same blocks as Add (terms as columns), bit for bit: both compute each
+// entry as one dot product over the terms in the same order. nf = 1100
+// with blocks of 100 and a last one of 100 gives three groups of at least
+// groupRows = 512 rows; 13 and 16 terms cover the transpose's tail and its
+// eight-row passes exactly.
+func TestAddRowsMatchesAdd(t *testing.T) {
+	const nf = 1100
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, starts := range [][]int{BlockStarts(nf, 100), {0, 7, 300, 301, 900, nf}} {
+		for _, m := range []int{13, 16} {
+			ut := blas64.General{Rows: m, Cols: nf, Stride: nf, Data: make([]float64, m*nf)}
+			for i := range ut.Data {
+				ut.Data[i] = rng.NormFloat64()
+			}
+			u := mat.NewDense(nf, m, nil)
+			u.Copy(mat.NewDense(m, nf, ut.Data).T())
+			byRows, byCols := NewBlockAccumulator(starts), NewBlockAccumulator(starts)
+			byRows.addRows(ut)
+			byCols.Add(u)
+			for b := range byRows.Blocks() {
+				if !mat.Equal(byRows.Blocks()[b], byCols.Blocks()[b]) {
+					t.Errorf("starts %v, %d terms: block %d differs between addRows and Add", starts[:3], m, b)
+				}
+			}
 		}
 	}
 }
