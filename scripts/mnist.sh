@@ -2,9 +2,9 @@
 # The MNIST experiment of docs/mnist.md: LeNet-300-100 trained with Adam on
 # seeds 1..3 (15 epochs, lr 1e-3 x 0.8 per epoch: 98.3% test), then pruned to
 # 50, 70, 90, 95 and 98% of its weights (biases kept) by obs reproduce mnist
-# with the reduced protocol stated in docs/mnist.md, in three runs. Writes into
+# with the reduced protocol stated in docs/mnist.md, in nine parts. Writes into
 # DIR the three trained models (lenet-sN.json, reused when present) and their
-# training summaries, into DIR/oneshot, DIR/blocks, DIR/gradual-a and -b each
+# training summaries, into DIR/oneshot, DIR/blocks, DIR/gradual-a ... each
 # run's mnist-report.md, mnist-runs.csv, mnist-summary.json and
 # mnist-accuracy.png, and into DIR itself the merged report and figure;
 # every step's wall time and peak memory from /usr/bin/time -v goes to
@@ -74,5 +74,28 @@ for part in a:magnitude,obd b:obs-ggn-b128,lobs; do
 	run gradual-${part%%:*} "$bin" reproduce mnist "${common[@]}" --out-dir gradual-${part%%:*} --ft-patterns 10000 \
 		--methods none --gradual-methods ${part#*:} --allocations global "$@"
 done
-# One report and figure from the four.
-"$bin" reproduce mnist --merge oneshot,blocks,gradual-a,gradual-b --quiet --out-dir .
+# 4. Gradual, global, EF and MC Fisher with blocks of 128.
+run gradual-c "$bin" reproduce mnist "${common[@]}" --out-dir gradual-c --ft-patterns 10000 \
+	--methods none --gradual-methods obs-ef-b128,obs-mcfisher-b128 --allocations global "$@"
+# 5. One-shot, per layer: OBS with blocks of 32 and 512.
+run perlayer-blocks "$bin" reproduce mnist "${common[@]}" --out-dir perlayer-blocks \
+	--methods obs-ggn-b32,obs-ggn-b512,obs-ef-b32,obs-ef-b512,obs-mcfisher-b32,obs-mcfisher-b512 \
+	--gradual-methods none --allocations per-layer "$@"
+# 6. Gradual, per layer: magnitude, OBD and layer-wise OBS.
+run gradual-pl-a "$bin" reproduce mnist "${common[@]}" --out-dir gradual-pl-a --ft-patterns 10000 \
+	--methods none --gradual-methods magnitude,obd,lobs --allocations per-layer "$@"
+# 7. Gradual, global: EF and MC Fisher, then GGN, with blocks of 32 and 512.
+run gradual-d "$bin" reproduce mnist "${common[@]}" --out-dir gradual-d --ft-patterns 10000 \
+	--methods none --gradual-methods obs-ef-b32,obs-ef-b512,obs-mcfisher-b32,obs-mcfisher-b512 --allocations global "$@"
+run gradual-e "$bin" reproduce mnist "${common[@]}" --out-dir gradual-e --ft-patterns 10000 \
+	--methods none --gradual-methods obs-ggn-b32,obs-ggn-b512 --allocations global "$@"
+# 8. Gradual, per layer: OBS with blocks of 128.
+run gradual-pl-b "$bin" reproduce mnist "${common[@]}" --out-dir gradual-pl-b --ft-patterns 10000 \
+	--methods none --gradual-methods obs-ggn-b128,obs-ef-b128,obs-mcfisher-b128 --allocations per-layer "$@"
+# 9. Gradual, global, fine-tuning on all 60,000 images (a report of its own:
+#    --merge joins only runs with the same fine-tune).
+run gradual-ft60k "$bin" reproduce mnist "${common[@]}" --out-dir gradual-ft60k --ft-patterns 60000 \
+	--methods none --gradual-methods magnitude,obd,lobs,obs-ggn-b128,obs-ef-b128,obs-mcfisher-b128 --allocations global "$@"
+# One report and figure from parts 1-8.
+"$bin" reproduce mnist --merge oneshot,blocks,gradual-a,gradual-b,gradual-c,perlayer-blocks,gradual-pl-a,gradual-d,gradual-e,gradual-pl-b \
+	--quiet --out-dir .
