@@ -89,13 +89,16 @@ run gradual-d "$bin" reproduce mnist "${common[@]}" --out-dir gradual-d --ft-pat
 	--methods none --gradual-methods obs-ef-b32,obs-ef-b512,obs-mcfisher-b32,obs-mcfisher-b512 --allocations global "$@"
 run gradual-e "$bin" reproduce mnist "${common[@]}" --out-dir gradual-e --ft-patterns 10000 \
 	--methods none --gradual-methods obs-ggn-b32,obs-ggn-b512 --allocations global "$@"
-# 8. Gradual, per layer: OBS with blocks of 128.
+# 8. Gradual, per layer: OBS with blocks of 128, then of 32 and 512.
 run gradual-pl-b "$bin" reproduce mnist "${common[@]}" --out-dir gradual-pl-b --ft-patterns 10000 \
 	--methods none --gradual-methods obs-ggn-b128,obs-ef-b128,obs-mcfisher-b128 --allocations per-layer "$@"
+run gradual-pl-c "$bin" reproduce mnist "${common[@]}" --out-dir gradual-pl-c --ft-patterns 10000 \
+	--methods none --gradual-methods obs-ggn-b32,obs-ggn-b512,obs-ef-b32,obs-ef-b512,obs-mcfisher-b32,obs-mcfisher-b512 \
+	--allocations per-layer "$@"
 # 9. Gradual, global, fine-tuning on all 60,000 images (a report of its own:
 #    --merge joins only runs with the same fine-tune).
 run gradual-ft60k "$bin" reproduce mnist "${common[@]}" --out-dir gradual-ft60k --ft-patterns 60000 \
 	--methods none --gradual-methods magnitude,obd,lobs,obs-ggn-b128,obs-ef-b128,obs-mcfisher-b128 --allocations global "$@"
 # One report and figure from parts 1-8.
-"$bin" reproduce mnist --merge oneshot,blocks,gradual-a,gradual-b,gradual-c,perlayer-blocks,gradual-pl-a,gradual-d,gradual-e,gradual-pl-b \
+"$bin" reproduce mnist --merge oneshot,blocks,gradual-a,gradual-b,gradual-c,perlayer-blocks,gradual-pl-a,gradual-d,gradual-e,gradual-pl-b,gradual-pl-c \
 	--quiet --out-dir .
