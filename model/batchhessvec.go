@@ -225,14 +225,7 @@ func (h *batchHV) blockProduct(b int, ln *hvLane) {
 			blas64.Copy(vb, vec(rz.Data[p*rz.Stride:p*rz.Stride+nl]))
 		}
 		if l == 1 && h.sparse {
-			for p, x := range X {
-				zp := rz.Data[p*rz.Stride : p*rz.Stride+n1]
-				for i, xv := range x {
-					if xv != 0 {
-						floats.AddScaled(zp, xv, h.vt[i*n1:(i+1)*n1])
-					}
-				}
-			}
+			addSparseRows(rz, X, h.vt, n1)
 		} else {
 			gemm(blas.NoTrans, blas.Trans, bw.a[l-1], vw, 1, rz) // += A V^T
 		}

@@ -317,14 +317,7 @@ func (m *MLP) forwardBatch(bw *batchWork, X [][]float64) {
 					bw.wt[i*n1+j] = w.Data[j*w.Stride+i]
 				}
 			}
-			for p, x := range X {
-				zp := z.Data[p*z.Stride : p*z.Stride+n1]
-				for i, v := range x {
-					if v != 0 {
-						floats.AddScaled(zp, v, bw.wt[i*n1:(i+1)*n1])
-					}
-				}
-			}
+			addSparseRows(z, X, bw.wt, n1)
 		} else {
 			gemm(blas.NoTrans, blas.Trans, rowsOf(bw.a[l-1], r), w, 1, z) // z += A W^T
 		}
@@ -586,4 +579,20 @@ func (m *MLP) LayerInputs(X [][]float64) []*mat.Dense {
 		}
 	}
 	return out
+}
+
+// addSparseRows adds to row p of z (n1 columns) the sum over the non-zero
+// inputs X[p][i] of X[p][i] times row i of wt (the transposed layer-1
+// weights or direction, n_in x n1): z += X W^T visiting only the non-zero
+// inputs, the sparse layer-1 product of the batched gradient and
+// Hessian-vector product.
+func addSparseRows(z blas64.General, X [][]float64, wt []float64, n1 int) {
+	for p, x := range X {
+		zp := z.Data[p*z.Stride : p*z.Stride+n1]
+		for i, v := range x {
+			if v != 0 {
+				floats.AddScaled(zp, v, wt[i*n1:(i+1)*n1])
+			}
+		}
+	}
 }
