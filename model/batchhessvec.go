@@ -1,7 +1,6 @@
 package model
 
 import (
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 
@@ -42,22 +41,22 @@ type batchHV struct {
 	m      *MLP
 	sparse bool
 	X, T   [][]float64
-	blocks []*batchWork // A, Z, D (times 1/P) of each block
+	blocks []*batchWork // values and cotangents (times 1/P) of each block
 	start  []int        // first pattern of each block
-	bk     [][]blas64.General
-	loss   []float64 // sum of l_p over each block
+	loss   []float64    // sum of l_p over each block
 	lanes  []*hvLane
 	e      float64   // E at the prepared parameters
 	vbuf   []float64 // the direction with pruned entries zeroed
-	vt     []float64 // sparse: V_1^T
 }
 
-// hvLane is one lane's blocks, scratch of the R passes and partial sums.
+// hvLane is one lane's blocks, layers' batched forms, scratch of the R
+// passes and partial sums.
 type hvLane struct {
 	blocks     []int
-	rz, ra, rd []blas64.General
-	out        []float64 // partial (H - Decay I) v
-	wt, gwt    []float64 // sparse: W_1^T scratch and the partial layer-1 product, transposed
+	run        []BatchLayer
+	rval, rcot []blas64.General // R{val[k]}, R{cot[k]} of one block
+	rout       blas64.General   // R{a_L}
+	out        []float64        // partial (H - Decay I) v
 }
 
 // newBatchHV returns a batchHV for m's shape and the set X, T; call prepare
@@ -65,26 +64,17 @@ type hvLane struct {
 func (m *MLP) newBatchHV(X, T [][]float64, sparse bool) *batchHV {
 	m.checkSet(X, T)
 	h := &batchHV{m: m, sparse: sparse, X: X, T: T, vbuf: make([]float64, len(m.Params))}
-	L := len(m.Sizes)
 	P := len(X)
 	nb := hvChunks * ((P + evalChunk*hvChunks - 1) / (evalChunk * hvChunks))
 	bs := (P + nb - 1) / nb
-	g := func(r, c int) blas64.General {
-		return blas64.General{Rows: r, Cols: c, Stride: c, Data: make([]float64, r*c)}
-	}
-	if sparse {
-		h.vt = make([]float64, m.Sizes[0]*m.Sizes[1])
-	}
+	w := m.widths()
 	for range min(hvChunks, P) {
-		ln := &hvLane{out: make([]float64, len(m.Params))}
-		ln.rz, ln.ra, ln.rd = make([]blas64.General, L), make([]blas64.General, L), make([]blas64.General, L)
-		for l := 1; l < L; l++ {
-			ln.rz[l], ln.ra[l], ln.rd[l] = g(bs, m.Sizes[l]), g(bs, m.Sizes[l]), g(bs, m.Sizes[l])
+		ln := &hvLane{out: make([]float64, len(m.Params)), run: m.batchLayers(bs, sparse)}
+		ln.rval, ln.rcot = make([]blas64.General, len(w)), make([]blas64.General, len(w))
+		for k := 1; k < len(w); k++ {
+			ln.rval[k], ln.rcot[k] = newBatch(bs, w[k]), newBatch(bs, w[k])
 		}
-		if sparse {
-			ln.wt = make([]float64, m.Sizes[0]*m.Sizes[1])
-			ln.gwt = make([]float64, m.Sizes[0]*m.Sizes[1])
-		}
+		ln.rout = newBatch(bs, m.NumOutputs())
 		h.lanes = append(h.lanes, ln)
 	}
 	for p0 := 0; p0 < P; p0 += bs {
@@ -92,14 +82,9 @@ func (m *MLP) newBatchHV(X, T [][]float64, sparse bool) *batchHV {
 		ln := h.lanes[len(h.blocks)%len(h.lanes)]
 		ln.blocks = append(ln.blocks, len(h.blocks))
 		bw := m.newBatchWork(r)
-		bw.sparse, bw.wt = sparse, ln.wt // wt is only scratch of forwardBatch
+		bw.run = nil // the lane's layers serve its blocks
 		h.blocks = append(h.blocks, bw)
 		h.start = append(h.start, p0)
-		bk := make([]blas64.General, L)
-		for l := 1; l < L-1; l++ {
-			bk[l] = g(r, m.Sizes[l])
-		}
-		h.bk = append(h.bk, bk)
 	}
 	h.loss = make([]float64, len(h.blocks))
 	return h
@@ -117,16 +102,16 @@ func (h *batchHV) forLanes(fn func(ln *hvLane)) {
 // current parameters and returns E there (with weight decay).
 func (h *batchHV) prepare() float64 {
 	m := h.m
-	L := len(m.Sizes) - 1
-	K := m.Sizes[L]
+	nl := len(m.layers)
+	K := m.NumOutputs()
 	invP := 1 / float64(len(h.X))
 	h.forLanes(func(ln *hvLane) {
 		for _, b := range ln.blocks {
 			bw := h.blocks[b]
 			p0 := h.start[b]
 			X, T := h.X[p0:p0+bw.rows], h.T[p0:p0+bw.rows]
-			m.forwardBatch(bw, X)
-			zL, aL, dL := bw.z[L], bw.a[L], bw.d[L]
+			m.forwardBatch(bw, ln.run, X)
+			zL, aL, dL := bw.val[nl], bw.out, bw.cot[nl]
 			sum := 0.0
 			for p := range X {
 				o := p * K
@@ -134,15 +119,7 @@ func (h *batchHV) prepare() float64 {
 			}
 			h.loss[b] = sum
 			floats.Scale(invP, dL.Data)
-			for l := L; l > 1; l-- {
-				w, _ := m.layer(m.Params, l)
-				bk := h.bk[b][l-1]
-				gemm(blas.NoTrans, blas.NoTrans, bw.d[l], w, 0, bk) // D_l W_l
-				z, a, d := bw.z[l-1], bw.a[l-1], bw.d[l-1]
-				for i, v := range bk.Data {
-					d.Data[i] = v * d1(m.Hidden, z.Data[i], a.Data[i])
-				}
-			}
+			m.backwardBatch(bw, ln.run, nil, bw.rows)
 		}
 	})
 	sum := 0.0
@@ -162,41 +139,20 @@ func (h *batchHV) product(dst, v []float64) {
 	m.checkParamLen("direction", v)
 	copy(h.vbuf, v)
 	m.maskZero(h.vbuf)
-	n0, n1 := m.Sizes[0], m.Sizes[1]
-	if h.sparse {
-		vw, _ := m.layer(h.vbuf, 1)
-		for j := 0; j < n1; j++ {
-			for i := 0; i < n0; i++ {
-				h.vt[i*n1+j] = vw.Data[j*vw.Stride+i]
-			}
-		}
-	}
 	h.forLanes(func(ln *hvLane) {
 		for i := range ln.out {
 			ln.out[i] = 0
 		}
-		for i := range ln.gwt {
-			ln.gwt[i] = 0
-		}
 		for _, b := range ln.blocks {
 			h.blockProduct(b, ln)
+		}
+		for k, run := range ln.run {
+			run.Flush(m.block(ln.out, k))
 		}
 	})
 	copy(dst, h.lanes[0].out)
 	for _, ln := range h.lanes[1:] {
 		floats.Add(dst, ln.out)
-		if h.sparse {
-			floats.Add(h.lanes[0].gwt, ln.gwt)
-		}
-	}
-	if h.sparse {
-		gwt := h.lanes[0].gwt
-		hw, _ := m.layer(dst, 1)
-		for j := 0; j < n1; j++ {
-			for i := 0; i < n0; i++ {
-				hw.Data[j*hw.Stride+i] = gwt[i*n1+j]
-			}
-		}
 	}
 	if m.Decay != 0 {
 		floats.AddScaled(dst, m.Decay, v)
@@ -204,111 +160,45 @@ func (h *batchHV) product(dst, v []float64) {
 	m.maskZero(dst)
 }
 
-// blockProduct adds block b's part of (H - Decay I) v (h.vbuf) to ln.out,
-// or for sparse layer 1 to ln.gwt.
+// blockProduct adds block b's part of (H - Decay I) v (h.vbuf) to ln.out
+// (or to the sums a layer keeps until Flush).
 func (h *batchHV) blockProduct(b int, ln *hvLane) {
 	m := h.m
 	bw := h.blocks[b]
 	r := bw.rows
 	p0 := h.start[b]
-	dst := ln.out
-	X, T := h.X[p0:p0+r], h.T[p0:p0+r]
-	L := len(m.Sizes) - 1
-	n1 := m.Sizes[1]
-	// R-forward.
-	for l := 1; l <= L; l++ {
-		w, _ := m.layer(m.Params, l)
-		vw, vb := m.layer(h.vbuf, l)
-		rz, ra := rowsOf(ln.rz[l], r), rowsOf(ln.ra[l], r)
-		nl := m.Sizes[l]
-		for p := range r {
-			blas64.Copy(vb, vec(rz.Data[p*rz.Stride:p*rz.Stride+nl]))
+	T := h.T[p0 : p0+r]
+	nl := len(m.layers)
+	// R-forward; the input's tangent is 0.
+	for k, run := range ln.run {
+		var rx blas64.General
+		if k > 0 {
+			rx = rowsOf(ln.rval[k], r)
 		}
-		if l == 1 && h.sparse {
-			addSparseRows(rz, X, h.vt, n1)
-		} else {
-			gemm(blas.NoTrans, blas.Trans, bw.a[l-1], vw, 1, rz) // += A V^T
-		}
-		if l > 1 {
-			gemm(blas.NoTrans, blas.Trans, rowsOf(ln.ra[l-1], r), w, 1, rz) // += RA W^T
-		}
-		z, a := bw.z[l], bw.a[l]
-		if act := m.actOf(l); act == Softmax {
-			for p := range r {
-				o := p * nl
-				ap, rzp := a.Data[o:o+nl], rz.Data[o:o+nl]
-				c := floats.Dot(ap, rzp)
-				for i := range rzp {
-					ra.Data[o+i] = ap[i] * (rzp[i] - c)
-				}
-			}
-		} else {
-			for i, v := range rz.Data {
-				ra.Data[i] = d1(act, z.Data[i], a.Data[i]) * v
-			}
-		}
+		run.Tangent(rowsOf(ln.rval[k+1], r), bw.val[k], bw.val[k+1], rx, m.block(m.Params, k), m.block(h.vbuf, k))
 	}
 	// R{delta_L}: the loss Hessian with respect to z_L applied to R{z_L},
 	// times 1/P.
 	invP := 1 / float64(len(h.X))
-	K := m.Sizes[L]
-	rd, rzL, raL := rowsOf(ln.rd[L], r), rowsOf(ln.rz[L], r), rowsOf(ln.ra[L], r)
-	zL, aL := bw.z[L], bw.a[L]
+	K := m.NumOutputs()
+	rd, rzL, raL := rowsOf(ln.rcot[nl], r), rowsOf(ln.rval[nl], r), rowsOf(ln.rout, r)
+	zL, aL := bw.val[nl], bw.out
+	m.outputTangent(raL.Data, zL.Data, aL.Data, rzL.Data)
 	for p := range r {
 		o := p * K
-		switch m.Loss {
-		case SquaredError:
-			for k := range K {
-				z, a := zL.Data[o+k], aL.Data[o+k]
-				g := d1(m.Output, z, a)
-				rd.Data[o+k] = invP * (g*g + (a-T[p][k])*d2(m.Output, z, a)) * rzL.Data[o+k]
-			}
-		case BinaryCrossEntropy:
-			floats.ScaleTo(rd.Data[o:o+K], invP, raL.Data[o:o+K])
-		case CrossEntropy:
-			floats.ScaleTo(rd.Data[o:o+K], invP*floats.Sum(T[p]), raL.Data[o:o+K])
-		}
+		m.outputRDelta(rd.Data[o:o+K], zL.Data[o:o+K], aL.Data[o:o+K], rzL.Data[o:o+K], raL.Data[o:o+K], T[p], invP)
 	}
 	// R-backward.
-	for l := L; l >= 1; l-- {
-		w, _ := m.layer(m.Params, l)
-		vw, _ := m.layer(h.vbuf, l)
-		hw, hb := m.layer(dst, l)
-		rdl, d := rowsOf(ln.rd[l], r), bw.d[l]
-		nl := m.Sizes[l]
-		if l == 1 && h.sparse {
-			// (RD_1^T X)^T[i, :] = sum over the patterns with x_pi != 0 of x_pi RD_1[p, :].
-			for p, x := range X {
-				rp := rdl.Data[p*rdl.Stride : p*rdl.Stride+n1]
-				for i, xv := range x {
-					if xv != 0 {
-						floats.AddScaled(ln.gwt[i*n1:(i+1)*n1], xv, rp)
-					}
-				}
-			}
-		} else {
-			gemm(blas.Trans, blas.NoTrans, rdl, bw.a[l-1], 1, hw) // += RD^T A
+	first := m.pidx[0]
+	for k := nl - 1; k >= first; k-- {
+		var rgx, rx blas64.General
+		if k > first {
+			rgx = rowsOf(ln.rcot[k], r)
 		}
-		if l > 1 {
-			gemm(blas.Trans, blas.NoTrans, d, rowsOf(ln.ra[l-1], r), 1, hw) // += D^T RA
+		if k > 0 {
+			rx = rowsOf(ln.rval[k], r)
 		}
-		for j := range nl {
-			s := 0.0
-			for p := range r {
-				s += rdl.Data[p*rdl.Stride+j]
-			}
-			hb.Data[j*hb.Inc] += s
-		}
-		if l > 1 {
-			prev := rowsOf(ln.rd[l-1], r)
-			gemm(blas.NoTrans, blas.NoTrans, d, vw, 0, prev)  // D V
-			gemm(blas.NoTrans, blas.NoTrans, rdl, w, 1, prev) // + RD W
-			z, a, rz, bk := bw.z[l-1], bw.a[l-1], rowsOf(ln.rz[l-1], r), h.bk[b][l-1]
-			for i, v := range prev.Data {
-				zi, ai := z.Data[i], a.Data[i]
-				prev.Data[i] = d1(m.Hidden, zi, ai)*v + d2(m.Hidden, zi, ai)*rz.Data[i]*bk.Data[i]
-			}
-		}
+		ln.run[k].BackwardTangent(rgx, m.block(ln.out, k), bw.val[k], bw.val[k+1], rx, bw.cot[k+1], rowsOf(ln.rcot[k+1], r), m.block(m.Params, k), m.block(h.vbuf, k))
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -14,34 +12,51 @@ import (
 // passes, so that loops over patterns allocate nothing. A Workspace belongs
 // to one network shape and must not be shared between goroutines.
 type Workspace struct {
-	z, a   [][]float64 // pre- and post-activations per layer; a[0] is the input
-	delta  [][]float64 // dl/dz per layer
-	back   [][]float64 // W_l^T delta_l per layer l (indexed by l-1's size)
-	rz, ra [][]float64 // R{z}, R{a}
-	rdelta [][]float64 // R{delta}
-	gradF  []float64   // grad_f l at the last forward
-	outJ   []float64   // K-vector: df_k/dz_L for one k
-	grad   []float64   // length n: per-pattern gradient scratch
-	vbuf   []float64   // length n: masked copy of a direction v
-	unit   []float64   // length n: unit vector e_q, zero between uses
-	col    []float64   // length n: one Hessian column
-	loss   float64
-	sizes  []int
+	// Per point k of the network (k = 0 the input, k+1 the output of
+	// layers[k]): the value, its cotangent dl/dval, and their R{.}.
+	val, cot, rval, rcot [][]float64
+	out, rout            []float64   // a_L = the output activation of val[last], R{a_L}
+	z, a                 [][]float64 // views: z[l] the output of weight layer l, a[l-1] its input, a[L] = out
+	gradF                []float64   // grad_f l at the last forward
+	outJ                 []float64   // K-vector: df_k/dz_L for one k
+	grad                 []float64   // length n: per-pattern gradient scratch
+	vbuf                 []float64   // length n: masked copy of a direction v
+	unit                 []float64   // length n: unit vector e_q, zero between uses
+	col                  []float64   // length n: one Hessian column
+	loss                 float64
+	widths               []int // widths of val
+}
+
+// widths returns the widths of the points of the network: the input, then
+// every layer's output.
+func (m *MLP) widths() []int {
+	w := []int{m.layers[0].In()}
+	for _, ly := range m.layers {
+		w = append(w, ly.Out())
+	}
+	return w
 }
 
 // NewWorkspace returns a workspace for m's shape.
 func (m *MLP) NewWorkspace() *Workspace {
-	L := len(m.Sizes)
-	ws := &Workspace{sizes: append([]int(nil), m.Sizes...)}
+	ws := &Workspace{widths: m.widths()}
 	alloc := func() [][]float64 {
-		v := make([][]float64, L)
-		for l, s := range m.Sizes {
-			v[l] = make([]float64, s)
+		v := make([][]float64, len(ws.widths))
+		for k, s := range ws.widths {
+			v[k] = make([]float64, s)
 		}
 		return v
 	}
-	ws.z, ws.a, ws.delta, ws.back = alloc(), alloc(), alloc(), alloc()
-	ws.rz, ws.ra, ws.rdelta = alloc(), alloc(), alloc()
+	ws.val, ws.cot, ws.rval, ws.rcot = alloc(), alloc(), alloc(), alloc()
+	L := m.NumLayers()
+	ws.z, ws.a = make([][]float64, L+1), make([][]float64, L+1)
+	for l := 1; l <= L; l++ {
+		k := m.pidx[l-1]
+		ws.a[l-1], ws.z[l] = ws.val[k], ws.val[k+1]
+	}
+	ws.out = make([]float64, m.NumOutputs())
+	ws.rout = make([]float64, m.NumOutputs())
+	ws.a[L] = ws.out
 	ws.gradF = make([]float64, m.NumOutputs())
 	ws.outJ = make([]float64, m.NumOutputs())
 	ws.grad = make([]float64, len(m.Params))
@@ -53,99 +68,22 @@ func (m *MLP) NewWorkspace() *Workspace {
 
 // Activations returns the activations a_0 (the input), ..., a_L of the last
 // forward pass made with ws (by Forward, OutputJacobian, ...), one slice per
-// layer. The slices are views into ws, valid until its next use.
+// weight layer's input and the output. The slices are views into ws, valid
+// until its next use.
 func (ws *Workspace) Activations() [][]float64 { return ws.a }
 
 func (m *MLP) checkWorkspace(ws *Workspace) {
-	if len(ws.sizes) != len(m.Sizes) || len(ws.grad) != len(m.Params) {
+	if len(ws.widths) != len(m.layers)+1 || len(ws.grad) != len(m.Params) {
 		panic("model: workspace does not match network shape")
 	}
-	for i, s := range m.Sizes {
-		if ws.sizes[i] != s {
+	if ws.widths[0] != m.layers[0].In() {
+		panic("model: workspace does not match network shape")
+	}
+	for k, ly := range m.layers {
+		if ws.widths[k+1] != ly.Out() {
 			panic("model: workspace does not match network shape")
 		}
 	}
-}
-
-func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Data: x} }
-
-// activate sets a = phi(z) for an elementwise activation or softmax.
-func activate(act Activation, a, z []float64) {
-	switch act {
-	case Identity:
-		copy(a, z)
-	case Sigmoid:
-		for i, v := range z {
-			a[i] = sigmoid(v)
-		}
-	case Tanh:
-		for i, v := range z {
-			a[i] = math.Tanh(v)
-		}
-	case ReLU:
-		for i, v := range z {
-			a[i] = math.Max(v, 0)
-		}
-	case Softmax:
-		lse := floats.LogSumExp(z)
-		for i, v := range z {
-			a[i] = math.Exp(v - lse)
-		}
-	default:
-		panic(fmt.Sprintf("model: unknown activation %v", act))
-	}
-}
-
-func sigmoid(z float64) float64 {
-	if z >= 0 {
-		return 1 / (1 + math.Exp(-z))
-	}
-	e := math.Exp(z)
-	return e / (1 + e)
-}
-
-// softplus returns log(1 + e^z) without overflow.
-func softplus(z float64) float64 {
-	if z > 0 {
-		return z + math.Log1p(math.Exp(-z))
-	}
-	return math.Log1p(math.Exp(z))
-}
-
-// d1 and d2 return the first and second derivatives of an elementwise activation, given
-// z and a = phi(z).
-func d1(act Activation, z, a float64) float64 {
-	switch act {
-	case Sigmoid:
-		return a * (1 - a)
-	case Tanh:
-		return 1 - a*a
-	case ReLU:
-		if z > 0 {
-			return 1
-		}
-		return 0
-	default:
-		return 1
-	}
-}
-
-func d2(act Activation, z, a float64) float64 {
-	switch act {
-	case Sigmoid:
-		return a * (1 - a) * (1 - 2*a)
-	case Tanh:
-		return -2 * a * (1 - a*a)
-	default:
-		return 0
-	}
-}
-
-func (m *MLP) actOf(l int) Activation {
-	if l == len(m.Sizes)-1 {
-		return m.Output
-	}
-	return m.Hidden
 }
 
 // Forward computes the network's prediction for input x: the output
@@ -156,24 +94,21 @@ func (m *MLP) Forward(ws *Workspace, x []float64) []float64 {
 	if len(x) != m.Sizes[0] {
 		panic(fmt.Sprintf("model: input has %d values, network takes %d", len(x), m.Sizes[0]))
 	}
-	copy(ws.a[0], x)
-	for l := 1; l < len(m.Sizes); l++ {
-		w, b := m.layer(m.Params, l)
-		z := ws.z[l]
-		blas64.Copy(b, vec(z))
-		blas64.Gemv(blas.NoTrans, 1, w, vec(ws.a[l-1]), 1, vec(z))
-		activate(m.actOf(l), ws.a[l], z)
+	copy(ws.val[0], x)
+	for k, ly := range m.layers {
+		ly.Forward(ws.val[k+1], ws.val[k], m.block(m.Params, k))
 	}
-	return ws.a[len(m.Sizes)-1]
+	activate(m.Output, ws.out, ws.val[len(m.layers)])
+	return ws.out
 }
 
 // lossAt computes l_p, grad_f l_p and dl/dz_L from the last forward pass.
 func (m *MLP) lossAt(ws *Workspace, t []float64) float64 {
-	L := len(m.Sizes) - 1
-	if len(t) != m.Sizes[L] {
-		panic(fmt.Sprintf("model: target has %d values, network has %d outputs", len(t), m.Sizes[L]))
+	nl := len(m.layers)
+	if len(t) != len(ws.out) {
+		panic(fmt.Sprintf("model: target has %d values, network has %d outputs", len(t), len(ws.out)))
 	}
-	ws.loss = m.outputLoss(ws.z[L], ws.a[L], t, ws.gradF, ws.delta[L])
+	ws.loss = m.outputLoss(ws.val[nl], ws.out, t, ws.gradF, ws.cot[nl])
 	return ws.loss
 }
 
@@ -207,26 +142,17 @@ func (m *MLP) outputLoss(z, a, t, gradF, dz []float64) float64 {
 	return loss
 }
 
-// backprop propagates ws.delta[L] (already set) down the network and writes
-// the parameter gradient into dst, zeroing pruned entries. It also fills
-// ws.back and every ws.delta[l].
+// backprop propagates ws.cot[last] = dl/dz_L (already set) down the
+// layers and writes the parameter gradient into dst, zeroing pruned
+// entries. It leaves every cotangent in ws.cot for the R-operator.
 func (m *MLP) backprop(ws *Workspace, dst []float64) {
-	for l := len(m.Sizes) - 1; l >= 1; l-- {
-		w, _ := m.layer(m.Params, l)
-		gw, gb := m.layer(dst, l)
-		d := ws.delta[l]
-		for j := range gw.Rows {
-			floats.ScaleTo(gw.Data[j*gw.Stride:j*gw.Stride+gw.Cols], d[j], ws.a[l-1])
+	first := m.pidx[0]
+	for k := len(m.layers) - 1; k >= first; k-- {
+		var gx []float64
+		if k > first {
+			gx = ws.cot[k]
 		}
-		blas64.Copy(vec(d), gb)
-		back := ws.back[l-1]
-		blas64.Gemv(blas.Trans, 1, w, vec(d), 0, vec(back))
-		if l > 1 {
-			act := m.Hidden
-			for i, v := range back {
-				ws.delta[l-1][i] = v * d1(act, ws.z[l-1][i], ws.a[l-1][i])
-			}
-		}
+		m.layers[k].Backward(gx, m.block(dst, k), ws.cot[k+1], ws.val[k], ws.val[k+1], m.block(m.Params, k))
 	}
 	m.maskZero(dst)
 }
@@ -324,7 +250,7 @@ func (m *MLP) OutputJacobian(ws *Workspace, jac *mat.Dense, x []float64) {
 		panic(fmt.Sprintf("model: Jacobian is %dx%d, want %dx%d", r, c, K, n))
 	}
 	m.Forward(ws, x)
-	L := len(m.Sizes) - 1
+	nl := len(m.layers)
 	raw := jac.RawMatrix()
 	for k := 0; k < K; k++ {
 		// df_k/dz_L.
@@ -332,11 +258,11 @@ func (m *MLP) OutputJacobian(ws *Workspace, jac *mat.Dense, x []float64) {
 			ws.outJ[i] = 0
 		}
 		if m.Loss == SquaredError {
-			ws.outJ[k] = d1(m.Output, ws.z[L][k], ws.a[L][k])
+			ws.outJ[k] = d1(m.Output, ws.val[nl][k], ws.out[k])
 		} else {
 			ws.outJ[k] = 1
 		}
-		copy(ws.delta[L], ws.outJ)
+		copy(ws.cot[nl], ws.outJ)
 		m.backprop(ws, raw.Data[k*raw.Stride:k*raw.Stride+n])
 	}
 }
@@ -354,37 +280,37 @@ func (m *MLP) UnitOutput(ws *Workspace, x []float64, l, j int) float64 {
 // at O(K sum_l n_l n_{l-1}) instead of OutputJacobian's O(K n). It panics if
 // len(dst) != K H.
 func (m *MLP) UnitJacobian(ws *Workspace, dst, x []float64) {
-	L := len(m.Sizes) - 1
+	nl := len(m.layers)
 	K, H := m.NumOutputs(), 0
-	for l := 1; l <= L; l++ {
-		H += m.Sizes[l]
+	for _, k := range m.pidx {
+		H += m.layers[k].Out()
 	}
 	if len(dst) != K*H {
 		panic(fmt.Sprintf("model: unit Jacobian has %d entries, want %d x %d", len(dst), K, H))
 	}
 	m.Forward(ws, x)
+	first := m.pidx[0]
 	for k := 0; k < K; k++ {
 		row := dst[k*H : (k+1)*H]
-		d := ws.delta[L]
+		d := ws.cot[nl]
 		for i := range d {
 			d[i] = 0
 		}
 		if m.Loss == SquaredError {
-			d[k] = d1(m.Output, ws.z[L][k], ws.a[L][k])
+			d[k] = d1(m.Output, ws.val[nl][k], ws.out[k])
 		} else {
 			d[k] = 1
 		}
-		off := H - m.Sizes[L]
-		copy(row[off:], d)
-		for l := L; l >= 2; l-- {
-			w, _ := m.layer(m.Params, l)
-			back := ws.back[l-1]
-			blas64.Gemv(blas.Trans, 1, w, vec(ws.delta[l]), 0, vec(back))
-			for i, v := range back {
-				ws.delta[l-1][i] = v * d1(m.Hidden, ws.z[l-1][i], ws.a[l-1][i])
+		off := H
+		for j := nl - 1; j >= first; j-- {
+			ly := m.layers[j]
+			if ly.NumParams() > 0 {
+				off -= ly.Out()
+				copy(row[off:], ws.cot[j+1])
 			}
-			off -= m.Sizes[l-1]
-			copy(row[off:], ws.delta[l-1])
+			if j > first {
+				ly.Backward(ws.cot[j], nil, ws.cot[j+1], ws.val[j], ws.val[j+1], m.block(m.Params, j))
+			}
 		}
 	}
 }

@@ -2,9 +2,6 @@ package model
 
 import (
 	"math"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // GGNDiagonal returns the diagonal of the Gauss–Newton matrix
@@ -18,32 +15,18 @@ import (
 // sum_k (D_k o D_k)^T (A o A), one matrix product per output k.
 func (m *MLP) GGNDiagonal(X, T [][]float64) []float64 {
 	m.checkSet(X, T)
-	L := len(m.Sizes) - 1
-	K := m.Sizes[L]
+	nl := len(m.layers)
+	K := m.NumOutputs()
 	diag := make([]float64, len(m.Params))
 	bw := m.newBatchWork(min(evalChunk, len(X)))
-	sq := make([]blas64.General, L) // squared inputs of each layer
-	for l := range L {
-		g := bw.a[l]
-		sq[l] = blas64.General{Rows: g.Rows, Cols: g.Cols, Stride: g.Stride, Data: make([]float64, len(g.Data))}
-	}
-	dsq := make([][]float64, L+1)
-	for l := 1; l <= L; l++ {
-		dsq[l] = make([]float64, len(bw.d[l].Data))
-	}
+	first := m.pidx[0]
 	for p0 := 0; p0 < len(X); p0 += evalChunk {
 		p1 := min(p0+evalChunk, len(X))
 		r := p1 - p0
-		m.forwardBatch(bw, X[p0:p1])
-		for l := range L {
-			a := rowsOf(bw.a[l], r)
-			for i, v := range a.Data {
-				sq[l].Data[i] = v * v
-			}
-		}
-		zL, aL := rowsOf(bw.z[L], r), rowsOf(bw.a[L], r)
+		m.forwardBatch(bw, bw.run, X[p0:p1])
+		zL, aL := rowsOf(bw.val[nl], r), rowsOf(bw.out, r)
 		for k := range K {
-			dL := rowsOf(bw.d[L], r)
+			dL := rowsOf(bw.cot[nl], r)
 			for p := range r {
 				pi := aL.Data[p*K : (p+1)*K]
 				d := dL.Data[p*K : (p+1)*K]
@@ -67,29 +50,11 @@ func (m *MLP) GGNDiagonal(X, T [][]float64) []float64 {
 					d[k] += c
 				}
 			}
-			for l := L; l >= 1; l-- {
-				w, _ := m.layer(m.Params, l)
-				gw, gb := m.layer(diag, l)
-				d := rowsOf(bw.d[l], r)
-				ds := blas64.General{Rows: r, Cols: d.Cols, Stride: d.Stride, Data: dsq[l][:r*d.Stride]}
-				for i, v := range d.Data {
-					ds.Data[i] = v * v
-				}
-				gemm(blas.Trans, blas.NoTrans, ds, rowsOf(sq[l-1], r), 1, gw)
-				for j := range gb.N {
-					s := 0.0
-					for p := range r {
-						s += ds.Data[p*ds.Stride+j]
-					}
-					gb.Data[j*gb.Inc] += s
-				}
-				if l > 1 {
-					back := rowsOf(bw.d[l-1], r)
-					gemm(blas.NoTrans, blas.NoTrans, d, w, 0, back)
-					z, a := rowsOf(bw.z[l-1], r), rowsOf(bw.a[l-1], r)
-					for i, v := range back.Data {
-						back.Data[i] = v * d1(m.Hidden, z.Data[i], a.Data[i])
-					}
+			for j := nl - 1; j >= first; j-- {
+				gy, x := rowsOf(bw.cot[j+1], r), rowsOf(bw.val[j], r)
+				bw.run[j].SquaredGrad(m.block(diag, j), gy, x)
+				if j > first {
+					bw.run[j].Backward(rowsOf(bw.cot[j], r), nil, gy, x, rowsOf(bw.val[j+1], r), m.block(m.Params, j))
 				}
 			}
 		}

@@ -3,8 +3,6 @@ package model
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -17,75 +15,66 @@ func (m *MLP) prepare(ws *Workspace, x, t []float64) float64 {
 	return loss
 }
 
-// hvPrepared writes H_p v into dst after prepare, by Pearlmutter's
-// R-operator: a forward pass of R{z}, R{a} followed by a backward pass of
-// R{delta}. v's pruned entries are ignored and dst's are set to 0.
-func (m *MLP) hvPrepared(ws *Workspace, dst, v []float64, s float64) {
+// hvPrepared writes H_p v into dst after prepare, for the pattern's
+// targets t, by Pearlmutter's R-operator: a forward pass of the layers'
+// tangents (Tangent) followed by a backward pass of their R{cotangents}
+// (BackwardTangent). v's pruned entries are ignored and dst's are set to 0.
+func (m *MLP) hvPrepared(ws *Workspace, dst, v, t []float64) {
 	copy(ws.vbuf, v)
 	m.maskZero(ws.vbuf)
-	L := len(m.Sizes) - 1
-	// R-forward.
-	for i := range ws.ra[0] {
-		ws.ra[0][i] = 0
+	nl := len(m.layers)
+	// R-forward; ws.rval[0], the input's tangent, stays 0.
+	for k, ly := range m.layers {
+		ly.Tangent(ws.rval[k+1], ws.val[k], ws.val[k+1], ws.rval[k], m.block(m.Params, k), m.block(ws.vbuf, k))
 	}
-	for l := 1; l <= L; l++ {
-		w, _ := m.layer(m.Params, l)
-		vw, vb := m.layer(ws.vbuf, l)
-		rz, ra := ws.rz[l], ws.ra[l]
-		blas64.Copy(vb, vec(rz))
-		blas64.Gemv(blas.NoTrans, 1, vw, vec(ws.a[l-1]), 1, vec(rz))
-		blas64.Gemv(blas.NoTrans, 1, w, vec(ws.ra[l-1]), 1, vec(rz))
-		act := m.actOf(l)
-		if act == Softmax {
-			a := ws.a[l]
-			c := floats.Dot(a, rz)
-			for i := range ra {
-				ra[i] = a[i] * (rz[i] - c)
-			}
-		} else {
-			for i := range ra {
-				ra[i] = d1(act, ws.z[l][i], ws.a[l][i]) * rz[i]
-			}
+	m.outputTangent(ws.rout, ws.val[nl], ws.out, ws.rval[nl])
+	m.outputRDelta(ws.rcot[nl], ws.val[nl], ws.out, ws.rval[nl], ws.rout, t, 1)
+	// R-backward.
+	first := m.pidx[0]
+	for k := nl - 1; k >= first; k-- {
+		var rgx []float64
+		if k > first {
+			rgx = ws.rcot[k]
+		}
+		m.layers[k].BackwardTangent(rgx, m.block(dst, k), ws.val[k], ws.val[k+1], ws.rval[k], ws.cot[k+1], ws.rcot[k+1], m.block(m.Params, k), m.block(ws.vbuf, k))
+	}
+	m.maskZero(dst)
+}
+
+// outputTangent sets ra = R{a_L}, the output activation's tangent, from
+// z = z_L, a = a_L and rz = R{z_L}, for one or more patterns (rows of K).
+func (m *MLP) outputTangent(ra, z, a, rz []float64) {
+	if m.Output != Softmax {
+		for i, v := range rz {
+			ra[i] = d1(m.Output, z[i], a[i]) * v
+		}
+		return
+	}
+	K := m.NumOutputs()
+	for o := 0; o < len(rz); o += K {
+		ap, rzp := a[o:o+K], rz[o:o+K]
+		c := floats.Dot(ap, rzp)
+		for i := range rzp {
+			ra[o+i] = ap[i] * (rzp[i] - c)
 		}
 	}
-	// R{delta_L}: the loss Hessian with respect to z_L applied to R{z_L}.
-	rd := ws.rdelta[L]
+}
+
+// outputRDelta sets rd = scale R{dl/dz_L}, the loss Hessian with respect
+// to z_L applied to R{z_L}, for one pattern with targets t, from z = z_L,
+// a = a_L, rz = R{z_L} and ra = R{a_L}.
+func (m *MLP) outputRDelta(rd, z, a, rz, ra, t []float64, scale float64) {
 	switch m.Loss {
 	case SquaredError:
 		for k := range rd {
-			z, a := ws.z[L][k], ws.a[L][k]
-			g := d1(m.Output, z, a)
-			rd[k] = (g*g + ws.gradF[k]*d2(m.Output, z, a)) * ws.rz[L][k]
+			g := d1(m.Output, z[k], a[k])
+			rd[k] = scale * (g*g + (a[k]-t[k])*d2(m.Output, z[k], a[k])) * rz[k]
 		}
 	case BinaryCrossEntropy:
-		copy(rd, ws.ra[L])
+		floats.ScaleTo(rd, scale, ra)
 	case CrossEntropy:
-		floats.ScaleTo(rd, s, ws.ra[L])
+		floats.ScaleTo(rd, scale*floats.Sum(t), ra)
 	}
-	// R-backward.
-	for l := L; l >= 1; l-- {
-		w, _ := m.layer(m.Params, l)
-		vw, _ := m.layer(ws.vbuf, l)
-		hw, hb := m.layer(dst, l)
-		d, rdl := ws.delta[l], ws.rdelta[l]
-		for j := range hw.Rows {
-			row := hw.Data[j*hw.Stride : j*hw.Stride+hw.Cols]
-			floats.ScaleTo(row, rdl[j], ws.a[l-1])
-			floats.AddScaled(row, d[j], ws.ra[l-1])
-		}
-		blas64.Copy(vec(rdl), hb)
-		if l > 1 {
-			prev := ws.rdelta[l-1]
-			// prev = V^T delta + W^T R{delta}, then the activation terms.
-			blas64.Gemv(blas.Trans, 1, vw, vec(d), 0, vec(prev))
-			blas64.Gemv(blas.Trans, 1, w, vec(rdl), 1, vec(prev))
-			for i := range prev {
-				z, a := ws.z[l-1][i], ws.a[l-1][i]
-				prev[i] = d1(m.Hidden, z, a)*prev[i] + d2(m.Hidden, z, a)*ws.rz[l-1][i]*ws.back[l-1][i]
-			}
-		}
-	}
-	m.maskZero(dst)
 }
 
 // PatternHessVec writes H_p v, the exact Hessian of l_p (no weight decay)
@@ -95,7 +84,7 @@ func (m *MLP) PatternHessVec(ws *Workspace, dst, v, x, t []float64) float64 {
 	m.checkParamLen("Hessian-vector product", dst)
 	m.checkParamLen("direction", v)
 	loss := m.prepare(ws, x, t)
-	m.hvPrepared(ws, dst, v, floats.Sum(t))
+	m.hvPrepared(ws, dst, v, t)
 	return loss
 }
 
@@ -118,14 +107,13 @@ func (m *MLP) sizeHessian(hess *mat.SymDense) {
 func (m *MLP) addPatternHessian(ws *Workspace, hess *mat.SymDense, x, t []float64, scale float64) float64 {
 	raw := hess.RawSymmetric()
 	loss := m.prepare(ws, x, t)
-	s := floats.Sum(t)
 	e, col := ws.unit, ws.col
 	for q := range m.Params {
 		if m.Pruned[q] {
 			continue
 		}
 		e[q] = 1
-		m.hvPrepared(ws, col, e, s)
+		m.hvPrepared(ws, col, e, t)
 		e[q] = 0
 		for i := 0; i <= q; i++ {
 			raw.Data[i*raw.Stride+q] += scale * col[i]
@@ -179,12 +167,11 @@ func (m *MLP) HessianBlocks(ws *Workspace, dst []*mat.SymDense, blocks [][]int, 
 	e, col := ws.unit, ws.col
 	for p := range X {
 		sum += m.prepare(ws, X[p], T[p])
-		s := floats.Sum(T[p])
 		for b, idx := range blocks {
 			raw := dst[b].RawSymmetric()
 			for a, q := range idx {
 				e[q] = 1
-				m.hvPrepared(ws, col, e, s)
+				m.hvPrepared(ws, col, e, T[p])
 				e[q] = 0
 				for c := 0; c <= a; c++ {
 					raw.Data[c*raw.Stride+a] += invP * col[idx[c]]

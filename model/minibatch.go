@@ -258,77 +258,88 @@ train:
 	return res, nil
 }
 
-// batchWork holds the activations and deltas of one batch: row p of a[l]
-// is pattern p's a_l (a[0] the inputs), of z[l] its z_l, of d[l] dl/dz_l.
+// batchWork holds the values and cotangents of one batch: row p of val[k]
+// is pattern p's value at point k of the network (val[0] the inputs,
+// val[k+1] the output of layers[k]), of cot[k] its dl/dval[k], of out its
+// a_L; run holds the layers' batched forms and their scratch.
 type batchWork struct {
-	rows    int
-	a, z, d []blas64.General
-	bias    [][]float64
-	gradF   []float64
-	// sparse: layer 1 skips zero inputs (see batchGradSparse); wt and gwt
-	// are W_1^T and its gradient (Sizes[0] x Sizes[1]).
-	sparse  bool
-	wt, gwt []float64
+	rows     int
+	val, cot []blas64.General
+	out      blas64.General
+	gradF    []float64
+	run      []BatchLayer
 }
 
 func (m *MLP) newBatchWork(rows int) *batchWork {
-	L := len(m.Sizes)
-	bw := &batchWork{rows: rows, a: make([]blas64.General, L), z: make([]blas64.General, L), d: make([]blas64.General, L), bias: make([][]float64, L)}
-	for l, s := range m.Sizes {
-		g := func() blas64.General {
-			return blas64.General{Rows: rows, Cols: s, Stride: s, Data: make([]float64, rows*s)}
-		}
-		bw.a[l] = g()
-		if l > 0 {
-			bw.z[l], bw.d[l] = g(), g()
-			bw.bias[l] = make([]float64, s)
+	w := m.widths()
+	bw := &batchWork{rows: rows, val: make([]blas64.General, len(w)), cot: make([]blas64.General, len(w))}
+	for k, s := range w {
+		bw.val[k] = newBatch(rows, s)
+		if k > 0 {
+			bw.cot[k] = newBatch(rows, s)
 		}
 	}
+	bw.out = newBatch(rows, m.NumOutputs())
 	bw.gradF = make([]float64, m.NumOutputs())
+	bw.run = m.batchLayers(rows, false)
 	return bw
 }
 
-// rowsOf returns the first r rows of g.
-func rowsOf(g blas64.General, r int) blas64.General {
-	g.Rows = r
-	g.Data = g.Data[:r*g.Stride]
-	return g
+// batchLayers returns the batched forms of m's layers for up to rows
+// patterns; with sparse the first layer, if it can, visits only the
+// non-zero inputs.
+func (m *MLP) batchLayers(rows int, sparse bool) []BatchLayer {
+	run := make([]BatchLayer, len(m.layers))
+	for k, ly := range m.layers {
+		run[k] = ly.Batch(rows)
+	}
+	if s, ok := run[0].(sparseInput); ok && sparse {
+		s.setSparseInput(true)
+	}
+	return run
 }
 
-// forwardBatch computes a_L for the r = len(X) <= bw.rows patterns X.
-func (m *MLP) forwardBatch(bw *batchWork, X [][]float64) {
+// outputActivate sets a = a_L from z = z_L for rows of K outputs.
+func (m *MLP) outputActivate(a, z []float64) {
+	if m.Output != Softmax {
+		activate(m.Output, a, z)
+		return
+	}
+	K := m.NumOutputs()
+	for o := 0; o < len(z); o += K {
+		activate(Softmax, a[o:o+K], z[o:o+K])
+	}
+}
+
+// forwardBatch computes a_L for the r = len(X) <= bw.rows patterns X
+// through the batched layers run.
+func (m *MLP) forwardBatch(bw *batchWork, run []BatchLayer, X [][]float64) {
 	r := len(X)
-	a0 := rowsOf(bw.a[0], r)
+	a0 := rowsOf(bw.val[0], r)
 	for p, x := range X {
 		copy(a0.Data[p*a0.Stride:p*a0.Stride+a0.Cols], x)
 	}
-	for l := 1; l < len(m.Sizes); l++ {
-		w, b := m.layer(m.Params, l)
-		blas64.Copy(b, vec(bw.bias[l]))
-		z, a := rowsOf(bw.z[l], r), rowsOf(bw.a[l], r)
-		for p := range r {
-			copy(z.Data[p*z.Stride:(p+1)*z.Stride], bw.bias[l])
+	for k, ly := range run {
+		ly.Forward(rowsOf(bw.val[k+1], r), rowsOf(bw.val[k], r), m.block(m.Params, k))
+	}
+	m.outputActivate(rowsOf(bw.out, r).Data, rowsOf(bw.val[len(run)], r).Data)
+}
+
+// backwardBatch propagates the cotangents of the r patterns in bw from
+// cot[last] (already set) down the batched layers run, writing the
+// parameter gradient into grad unless it is nil.
+func (m *MLP) backwardBatch(bw *batchWork, run []BatchLayer, grad []float64, r int) {
+	first := m.pidx[0]
+	for k := len(m.layers) - 1; k >= first; k-- {
+		var gx blas64.General
+		if k > first {
+			gx = rowsOf(bw.cot[k], r)
 		}
-		if l == 1 && bw.sparse {
-			// z_p += sum over the non-zero inputs i of x_pi W_1[:, i].
-			n1 := m.Sizes[1]
-			for j := 0; j < n1; j++ {
-				for i := 0; i < w.Cols; i++ {
-					bw.wt[i*n1+j] = w.Data[j*w.Stride+i]
-				}
-			}
-			addSparseRows(z, X, bw.wt, n1)
-		} else {
-			gemm(blas.NoTrans, blas.Trans, rowsOf(bw.a[l-1], r), w, 1, z) // z += A W^T
+		var gtheta []float64
+		if grad != nil {
+			gtheta = m.block(grad, k)
 		}
-		act := m.actOf(l)
-		if act == Softmax {
-			for p := range r {
-				activate(act, a.Data[p*a.Stride:(p+1)*a.Stride], z.Data[p*z.Stride:(p+1)*z.Stride])
-			}
-		} else {
-			activate(act, a.Data, z.Data)
-		}
+		run[k].Backward(gx, gtheta, rowsOf(bw.cot[k+1], r), rowsOf(bw.val[k], r), rowsOf(bw.val[k+1], r), m.block(m.Params, k))
 	}
 }
 
@@ -336,59 +347,17 @@ func (m *MLP) forwardBatch(bw *batchWork, X [][]float64) {
 // (Decay/2)||w||^2 into grad (pruned entries 0) and returns E_B.
 func (m *MLP) batchGrad(bw *batchWork, grad []float64, X, T [][]float64) float64 {
 	r := len(X)
-	m.forwardBatch(bw, X)
-	L := len(m.Sizes) - 1
-	zL, aL, dL := rowsOf(bw.z[L], r), rowsOf(bw.a[L], r), rowsOf(bw.d[L], r)
-	K := m.Sizes[L]
+	m.forwardBatch(bw, bw.run, X)
+	nl := len(m.layers)
+	zL, aL, dL := rowsOf(bw.val[nl], r), rowsOf(bw.out, r), rowsOf(bw.cot[nl], r)
+	K := m.NumOutputs()
 	sum := 0.0
 	for p := range r {
 		o := p * K
 		sum += m.outputLoss(zL.Data[o:o+K], aL.Data[o:o+K], T[p], bw.gradF, dL.Data[o:o+K])
 	}
 	floats.Scale(1/float64(r), dL.Data)
-	for l := L; l >= 1; l-- {
-		w, _ := m.layer(m.Params, l)
-		gw, gb := m.layer(grad, l)
-		d := rowsOf(bw.d[l], r)
-		if l == 1 && bw.sparse {
-			// G_W^T[i, :] = sum over the patterns with x_pi != 0 of x_pi D[p, :].
-			n1 := m.Sizes[1]
-			for i := range bw.gwt {
-				bw.gwt[i] = 0
-			}
-			for p, x := range X {
-				dp := d.Data[p*d.Stride : p*d.Stride+n1]
-				for i, v := range x {
-					if v != 0 {
-						floats.AddScaled(bw.gwt[i*n1:(i+1)*n1], v, dp)
-					}
-				}
-			}
-			for j := 0; j < n1; j++ {
-				for i := 0; i < gw.Cols; i++ {
-					gw.Data[j*gw.Stride+i] = bw.gwt[i*n1+j]
-				}
-			}
-		} else {
-			gemm(blas.Trans, blas.NoTrans, d, rowsOf(bw.a[l-1], r), 0, gw) // G_W = D^T A
-		}
-		for j := range gb.N {
-			s := 0.0
-			for p := range r {
-				s += d.Data[p*d.Stride+j]
-			}
-			gb.Data[j*gb.Inc] = s
-		}
-		if l > 1 {
-			back := rowsOf(bw.d[l-1], r)
-			gemm(blas.NoTrans, blas.NoTrans, d, w, 0, back) // D W
-			z, a := rowsOf(bw.z[l-1], r), rowsOf(bw.a[l-1], r)
-			act := m.Hidden
-			for i, v := range back.Data {
-				back.Data[i] = v * d1(act, z.Data[i], a.Data[i])
-			}
-		}
-	}
+	m.backwardBatch(bw, bw.run, grad, r)
 	if m.Decay != 0 {
 		floats.AddScaled(grad, m.Decay, m.Params)
 	}
@@ -441,11 +410,7 @@ func (m *MLP) batchGradChunks(grad []float64, X, T [][]float64, sparse bool) flo
 	m.checkSet(X, T)
 	m.checkParamLen("gradient", grad)
 	bw := m.newBatchWork(min(evalChunk, len(X)))
-	if sparse {
-		bw.sparse = true
-		bw.wt = make([]float64, m.Sizes[0]*m.Sizes[1])
-		bw.gwt = make([]float64, m.Sizes[0]*m.Sizes[1])
-	}
+	bw.run = m.batchLayers(bw.rows, sparse)
 	if len(X) <= evalChunk {
 		return m.batchGrad(bw, grad, X, T)
 	}
@@ -472,17 +437,17 @@ const evalChunk = 1000
 func (m *MLP) Evaluate(X, T [][]float64) (e, accuracy float64) {
 	m.checkSet(X, T)
 	bw := m.newBatchWork(min(evalChunk, len(X)))
-	L := len(m.Sizes) - 1
-	K := m.Sizes[L]
+	nl := len(m.layers)
+	K := m.NumOutputs()
 	d := make([]float64, K)
 	sum, right := 0.0, 0
 	for p0 := 0; p0 < len(X); p0 += evalChunk {
 		p1 := min(p0+evalChunk, len(X))
-		m.forwardBatch(bw, X[p0:p1])
+		m.forwardBatch(bw, bw.run, X[p0:p1])
 		for p := p0; p < p1; p++ {
 			o := (p - p0) * K
-			y := bw.a[L].Data[o : o+K]
-			sum += m.outputLoss(bw.z[L].Data[o:o+K], y, T[p], bw.gradF, d)
+			y := bw.out.Data[o : o+K]
+			sum += m.outputLoss(bw.val[nl].Data[o:o+K], y, T[p], bw.gradF, d)
 			if K == 1 {
 				if (y[0] >= 0.5) == (T[p][0] >= 0.5) {
 					right++
@@ -569,9 +534,9 @@ func (m *MLP) LayerInputs(X [][]float64) []*mat.Dense {
 	bw := m.newBatchWork(min(evalChunk, len(X)))
 	for p0 := 0; p0 < len(X); p0 += evalChunk {
 		p1 := min(p0+evalChunk, len(X))
-		m.forwardBatch(bw, X[p0:p1])
+		m.forwardBatch(bw, bw.run, X[p0:p1])
 		for l := range L {
-			a := bw.a[l]
+			a := bw.val[m.pidx[l]]
 			n := m.Sizes[l]
 			for p := p0; p < p1; p++ {
 				copy(out[l].RawRowView(p), a.Data[(p-p0)*a.Stride:(p-p0)*a.Stride+n])
@@ -579,20 +544,4 @@ func (m *MLP) LayerInputs(X [][]float64) []*mat.Dense {
 		}
 	}
 	return out
-}
-
-// addSparseRows adds to row p of z (n1 columns) the sum over the non-zero
-// inputs X[p][i] of X[p][i] times row i of wt (the transposed layer-1
-// weights or direction, n_in x n1): z += X W^T visiting only the non-zero
-// inputs, the sparse layer-1 product of the batched gradient and
-// Hessian-vector product.
-func addSparseRows(z blas64.General, X [][]float64, wt []float64, n1 int) {
-	for p, x := range X {
-		zp := z.Data[p*z.Stride : p*z.Stride+n1]
-		for i, v := range x {
-			if v != 0 {
-				floats.AddScaled(zp, v, wt[i*n1:(i+1)*n1])
-			}
-		}
-	}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-
-	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // MLP is a feed-forward network with one flat parameter vector and a mask.
@@ -19,6 +17,12 @@ type MLP struct {
 	Pruned []bool
 
 	offsets []int // offsets[l] is the start of layer l's block, l = 1..L; offsets[0] = 0 unused
+
+	// The network as a sequence of layers: Linear, Act, Linear, Act, ...,
+	// Linear. The output activation belongs to the loss (see outputLoss).
+	layers []Layer
+	poff   []int // poff[k] is the start of layers[k]'s block in Params
+	pidx   []int // pidx[l-1] is the index in layers of weight layer l
 }
 
 // New returns a network with the given spec and all parameters zero and free.
@@ -35,10 +39,30 @@ func New(spec Spec) (*MLP, error) {
 	m.offsets = make([]int, len(spec.Sizes))
 	off := 0
 	for l := 1; l < len(spec.Sizes); l++ {
+		lin := Linear{Inputs: spec.Sizes[l-1], Outputs: spec.Sizes[l]}
 		m.offsets[l] = off
-		off += spec.Sizes[l] * (spec.Sizes[l-1] + 1)
+		m.pidx = append(m.pidx, len(m.layers))
+		m.poff = append(m.poff, off)
+		m.layers = append(m.layers, lin)
+		off += lin.NumParams()
+		if l < len(spec.Sizes)-1 {
+			m.poff = append(m.poff, off)
+			m.layers = append(m.layers, Act{Func: spec.Hidden, Width: spec.Sizes[l]})
+		}
 	}
 	return m, nil
+}
+
+// Layers returns the network as a sequence of layers: Linear, Act, Linear,
+// Act, ..., Linear, whose parameter blocks, in this order, make up Params.
+// The output activation is not among them: it belongs to the loss (see
+// the package documentation). The layers are values; changing the
+// returned slice does not change m.
+func (m *MLP) Layers() []Layer { return append([]Layer(nil), m.layers...) }
+
+// block returns layer k's block of p, a vector with the layout of Params.
+func (m *MLP) block(p []float64, k int) []float64 {
+	return p[m.poff[k] : m.poff[k]+m.layers[k].NumParams()]
 }
 
 // Clone returns a deep copy of m.
@@ -48,6 +72,9 @@ func (m *MLP) Clone() *MLP {
 	c.Params = append([]float64(nil), m.Params...)
 	c.Pruned = append([]bool(nil), m.Pruned...)
 	c.offsets = append([]int(nil), m.offsets...)
+	c.layers = append([]Layer(nil), m.layers...)
+	c.poff = append([]int(nil), m.poff...)
+	c.pidx = append([]int(nil), m.pidx...)
 	return &c
 }
 
@@ -115,16 +142,6 @@ func (m *MLP) Names() []string {
 		names[q] = m.Name(q)
 	}
 	return names
-}
-
-// layer returns the weight block of layer l (without the bias column) and
-// the bias column as views into p, which has the layout of Params.
-func (m *MLP) layer(p []float64, l int) (w blas64.General, b blas64.Vector) {
-	in, out := m.Sizes[l-1], m.Sizes[l]
-	off := m.offsets[l]
-	w = blas64.General{Rows: out, Cols: in, Stride: in + 1, Data: p[off : off+out*(in+1)]}
-	b = blas64.Vector{N: out, Inc: in + 1, Data: p[off+in : off+out*(in+1)]}
-	return w, b
 }
 
 // NumFree returns the number of unpruned parameters.

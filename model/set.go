@@ -102,7 +102,7 @@ func (m *MLP) HessVec(ws *Workspace, dst, v []float64, X, T [][]float64) float64
 	sum := 0.0
 	for p := range X {
 		sum += m.prepare(ws, X[p], T[p])
-		m.hvPrepared(ws, ws.col, v, floats.Sum(T[p]))
+		m.hvPrepared(ws, ws.col, v, T[p])
 		floats.Add(dst, ws.col)
 	}
 	P := float64(len(X))

@@ -23,18 +23,36 @@ const (
 	ReLU
 	// Softmax is only valid as the output activation, with CrossEntropy.
 	Softmax
+	// LeakyReLU is max(z, 0) + LeakySlope min(z, 0) (PyTorch's
+	// nn.LeakyReLU() with its default slope 0.01).
+	LeakyReLU
+	// GELU is z Phi(z), Phi the standard normal distribution function
+	// (PyTorch's nn.GELU()).
+	GELU
+	// GELUTanh is GELU's tanh form,
+	// 1/2 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) (PyTorch's
+	// nn.GELU(approximate="tanh")).
+	GELUTanh
+	// SiLU is z sigmoid(z), also called swish (PyTorch's nn.SiLU()).
+	SiLU
+
+	numActivations
 )
 
 // DefaultHidden is the hidden activation of a Spec whose Hidden is zero.
 const DefaultHidden = Sigmoid
 
-var activationNames = [...]string{"default", "identity", "sigmoid", "tanh", "relu", "softmax"}
+// HiddenActivations lists the names of the activations a hidden layer may
+// have (every element-wise one), for help texts and error messages.
+const HiddenActivations = "identity, sigmoid, tanh, relu, leakyrelu, gelu, gelu-tanh or silu"
+
+var activationNames = [...]string{"default", "identity", "sigmoid", "tanh", "relu", "softmax", "leakyrelu", "gelu", "gelu-tanh", "silu"}
 
 func (a Activation) String() string { return enum.Name(activationNames[:], "Activation", a) }
 
 // ParseActivation returns the activation with the given name: identity,
-// sigmoid, tanh, relu or softmax ("default" is not a name files or flags
-// use).
+// sigmoid, tanh, relu, softmax, leakyrelu, gelu, gelu-tanh or silu
+// ("default" is not a name files or flags use).
 func ParseActivation(s string) (Activation, error) {
 	if a, ok := enum.Parse[Activation](activationNames[1:], s); ok {
 		return a + 1, nil
@@ -145,10 +163,8 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("model: layer %d has size %d; sizes must be positive", i, v)
 		}
 	}
-	switch s.Hidden {
-	case Identity, Sigmoid, Tanh, ReLU:
-	default:
-		return fmt.Errorf("model: hidden activation %v is not allowed (want identity, sigmoid, tanh or relu)", s.Hidden)
+	if !elementwise(s.Hidden) {
+		return fmt.Errorf("model: hidden activation %v is not allowed (want %s)", s.Hidden, HiddenActivations)
 	}
 	k := s.Sizes[len(s.Sizes)-1]
 	switch s.Loss {
