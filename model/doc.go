@@ -1,6 +1,7 @@
-// Package model implements a fully connected feed-forward network (MLP) with
-// exact first and second derivatives of its loss, the losses used by the
-// Optimal Brain Surgeon literature, and a full-batch trainer.
+// Package model implements a feed-forward network as a sequence of layers
+// with exact first and second derivatives of its loss, the losses used by
+// the Optimal Brain Surgeon literature, and full-batch and mini-batch
+// trainers. The network of today is the fully connected MLP.
 //
 // # Data
 //
@@ -25,6 +26,40 @@
 // Blocks are stored in layer order. Names() gives every index a name such
 // as "in3->h1.0" (weight from input 3 to unit 0 of hidden layer 1),
 // "h1.0->out0" or "bias->out0".
+//
+// # Layers
+//
+// A network is a sequence of layers (MLP.Layers), each a value behind the
+// Layer interface that owns one block of the flat parameter vector, the
+// blocks in the order of the layers. The MLP of sizes n_0-n_1-...-n_L is
+//
+//	Linear(n_0 -> n_1), Act(Hidden), Linear(n_1 -> n_2), Act(Hidden), ..., Linear(n_{L-1} -> n_L)
+//
+// whose blocks are exactly the layer blocks above (Act has no parameters);
+// the output activation is not a layer but part of the loss (it maps the
+// last layer's output z_L to a_L, see below), so that softmax stays tied
+// to cross-entropy and the Gauss–Newton output f can be z_L. A Linear
+// with NoBias (PyTorch's bias=False) has no bias column: row j of its
+// block holds only its Sizes[l-1] weights.
+//
+// Each layer implements four local rules, in a single-pattern and a
+// batched form (rows of patterns, through BLAS level 3): Forward, the
+// vector–Jacobian product Backward (backprop), the Jacobian–vector product
+// Tangent (forward mode, Pearlmutter's R{.} of the values) and
+// BackwardTangent, the R-operator of Backward (the R-operator is a JVP of
+// the backward pass). Every pass over the network is one loop over the
+// layers composing these rules: the prediction, the per-pattern gradient,
+// the output and unit Jacobians, the exact Hessian–vector products (single
+// and batched), the batched gradient, the GGN diagonal (with the rule
+// SquaredGrad) and the sparse one-hot first layer (a Linear whose batched
+// products visit only the non-zero inputs). A new kind of layer is one type
+// with its own finite-difference test.
+//
+// The element-wise activations are identity, sigmoid, tanh, relu,
+// leakyrelu (slope LeakySlope = 0.01 below 0, PyTorch's default), gelu
+// (z Phi(z), the erf form), gelu-tanh (its tanh approximation) and silu
+// (z sigmoid(z)); at the kink of relu and leakyrelu the derivative is the
+// left one, as in PyTorch.
 //
 // A mask marks pruned parameters. A pruned parameter is exactly 0, and every
 // derivative this package returns is 0 at its index, so nothing (training

@@ -57,7 +57,7 @@ Example:
   obs train --data monk1 --monk-dir ../shared/datasets/monk --seed 1 --out monk1.json`,
 		Flags: append(dataFlags(true),
 			&cli.StringFlag{Name: "arch", Usage: "layer sizes, input first, like `17-3-1` (default: the data set's usual network)"},
-			&cli.StringFlag{Name: "act", Value: "sigmoid", Usage: "hidden activation: sigmoid, tanh, relu or identity"},
+			&cli.StringFlag{Name: "act", Value: "sigmoid", Usage: "hidden activation: " + model.HiddenActivations},
 			&cli.StringFlag{Name: "out-act", Usage: "output activation for mse: sigmoid, identity or tanh (default sigmoid; bce uses sigmoid, ce softmax)"},
 			&cli.StringFlag{Name: "loss", Value: "mse", Usage: "loss: mse (squared error), bce (sigmoid + binary cross-entropy) or ce (softmax + cross-entropy)"},
 			&cli.Float64Flag{Name: "decay", Value: 0, Usage: "L2 weight decay lambda in E = (1/P) sum l_p + (lambda/2)||w||^2"},

@@ -46,7 +46,7 @@ Example:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "from", Required: true, Usage: "weight `FILE` (.npz or .safetensors)"},
 			&cli.StringFlag{Name: "arch", Required: true, Usage: "layer sizes, input first, like `4-16-3`"},
-			&cli.StringFlag{Name: "act", Required: true, Usage: "hidden activation: sigmoid, tanh, relu or identity (nn.Sigmoid, nn.Tanh, nn.ReLU)"},
+			&cli.StringFlag{Name: "act", Required: true, Usage: "hidden activation: " + model.HiddenActivations + " (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU(), nn.GELU(), nn.GELU(approximate=\"tanh\"), nn.SiLU)"},
 			&cli.StringFlag{Name: "loss", Required: true, Usage: "loss: mse, bce (sigmoid + binary cross-entropy, BCEWithLogitsLoss) or ce (softmax + cross-entropy, CrossEntropyLoss)"},
 			&cli.StringFlag{Name: "out-act", Usage: "output activation for mse: sigmoid, identity or tanh (default sigmoid)"},
 			&cli.Float64Flag{Name: "decay", Usage: "L2 weight decay lambda of E (the weight_decay the network was trained with, if any)"},
