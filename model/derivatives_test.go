@@ -38,7 +38,9 @@ func derivativeCases() []netCase {
 		act  Activation
 	}
 	outs := []out{{SquaredError, Identity}, {SquaredError, Sigmoid}, {SquaredError, Tanh}, {BinaryCrossEntropy, Sigmoid}, {CrossEntropy, Softmax}}
-	for _, h := range []Activation{Sigmoid, Tanh, ReLU, Identity} {
+	// The activations added with the layers (leakyrelu, gelu, gelu-tanh,
+	// silu) come last, so the cases of the first four keep their indices.
+	for _, h := range []Activation{Sigmoid, Tanh, ReLU, Identity, LeakyReLU, GELU, GELUTanh, SiLU} {
 		for _, o := range outs {
 			cases = append(cases, netCase{
 				name:   fmt.Sprintf("hidden=%v/out=%v/loss=%v", h, o.act, o.loss),
