@@ -22,7 +22,9 @@ import (
 //	            RD_{l-1} = phi'(Z_{l-1}) .* (D_l V_l + RD_l W_l)
 //	                       + phi''(Z_{l-1}) .* RZ_{l-1} .* (D_l W_l),
 //
-// the rows of hvPrepared's vector recurrences stacked. D and RD carry the
+// the rows of hvPrepared's vector recurrences stacked: each line is the
+// batched Tangent or BackwardTangent of one layer (Linear for the
+// products, Act for the phi' and phi'' terms). D and RD carry the
 // factor 1/P, so the blocks' products add up to H v - Decay v directly.
 //
 // The patterns are cut into blocks of at most evalChunk patterns, as many
@@ -33,10 +35,12 @@ import (
 // depend on the number of cores.
 //
 // prepare runs the forward and backward passes once at the current
-// parameters and keeps them (A, Z, D and D_l W_l of every block: about
-// P (Sizes[0] + 4 sum of the other sizes) floats); every product then runs
-// only the R passes, about twice a gradient's matrix work. With sparse set,
-// layer 1 works over the non-zero inputs only, as batchGradSparse does.
+// parameters and keeps them (the values and cotangents at every point of
+// every block, A, Z, D and D_l W_l: about P (Sizes[0] + 4 sum of the other
+// sizes) floats); every product then runs only the R passes, about twice a
+// gradient's matrix work. With sparse set, layer 1 works over the non-zero
+// inputs only, as batchGradSparse does, keeping its weight sums transposed
+// per lane until the lane's Flush.
 type batchHV struct {
 	m      *MLP
 	sparse bool
