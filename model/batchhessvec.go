@@ -24,7 +24,7 @@ import (
 //
 // the rows of hvPrepared's vector recurrences stacked: each line is the
 // batched Tangent or BackwardTangent of one layer (Linear for the
-// products, Act for the phi' and phi'' terms). D and RD carry the
+// products, Act for the terms of the first and second derivatives). D and RD carry the
 // factor 1/P, so the blocks' products add up to H v - Decay v directly.
 //
 // The patterns are cut into blocks of at most evalChunk patterns, as many
