@@ -30,10 +30,11 @@ func phi(act Activation, z float64) float64 {
 // Each activation's first and second derivatives (d1, d2) against central
 // differences of the activation and of d1. Points avoid z = 0, the kink of
 // relu and leakyrelu. Steps and tolerances: central differences with
-// h = 1e-6 have truncation error ~h^2 times the third derivative, <= 1e-12, and rounding error
-// ~eps/h ~ 1e-10 for these functions of order 1; a wrong term is O(1e-2).
-// The second derivative of phi itself (fd.Central2nd, h = 1e-4: rounding
-// ~eps/h^2 ~ 1e-8) checks d2 against phi directly, not only against d1.
+// h = 1e-6 have a truncation error of h^2 times the third derivative
+// (<= 1e-12 here) and a rounding error of about eps/h ~ 1e-10 for these
+// functions of order 1; a wrong term is O(1e-2). The second derivative of
+// phi itself (fd.Central2nd, h = 1e-4: rounding ~eps/h^2 ~ 1e-8) checks d2
+// against phi directly, not only against d1.
 func TestActivationDerivativesMatchFiniteDifferences(t *testing.T) {
 	points := []float64{-4.1, -2.3, -1, -0.37, -0.05, 0.08, 0.5, 1.2, 2.7, 5.3}
 	for _, act := range elementwiseActivations() {

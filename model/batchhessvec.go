@@ -23,9 +23,9 @@ import (
 //	                       + phi''(Z_{l-1}) .* RZ_{l-1} .* (D_l W_l),
 //
 // the rows of hvPrepared's vector recurrences stacked: each line is the
-// batched Tangent or BackwardTangent of one layer (Linear for the
-// products, Act for the terms of the first and second derivatives). D and RD carry the
-// factor 1/P, so the blocks' products add up to H v - Decay v directly.
+// batched Tangent or BackwardTangent of one layer (Linear for the products,
+// Act for the terms of the first and second derivatives). D and RD carry
+// the factor 1/P, so the blocks' products add up to H v - Decay v directly.
 //
 // The patterns are cut into blocks of at most evalChunk patterns, as many
 // as a multiple of hvChunks and of nearly equal sizes; block b belongs to
