@@ -18,7 +18,6 @@ type Workspace struct {
 	out, rout            []float64   // a_L = the output activation of val[last], R{a_L}
 	z, a                 [][]float64 // views: z[l] the output of weight layer l, a[l-1] its input, a[L] = out
 	gradF                []float64   // grad_f l at the last forward
-	outJ                 []float64   // K-vector: df_k/dz_L for one k
 	grad                 []float64   // length n: per-pattern gradient scratch
 	vbuf                 []float64   // length n: masked copy of a direction v
 	unit                 []float64   // length n: unit vector e_q, zero between uses
@@ -58,7 +57,6 @@ func (m *MLP) NewWorkspace() *Workspace {
 	ws.rout = make([]float64, m.NumOutputs())
 	ws.a[L] = ws.out
 	ws.gradF = make([]float64, m.NumOutputs())
-	ws.outJ = make([]float64, m.NumOutputs())
 	ws.grad = make([]float64, len(m.Params))
 	ws.vbuf = make([]float64, len(m.Params))
 	ws.unit = make([]float64, len(m.Params))
@@ -98,7 +96,7 @@ func (m *MLP) Forward(ws *Workspace, x []float64) []float64 {
 	for k, ly := range m.layers {
 		ly.Forward(ws.val[k+1], ws.val[k], m.block(m.Params, k))
 	}
-	activate(m.Output, ws.out, ws.val[len(m.layers)])
+	m.outputActivate(ws.out, ws.val[len(m.layers)])
 	return ws.out
 }
 
@@ -144,17 +142,36 @@ func (m *MLP) outputLoss(z, a, t, gradF, dz []float64) float64 {
 
 // backprop propagates ws.cot[last] = dl/dz_L (already set) down the
 // layers and writes the parameter gradient into dst, zeroing pruned
-// entries. It leaves every cotangent in ws.cot for the R-operator.
+// entries; with dst nil it only propagates. It leaves every cotangent in
+// ws.cot for the R-operator.
 func (m *MLP) backprop(ws *Workspace, dst []float64) {
 	first := m.pidx[0]
 	for k := len(m.layers) - 1; k >= first; k-- {
-		var gx []float64
+		var gx, gtheta []float64
 		if k > first {
 			gx = ws.cot[k]
 		}
-		m.layers[k].Backward(gx, m.block(dst, k), ws.cot[k+1], ws.val[k], ws.val[k+1], m.block(m.Params, k))
+		if dst != nil {
+			gtheta = m.block(dst, k)
+		}
+		m.layers[k].Backward(gx, gtheta, ws.cot[k+1], ws.val[k], ws.val[k+1], m.block(m.Params, k))
 	}
-	m.maskZero(dst)
+	if dst != nil {
+		m.maskZero(dst)
+	}
+}
+
+// seedOutput sets d = df_k/dz_L after a forward pass: e_k, times
+// phi'(z_L) for squared error, whose f is a_L.
+func (m *MLP) seedOutput(ws *Workspace, d []float64, k int) {
+	for i := range d {
+		d[i] = 0
+	}
+	if m.Loss == SquaredError {
+		d[k] = d1(m.Output, ws.val[len(m.layers)][k], ws.out[k])
+	} else {
+		d[k] = 1
+	}
 }
 
 func (m *MLP) maskZero(v []float64) {
@@ -253,16 +270,7 @@ func (m *MLP) OutputJacobian(ws *Workspace, jac *mat.Dense, x []float64) {
 	nl := len(m.layers)
 	raw := jac.RawMatrix()
 	for k := 0; k < K; k++ {
-		// df_k/dz_L.
-		for i := range ws.outJ {
-			ws.outJ[i] = 0
-		}
-		if m.Loss == SquaredError {
-			ws.outJ[k] = d1(m.Output, ws.val[nl][k], ws.out[k])
-		} else {
-			ws.outJ[k] = 1
-		}
-		copy(ws.cot[nl], ws.outJ)
+		m.seedOutput(ws, ws.cot[nl], k)
 		m.backprop(ws, raw.Data[k*raw.Stride:k*raw.Stride+n])
 	}
 }
@@ -289,28 +297,14 @@ func (m *MLP) UnitJacobian(ws *Workspace, dst, x []float64) {
 		panic(fmt.Sprintf("model: unit Jacobian has %d entries, want %d x %d", len(dst), K, H))
 	}
 	m.Forward(ws, x)
-	first := m.pidx[0]
 	for k := 0; k < K; k++ {
+		m.seedOutput(ws, ws.cot[nl], k)
+		m.backprop(ws, nil)
 		row := dst[k*H : (k+1)*H]
-		d := ws.cot[nl]
-		for i := range d {
-			d[i] = 0
-		}
-		if m.Loss == SquaredError {
-			d[k] = d1(m.Output, ws.val[nl][k], ws.out[k])
-		} else {
-			d[k] = 1
-		}
-		off := H
-		for j := nl - 1; j >= first; j-- {
-			ly := m.layers[j]
-			if ly.NumParams() > 0 {
-				off -= ly.Out()
-				copy(row[off:], ws.cot[j+1])
-			}
-			if j > first {
-				ly.Backward(ws.cot[j], nil, ws.cot[j+1], ws.val[j], ws.val[j+1], m.block(m.Params, j))
-			}
+		off := 0
+		for _, j := range m.pidx {
+			copy(row[off:], ws.cot[j+1])
+			off += m.layers[j].Out()
 		}
 	}
 }
