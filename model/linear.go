@@ -124,7 +124,8 @@ func (l Linear) BackwardTangent(rgx, rtheta, x, y, rx, gy, rgy, theta, v []float
 	}
 }
 
-// Batch returns l's batched forms: one matrix product per rule.
+// Batch returns l's batched forms: one matrix product per rule. Their
+// scratch is allocated on first use, whatever the number of rows.
 func (l Linear) Batch(rows int) BatchLayer { return &linearBatch{l: l} }
 
 // linearBatch is Linear's batched forms with their scratch. With sparse
@@ -146,7 +147,7 @@ func (b *linearBatch) setSparseInput(on bool) { b.sparse = on }
 
 // transposed returns the n_in x n_out transpose of w's weights in *buf,
 // allocating it on first use.
-func (b *linearBatch) transposed(buf *[]float64, w blas64.General) []float64 {
+func transposed(buf *[]float64, w blas64.General) []float64 {
 	t := scratch(buf, w.Rows*w.Cols)
 	n1 := w.Rows
 	for j := 0; j < n1; j++ {
@@ -165,7 +166,8 @@ func scratch(buf *[]float64, n int) []float64 {
 	return (*buf)[:n]
 }
 
-// addTransposed adds the n_in x n_out matrix t, transposed, to g's weights.
+// addTransposed adds the n_in x n_out matrix t, transposed, to g's weights
+// (with overwrite, sets them to it).
 func addTransposed(g blas64.General, t []float64, overwrite bool) {
 	n1 := g.Rows
 	for j := 0; j < n1; j++ {
@@ -201,7 +203,7 @@ func (b *linearBatch) Forward(y, x blas64.General, theta []float64) {
 		if beta == 0 {
 			clear(y.Data)
 		}
-		addSparseRows(y, x, b.transposed(&b.wt, w))
+		addSparseRows(y, x, transposed(&b.wt, w))
 		return
 	}
 	gemm(blas.NoTrans, blas.Trans, x, w, beta, y) // y += X W^T
@@ -256,7 +258,7 @@ func (b *linearBatch) Tangent(ry, x, y, rx blas64.General, theta, v []float64) {
 			if beta == 0 {
 				clear(ry.Data)
 			}
-			addSparseRows(ry, x, b.transposed(&b.wt, vw))
+			addSparseRows(ry, x, transposed(&b.wt, vw))
 		} else {
 			gemm(blas.NoTrans, blas.Trans, x, vw, beta, ry) // += X V^T
 		}
