@@ -141,6 +141,7 @@ type linearBatch struct {
 	acc    []float64 // sparse: BackwardTangent's weight sums until Flush, transposed
 	held   bool      // acc holds sums not yet flushed
 	sq, gq []float64 // SquaredGrad: the squared inputs and cotangents
+	bias   []float64 // the bias of setBiasRows
 }
 
 func (b *linearBatch) setSparseInput(on bool) { b.sparse = on }
@@ -183,14 +184,16 @@ func addTransposed(g blas64.General, t []float64, overwrite bool) {
 
 // setBiasRows sets every row of y to the bias of p (a parameter block or
 // direction), or to 0 without bias, and returns the beta of the product
-// that follows.
+// that follows. The strided bias is gathered once, then copied row by row.
 func (b *linearBatch) setBiasRows(y blas64.General, p []float64) float64 {
 	c, ok := b.l.bias(p)
 	if !ok {
 		return 0
 	}
+	bias := scratch(&b.bias, c.N)
+	blas64.Copy(c, vec(bias))
 	for r := range y.Rows {
-		blas64.Copy(c, vec(y.Data[r*y.Stride:r*y.Stride+y.Cols]))
+		copy(y.Data[r*y.Stride:r*y.Stride+y.Cols], bias)
 	}
 	return 1
 }
