@@ -99,13 +99,13 @@ func geluTanh(z float64) float64 {
 	return 0.5 * z * (1 + math.Tanh(sqrt2OverPi*(z+geluCubic*z*z*z)))
 }
 
-// d1 and d2 return the first and second derivatives of an element-wise
-// activation, given z and a = phi(z). At the kink of ReLU and LeakyReLU
-// (z = 0) they take the left derivative, as PyTorch does.
+// d1 and d2 return the first and second derivatives of an activation an
+// output may have (identity, sigmoid, tanh) or of relu, given z and
+// a = phi(z). They are small enough to be inlined in the loops over units
+// (the hot loops of the batched passes); d1Any and d2Any cover every
+// element-wise activation.
 func d1(act Activation, z, a float64) float64 {
 	switch act {
-	case Identity:
-		return 1
 	case Sigmoid:
 		return a * (1 - a)
 	case Tanh:
@@ -115,6 +115,34 @@ func d1(act Activation, z, a float64) float64 {
 			return 1
 		}
 		return 0
+	case Identity:
+		return 1
+	}
+	panic("model: d1 of an activation it does not inline")
+}
+
+func d2(act Activation, z, a float64) float64 {
+	switch act {
+	case Sigmoid:
+		return a * (1 - a) * (1 - 2*a)
+	case Tanh:
+		return -2 * a * (1 - a*a)
+	case ReLU, Identity:
+		return 0
+	}
+	panic("model: d2 of an activation it does not inline")
+}
+
+// inlined reports whether d1 and d2 serve act.
+func inlined(act Activation) bool {
+	return act == Identity || act == Sigmoid || act == Tanh || act == ReLU
+}
+
+// d1Any and d2Any return the first and second derivatives of any
+// element-wise activation, given z and a = phi(z). At the kink of relu
+// and leakyrelu (z = 0) they take the left derivative, as PyTorch does.
+func d1Any(act Activation, z, a float64) float64 {
+	switch act {
 	case LeakyReLU:
 		if z > 0 {
 			return 1
@@ -133,19 +161,17 @@ func d1(act Activation, z, a float64) float64 {
 		// s (1 + z (1 - s)), s = sigmoid(z).
 		s := sigmoid(z)
 		return s * (1 + z*(1-s))
-	default:
+	}
+	if !inlined(act) {
 		panic(fmt.Sprintf("model: %v is not an element-wise activation", act))
 	}
+	return d1(act, z, a)
 }
 
-func d2(act Activation, z, a float64) float64 {
+func d2Any(act Activation, z, a float64) float64 {
 	switch act {
-	case Identity, ReLU, LeakyReLU:
+	case LeakyReLU:
 		return 0
-	case Sigmoid:
-		return a * (1 - a) * (1 - 2*a)
-	case Tanh:
-		return -2 * a * (1 - a*a)
 	case GELU:
 		// phi(z) (2 - z^2).
 		return invSqrt2Pi * math.Exp(-0.5*z*z) * (2 - z*z)
@@ -159,9 +185,11 @@ func d2(act Activation, z, a float64) float64 {
 		// s (1 - s) (2 + z (1 - 2 s)).
 		s := sigmoid(z)
 		return s * (1 - s) * (2 + z*(1-2*s))
-	default:
+	}
+	if !inlined(act) {
 		panic(fmt.Sprintf("model: %v is not an element-wise activation", act))
 	}
+	return d2(act, z, a)
 }
 
 // elementwise reports whether act is an element-wise activation (every

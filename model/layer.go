@@ -98,7 +98,9 @@ func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Da
 
 // Act is an element-wise activation layer y_i = phi(x_i) of Width units,
 // without parameters. Func is any activation but Softmax and
-// DefaultActivation (softmax belongs to the cross-entropy loss).
+// DefaultActivation (softmax belongs to the cross-entropy loss). The
+// activations of the OBS papers (identity, sigmoid, tanh, relu) take loops
+// whose derivative is inlined.
 type Act struct {
 	Func  Activation
 	Width int
@@ -122,8 +124,14 @@ func (a Act) Backward(gx, gtheta, gy, x, y, theta []float64) {
 	if gx == nil {
 		return
 	}
+	if inlined(a.Func) {
+		for i, v := range gy {
+			gx[i] = v * d1(a.Func, x[i], y[i])
+		}
+		return
+	}
 	for i, v := range gy {
-		gx[i] = v * d1(a.Func, x[i], y[i])
+		gx[i] = v * d1Any(a.Func, x[i], y[i])
 	}
 }
 
@@ -133,8 +141,14 @@ func (a Act) Tangent(ry, x, y, rx, theta, v []float64) {
 		clear(ry)
 		return
 	}
+	if inlined(a.Func) {
+		for i, r := range rx {
+			ry[i] = d1(a.Func, x[i], y[i]) * r
+		}
+		return
+	}
 	for i, r := range rx {
-		ry[i] = d1(a.Func, x[i], y[i]) * r
+		ry[i] = d1Any(a.Func, x[i], y[i]) * r
 	}
 }
 
@@ -148,8 +162,14 @@ func (a Act) BackwardTangent(rgx, rtheta, x, y, rx, gy, rgy, theta, v []float64)
 		a.Backward(rgx, nil, rgy, x, y, nil)
 		return
 	}
+	if inlined(a.Func) {
+		for i, r := range rgy {
+			rgx[i] = d1(a.Func, x[i], y[i])*r + d2(a.Func, x[i], y[i])*rx[i]*gy[i]
+		}
+		return
+	}
 	for i, r := range rgy {
-		rgx[i] = d1(a.Func, x[i], y[i])*r + d2(a.Func, x[i], y[i])*rx[i]*gy[i]
+		rgx[i] = d1Any(a.Func, x[i], y[i])*r + d2Any(a.Func, x[i], y[i])*rx[i]*gy[i]
 	}
 }
 
