@@ -198,6 +198,12 @@ type Result struct {
 	Rejected *Step
 	// FixReports lists how each exact-Hessian inverse was made definite.
 	FixReports []hessian.FixReport
+	// Removed lists the parameters deleted by the method's steps, in
+	// order (a dead unit's parameters too).
+	Removed []int
+	// Predicted is the sum of the predicted increases of E of every step
+	// (NaN for magnitude, or when nothing was removed).
+	Predicted float64
 }
 
 // Snapshot is the state of the network at one point of the run.
