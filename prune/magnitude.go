@@ -15,7 +15,9 @@ type MagnitudePruner struct{}
 func (MagnitudePruner) String() string { return "magnitude" }
 
 // Prepare returns the (stateless) scorer.
-func (MagnitudePruner) Prepare(*model.MLP, Calibration) (Scorer, error) { return magnitudeScorer{}, nil }
+func (MagnitudePruner) Prepare(*model.MLP, Calibration) (Scorer, error) {
+	return magnitudeScorer{}, nil
+}
 
 type magnitudeScorer struct{}
 

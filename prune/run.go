@@ -1,10 +1,10 @@
 package prune
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
-	"context"
 
 	"gonum.org/v1/gonum/floats"
 
