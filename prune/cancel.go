@@ -5,10 +5,12 @@ import (
 	"time"
 )
 
-// stopContext returns a context whose Err is context.Canceled once stop
-// returns true: the bridge from Config.Stop, polled, to Prune's context.
-// Its Done channel never closes; Prune polls Err between steps.
-func stopContext(stop func() bool) context.Context {
+// PollContext returns a context whose Err is context.Canceled once stop
+// returns true: the bridge from a polled stop function (Config.Stop,
+// model.TrainSettings.Stop) to Prune's context. Its Done channel never
+// closes, so it serves code that polls Err, as Prune does between steps;
+// a nil stop gives context.Background().
+func PollContext(stop func() bool) context.Context {
 	if stop == nil {
 		return context.Background()
 	}

@@ -125,7 +125,7 @@ func (p OBSPruner) Damping() float64 { return p.alpha() }
 
 // config is the Config a Structure reads its settings from.
 func (p OBSPruner) config() *Config {
-	return &Config{Method: OBS, Curvature: p.Curvature.Kind(), Alpha: p.Alpha, Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate}
+	return &Config{Method: OBS, Curvature: p.Curvature.Kind(), Alpha: p.alpha(), Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate}
 }
 
 // Prepare builds the curvature and its inverse in the structure.

@@ -79,7 +79,7 @@ func OneShot(net *model.MLP, X, T [][]float64, cfg Config) (*OneShotResult, erro
 	p := cfg.Plan()
 	p.Rebuild, p.Retrain = nil, Retraining{}
 	p.RankOnce = cfg.Method != OBS || cfg.NoUpdate
-	res, err := Prune(stopContext(cfg.Stop), net, X, T, p)
+	res, err := Prune(PollContext(cfg.Stop), net, X, T, p)
 	if errors.Is(err, context.Canceled) {
 		err = ErrStopped
 	}

@@ -96,7 +96,7 @@ func Run(net *model.MLP, X, T [][]float64, cfg Config) (*Result, error) {
 	}
 	p := cfg.Plan()
 	p.Measure = true
-	res, err := Prune(stopContext(cfg.Stop), net, X, T, p)
+	res, err := Prune(PollContext(cfg.Stop), net, X, T, p)
 	if err != nil && errors.Is(err, context.Canceled) {
 		err = ErrStopped
 	}
