@@ -1,6 +1,7 @@
 package prune
 
 import (
+	"context"
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
@@ -21,7 +22,7 @@ type Terms struct {
 func (b Terms) Kind() hessian.Kind { return b.Curvature }
 
 // Build returns hessian.New(b.Curvature, net, calib.X, calib.T, b.Options).
-func (b Terms) Build(net *model.MLP, calib Calibration) (hessian.Curvature, error) {
+func (b Terms) Build(_ context.Context, net *model.MLP, calib Calibration) (hessian.Curvature, error) {
 	return hessian.New(b.Curvature, net, calib.X, calib.T, b.Options)
 }
 
@@ -34,7 +35,7 @@ type SparseOneHot struct{ Curvature hessian.Kind }
 func (b SparseOneHot) Kind() hessian.Kind { return b.Curvature }
 
 // Build returns hessian.NewSparse(b.Curvature, net, calib.X, calib.T).
-func (b SparseOneHot) Build(net *model.MLP, calib Calibration) (hessian.Curvature, error) {
+func (b SparseOneHot) Build(_ context.Context, net *model.MLP, calib Calibration) (hessian.Curvature, error) {
 	return hessian.NewSparse(b.Curvature, net, calib.X, calib.T)
 }
 
@@ -47,7 +48,7 @@ type GGNDiagonal struct{}
 func (GGNDiagonal) Kind() hessian.Kind { return hessian.GGN }
 
 // Build computes the diagonal.
-func (GGNDiagonal) Build(net *model.MLP, calib Calibration) (hessian.Curvature, error) {
+func (GGNDiagonal) Build(_ context.Context, net *model.MLP, calib Calibration) (hessian.Curvature, error) {
 	if err := net.CheckData(calib.X, calib.T); err != nil {
 		return nil, err
 	}

@@ -433,6 +433,11 @@ func (e *engine) run(stages [][]int) (done bool, err error) {
 				return false, err
 			}
 		}
+		if st, ok := e.sc.(settler); ok {
+			if err := st.Settle(e.net); err != nil {
+				return false, err
+			}
+		}
 		if p.Retrain.AtCheckpoints {
 			if err := e.retrain(stage); err != nil {
 				return false, err
@@ -447,12 +452,19 @@ func (e *engine) run(stages [][]int) (done bool, err error) {
 	return true, nil
 }
 
+// settler is a Scorer whose steps carry no update of their own: Settle
+// sets the weights of the survivors once a stage's deletions are done
+// (layer-wise OBS's least-squares rows).
+type settler interface {
+	Settle(net *model.MLP) error
+}
+
 // build makes the method's state at the current weights and fills the
 // heaps.
 func (e *engine) build() error {
 	e.sc = nil // let the old state go before the new one is built
 	start := time.Now()
-	sc, err := e.p.Method.Prepare(e.net, Calibration{X: e.x, T: e.t})
+	sc, err := e.p.Method.Prepare(e.ctx, e.net, Calibration{X: e.x, T: e.t})
 	if f, ok := sc.(interface{ FixReport() *hessian.FixReport }); ok && err == nil && f.FixReport() != nil {
 		e.res.FixReports = append(e.res.FixReports, *f.FixReport())
 	}
@@ -465,9 +477,16 @@ func (e *engine) build() error {
 	if e.p.Rebuilt != nil {
 		e.p.Rebuilt(left, time.Since(start))
 	}
+	var rank []int
+	if r, ok := sc.(interface{ TieRank(q int) int }); ok {
+		rank = make([]int, len(e.sal))
+		for u := range rank {
+			rank[u] = r.TieRank(e.ps.unit(u, e.buf)[0])
+		}
+	}
 	e.heaps = make([]*salHeap, len(e.ps.total))
 	for g := range e.heaps {
-		e.heaps[g] = &salHeap{sal: e.sal}
+		e.heaps[g] = &salHeap{sal: e.sal, rank: rank}
 	}
 	for u := range e.sal {
 		e.sal[u] = math.NaN()
@@ -648,5 +667,46 @@ func (e *engine) removeDead(before float64) {
 	e.sc = nil // the survivors changed outside the downdate
 	if e.p.Progress != nil {
 		e.p.Progress(d)
+	}
+}
+
+// salHeap is a min-heap of units by saliency, ties to the lower rank
+// (rank nil: the lower unit), with each unit's position for fix.
+type salHeap struct {
+	sal  []float64
+	rank []int
+	idx  []int // heap of units
+	at   []int // at[u] is u's position in idx, -1 if absent
+}
+
+func (h *salHeap) Len() int           { return len(h.idx) }
+func (h *salHeap) Less(i, j int) bool { return h.Less2(h.idx[i], h.idx[j]) }
+
+// Less2 orders units a and b: by saliency, ties to the lower rank.
+func (h *salHeap) Less2(a, b int) bool {
+	if h.sal[a] != h.sal[b] {
+		return h.sal[a] < h.sal[b]
+	}
+	if h.rank != nil {
+		return h.rank[a] < h.rank[b]
+	}
+	return a < b
+}
+func (h *salHeap) Swap(i, j int) {
+	h.idx[i], h.idx[j] = h.idx[j], h.idx[i]
+	h.at[h.idx[i]], h.at[h.idx[j]] = i, j
+}
+func (h *salHeap) Push(x any) { q := x.(int); h.at[q] = len(h.idx); h.idx = append(h.idx, q) }
+func (h *salHeap) Pop() any {
+	q := h.idx[len(h.idx)-1]
+	h.idx = h.idx[:len(h.idx)-1]
+	h.at[q] = -1
+	return q
+}
+
+// fix restores the heap after q's saliency changed.
+func (h *salHeap) fix(q int) {
+	if i := h.at[q]; i >= 0 {
+		heap.Fix(h, i)
 	}
 }

@@ -1,6 +1,8 @@
 package prune
 
 import (
+	"context"
+
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/hessian"
@@ -58,8 +60,9 @@ type Pruner interface {
 	// Prepare returns the method's state at net's current weights, its
 	// curvature (if any) built from the calibration set calib (never
 	// empty: Prune passes the data set when the plan has none). net is not
-	// modified; the state may keep it to read its weights and mask.
-	Prepare(net *model.MLP, calib Calibration) (Scorer, error)
+	// modified; the state may keep it to read its weights and mask. A long
+	// build stops with ctx's error when ctx is cancelled.
+	Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error)
 }
 
 // Scorer is a method's state at some weights: the saliencies of
@@ -89,7 +92,7 @@ type Scorer interface {
 // this package.
 type Builder interface {
 	Kind() hessian.Kind
-	Build(net *model.MLP, calib Calibration) (hessian.Curvature, error)
+	Build(ctx context.Context, net *model.MLP, calib Calibration) (hessian.Curvature, error)
 }
 
 // Schedule decides when the curvature is rebuilt at the current weights:

@@ -1,6 +1,7 @@
 package prune
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -566,4 +567,103 @@ func LayerwiseOBS(m *model.MLP, X [][]float64, sparsity float64, s *LayerwiseSet
 	copy(m.Params, out.Params)
 	copy(m.Pruned, out.Pruned)
 	return res, nil
+}
+
+// LayerOBSPruner is layer-wise OBS (see NewLayerPaths) as a method value of
+// Prune: Prepare computes every row's path at the current weights, the
+// saliency of weight q is the running maximum of its row's increases up to
+// q's place in the path (divided by the layer's output energy when
+// Relative), ties go to the earlier place (layer, row, step), and once a
+// stage's deletions are done each touched row is set to the least-squares
+// solution on its kept weights. Use it with Candidates: Weights(net)
+// (biases are never deleted), RankOnce and Round: Nearest; then Prune to
+// sparsity s with PerLayer (Relative false) or globally (Relative true)
+// gives, weight for weight, LayerPaths.Apply(s, PerLayer or Global).
+type LayerOBSPruner struct {
+	// Damp is the relative damping, as LayerwiseSettings.Damp.
+	Damp float64
+	// Relative divides each layer's increases by its output energy, so that
+	// layers of different scale compare by relative error (the global
+	// allocation).
+	Relative bool
+}
+
+func (LayerOBSPruner) String() string { return "lobs" }
+
+// Prepare computes the paths.
+func (p LayerOBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error) {
+	lp, err := NewLayerPaths(net, calib.X, &LayerwiseSettings{Damp: p.Damp, Stop: func() bool { return ctx.Err() != nil }})
+	if errors.Is(err, parallel.ErrStopped) {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &lobsScorer{lp: lp, key: make([]float64, len(net.Params)), rank: make([]int, len(net.Params))}
+	for q := range s.key {
+		s.key[q] = math.NaN()
+	}
+	r := 0
+	for l := 1; l <= net.NumLayers(); l++ {
+		scale := 1.0
+		if p.Relative && lp.energy[l-1] > 0 {
+			scale = 1 / lp.energy[l-1]
+		}
+		for j, del := range lp.delta[l-1] {
+			run := math.Inf(-1)
+			for k, v := range del {
+				run = math.Max(run, v)
+				q := net.Index(l, j, lp.order[l-1][j][k])
+				s.key[q], s.rank[q] = run*scale, r
+				r++
+			}
+		}
+	}
+	return s, nil
+}
+
+// lobsScorer holds the paths, each weight's key and its place.
+type lobsScorer struct {
+	lp   *LayerPaths
+	key  []float64
+	rank []int
+}
+
+func (s *lobsScorer) Saliency(w []float64, G []int) float64 {
+	if len(G) != 1 {
+		return math.NaN()
+	}
+	return s.key[G[0]]
+}
+
+func (s *lobsScorer) TieRank(q int) int { return s.rank[q] }
+
+// Step sets nothing but the deleted weights: the rows are solved by Settle.
+func (s *lobsScorer) Step([]float64, []int) (Update, error) {
+	return Update{Predicted: math.NaN()}, nil
+}
+
+func (s *lobsScorer) Remove([]int) ([]int, error) { return nil, nil }
+
+// Settle sets every row that lost weights since the paths were computed to
+// the least-squares solution on its kept set.
+func (s *lobsScorer) Settle(net *model.MLP) error {
+	m := s.lp.m
+	for l := 1; l <= m.NumLayers(); l++ {
+		din := m.Sizes[l-1]
+		for j := range m.Sizes[l] {
+			var del []int
+			for k := range din {
+				if net.Pruned[m.Index(l, j, k)] {
+					del = append(del, k)
+				}
+			}
+			if len(del) > 0 {
+				if err := s.lp.solveRow(net, l, j, del); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

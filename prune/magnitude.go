@@ -1,6 +1,7 @@
 package prune
 
 import (
+	"context"
 	"math"
 
 	"github.com/obs-toolkit/obs/model"
@@ -15,7 +16,7 @@ type MagnitudePruner struct{}
 func (MagnitudePruner) String() string { return "magnitude" }
 
 // Prepare returns the (stateless) scorer.
-func (MagnitudePruner) Prepare(*model.MLP, Calibration) (Scorer, error) {
+func (MagnitudePruner) Prepare(context.Context, *model.MLP, Calibration) (Scorer, error) {
 	return magnitudeScorer{}, nil
 }
 

@@ -1,6 +1,7 @@
 package prune
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -30,11 +31,11 @@ func (p OBDPruner) check() error {
 }
 
 // Prepare builds the curvature's diagonal.
-func (p OBDPruner) Prepare(net *model.MLP, calib Calibration) (Scorer, error) {
+func (p OBDPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	curv, err := p.Curvature.Build(net, calib)
+	curv, err := p.Curvature.Build(ctx, net, calib)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package prune
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -129,11 +130,11 @@ func (p OBSPruner) config() *Config {
 }
 
 // Prepare builds the curvature and its inverse in the structure.
-func (p OBSPruner) Prepare(net *model.MLP, calib Calibration) (Scorer, error) {
+func (p OBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error) {
 	if p.Curvature == nil {
 		return nil, fmt.Errorf("prune: obs needs a curvature builder")
 	}
-	curv, err := p.Curvature.Build(net, calib)
+	curv, err := p.Curvature.Build(ctx, net, calib)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package prune
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -104,39 +103,3 @@ func Weights(net *model.MLP) []bool {
 	return w
 }
 
-// salHeap is a min-heap of parameters by saliency (ties to the lower
-// index, as choose), with each parameter's position for fix.
-type salHeap struct {
-	sal []float64
-	idx []int // heap of parameters
-	at  []int // at[q] is q's position in idx, -1 if absent
-}
-
-func (h *salHeap) Len() int           { return len(h.idx) }
-func (h *salHeap) Less(i, j int) bool { return h.Less2(h.idx[i], h.idx[j]) }
-
-// Less2 orders parameters a and b: by saliency, ties to the lower index.
-func (h *salHeap) Less2(a, b int) bool {
-	if h.sal[a] != h.sal[b] {
-		return h.sal[a] < h.sal[b]
-	}
-	return a < b
-}
-func (h *salHeap) Swap(i, j int) {
-	h.idx[i], h.idx[j] = h.idx[j], h.idx[i]
-	h.at[h.idx[i]], h.at[h.idx[j]] = i, j
-}
-func (h *salHeap) Push(x any) { q := x.(int); h.at[q] = len(h.idx); h.idx = append(h.idx, q) }
-func (h *salHeap) Pop() any {
-	q := h.idx[len(h.idx)-1]
-	h.idx = h.idx[:len(h.idx)-1]
-	h.at[q] = -1
-	return q
-}
-
-// fix restores the heap after q's saliency changed.
-func (h *salHeap) fix(q int) {
-	if i := h.at[q]; i >= 0 {
-		heap.Fix(h, i)
-	}
-}

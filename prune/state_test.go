@@ -1,6 +1,10 @@
 package prune
 
-import "github.com/obs-toolkit/obs/model"
+import (
+	"context"
+
+	"github.com/obs-toolkit/obs/model"
+)
 
 // testState is OBS's inverse at some weights, with its rows as built.
 type testState struct {
@@ -10,7 +14,7 @@ type testState struct {
 
 // build prepares cfg's OBS method at net's weights on X, T.
 func build(net *model.MLP, X, T [][]float64, cfg *Config) (*testState, error) {
-	sc, err := cfg.pruner().Prepare(net, Calibration{X: X, T: T})
+	sc, err := cfg.pruner().Prepare(context.Background(), net, Calibration{X: X, T: T})
 	if err != nil {
 		return nil, err
 	}

@@ -324,9 +324,9 @@ type announced struct {
 	building func()
 }
 
-func (a announced) Build(net *model.MLP, calib prune.Calibration) (hessian.Curvature, error) {
+func (a announced) Build(ctx context.Context, net *model.MLP, calib prune.Calibration) (hessian.Curvature, error) {
 	a.building()
-	return a.Builder.Build(net, calib)
+	return a.Builder.Build(ctx, net, calib)
 }
 
 // inPlace is the dense structure of the original OBS inverted in place
