@@ -102,4 +102,3 @@ func Weights(net *model.MLP) []bool {
 	}
 	return w
 }
-
