@@ -74,7 +74,7 @@ func InverseRecursive(dst *mat.SymDense, c RankOne, alpha float64) error {
 		if err != nil {
 			return
 		}
-		if interrupted.Load() {
+		if stopped(c) {
 			err = ErrInterrupted
 			return
 		}
@@ -154,7 +154,7 @@ func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) erro
 		if err != nil {
 			return
 		}
-		if interrupted.Load() {
+		if stopped(c) {
 			err = ErrInterrupted
 			return
 		}

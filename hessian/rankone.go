@@ -82,8 +82,8 @@ func denseFromTerms(dst *mat.SymDense, c RankOne) {
 	full := square(dst)
 	invP := 1 / float64(c.Norm())
 	c.Terms(denseBlock, func(u *mat.Dense) {
-		if interrupted.Load() {
-			return // the process is stopping; see Interrupt
+		if stopped(c) {
+			return // the context is cancelled; see WithContext
 		}
 		r := u.RawMatrix()
 		addUpper(full, invP, r, r)

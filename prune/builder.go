@@ -21,9 +21,14 @@ type Terms struct {
 // Kind returns the curvature's kind.
 func (b Terms) Kind() hessian.Kind { return b.Curvature }
 
-// Build returns hessian.New(b.Curvature, net, calib.X, calib.T, b.Options).
-func (b Terms) Build(_ context.Context, net *model.MLP, calib Calibration) (hessian.Curvature, error) {
-	return hessian.New(b.Curvature, net, calib.X, calib.T, b.Options)
+// Build returns hessian.New(b.Curvature, net, calib.X, calib.T, b.Options)
+// bound to ctx (hessian.WithContext).
+func (b Terms) Build(ctx context.Context, net *model.MLP, calib Calibration) (hessian.Curvature, error) {
+	c, err := hessian.New(b.Curvature, net, calib.X, calib.T, b.Options)
+	if err != nil {
+		return nil, err
+	}
+	return hessian.WithContext(ctx, c), nil
 }
 
 // SparseOneHot is the builder of hessian.NewSparse: a GGN or empirical
@@ -34,9 +39,14 @@ type SparseOneHot struct{ Curvature hessian.Kind }
 // Kind returns the curvature's kind.
 func (b SparseOneHot) Kind() hessian.Kind { return b.Curvature }
 
-// Build returns hessian.NewSparse(b.Curvature, net, calib.X, calib.T).
-func (b SparseOneHot) Build(_ context.Context, net *model.MLP, calib Calibration) (hessian.Curvature, error) {
-	return hessian.NewSparse(b.Curvature, net, calib.X, calib.T)
+// Build returns hessian.NewSparse(b.Curvature, net, calib.X, calib.T)
+// bound to ctx (hessian.WithContext).
+func (b SparseOneHot) Build(ctx context.Context, net *model.MLP, calib Calibration) (hessian.Curvature, error) {
+	c, err := hessian.NewSparse(b.Curvature, net, calib.X, calib.T)
+	if err != nil {
+		return nil, err
+	}
+	return hessian.WithContext(ctx, c), nil
 }
 
 // GGNDiagonal is the builder of the GGN's diagonal alone, by
