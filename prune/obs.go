@@ -41,31 +41,41 @@ func (u Update) Apply(w []float64) {
 // It returns an error wrapping hessian.ErrNotPositiveDefinite if [C^-1]_QQ
 // is not positive definite.
 func OBSStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
-	k := len(Q)
-	s := mat.NewSymDense(k, nil)
-	inv.Block(s, Q)
-	wq := mat.NewVecDense(k, nil)
-	for a, q := range Q {
-		wq.SetVec(a, w[q])
+	wq, y, err := blockSolve(inv, w, Q)
+	if err != nil {
+		return Update{}, err
 	}
-	var chol mat.Cholesky
-	if !chol.Factorize(s) {
-		return Update{}, fmt.Errorf("%w: [C^-1]_QQ of %d parameters (first %d); raise alpha", hessian.ErrNotPositiveDefinite, k, Q[0])
-	}
-	var y mat.VecDense
-	if err := chol.SolveVecTo(&y, wq); err != nil {
-		return Update{}, fmt.Errorf("prune: solving with [C^-1]_QQ: %v", err)
-	}
-	u := Update{Predicted: 0.5 * mat.Dot(wq, &y)}
+	u := Update{Predicted: 0.5 * mat.Dot(wq, y)}
 	rows, cq := inv.Columns(Q)
 	var step mat.VecDense // C^-1 E_Q y on rows
-	step.MulVec(cq, &y)
+	step.MulVec(cq, y)
 	u.Rows = rows
 	u.Delta = make([]float64, len(rows))
 	for i := range rows {
 		u.Delta[i] = -step.AtVec(i)
 	}
 	return u, nil
+}
+
+// blockSolve returns w_Q and y = ([C^-1]_QQ)^-1 w_Q, or an error wrapping
+// hessian.ErrNotPositiveDefinite if [C^-1]_QQ is not positive definite.
+func blockSolve(inv InverseCurvature, w []float64, Q []int) (wq, y *mat.VecDense, err error) {
+	k := len(Q)
+	s := mat.NewSymDense(k, nil)
+	inv.Block(s, Q)
+	wq = mat.NewVecDense(k, nil)
+	for a, q := range Q {
+		wq.SetVec(a, w[q])
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(s) {
+		return nil, nil, fmt.Errorf("%w: [C^-1]_QQ of %d parameters (first %d); raise alpha", hessian.ErrNotPositiveDefinite, k, Q[0])
+	}
+	y = &mat.VecDense{}
+	if err := chol.SolveVecTo(y, wq); err != nil {
+		return nil, nil, fmt.Errorf("prune: solving with [C^-1]_QQ: %v", err)
+	}
+	return wq, y, nil
 }
 
 // Saliency returns the OBS saliency of parameter q, w_q^2 / (2 [C^-1]_qq):
@@ -187,22 +197,11 @@ func (s *obsScorer) Saliency(w []float64, G []int) float64 {
 
 // groupSaliency returns 1/2 w_G^T ([C^-1]_GG)^-1 w_G.
 func groupSaliency(inv InverseCurvature, w []float64, G []int) (float64, error) {
-	k := len(G)
-	b := mat.NewSymDense(k, nil)
-	inv.Block(b, G)
-	wg := mat.NewVecDense(k, nil)
-	for a, q := range G {
-		wg.SetVec(a, w[q])
-	}
-	var chol mat.Cholesky
-	if !chol.Factorize(b) {
-		return 0, hessian.ErrNotPositiveDefinite
-	}
-	var y mat.VecDense
-	if err := chol.SolveVecTo(&y, wg); err != nil {
+	wg, y, err := blockSolve(inv, w, G)
+	if err != nil {
 		return 0, err
 	}
-	return 0.5 * mat.Dot(wg, &y), nil
+	return 0.5 * mat.Dot(wg, y), nil
 }
 
 func (s *obsScorer) Step(w []float64, Q []int) (Update, error) {
