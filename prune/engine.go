@@ -413,7 +413,13 @@ func (e *engine) run(stages [][]int) (done bool, err error) {
 			}
 			rebuilt := false
 			if e.sc == nil || (p.Rebuild != nil && p.Rebuild.Due(e.since, e.built)) {
-				if err := e.build(); err != nil {
+				err := e.build()
+				if cerr := e.ctx.Err(); cerr != nil {
+					// A build cut short by the context may be incomplete.
+					e.sc = nil
+					return false, cerr
+				}
+				if err != nil {
 					return false, fmt.Errorf("step %d: %w", e.step+1, err)
 				}
 				rebuilt = true
