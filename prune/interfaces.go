@@ -70,6 +70,12 @@ type Pruner interface {
 // bookkeeping after it. A group G is a set of parameter indices removed
 // together; a single parameter is the group {q}. w is the network's whole
 // parameter vector.
+//
+// A Scorer may also implement TieRank(q int) int (ties between equal
+// saliencies go to the lower rank instead of the lower index), Settle(net
+// *model.MLP) error (called when a stage's deletions are done, for methods
+// that set the survivors once, as layer-wise OBS's least squares) and
+// FixReport() *hessian.FixReport (how an exact Hessian was made definite).
 type Scorer interface {
 	// Saliency returns the method's saliency of removing the group G (the
 	// smallest is removed first); NaN excludes G.
