@@ -62,8 +62,6 @@ type Retraining struct {
 	Settings *model.TrainSettings
 }
 
-func (r *Retraining) any() bool { return r.Every > 0 || r.Above > 0 || r.AtCheckpoints }
-
 // Plan is everything about a pruning run but the network and the data:
 // the method and the policies of the one loop, Prune. The zero value of
 // every field but Method is a documented default.
@@ -535,11 +533,13 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 		s.Saliency += e.sal[u]
 	}
 	s.Index, s.Indices = Q[0], Q
-	names := make([]string, len(Q))
-	for i, q := range Q {
-		names[i] = net.Name(q)
+	if p.Measure || p.Progress != nil { // names cost more than a block's step
+		names := make([]string, len(Q))
+		for i, q := range Q {
+			names[i] = net.Name(q)
+		}
+		s.Name = strings.Join(names, "+")
 	}
-	s.Name = strings.Join(names, "+")
 	var saved []float64
 	if p.Measure {
 		saved = append([]float64(nil), net.Params...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -179,6 +180,9 @@ type obsScorer struct {
 	diag     []float64
 	pos      []int
 	fix      *hessian.FixReport
+	// lastQ and lastRows are the parameters of the last step and the rows
+	// it changed, which Remove reuses.
+	lastQ, lastRows []int
 }
 
 // FixReport says how the exact Hessian was made definite (else nil).
@@ -206,7 +210,9 @@ func groupSaliency(inv InverseCurvature, w []float64, G []int) (float64, error) 
 
 func (s *obsScorer) Step(w []float64, Q []int) (Update, error) {
 	if !s.noUpdate {
-		return OBSStep(s.inv, w, Q)
+		u, err := OBSStep(s.inv, w, Q)
+		s.lastQ, s.lastRows = Q, u.Rows
+		return u, err
 	}
 	u := Update{}
 	for i, q := range Q {
@@ -223,7 +229,11 @@ func (s *obsScorer) Step(w []float64, Q []int) (Update, error) {
 // Remove downdates the inverse and checks the diagonal of the rows it
 // changed.
 func (s *obsScorer) Remove(Q []int) ([]int, error) {
-	rows, _ := s.inv.Columns(Q)
+	rows := s.lastRows
+	if !slices.Equal(Q, s.lastQ) || rows == nil {
+		rows, _ = s.inv.Columns(Q)
+	}
+	s.lastQ, s.lastRows = nil, nil
 	if err := s.inv.Downdate(Q); err != nil {
 		return nil, err
 	}
