@@ -293,6 +293,7 @@ type engine struct {
 	heaps        []*salHeap
 	since, built int
 	compactAt    int
+	left         int // free parameters (NumFree, kept up to date)
 	buf          []int
 	step         int
 }
@@ -338,6 +339,7 @@ func Prune(ctx context.Context, net *model.MLP, X, T [][]float64, p *Plan) (*Res
 		}
 	}
 	e.ps = newPools(net, p)
+	e.left = net.NumFree()
 	e.sal = make([]float64, e.ps.n())
 	var stages [][]int
 	for _, c := range p.Checkpoints {
@@ -476,7 +478,7 @@ func (e *engine) build() error {
 		return err
 	}
 	e.sc = sc
-	left := e.net.NumFree()
+	left := e.left
 	e.since, e.built, e.compactAt = 0, left, left
 	if e.p.Rebuilt != nil {
 		e.p.Rebuilt(left, time.Since(start))
@@ -554,6 +556,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 	for _, q := range Q {
 		net.Prune(q)
 	}
+	e.left -= len(Q)
 	retrained := false
 	if p.Measure {
 		s.EAfter = e.ev.trainError()
@@ -576,6 +579,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 			for _, q := range Q {
 				net.Pruned[q] = false
 			}
+			e.left += len(Q)
 			rej := s
 			e.res.Rejected = &rej
 			e.res.StopReason = "the next deletion would " + reason
@@ -585,7 +589,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 	} else {
 		nan := math.NaN()
 		s.EBefore, s.EAfter, s.Actual, s.TrainError, s.TrainAccuracy, s.TestError, s.TestAccuracy, s.GradNorm = nan, nan, nan, nan, nan, nan, nan, nan
-		s.Left = net.NumFree()
+		s.Left = e.left
 	}
 	ps.gone[g] += k
 	if len(e.res.Removed) == 0 {
@@ -602,7 +606,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 		}
 		e.rescore(changed)
 		if d, ok := e.sc.(interface{ compact() }); ok && p.Compact > 0 {
-			if left := net.NumFree(); e.compactAt-left >= e.compactAt/p.Compact {
+			if left := e.left; e.compactAt-left >= e.compactAt/p.Compact {
 				d.compact()
 				e.compactAt = left
 			}
@@ -670,6 +674,7 @@ func (e *engine) removeDead(before float64) {
 	d.Left, d.GradNorm = after.Params, after.GradNorm
 	e.res.Steps = append(e.res.Steps, d)
 	e.res.Removed = append(e.res.Removed, removed...)
+	e.left -= len(removed)
 	e.sc = nil // the survivors changed outside the downdate
 	if e.p.Progress != nil {
 		e.p.Progress(d)
