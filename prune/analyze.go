@@ -76,7 +76,7 @@ func Analyze(net *model.MLP, X, T [][]float64, cfg AnalyzeConfig) (*Analysis, er
 		return nil, err
 	}
 	method := cfg.pruner()
-	sc, err := method.Prepare(PollContext(cfg.Stop), net, Calibration{X: X, T: T})
+	sc, err := method.Prepare(PollContext(cfg.Stop), net, cfg.Plan().Calib.or(X, T))
 	if err != nil {
 		return nil, err
 	}
