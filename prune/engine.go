@@ -159,6 +159,7 @@ func (p *Plan) validate(n int) error {
 	case !p.Measure && (!p.Rules.zero() || p.Retrain.Every > 0 || p.Retrain.Above > 0 || p.RemoveDead):
 		return errors.New("prune: stopping rules, retraining by steps or error and removing dead units need the per-step measurements (Measure)")
 	}
+	seen := make([]bool, n)
 	for _, g := range p.Groups {
 		if len(g) == 0 {
 			return errors.New("prune: an empty group")
@@ -167,6 +168,10 @@ func (p *Plan) validate(n int) error {
 			if q < 0 || q >= n {
 				return fmt.Errorf("prune: group holds parameter %d of %d", q, n)
 			}
+			if seen[q] {
+				return fmt.Errorf("prune: parameter %d is in two groups", q)
+			}
+			seen[q] = true
 		}
 	}
 	for i, c := range p.Checkpoints {
@@ -203,8 +208,7 @@ func (ps *pools) unit(u int, buf []int) []int {
 	if ps.units != nil {
 		return ps.units[u]
 	}
-	buf[0] = ps.one[u]
-	return buf[:1]
+	return append(buf[:0], ps.one[u])
 }
 
 func (ps *pools) pruned(net *model.MLP, u int) bool {
@@ -497,7 +501,7 @@ func (e *engine) build() error {
 	for u := range e.sal {
 		e.sal[u] = math.NaN()
 		if !e.ps.pruned(e.net, u) {
-			e.sal[u] = sc.Saliency(e.net.Params, e.ps.unit(u, e.buf))
+			e.sal[u] = sc.Saliency(e.net.Params, e.live(u))
 		}
 	}
 	at := make([]int, len(e.sal))
@@ -527,11 +531,9 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 	e.step++
 	var Q []int
 	s := Step{Step: e.step, Method: e.res.Method, Rebuilt: rebuilt, Predicted: math.NaN()}
-	units := make([]int, k)
-	for i := range units {
+	for range k {
 		u := heap.Pop(e.heaps[g]).(int)
-		units[i] = u
-		Q = append(Q, ps.unit(u, e.buf)...)
+		Q = append(Q, e.live(u)...)
 		s.Saliency += e.sal[u]
 	}
 	s.Index, s.Indices = Q[0], Q
@@ -626,6 +628,21 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 	return true, nil
 }
 
+// live returns the unpruned parameters of unit u (a group may have lost
+// members before the run or to dead-unit removal), in e's buffer.
+func (e *engine) live(u int) []int {
+	e.buf = e.buf[:0]
+	if e.ps.units == nil {
+		return append(e.buf, e.ps.one[u])
+	}
+	for _, q := range e.ps.units[u] {
+		if !e.net.Pruned[q] {
+			e.buf = append(e.buf, q)
+		}
+	}
+	return e.buf
+}
+
 // rescore updates the saliencies of the units of the changed parameters.
 func (e *engine) rescore(changed []int) {
 	for _, q := range changed {
@@ -633,7 +650,7 @@ func (e *engine) rescore(changed []int) {
 		if u < 0 || e.net.Pruned[q] {
 			continue
 		}
-		e.sal[u] = e.sc.Saliency(e.net.Params, e.ps.unit(u, e.buf))
+		e.sal[u] = e.sc.Saliency(e.net.Params, e.live(u))
 		e.heaps[e.ps.poolOf[u]].fix(u)
 	}
 }

@@ -161,6 +161,13 @@ func TestPruneGroups(t *testing.T) {
 			t.Errorf("%v: %d groups removed (%d parameters), want 2 of 5", method, removed, len(res.Removed))
 		}
 	}
+	// A group that lost a member before is scored and removed by the rest.
+	part := m.Clone()
+	part.Prune(groups[3][0])
+	if _, err := Prune(context.Background(), part, s.Inputs, s.Targets, &Plan{Method: OBSPruner{Curvature: Terms{Curvature: hessian.GGN}, Alpha: 1e-2},
+		Groups: groups, Target: Target{Sparsity: 1}}); err != nil || part.NumFree() != len(m.Params)-len(groups)*len(groups[0]) {
+		t.Errorf("partly pruned group: %v, %d free", err, part.NumFree())
+	}
 	sc, err := OBDPruner{Curvature: Terms{Curvature: hessian.GGN}}.Prepare(context.Background(), m, Calibration{X: s.Inputs, T: s.Targets})
 	if err != nil {
 		t.Fatal(err)
@@ -269,6 +276,7 @@ func TestPlanErrors(t *testing.T) {
 		{Method: MagnitudePruner{}, Candidates: []bool{true}},
 		{Method: MagnitudePruner{}, Candidates: Weights(m), Groups: [][]int{{0}}},
 		{Method: MagnitudePruner{}, Groups: [][]int{{}}},
+		{Method: MagnitudePruner{}, Groups: [][]int{{1, 2}, {2, 3}}},
 		{Method: OBDPruner{Curvature: Terms{Curvature: hessian.EmpiricalFisher}}},
 	} {
 		if _, err := Prune(context.Background(), m.Clone(), s.Inputs, s.Targets, p); err == nil {
