@@ -303,16 +303,19 @@ type engine struct {
 }
 
 // Prune prunes net in place on the data set X, T (P rows each) as the plan
-// says: the one loop behind Run, OneShot and every experiment. At each step
-// it rebuilds the method's state when due (the first step, the schedule,
-// after retraining), takes the Group units of smallest saliency (ties to
-// the lower index) from the pool that is short of its count, applies the
-// method's step, prunes them, has the state follow the survivors, and
-// measures, retrains and checks the rules as the plan asks. Checkpoints
-// are called on the way. It returns ctx's error (wrapping ErrStopped is
-// not done: errors.Is(err, context.Canceled)) if ctx is cancelled, with
-// net in the state after the last completed step; other errors leave it
-// there too.
+// says: the one loop behind Run, OneShot, Analyze's method values, layer-wise
+// OBS and every experiment. At each step it rebuilds the method's state when
+// due (the first step, the schedule, after retraining), takes the Group
+// units of smallest saliency (ties to the lower index, or the scorer's
+// TieRank) from the pool that is short of its count, applies the method's
+// step, prunes them, has the state follow the survivors, and measures,
+// retrains and checks the rules as the plan asks; checkpoints are called on
+// the way. The curvature is built from p.Calib (the data set if zero); E,
+// the accuracy and the rules are measured on X, T.
+//
+// If ctx is cancelled Prune returns ctx's error (Run and OneShot turn it
+// into ErrStopped), with net in the state after the last completed step;
+// other errors leave it there too.
 func Prune(ctx context.Context, net *model.MLP, X, T [][]float64, p *Plan) (*Result, error) {
 	if err := p.validate(len(net.Params)); err != nil {
 		return nil, err
