@@ -29,14 +29,15 @@ func WithContext(ctx context.Context, c Curvature) Curvature {
 	return c
 }
 
-// stopped reports whether the context of c, if any, is cancelled.
-func stopped(c Curvature) bool {
-	s, ok := c.(interface{ context() context.Context })
-	if !ok {
-		return false
+// contextOf returns the context of c (WithContext), or nil.
+func contextOf(c Curvature) context.Context {
+	if s, ok := c.(interface{ context() context.Context }); ok {
+		return s.context()
 	}
-	ctx := s.context()
-	return ctx != nil && ctx.Err() != nil
+	return nil
 }
+
+// cancelled reports whether ctx, which may be nil, is cancelled.
+func cancelled(ctx context.Context) bool { return ctx != nil && ctx.Err() != nil }
 
 func (b *base) context() context.Context { return b.ctx }

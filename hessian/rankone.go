@@ -81,8 +81,9 @@ func denseFromTerms(dst *mat.SymDense, c RankOne) {
 	dst.Zero()
 	full := square(dst)
 	invP := 1 / float64(c.Norm())
+	ctx := contextOf(c)
 	c.Terms(denseBlock, func(u *mat.Dense) {
-		if stopped(c) {
+		if cancelled(ctx) {
 			return // the context is cancelled; see WithContext
 		}
 		r := u.RawMatrix()
