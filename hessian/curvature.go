@@ -1,6 +1,7 @@
 package hessian
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -85,6 +86,7 @@ type base struct {
 	net  *model.MLP // a private copy
 	X, T [][]float64
 	free []int
+	ctx  context.Context // nil: never cancelled (see WithContext)
 }
 
 func (b *base) Kind() Kind     { return b.kind }

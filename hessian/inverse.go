@@ -70,11 +70,12 @@ func InverseRecursive(dst *mat.SymDense, c RankOne, alpha float64) error {
 	h := dst.RawSymmetric()
 	var err error
 	m := 0
+	ctx := contextOf(c)
 	c.Terms(1, func(u *mat.Dense) {
 		if err != nil {
 			return
 		}
-		if interrupted.Load() {
+		if cancelled(ctx) {
 			err = ErrInterrupted
 			return
 		}
@@ -150,11 +151,12 @@ func InverseBlocked(dst *mat.SymDense, c RankOne, alpha float64, block int) erro
 	ws := &woodbury{ut: make([]float64, bmax*n), w: make([]float64, n*bmax), s: make([]float64, bmax*bmax)}
 	var err error
 	m := 0 // terms done
+	ctx := contextOf(c)
 	c.Terms(bmax, func(u *mat.Dense) {
 		if err != nil {
 			return
 		}
-		if interrupted.Load() {
+		if cancelled(ctx) {
 			err = ErrInterrupted
 			return
 		}

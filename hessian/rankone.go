@@ -81,9 +81,10 @@ func denseFromTerms(dst *mat.SymDense, c RankOne) {
 	dst.Zero()
 	full := square(dst)
 	invP := 1 / float64(c.Norm())
+	ctx := contextOf(c)
 	c.Terms(denseBlock, func(u *mat.Dense) {
-		if interrupted.Load() {
-			return // the process is stopping; see Interrupt
+		if cancelled(ctx) {
+			return // the context is cancelled; see WithContext
 		}
 		r := u.RawMatrix()
 		addUpper(full, invP, r, r)

@@ -75,45 +75,42 @@ func Analyze(net *model.MLP, X, T [][]float64, cfg AnalyzeConfig) (*Analysis, er
 	if err := net.CheckData(X, T); err != nil {
 		return nil, err
 	}
-	st, err := build(net, X, T, &cfg.Config)
+	method := cfg.pruner()
+	sc, err := method.Prepare(PollContext(cfg.Stop), net, cfg.Plan().Calib.or(X, T))
 	if err != nil {
 		return nil, err
 	}
 	ws := net.NewWorkspace()
 	grad := make([]float64, len(net.Params))
-	a := &Analysis{Method: cfg.label(), E: net.Grad(ws, grad, X, T), FixReport: st.fix, BestRetrained: -1}
-	a.GradNorm = floats.Norm(grad, 2)
-	if cfg.Method == OBS {
-		a.Alpha = cfg.alpha()
+	a := &Analysis{Method: method.String(), E: net.Grad(ws, grad, X, T), BestRetrained: -1}
+	if f, ok := sc.(interface{ FixReport() *hessian.FixReport }); ok {
+		a.FixReport = f.FixReport()
 	}
-	sal := make([]float64, len(net.Params))
-	saliencies(sal, net, st, &cfg.Config)
+	a.GradNorm = floats.Norm(grad, 2)
+	if d, ok := method.(interface{ Damping() float64 }); ok {
+		a.Alpha = d.Damping()
+	}
 	free := net.Free()
 	work := net.Clone()
 	for i, q := range free {
 		if cfg.Stop != nil && cfg.Stop() {
 			return nil, ErrStopped
 		}
-		c := Candidate{Index: q, Name: net.Name(q), Weight: net.Params[q], Saliency: sal[q], Predicted: math.NaN(), Retrained: math.NaN()}
+		c := Candidate{Index: q, Name: net.Name(q), Weight: net.Params[q], Saliency: sc.Saliency(net.Params, []int{q}), Retrained: math.NaN()}
 		copy(work.Params, net.Params)
 		copy(work.Pruned, net.Pruned)
 		work.Prune(q)
 		c.Zeroed = work.Error(ws, X, T) - a.E
 		c.Actual = c.Zeroed
-		switch {
-		case cfg.Method == OBS && !cfg.NoUpdate:
-			u, err := OBSStep(st.inv, net.Params, []int{q})
-			if err != nil {
-				return nil, err
-			}
-			c.Predicted = u.Predicted
+		u, err := sc.Step(net.Params, []int{q})
+		if err != nil {
+			return nil, err
+		}
+		c.Predicted = u.Predicted
+		if u.Rows != nil {
 			u.Apply(work.Params)
 			work.Prune(q)
 			c.Actual = work.Error(ws, X, T) - a.E
-		case cfg.Method == OBS:
-			c.Predicted = 0.5 * (st.diag[st.pos[q]] + cfg.alpha()) * c.Weight * c.Weight
-		case cfg.Method == OBD:
-			c.Predicted = c.Saliency
 		}
 		if cfg.Retrain {
 			if _, err := model.Train(work, X, T, cfg.Train); err != nil {

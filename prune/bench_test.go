@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
@@ -39,10 +40,12 @@ func benchNet(b *testing.B, sizes []int, P int) (*model.MLP, *datasets.Set) {
 
 // BenchmarkOneShot is one-shot OBS with the GGN in blocks of 128, M
 // patterns, to 90% sparsity (prune.OneShot: one build, every deletion by
-// downdate). "small" (100-30-10, M = 200) runs in a second; the issue's
-// LeNet-300-100 (784-300-100-10, 266,610 parameters, M = 1000) runs only
-// with OBS_BENCH_LENET=1, and scripts/bench_oneshot.sh runs it under
-// /usr/bin/time -v for the peak memory:
+// downdate), reporting the build's and the deletions' seconds apart.
+// "small" (100-30-10, M = 200) runs in a second; the LeNet-300-100
+// (784-300-100-10, 266,610 parameters, M = 1000) runs only with
+// OBS_BENCH_LENET=1, and scripts/bench_oneshot.sh runs it under
+// /usr/bin/time -v for the peak memory; "big" (784-1000-1000-10, 1.8M
+// parameters, M = 1000) only with OBS_BENCH_BIG=1:
 //
 //	OBS_BENCH_LENET=1 go test -run='^$' -bench=OneShot/lenet -benchtime=1x ./prune
 func BenchmarkOneShot(b *testing.B) {
@@ -53,19 +56,30 @@ func BenchmarkOneShot(b *testing.B) {
 	}{
 		{"small", []int{100, 30, 10}, 200},
 		{"lenet", []int{784, 300, 100, 10}, 1000},
+		{"big", []int{784, 1000, 1000, 10}, 1000},
 	} {
 		b.Run(fmt.Sprintf("%s/M=%d/B=128", c.name, c.P), func(b *testing.B) {
 			if c.name == "lenet" && os.Getenv("OBS_BENCH_LENET") == "" {
 				b.Skip("set OBS_BENCH_LENET=1 to run LeNet-300-100 (about a minute)")
 			}
+			if c.name == "big" && os.Getenv("OBS_BENCH_BIG") == "" {
+				b.Skip("set OBS_BENCH_BIG=1 to run 784-1000-1000-10 (tens of minutes, 4 GB)")
+			}
 			m, s := benchNet(b, c.sizes, c.P)
-			cfg := Config{Method: OBS, Curvature: hessian.GGN, Structure: Blocks{Size: 128}, Sparsity: 0.9}
+			var build time.Duration
+			cfg := Config{Method: OBS, Curvature: hessian.GGN, Structure: Blocks{Size: 128}, Sparsity: 0.9,
+				Rebuilt: func(_ int, took time.Duration) { build = took }}
 			for b.Loop() {
 				net := m.Clone()
+				start := time.Now()
 				res, err := OneShot(net, s.Inputs, s.Targets, cfg)
 				if err != nil {
 					b.Fatal(err)
 				}
+				all := time.Since(start)
+				b.ReportMetric(build.Seconds(), "build-s")
+				b.ReportMetric((all - build).Seconds(), "rest-s")
+				b.ReportMetric(float64(len(res.Removed))/(all-build).Seconds(), "deletions/s")
 				b.ReportMetric(float64(len(res.Removed)), "deleted")
 				b.ReportMetric(res.End.TrainError-res.Start.TrainError, "dE")
 				b.ReportMetric(res.Predicted, "predicted")

@@ -1,6 +1,7 @@
 package prune_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 
@@ -104,4 +105,40 @@ func ExampleOBSStep() {
 	// deleted bias->h1.0, predicted increase 0.00046
 	// deleted bias->h1.1, predicted increase 0.00047
 	// deleted in0->h1.0, predicted increase 0.0014
+}
+
+// The one loop with methods as values: OBS with the Gauss–Newton matrix in
+// blocks of 3, the curvature rebuilt after every deletion, measuring every
+// step, to a third of the parameters: ExampleRun's run written as a Plan.
+// Then magnitude pruning of the weights only (biases kept), in one shot to
+// half of them, with a checkpoint on the way.
+func ExamplePrune() {
+	net, X, T := xor()
+	res, err := prune.Prune(context.Background(), net, X, T, &prune.Plan{
+		Method:  prune.OBSPruner{Curvature: prune.Terms{Curvature: hessian.GGN}, Structure: prune.Blocks{Size: 3}},
+		Rebuild: prune.Every(1),
+		Target:  prune.Target{Sparsity: 0.34},
+		Measure: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s: %d -> %d parameters, removed %v\n", res.Method, res.Start.Params, res.End.Params, res.Removed)
+
+	net, X, T = xor()
+	plan := &prune.Plan{
+		Method:      prune.MagnitudePruner{},
+		Candidates:  prune.Weights(net),
+		Checkpoints: []prune.Target{{Sparsity: 0.25}},
+		Target:      prune.Target{Sparsity: 0.5},
+	}
+	plan.Checkpoint = func(int) error { fmt.Println("at 25% of the weights:", net.NumFree(), "parameters left"); return nil }
+	if res, err = prune.Prune(context.Background(), net, X, T, plan); err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s: %d -> %d parameters\n", res.Method, res.Start.Params, res.End.Params)
+	// Output:
+	// obs-ggn-block3: 9 -> 6 parameters, removed [2 1 0]
+	// at 25% of the weights: 8 parameters left
+	// magnitude: 9 -> 6 parameters
 }

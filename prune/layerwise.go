@@ -1,11 +1,11 @@
 package prune
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
@@ -110,7 +110,8 @@ type LayerwiseSettings struct {
 // and the increase of E_l it causes. Computing it is the expensive part;
 // Apply then prunes to any sparsity.
 type LayerPaths struct {
-	m      *model.MLP // a copy of the network as given
+	m      *model.MLP  // a copy of the network as given
+	x      [][]float64 // the calibration inputs (not copied)
 	damp   float64
 	hess   []*mat.SymDense // per layer (index l-1): damped H
 	energy []float64       // per layer: (1/N) sum ||W~ x~||^2
@@ -165,7 +166,7 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 		return nil, err
 	}
 	L := m.NumLayers()
-	lp := &LayerPaths{m: m.Clone(), damp: damp, hess: make([]*mat.SymDense, L), energy: make([]float64, L),
+	lp := &LayerPaths{m: m.Clone(), x: X, damp: damp, hess: make([]*mat.SymDense, L), energy: make([]float64, L),
 		order: make([][][]int, L), delta: make([][][]float64, L), fixed: make([][]int, L)}
 	inputs := m.LayerInputs(X)
 	type job struct{ l, j int }
@@ -396,86 +397,50 @@ func OBSRow(h *mat.SymDense, w []float64, k int) (pruned []float64, order []int,
 // Apply returns a copy of the network NewLayerPaths was given, pruned to
 // the sparsity target: the fraction of weights (biases excluded) to
 // delete, per layer or globally as allocated (weights pruned before stay
-// pruned, so the result may be sparser). Each row's kept weights become
-// the damped least-squares solution on its kept set. Apply can be called
-// for several targets; the paths are not changed.
+// pruned, so the result may be sparser). The steps of smallest increase
+// are taken first, a row's increases made non-decreasing (running maximum)
+// so that a row's choice is a prefix of its path, ties to the earlier step
+// (layer, row, place), the count rounded to the nearest weight; with the
+// global allocation each layer's increases are divided by its output
+// energy. Each row's kept weights become the damped least-squares solution
+// on its kept set. It is Prune with LayerOBSPruner's scorer on these paths.
+// Apply can be called for several targets; the paths are not changed.
 func (lp *LayerPaths) Apply(sparsity float64, alloc Allocation) (*model.MLP, LayerwiseResult, error) {
 	m := lp.m
 	if !(sparsity >= 0 && sparsity <= 1) {
 		return nil, LayerwiseResult{}, fmt.Errorf("prune: sparsity %v must be in [0, 1]", sparsity)
 	}
-	L := m.NumLayers()
-	// A step (layer, row, index in the path) and its sort key.
-	type step struct {
-		l, j, k int
-		key     float64
-	}
-	counts := make([][]int, L)
-	for l := range L {
-		counts[l] = make([]int, m.Sizes[l+1])
-	}
-	var pools [][]step
-	if alloc == Global {
-		pools = make([][]step, 1)
-	} else {
-		pools = make([][]step, L)
-	}
-	targets := make([]int, len(pools))
-	for l := 1; l <= L; l++ {
-		pi := 0
-		if alloc != Global {
-			pi = l - 1
-		}
-		nw := m.Sizes[l] * m.Sizes[l-1]
-		targets[pi] += nw
-		scale := 1.0
-		if alloc == Global && lp.energy[l-1] > 0 {
-			scale = 1 / lp.energy[l-1]
-		}
-		for j, del := range lp.delta[l-1] {
-			run := math.Inf(-1)
-			for k, v := range del {
-				run = math.Max(run, v)
-				pools[pi] = append(pools[pi], step{l, j, k, run * scale})
-			}
-		}
-	}
-	for pi, pool := range pools {
-		want := int(math.Round(sparsity * float64(targets[pi])))
-		// Fixed (already pruned) steps have key 0 and come first;
-		// ties are broken by position so that each row's choice is a
-		// prefix of its path.
-		sort.SliceStable(pool, func(a, b int) bool {
-			if pool[a].key != pool[b].key {
-				return pool[a].key < pool[b].key
-			}
-			if pool[a].l != pool[b].l || pool[a].j != pool[b].j {
-				return pool[a].l < pool[b].l || (pool[a].l == pool[b].l && pool[a].j < pool[b].j)
-			}
-			return pool[a].k < pool[b].k
-		})
-		for _, s := range pool[:min(want, len(pool))] {
-			counts[s.l-1][s.j]++
-		}
-	}
-	for l := range L {
-		for j, f := range lp.fixed[l] {
-			counts[l][j] = max(counts[l][j], f)
-		}
-	}
 	out := m.Clone()
+	L := m.NumLayers()
 	res := LayerwiseResult{LayerSparsity: make([]float64, L), LayerError: make([]float64, L), LayerEnergy: slices.Clone(lp.energy), Damp: lp.damp}
+	sc := lp.scorer(alloc == Global)
+	if sparsity > 0 {
+		zero := make([]float64, m.NumOutputs())
+		T := make([][]float64, len(lp.x))
+		for p := range T {
+			T[p] = zero
+		}
+		plan := &Plan{Method: prepared{sc}, Target: Target{Sparsity: sparsity}, Round: Nearest, RankOnce: true,
+			Candidates: Weights(out), PerLayer: alloc != Global}
+		if _, err := Prune(context.Background(), out, lp.x, T, plan); err != nil {
+			return nil, res, err
+		}
+	} else if err := sc.Settle(out); err != nil {
+		return nil, res, err
+	}
 	total, pruned := 0, 0
 	for l := 1; l <= L; l++ {
 		din := m.Sizes[l-1]
 		gone := 0
 		for j := range m.Sizes[l] {
-			k := counts[l-1][j]
+			k := 0
+			for i := range din {
+				if out.Pruned[m.Index(l, j, i)] {
+					k++
+				}
+			}
 			for _, v := range lp.delta[l-1][j][:k] {
 				res.LayerError[l-1] += v
-			}
-			if err := lp.solveRow(out, l, j, lp.order[l-1][j][:k]); err != nil {
-				return nil, res, err
 			}
 			gone += k
 		}
@@ -485,6 +450,14 @@ func (lp *LayerPaths) Apply(sparsity float64, alloc Allocation) (*model.MLP, Lay
 	}
 	res.Sparsity = float64(pruned) / float64(total)
 	return out, res, nil
+}
+
+// prepared is a Pruner whose state is already built.
+type prepared struct{ sc *lobsScorer }
+
+func (prepared) String() string { return "lobs" }
+func (p prepared) Prepare(context.Context, *model.MLP, Calibration) (Scorer, error) {
+	return p.sc, nil
 }
 
 // solveRow deletes the indices del of row j of layer l in out and sets the
@@ -566,4 +539,111 @@ func LayerwiseOBS(m *model.MLP, X [][]float64, sparsity float64, s *LayerwiseSet
 	copy(m.Params, out.Params)
 	copy(m.Pruned, out.Pruned)
 	return res, nil
+}
+
+// LayerOBSPruner is layer-wise OBS (see NewLayerPaths) as a method value of
+// Prune: Prepare computes every row's path at the current weights, the
+// saliency of weight q is the running maximum of its row's increases up to
+// q's place in the path (divided by the layer's output energy when
+// Relative), ties go to the earlier place (layer, row, step), and once a
+// stage's deletions are done each touched row is set to the least-squares
+// solution on its kept weights. Use it with Candidates: Weights(net)
+// (biases are never deleted), RankOnce and Round: Nearest; then Prune to
+// sparsity s with PerLayer (Relative false) or globally (Relative true)
+// gives, weight for weight, LayerPaths.Apply(s, PerLayer or Global).
+type LayerOBSPruner struct {
+	// Damp is the relative damping, as LayerwiseSettings.Damp.
+	Damp float64
+	// Relative divides each layer's increases by its output energy, so that
+	// layers of different scale compare by relative error (the global
+	// allocation).
+	Relative bool
+}
+
+func (LayerOBSPruner) String() string { return "lobs" }
+
+// Prepare computes the paths.
+func (p LayerOBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error) {
+	lp, err := NewLayerPaths(net, calib.X, &LayerwiseSettings{Damp: p.Damp, Stop: func() bool { return ctx.Err() != nil }})
+	if errors.Is(err, parallel.ErrStopped) {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return lp.scorer(p.Relative), nil
+}
+
+// scorer returns the scorer of the paths: each weight's key (the running
+// maximum of its row's increases, divided by the layer's output energy if
+// relative) and its place (layer, row, step) for ties.
+func (lp *LayerPaths) scorer(relative bool) *lobsScorer {
+	m := lp.m
+	s := &lobsScorer{lp: lp, key: make([]float64, len(m.Params)), rank: make([]int, len(m.Params))}
+	for q := range s.key {
+		s.key[q] = math.NaN()
+	}
+	r := 0
+	for l := 1; l <= m.NumLayers(); l++ {
+		scale := 1.0
+		if relative && lp.energy[l-1] > 0 {
+			scale = 1 / lp.energy[l-1]
+		}
+		for j, del := range lp.delta[l-1] {
+			run := math.Inf(-1)
+			for k, v := range del {
+				run = math.Max(run, v)
+				q := m.Index(l, j, lp.order[l-1][j][k])
+				s.key[q], s.rank[q] = run*scale, r
+				r++
+			}
+		}
+	}
+	return s
+}
+
+// lobsScorer holds the paths, each weight's key and its place.
+type lobsScorer struct {
+	lp   *LayerPaths
+	key  []float64
+	rank []int
+}
+
+func (s *lobsScorer) Saliency(w []float64, G []int) float64 {
+	if len(G) != 1 {
+		return math.NaN()
+	}
+	return s.key[G[0]]
+}
+
+func (s *lobsScorer) TieRank(q int) int { return s.rank[q] }
+
+// Step sets nothing but the deleted weights: the rows are solved by Settle.
+func (s *lobsScorer) Step([]float64, []int) (Update, error) {
+	return Update{Predicted: math.NaN()}, nil
+}
+
+func (s *lobsScorer) Remove([]int) ([]int, error) { return nil, nil }
+
+// Settle sets every row that lost weights since the paths were computed to
+// the least-squares solution on its kept set.
+func (s *lobsScorer) Settle(net *model.MLP) error {
+	m := s.lp.m
+	for l := 1; l <= m.NumLayers(); l++ {
+		din := m.Sizes[l-1]
+		for j := range m.Sizes[l] {
+			var del []int
+			for k := range din {
+				if net.Pruned[m.Index(l, j, k)] {
+					del = append(del, k)
+				}
+			}
+			if len(del) > 0 {
+				if err := s.lp.solveRow(net, l, j, del); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

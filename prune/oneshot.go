@@ -1,9 +1,9 @@
 package prune
 
 import (
-	"container/heap"
+	"context"
+	"errors"
 	"fmt"
-	"math"
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/model"
@@ -65,131 +65,31 @@ func OneShot(net *model.MLP, X, T [][]float64, cfg Config) (*OneShotResult, erro
 	if cfg.Sparsity == 0 && cfg.Keep == 0 {
 		return nil, fmt.Errorf("prune: one-shot pruning needs a target: a sparsity or a number of parameters to keep")
 	}
-	if err := net.Check(); err != nil {
-		return nil, err
-	}
-	if err := checkData(net, X, T, &cfg); err != nil {
-		return nil, err
-	}
-	need, groupOf, err := oneShotQuotas(net, &cfg)
-	if err != nil {
-		return nil, err
-	}
-	ev := newEvaluator(net, X, T, &cfg)
-	n := len(net.Params)
-	res := &OneShotResult{Method: cfg.label(), Start: ev.snapshot(), Predicted: math.NaN()}
-	if cfg.Method == OBS {
-		res.Alpha = cfg.alpha()
-	}
-	checkpoint := func(stage int) {
-		if stage < len(cfg.Checkpoints) && cfg.Checkpoint != nil {
-			cfg.Checkpoint(stage)
+	if len(cfg.Checkpoints) > 0 {
+		if cfg.Sparsity == 0 || cfg.Keep != 0 || cfg.Group > 1 {
+			return nil, fmt.Errorf("prune: one-shot checkpoints need a sparsity, no number to keep and groups of 1")
+		}
+		for i, c := range cfg.Checkpoints {
+			if !(c > 0 && c <= cfg.Sparsity) || (i > 0 && c <= cfg.Checkpoints[i-1]) {
+				return nil, fmt.Errorf("prune: checkpoints %v must ascend in (0, sparsity %g]", cfg.Checkpoints, cfg.Sparsity)
+			}
 		}
 	}
-	last := need[len(need)-1]
-	todo := 0
-	for _, k := range last {
-		todo += k
+	p := cfg.Plan()
+	p.Rebuild, p.Retrain = nil, Retraining{}
+	p.RankOnce = cfg.Method != OBS || cfg.NoUpdate
+	res, err := Prune(PollContext(cfg.Stop), net, X, T, p)
+	if errors.Is(err, context.Canceled) {
+		err = ErrStopped
 	}
-	if todo <= 0 {
-		for stage := range need {
-			checkpoint(stage)
-		}
-		res.End = res.Start
-		return res, nil
-	}
-	st, err := build(net, X, T, &cfg)
-	if err != nil {
+	if res == nil {
 		return nil, err
 	}
-	res.FixReport = st.fix
-	sal := make([]float64, n)
-	saliencies(sal, net, st, &cfg)
-	// One heap per group of candidates (one group, or one per layer with
-	// PerLayer): a step takes the smallest saliency among the groups
-	// still short of the stage's count.
-	heaps := make([]*salHeap, len(last))
-	for g := range heaps {
-		heaps[g] = newSalHeapOf(sal, groupOf, g)
+	one := &OneShotResult{Method: res.Method, Alpha: res.Alpha, Removed: res.Removed, Predicted: res.Predicted, Start: res.Start, End: res.End}
+	if len(res.FixReports) > 0 {
+		one.FixReport = &res.FixReports[0]
 	}
-	update := cfg.Method == OBS && !cfg.NoUpdate
-	res.Predicted = 0
-	done := make([]int, len(last))
-	step := 0
-	for stage, want := range need {
-		for {
-			g := -1
-			for i, h := range heaps {
-				if done[i] < want[i] && h.Len() > 0 && (g < 0 || h.Less2(h.idx[0], heaps[g].idx[0])) {
-					g = i
-				}
-			}
-			if g < 0 {
-				break
-			}
-			if cfg.Stop != nil && cfg.Stop() {
-				return res, ErrStopped
-			}
-			step++
-			if !update {
-				// OBD, magnitude, NoUpdate: saliencies never change, so the
-				// heap's order is choose's (by saliency, ties to the lower
-				// index).
-				q := heap.Pop(heaps[g]).(int)
-				s := Step{Step: step, Index: q, Indices: []int{q}, Name: net.Name(q), Method: res.Method, Saliency: sal[q], Predicted: math.NaN()}
-				switch {
-				case cfg.Method == OBD:
-					s.Predicted = sal[q]
-				case cfg.Method == OBS:
-					s.Predicted = 0.5 * (st.diag[st.pos[q]] + cfg.alpha()) * net.Params[q] * net.Params[q]
-				}
-				res.Predicted += s.Predicted
-				net.Prune(q)
-				res.Removed = append(res.Removed, q)
-				done[g]++
-				oneShotProgress(&cfg, net, s)
-				continue
-			}
-			k := min(cfg.group(), want[g]-done[g], heaps[g].Len())
-			Q := make([]int, k)
-			salQ := 0.0
-			for i := range Q {
-				Q[i] = heap.Pop(heaps[g]).(int)
-				salQ += sal[Q[i]]
-			}
-			u, err := OBSStep(st.inv, net.Params, Q)
-			if err != nil {
-				return res, fmt.Errorf("step %d: %w", step, err)
-			}
-			u.Apply(net.Params)
-			for _, q := range Q {
-				net.Prune(q)
-			}
-			if err := st.inv.Downdate(Q); err != nil {
-				return res, fmt.Errorf("step %d: %w", step, err)
-			}
-			res.Removed = append(res.Removed, Q...)
-			res.Predicted += u.Predicted
-			done[g] += k
-			for _, q := range u.Rows {
-				if net.Pruned[q] || groupOf[q] < 0 {
-					continue
-				}
-				d := st.inv.Diag(q)
-				if !(d > 0) || math.IsInf(d, 0) {
-					return res, fmt.Errorf("prune: step %d: the downdated inverse has diagonal %v at parameter %s; raise alpha (now %g)", step, d, net.Name(q), cfg.alpha())
-				}
-				sal[q] = Saliency(st.inv, net.Params, q)
-				heaps[groupOf[q]].fix(q)
-			}
-			if cfg.Progress != nil {
-				oneShotProgress(&cfg, net, Step{Step: step, Index: Q[0], Indices: Q, Name: net.Name(Q[0]), Method: res.Method, Saliency: salQ, Predicted: u.Predicted})
-			}
-		}
-		checkpoint(stage)
-	}
-	res.End = ev.snapshot()
-	return res, nil
+	return one, err
 }
 
 // Weights returns the candidate set of a network's weights, its biases
@@ -201,138 +101,4 @@ func Weights(net *model.MLP) []bool {
 		w[q] = from != net.Sizes[l-1]
 	}
 	return w
-}
-
-// oneShotQuotas returns, for every stage (each checkpoint, then the target
-// if beyond the last), how many deletions each group of candidates must
-// have had by the stage's end, and each parameter's group (-1: not a
-// candidate or already pruned). One group holds every candidate, or with
-// PerLayer one per layer.
-func oneShotQuotas(net *model.MLP, cfg *Config) (need [][]int, groupOf []int, err error) {
-	n := len(net.Params)
-	if cfg.Candidates != nil && len(cfg.Candidates) != n {
-		return nil, nil, fmt.Errorf("prune: %d candidates for %d parameters", len(cfg.Candidates), n)
-	}
-	if cfg.PerLayer && (cfg.Sparsity == 0 || cfg.Keep != 0) {
-		return nil, nil, fmt.Errorf("prune: per-layer one-shot pruning needs a sparsity and no number to keep")
-	}
-	if len(cfg.Checkpoints) > 0 {
-		if cfg.Sparsity == 0 || cfg.Keep != 0 || cfg.Group > 1 {
-			return nil, nil, fmt.Errorf("prune: one-shot checkpoints need a sparsity, no number to keep and groups of 1")
-		}
-		for i, c := range cfg.Checkpoints {
-			if !(c > 0 && c <= cfg.Sparsity) || (i > 0 && c <= cfg.Checkpoints[i-1]) {
-				return nil, nil, fmt.Errorf("prune: checkpoints %v must ascend in (0, sparsity %g]", cfg.Checkpoints, cfg.Sparsity)
-			}
-		}
-	}
-	groups := 1
-	if cfg.PerLayer {
-		groups = net.NumLayers()
-	}
-	groupOf = make([]int, n)
-	total, pruned, free := make([]int, groups), make([]int, groups), make([]int, groups)
-	for q := range groupOf {
-		groupOf[q] = -1
-		if cfg.Candidates != nil && !cfg.Candidates[q] {
-			continue
-		}
-		g := 0
-		if cfg.PerLayer {
-			l, _, _ := net.Locate(q)
-			g = l - 1
-		}
-		total[g]++
-		if net.Pruned[q] {
-			pruned[g]++
-			continue
-		}
-		free[g]++
-		groupOf[q] = g
-	}
-	stage := func(s float64) []int {
-		want := make([]int, groups)
-		for g := range want {
-			k := free[g] - cfg.Keep
-			if s > 0 {
-				// Stop before the pruned fraction would exceed s.
-				k = int(math.Floor(s*float64(total[g])+1e-9)) - pruned[g]
-				if cfg.Keep > 0 {
-					k = min(k, free[g]-cfg.Keep)
-				}
-			}
-			want[g] = max(0, k)
-		}
-		return want
-	}
-	for _, c := range cfg.Checkpoints {
-		need = append(need, stage(c))
-	}
-	if len(cfg.Checkpoints) == 0 || cfg.Checkpoints[len(cfg.Checkpoints)-1] < cfg.Sparsity {
-		need = append(need, stage(cfg.Sparsity))
-	}
-	return need, groupOf, nil
-}
-
-// oneShotProgress reports a one-shot step with the errors unmeasured.
-func oneShotProgress(cfg *Config, net *model.MLP, s Step) {
-	if cfg.Progress == nil {
-		return
-	}
-	nan := math.NaN()
-	s.EBefore, s.EAfter, s.Actual, s.TrainError, s.TrainAccuracy, s.TestError, s.TestAccuracy, s.GradNorm = nan, nan, nan, nan, nan, nan, nan, nan
-	s.Left = net.NumFree()
-	cfg.Progress(s)
-}
-
-// salHeap is a min-heap of parameters by saliency (ties to the lower
-// index, as choose), with each parameter's position for fix.
-type salHeap struct {
-	sal []float64
-	idx []int // heap of parameters
-	at  []int // at[q] is q's position in idx, -1 if absent
-}
-
-// newSalHeapOf holds the parameters of group g (groupOf[q] == g) whose
-// saliency is not NaN.
-func newSalHeapOf(sal []float64, groupOf []int, g int) *salHeap {
-	h := &salHeap{sal: sal, at: make([]int, len(sal))}
-	for q, s := range sal {
-		h.at[q] = -1
-		if groupOf[q] == g && !math.IsNaN(s) {
-			h.at[q] = len(h.idx)
-			h.idx = append(h.idx, q)
-		}
-	}
-	heap.Init(h)
-	return h
-}
-
-func (h *salHeap) Len() int           { return len(h.idx) }
-func (h *salHeap) Less(i, j int) bool { return h.Less2(h.idx[i], h.idx[j]) }
-
-// Less2 orders parameters a and b: by saliency, ties to the lower index.
-func (h *salHeap) Less2(a, b int) bool {
-	if h.sal[a] != h.sal[b] {
-		return h.sal[a] < h.sal[b]
-	}
-	return a < b
-}
-func (h *salHeap) Swap(i, j int) {
-	h.idx[i], h.idx[j] = h.idx[j], h.idx[i]
-	h.at[h.idx[i]], h.at[h.idx[j]] = i, j
-}
-func (h *salHeap) Push(x any) { q := x.(int); h.at[q] = len(h.idx); h.idx = append(h.idx, q) }
-func (h *salHeap) Pop() any {
-	q := h.idx[len(h.idx)-1]
-	h.idx = h.idx[:len(h.idx)-1]
-	h.at[q] = -1
-	return q
-}
-
-// fix restores the heap after q's saliency changed.
-func (h *salHeap) fix(q int) {
-	if i := h.at[q]; i >= 0 {
-		heap.Fix(h, i)
-	}
 }

@@ -3,24 +3,10 @@ package prune
 import (
 	"fmt"
 	"math"
-	"sort"
-	"strings"
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/model"
 )
-
-// state is the curvature information a method needs at some weights.
-type state struct {
-	free []int            // parameter index of each row of inv and diag
-	pos  []int            // pos[q] is q's row, -1 if q was pruned when built
-	inv  InverseCurvature // (C + alpha I)^-1 for OBS; nil otherwise
-	diag []float64        // diagonal of C (undamped) for OBD and NoUpdate
-	fix  *hessian.FixReport
-	// since counts deletions since the state was built, over built free
-	// parameters.
-	since, built int
-}
 
 func (c *Config) alpha() float64 {
 	if c.Alpha == 0 {
@@ -37,21 +23,47 @@ func (c *Config) group() int {
 }
 
 // label names the method and curvature, e.g. "obs-ggn" or "obd-exact".
-func (c *Config) label() string {
+func (c *Config) label() string { return c.pruner().String() }
+
+// pruner returns the method value cfg selects.
+func (c *Config) pruner() Pruner {
+	b := Terms{Curvature: c.Curvature, Options: c.CurvatureOptions}
 	switch c.Method {
-	case Magnitude:
-		return "magnitude"
 	case OBD:
-		return "obd-" + c.Curvature.String()
+		return OBDPruner{Curvature: b}
+	case OBS:
+		return OBSPruner{Curvature: b, Structure: c.Structure, Alpha: c.Alpha, Fix: c.Fix, Inverse: c.Inverse, NoUpdate: c.NoUpdate}
 	}
-	s := "obs-" + c.Curvature.String()
-	if !c.dense() {
-		s += "-" + strings.ReplaceAll(c.structure().String(), ":", "")
+	return MagnitudePruner{}
+}
+
+// schedule returns the rebuild schedule of Recompute and RecomputeFraction.
+func (c *Config) schedule() Schedule {
+	switch {
+	case c.RecomputeFraction > 0:
+		return Fraction{F: c.RecomputeFraction}
+	case c.Recompute > 0:
+		return Every(c.Recompute)
 	}
-	if c.NoUpdate {
-		s += "-noupdate"
+	return nil
+}
+
+// Plan returns the plan of Prune that cfg describes: the method value, the
+// target, the schedule, retraining, rules, candidates and callbacks (Stop
+// excepted: Prune takes a context). Run sets Measure on it; OneShot
+// RankOnce for the methods without an update.
+func (c *Config) Plan() *Plan {
+	p := &Plan{Method: c.pruner(), Target: Target{Sparsity: c.Sparsity, Keep: c.Keep}, Candidates: c.Candidates, PerLayer: c.PerLayer,
+		Group: c.Group, Rebuild: c.schedule(), RemoveDead: c.RemoveDead, TestX: c.TestX, TestT: c.TestT, Progress: c.Progress, Rebuilt: c.Rebuilt,
+		Rules:   Rules{MaxError: c.MaxError, MinAccuracy: c.MinAccuracy, MaxPredicted: c.MaxPredicted, MaxPredictedRatio: c.MaxPredictedRatio},
+		Retrain: Retraining{Every: c.Retrain, Above: c.RetrainAbove, Settings: c.Train}}
+	for _, s := range c.Checkpoints {
+		p.Checkpoints = append(p.Checkpoints, Target{Sparsity: s})
 	}
-	return s
+	if f := c.Checkpoint; f != nil {
+		p.Checkpoint = func(i int) error { f(i); return nil }
+	}
+	return p
 }
 
 func (c *Config) validate() error {
@@ -108,10 +120,8 @@ func (c *Config) validate() error {
 // rebuildDue reports whether a state that has seen since deletions since
 // it was built over built free parameters is to be rebuilt.
 func (c *Config) rebuildDue(since, built int) bool {
-	if c.RecomputeFraction > 0 {
-		return float64(since) >= math.Max(1, math.Floor(c.RecomputeFraction*float64(built)))
-	}
-	return c.Recompute > 0 && since >= c.Recompute
+	sc := c.schedule()
+	return sc != nil && sc.Due(since, built)
 }
 
 // Builds returns the number of curvature builds a run of deletions from
@@ -131,90 +141,6 @@ func (c *Config) Builds(free, keep int) []int {
 		since += k
 	}
 	return at
-}
-
-// needsCurvature reports whether the method uses curvature at all.
-func (c *Config) needsCurvature() bool { return c.Method != Magnitude }
-
-// build computes the state at net's current weights.
-func build(net *model.MLP, X, T [][]float64, cfg *Config) (*state, error) {
-	st := &state{pos: make([]int, len(net.Params))}
-	if !cfg.needsCurvature() {
-		return st, nil
-	}
-	curv, err := hessian.New(cfg.Curvature, net, X, T, cfg.CurvatureOptions)
-	if err != nil {
-		return nil, err
-	}
-	st.free = curv.Free()
-	for q := range st.pos {
-		st.pos[q] = -1
-	}
-	for r, q := range st.free {
-		st.pos[q] = r
-	}
-	if cfg.Method == OBS && !cfg.NoUpdate && !cfg.dense() {
-		// Only OBD and NoUpdate read the diagonal; a large network's
-		// curvature is not streamed twice for nothing.
-		st.diag = nil
-	} else {
-		st.diag = make([]float64, len(st.free))
-		curv.Diag(st.diag)
-	}
-	for r, d := range st.diag {
-		if math.IsNaN(d) || math.IsInf(d, 0) {
-			return nil, fmt.Errorf("prune: curvature diagonal is %v at parameter %s", d, net.Name(st.free[r]))
-		}
-	}
-	if cfg.Method != OBS {
-		return st, nil
-	}
-	inv, fix, err := cfg.structure().Inverse(net, curv, cfg)
-	st.fix = fix
-	if err != nil {
-		return nil, err
-	}
-	st.inv = inv
-	if err := checkInverseDiag(st.inv, net, cfg.alpha()); err != nil {
-		return nil, err
-	}
-	return st, nil
-}
-
-// saliencies writes the method's saliency of every parameter into sal
-// (NaN for pruned ones).
-func saliencies(sal []float64, net *model.MLP, st *state, cfg *Config) {
-	for q := range sal {
-		sal[q] = math.NaN()
-		if net.Pruned[q] {
-			continue
-		}
-		w := net.Params[q]
-		switch cfg.Method {
-		case Magnitude:
-			sal[q] = math.Abs(w)
-		case OBD:
-			sal[q] = 0.5 * st.diag[st.pos[q]] * w * w
-		case OBS:
-			sal[q] = Saliency(st.inv, net.Params, q)
-		}
-	}
-}
-
-// choose returns the k parameters with the smallest saliency (ties to the
-// lower index), in increasing order of saliency.
-func choose(sal []float64, k int) []int {
-	var idx []int
-	for q, s := range sal {
-		if !math.IsNaN(s) {
-			idx = append(idx, q)
-		}
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return sal[idx[a]] < sal[idx[b]] })
-	if len(idx) > k {
-		idx = idx[:k]
-	}
-	return idx
 }
 
 // checkInverseDiag returns an error if a diagonal entry of inv is not a

@@ -59,8 +59,12 @@ func ParseInverse(s string) (Inverse, error) {
 // 1e-6; see ../shared/MATH.md).
 const DefaultAlpha = 1e-6
 
-// Config selects a method and the rules of the pruning loop. The zero value
-// is magnitude pruning of one parameter at a time until none is left.
+// Config selects a method and the rules of the pruning loop in one flat
+// struct, the form the command line fills in: Run and OneShot turn it into
+// a method value (MagnitudePruner, OBDPruner, OBSPruner) and a Plan for
+// Prune (Config.Plan), which a Go program may also build directly. The
+// zero value is magnitude pruning of one parameter at a time until none is
+// left.
 type Config struct {
 	Method Method
 	// Curvature is the curvature OBS inverts, or whose diagonal OBD uses
@@ -198,6 +202,12 @@ type Result struct {
 	Rejected *Step
 	// FixReports lists how each exact-Hessian inverse was made definite.
 	FixReports []hessian.FixReport
+	// Removed lists the parameters deleted by the method's steps, in
+	// order (a dead unit's parameters too).
+	Removed []int
+	// Predicted is the sum of the predicted increases of E of every step
+	// (NaN for magnitude, or when nothing was removed).
+	Predicted float64
 }
 
 // Snapshot is the state of the network at one point of the run.

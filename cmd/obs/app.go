@@ -17,7 +17,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 )
 
@@ -78,7 +77,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return
 		}
 		cancel()
-		hessian.Interrupt()
 		t := time.NewTimer(graceTime)
 		select {
 		case <-sigs: // a second Ctrl-C: at once

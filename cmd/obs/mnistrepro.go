@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -229,41 +229,6 @@ func mnistSettings(c *cli.Context) (mnistConfig, error) {
 	return cfg, nil
 }
 
-// selectPrune prunes the lowest-scoring unpruned weights (biases kept) of m
-// until the weight sparsity reaches target, globally or per layer.
-func selectPrune(m *model.MLP, score []float64, target float64, alloc prune.Allocation) {
-	type cand struct {
-		q int
-		s float64
-	}
-	L := m.NumLayers()
-	pools := make([][]cand, L)
-	total, gone := make([]int, L), make([]int, L)
-	for q := range m.Params {
-		l, _, from := m.Locate(q)
-		if from == m.Sizes[l-1] {
-			continue
-		}
-		pi := l - 1
-		if alloc == prune.Global {
-			pi = 0
-		}
-		total[pi]++
-		if m.Pruned[q] {
-			gone[pi]++
-			continue
-		}
-		pools[pi] = append(pools[pi], cand{q, score[q]})
-	}
-	for pi, pool := range pools {
-		sort.SliceStable(pool, func(a, b int) bool { return pool[a].s < pool[b].s })
-		need := int(math.Round(target*float64(total[pi]))) - gone[pi]
-		for _, c := range pool[:max(0, min(need, len(pool)))] {
-			m.Prune(c.q)
-		}
-	}
-}
-
 // weightSparsity is the fraction of weights (biases excluded) pruned.
 func weightSparsity(m *model.MLP) float64 {
 	n, g := 0, 0
@@ -280,42 +245,31 @@ func weightSparsity(m *model.MLP) float64 {
 	return float64(g) / float64(n)
 }
 
-// mnistOBSConfig is the one-shot configuration of an obs-KIND-bB method:
-// the weights only (biases kept, though OBS's update moves them), to
-// target, globally or per layer.
-func mnistOBSConfig(m *model.MLP, method string, alloc prune.Allocation, target float64, cfg *mnistConfig, seed uint64, stop func() bool) prune.Config {
-	kind, b, _ := mnistOBS(method)
-	return prune.Config{Method: prune.OBS, Curvature: kind, CurvatureOptions: &hessian.Options{Samples: cfg.MCSamples, Seed: seed}, Alpha: cfg.Alpha,
-		Structure: prune.Blocks{Size: b}, Sparsity: target, Candidates: prune.Weights(m), PerLayer: alloc == prune.PerLayer, Stop: stop}
-}
-
-// pruneStep prunes a copy of m to target with method and allocation.
-func pruneStep(m *model.MLP, method string, alloc prune.Allocation, target float64, Xc, Tc [][]float64, cfg *mnistConfig, seed uint64, stop func() bool) (*model.MLP, error) {
-	out := m.Clone()
+// mnistPlan is the plan of a method with an allocation: the weights only
+// (biases kept, though OBS's update moves them), pruned to each sparsity in
+// turn, every one a checkpoint. Magnitude, OBD and layer-wise OBS rank
+// once and round the counts to the nearest weight, OBS downdates after
+// every deletion and rounds down, as each always has.
+func mnistPlan(m *model.MLP, method string, alloc prune.Allocation, cfg *mnistConfig, seed uint64) *prune.Plan {
+	p := &prune.Plan{Candidates: prune.Weights(m), PerLayer: alloc == prune.PerLayer, RankOnce: true, Round: prune.Nearest}
 	switch method {
 	case "magnitude":
-		s := make([]float64, len(m.Params))
-		for q, w := range m.Params {
-			s[q] = math.Abs(w)
-		}
-		selectPrune(out, s, target, alloc)
+		p.Method = prune.MagnitudePruner{}
 	case "obd":
-		d := m.GGNDiagonal(Xc, Tc)
-		s := make([]float64, len(m.Params))
-		for q, w := range m.Params {
-			s[q] = 0.5 * d[q] * w * w
-		}
-		selectPrune(out, s, target, alloc)
+		p.Method = prune.OBDPruner{Curvature: prune.GGNDiagonal{}}
 	case "lobs":
-		if _, err := prune.LayerwiseOBS(out, Xc, target, &prune.LayerwiseSettings{Damp: cfg.Damp, Allocation: alloc}); err != nil {
-			return nil, err
-		}
+		p.Method = prune.LayerOBSPruner{Damp: cfg.Damp, Relative: alloc == prune.Global}
 	default:
-		if _, err := prune.OneShot(out, Xc, Tc, mnistOBSConfig(out, method, alloc, target, cfg, seed, stop)); err != nil {
-			return nil, fmt.Errorf("%s: %w", method, err)
-		}
+		kind, b, _ := mnistOBS(method)
+		p.Method = prune.OBSPruner{Curvature: prune.Terms{Curvature: kind, Options: &hessian.Options{Samples: cfg.MCSamples, Seed: seed}},
+			Alpha: cfg.Alpha, Structure: prune.Blocks{Size: b}}
+		p.RankOnce, p.Round = false, prune.Floor
 	}
-	return out, nil
+	for _, s := range cfg.Sparsities {
+		p.Checkpoints = append(p.Checkpoints, prune.Target{Sparsity: s})
+	}
+	p.Target = p.Checkpoints[len(p.Checkpoints)-1]
+	return p
 }
 
 // meter measures a run that may be split into parts: wall time, bytes
@@ -482,7 +436,7 @@ func runReproduceMNIST(c *cli.Context) error {
 		tick(fmt.Sprintf("seed %d trained, test accuracy %.4f", seed, acc))
 		for _, method := range cfg.Methods {
 			for _, alloc := range allocs {
-				if err := mnistOneShot(m, method, alloc, &cfg, seed, Xc, Tc, stop, row); err != nil {
+				if err := mnistOneShot(c.Context, m, method, alloc, &cfg, seed, Xc, Tc, row); err != nil {
 					return err
 				}
 				if interrupted(c) {
@@ -493,32 +447,35 @@ func runReproduceMNIST(c *cli.Context) error {
 		}
 		for _, method := range cfg.Gradual {
 			for _, alloc := range allocs {
-				// Gradual: prune to each target in turn, fine-tuning after each.
-				cur := m
+				// Gradual: prune to each target in turn, fine-tuning after each
+				// (the curvature then rebuilt at the new weights).
+				pm := m.Clone()
 				var mt meter
-				for si, s := range cfg.Sparsities {
-					err := mt.part(func() error {
-						var err error
-						if cur, err = pruneStep(cur, method, alloc, s, Xc, Tc, &cfg, seed, stop); err != nil {
-							return err
-						}
-						if cfg.FTEpochs > 0 {
-							// Shuffling seed: the training seed + 1000 + the step's index.
-							Xf, Tf := X, T
-							if cfg.FTPatterns > 0 {
-								Xf, Tf = X[:min(cfg.FTPatterns, len(X))], T[:min(cfg.FTPatterns, len(X))]
-							}
-							_, err = model.TrainMiniBatch(cur, Xf, Tf, &model.MiniBatchSettings{Epochs: cfg.FTEpochs, BatchSize: cfg.Batch, LearningRate: cfg.FTRate, Seed: seed + 1000 + uint64(si), Stop: stop})
-						}
-						return err
-					})
-					if interrupted(c) {
-						return errInterrupted
+				p := mnistPlan(pm, method, alloc, &cfg, seed)
+				p.Retrain = prune.Retraining{AtCheckpoints: true, Train: func(net *model.MLP, si int) error {
+					if cfg.FTEpochs == 0 {
+						return nil
 					}
-					if err != nil {
-						return err
+					// Shuffling seed: the training seed + 1000 + the step's index.
+					Xf, Tf := X, T
+					if cfg.FTPatterns > 0 {
+						Xf, Tf = X[:min(cfg.FTPatterns, len(X))], T[:min(cfg.FTPatterns, len(X))]
 					}
-					row(seed, method, alloc, "gradual", s, cur, &mt)
+					_, err := model.TrainMiniBatch(net, Xf, Tf, &model.MiniBatchSettings{Epochs: cfg.FTEpochs, BatchSize: cfg.Batch, LearningRate: cfg.FTRate, Seed: seed + 1000 + uint64(si), Stop: stop})
+					return err
+				}}
+				p.Checkpoint = func(i int) error { row(seed, method, alloc, "gradual", cfg.Sparsities[i], pm, &mt); return nil }
+				err := mt.part(func() error {
+					if _, err := prune.Prune(c.Context, pm, Xc, Tc, p); err != nil {
+						return fmt.Errorf("%s: %w", method, err)
+					}
+					return nil
+				})
+				if interrupted(c) {
+					return errInterrupted
+				}
+				if err != nil {
+					return err
 				}
 				tick(fmt.Sprintf("seed %d %s %s gradual", seed, method, alloc))
 			}
@@ -547,48 +504,20 @@ func runReproduceMNIST(c *cli.Context) error {
 }
 
 // mnistOneShot prunes m one-shot to every target with method and
-// allocation and records a row per target. OBS (one build, prune.OneShot
-// with checkpoints) and layer-wise OBS (one set of paths) go once along
-// the path through all targets; magnitude and OBD rank once per target.
-func mnistOneShot(m *model.MLP, method string, alloc prune.Allocation, cfg *mnistConfig, seed uint64, Xc, Tc [][]float64, stop func() bool,
+// allocation and records a row per target: one run of prune.Prune, one
+// build, through the targets as checkpoints.
+func mnistOneShot(ctx context.Context, m *model.MLP, method string, alloc prune.Allocation, cfg *mnistConfig, seed uint64, Xc, Tc [][]float64,
 	row func(seed uint64, method string, alloc prune.Allocation, mode string, s float64, pm *model.MLP, mt *meter)) error {
 	var mt meter
-	last := cfg.Sparsities[len(cfg.Sparsities)-1]
-	if _, _, ok := mnistOBS(method); ok {
-		pm := m.Clone()
-		pc := mnistOBSConfig(pm, method, alloc, last, cfg, seed, stop)
-		pc.Checkpoints = cfg.Sparsities
-		pc.Checkpoint = func(i int) { row(seed, method, alloc, "one-shot", cfg.Sparsities[i], pm, &mt) }
-		return mt.part(func() error {
-			if _, err := prune.OneShot(pm, Xc, Tc, pc); err != nil {
-				return fmt.Errorf("%s: %w", method, err)
-			}
-			return nil
-		})
-	}
-	var lp *prune.LayerPaths
-	for i, s := range cfg.Sparsities {
-		var pm *model.MLP
-		err := mt.part(func() error {
-			var err error
-			if method == "lobs" {
-				if i == 0 { // one set of paths serves every target
-					if lp, err = prune.NewLayerPaths(m, Xc, &prune.LayerwiseSettings{Damp: cfg.Damp, Stop: stop}); err != nil {
-						return err
-					}
-				}
-				pm, _, err = lp.Apply(s, alloc)
-				return err
-			}
-			pm, err = pruneStep(m, method, alloc, s, Xc, Tc, cfg, seed, stop)
-			return err
-		})
-		if err != nil {
-			return err
+	pm := m.Clone()
+	p := mnistPlan(pm, method, alloc, cfg, seed)
+	p.Checkpoint = func(i int) error { row(seed, method, alloc, "one-shot", cfg.Sparsities[i], pm, &mt); return nil }
+	return mt.part(func() error {
+		if _, err := prune.Prune(ctx, pm, Xc, Tc, p); err != nil {
+			return fmt.Errorf("%s: %w", method, err)
 		}
-		row(seed, method, alloc, "one-shot", s, pm, &mt)
-	}
-	return nil
+		return nil
+	})
 }
 
 // mnistSummary is mnist-summary.json.

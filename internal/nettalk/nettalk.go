@@ -12,7 +12,7 @@
 // one-hot inputs (hessian.NewSparse), inverted in place by a block sweep
 // (hessian.InverseDirectInPlace: one n x n matrix), and parameters are
 // removed in groups of k with the group OBS step and a rank-k downdate of
-// the inverse (prune.OBSStep, prune.DenseInverse.Downdate), rebuilding the
+// the inverse (prune.Prune with prune.OBSPruner), rebuilding the
 // curvature at the current weights whenever the parameters left have fallen
 // by the fraction Recompute since the last build (a geometric schedule:
 // the builds get cheaper as nf^3). The inverse is compacted (its
@@ -25,6 +25,7 @@
 package nettalk
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -292,12 +293,10 @@ type pruner struct {
 	code        *datasets.NettalkCode
 	buf         []float64
 
-	inv  prune.InverseCurvature // OBS
-	diag []float64              // OBD: diag of the GGN over all parameters
-
-	curvSeconds float64 // time spent in build
+	curvSeconds float64 // time spent in builds
 }
 
+// kind returns the method's curvature.
 func (p *pruner) kind() hessian.Kind {
 	if p.method == OBSEF {
 		return hessian.EmpiricalFisher
@@ -305,46 +304,46 @@ func (p *pruner) kind() hessian.Kind {
 	return hessian.GGN
 }
 
-// build computes the method's curvature information at the current weights.
-func (p *pruner) build() error {
-	defer func(t time.Time) { p.curvSeconds += time.Since(t).Seconds() }(time.Now())
-	X, T := p.train.Inputs, p.train.Targets
-	curv, err := hessian.NewSparse(p.kind(), p.net, X, T)
-	if err != nil {
-		return err
-	}
+// pruneMethod returns the method as a value of package prune: the
+// curvatures come from the sparse one-hot build, OBS's inverse is formed in
+// place in the one n x n buffer.
+func (p *pruner) pruneMethod(building func()) prune.Pruner {
+	b := announced{prune.SparseOneHot{Curvature: p.kind()}, building}
 	switch p.method {
 	case OBDGGN:
-		d := make([]float64, curv.Dim())
-		curv.Diag(d)
-		p.diag = make([]float64, len(p.net.Params))
-		for r, q := range curv.Free() {
-			p.diag[q] = d[r]
-		}
+		return prune.OBDPruner{Curvature: b}
 	case OBSGGN, OBSEF:
-		p.inv = nil
-		runtime.GC() // the old inverse shares buf; nothing else large is live
-		nf := curv.Dim()
-		inv := mat.NewSymDense(nf, p.buf[:nf*nf])
-		if err := hessian.InverseDirectInPlace(inv, curv, p.s.Alpha); err != nil {
-			return err
-		}
-		p.inv = prune.NewDenseInverse(inv, curv.Free(), len(p.net.Params))
-		debug.FreeOSMemory()
+		return prune.OBSPruner{Curvature: b, Structure: inPlace{buf: p.buf}, Alpha: p.s.Alpha}
 	}
-	return nil
+	return prune.MagnitudePruner{}
 }
 
-// saliency of parameter q under the method.
-func (p *pruner) saliency(q int) float64 {
-	w := p.net.Params[q]
-	switch p.method {
-	case Magnitude:
-		return math.Abs(w)
-	case OBDGGN:
-		return 0.5 * p.diag[q] * w * w
+// announced is a builder that calls building before every build.
+type announced struct {
+	prune.Builder
+	building func()
+}
+
+func (a announced) Build(ctx context.Context, net *model.MLP, calib prune.Calibration) (hessian.Curvature, error) {
+	a.building()
+	return a.Builder.Build(ctx, net, calib)
+}
+
+// inPlace is the dense structure of the original OBS inverted in place
+// (hessian.InverseDirectInPlace) in buf, which every build reuses.
+type inPlace struct{ buf []float64 }
+
+func (inPlace) String() string { return "dense" }
+
+func (s inPlace) Inverse(net *model.MLP, curv hessian.Curvature, cfg *prune.Config) (prune.InverseCurvature, *hessian.FixReport, error) {
+	runtime.GC() // the old inverse shares buf; nothing else large is live
+	nf := curv.Dim()
+	inv := mat.NewSymDense(nf, s.buf[:nf*nf])
+	if err := hessian.InverseDirectInPlace(inv, curv, cfg.Alpha); err != nil {
+		return nil, nil, err
 	}
-	return prune.Saliency(p.inv, p.net.Params, q)
+	debug.FreeOSMemory()
+	return prune.NewDenseInverse(inv, curv.Free(), len(net.Params)), nil, nil
 }
 
 // checkpoints returns the parameter counts where the curve is measured,
@@ -369,97 +368,60 @@ func (p *pruner) checkpoints(n0 int) []int {
 	return cs
 }
 
+// run prunes by prune.Prune from the start to Keep parameters, measuring
+// at the checkpoints; the curvature is rebuilt whenever the parameters left
+// fell by the fraction Recompute since the last build (rounded to the
+// nearest parameter).
 func (p *pruner) run() (Curve, error) {
 	start := time.Now()
 	c := Curve{Method: p.method}
 	n0 := p.net.NumFree()
 	cps := p.checkpoints(n0)
-	built, builtAt, compactAt := false, n0, n0
-	// rebuild reports whether the curvature is due at left parameters: a
-	// fall by the fraction Recompute since the last build (at least one
-	// parameter, so a positive fraction never means "never").
-	rebuild := func(left int) bool {
-		if p.s.Recompute <= 0 {
-			return false
-		}
-		return builtAt-left >= max(1, int(math.Round(p.s.Recompute*float64(builtAt))))
-	}
-	sal := make([]float64, 0, n0)
-	idx := make([]int, 0, n0)
 	e := math.NaN()
-	for next := 0; ; {
-		left := p.net.NumFree()
-		if next < len(cps) && left == cps[next] {
+	total := n0 - p.s.Keep
+	plan := &prune.Plan{
+		Method: p.pruneMethod(func() {
+			if p.s.Progress != nil { // the build and inverse take minutes at full size
+				left := p.net.NumFree()
+				p.s.Progress(Progress{Stage: p.method, Done: n0 - left, Total: total, Left: left, E: e, Building: true})
+			}
+		}),
+		Target:  prune.Target{Keep: p.s.Keep},
+		Group:   p.s.Group,
+		Rebuild: prune.Fraction{F: p.s.Recompute, Nearest: true},
+		Compact: compactFraction,
+		Checkpoint: func(i int) error {
 			pt := p.measure()
 			e = pt.TrainE
 			c.Points = append(c.Points, pt)
-			if left == PaperParams {
+			if pt.Params == PaperParams {
 				at := pt
 				c.AtPaper = &at
 				c.AtPaperSeconds = time.Since(start).Seconds()
 			}
-			next++
-		}
-		if next >= len(cps) || left <= p.s.Keep {
-			break
-		}
-		if p.s.stopped() {
+			return nil
+		},
+		Rebuilt: func(_ int, took time.Duration) {
+			if p.method != Magnitude { // magnitude has no curvature to build
+				p.curvSeconds += took.Seconds()
+				c.Rebuilds++
+			}
+		},
+		Progress: func(s prune.Step) {
+			if p.s.Progress != nil {
+				p.s.Progress(Progress{Stage: p.method, Done: n0 - s.Left, Total: total, Left: s.Left, E: e})
+			}
+		},
+	}
+	for _, k := range cps {
+		plan.Checkpoints = append(plan.Checkpoints, prune.Target{Keep: k})
+	}
+	if _, err := prune.Prune(prune.PollContext(p.s.Stop), p.net, p.train.Inputs, p.train.Targets, plan); err != nil {
+		if errors.Is(err, context.Canceled) {
 			return c, ErrStopped
 		}
-		k := min(p.s.Group, left-cps[next])
-		if p.method != Magnitude && (!built || rebuild(left)) {
-			if p.s.Progress != nil { // the build and inverse take minutes at full size
-				p.s.Progress(Progress{Stage: p.method, Done: n0 - left, Total: n0 - p.s.Keep, Left: left, E: e, Building: true})
-			}
-			if err := p.build(); err != nil {
-				return c, err
-			}
-			built, builtAt, compactAt = true, left, left
-			c.Rebuilds++
-		}
-		// The k parameters of smallest saliency (ties to the lower index).
-		idx, sal = idx[:0], sal[:0]
-		for q, pr := range p.net.Pruned {
-			if !pr {
-				idx = append(idx, q)
-			}
-		}
-		for _, q := range idx {
-			sal = append(sal, p.saliency(q))
-		}
-		order := make([]int, len(idx))
-		for i := range order {
-			order[i] = i
-		}
-		sort.SliceStable(order, func(a, b int) bool { return sal[order[a]] < sal[order[b]] })
-		Q := make([]int, k)
-		for i := range Q {
-			Q[i] = idx[order[i]]
-		}
-		if p.inv != nil {
-			u, err := prune.OBSStep(p.inv, p.net.Params, Q)
-			if err != nil {
-				return c, err
-			}
-			u.Apply(p.net.Params)
-		}
-		for _, q := range Q {
-			p.net.Prune(q)
-		}
-		if left -= k; p.inv != nil && !rebuild(left) {
-			if err := p.inv.Downdate(Q); err != nil {
-				return c, err
-			}
-			if d, ok := p.inv.(*prune.DenseInverse); ok && compactAt-left >= compactAt/compactFraction {
-				d.Compact()
-				compactAt = left
-			}
-		}
-		if p.s.Progress != nil {
-			p.s.Progress(Progress{Stage: p.method, Done: n0 - p.net.NumFree(), Total: n0 - p.s.Keep, Left: p.net.NumFree(), E: e})
-		}
+		return c, err
 	}
-	p.inv, p.diag = nil, nil
 	c.Best = c.Points[0]
 	for _, pt := range c.Points {
 		if pt.TestPhoneme >= c.Best.TestPhoneme {
