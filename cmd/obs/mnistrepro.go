@@ -41,7 +41,7 @@ func mnistReproduceFlags() []cli.Flag {
 		&cli.IntFlag{Name: "ft-patterns", Usage: "mnist: fine-tune on the first `N` training images only (0: all)"},
 		&cli.IntFlag{Name: "calib", Value: 1000, Usage: "mnist: calibration patterns M (the first M training images) for OBD's diagonal, OBS's block curvature and layer-wise OBS"},
 		&cli.StringFlag{Name: "sparsities", Value: "0.5,0.7,0.9,0.95,0.98", Usage: "mnist: weight sparsity targets, ascending"},
-		&cli.StringFlag{Name: "methods", Value: strings.Join(mnistAllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B), or none (gradual runs only)"},
+		&cli.StringFlag{Name: "methods", Value: strings.Join(mnistAllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B), obs-KIND-kfac[E] (OBS with K-FAC, KIND ggn or mcfisher, 512 weights per step), or none (gradual runs only)"},
 		&cli.StringFlag{Name: "gradual-methods", Value: "all", Usage: "mnist: methods also run gradually (prune, fine-tune, repeat): a list as --methods, all (every one of --methods) or none"},
 		&cli.IntFlag{Name: "mc-samples", Value: 1, Usage: "mnist: Monte-Carlo targets per pattern of obs-mcfisher-* (seeded with the training seed)"},
 		&cli.StringFlag{Name: "merge", Usage: "mnist: run nothing; write one report from the mnist-summary.json of earlier runs in the comma-separated `DIRS` (same sparsities, calibration and damping; rows with fewer seeds are marked)"},
@@ -69,26 +69,50 @@ func mnistAllMethods() []string {
 	return out
 }
 
-// mnistOBS parses an OBS method name obs-KIND-bB.
-func mnistOBS(name string) (kind hessian.Kind, b int, ok bool) {
+// mnistOBS parses an OBS method name: obs-KIND-bB (blocks of B) or
+// obs-KIND-kfac[E] (K-FAC with E exact downdates per layer, KIND ggn or
+// mcfisher).
+func mnistOBS(name string) (kind hessian.Kind, st prune.Structure, ok bool) {
 	rest, found := strings.CutPrefix(name, "obs-")
 	if !found {
-		return 0, 0, false
+		return 0, nil, false
 	}
-	k, bs, found := strings.Cut(rest, "-b")
+	k, tail, found := strings.Cut(rest, "-")
 	if !found {
-		return 0, 0, false
+		return 0, nil, false
 	}
 	kind, err := hessian.ParseKind(k)
 	if err != nil || kind == hessian.Exact {
-		return 0, 0, false
+		return 0, nil, false
 	}
-	b, err = strconv.Atoi(bs)
+	if es, isKFAC := strings.CutPrefix(tail, "kfac"); isKFAC {
+		e := 0
+		if es != "" {
+			if e, err = strconv.Atoi(es); err != nil || e < 1 || strconv.Itoa(e) != es {
+				return 0, nil, false
+			}
+		}
+		if kind != hessian.GGN && kind != hessian.MCFisher {
+			return 0, nil, false
+		}
+		return kind, prune.KFAC{Exact: e}, true
+	}
+	bs, found := strings.CutPrefix(tail, "b")
+	if !found {
+		return 0, nil, false
+	}
+	b, err := strconv.Atoi(bs)
 	if err != nil || b < 1 || strconv.Itoa(b) != bs {
-		return 0, 0, false
+		return 0, nil, false
 	}
-	return kind, b, true
+	return kind, prune.Blocks{Size: b}, true
 }
+
+// mnistKFACGroup is the number of weights a K-FAC step removes together
+// (OBS's group formula): a K-FAC step updates and rescores its whole layer
+// (235,500 weights in LeNet's first), so single deletions would cost
+// O(n^2) in all.
+const mnistKFACGroup = 512
 
 // mnistMethodList parses a comma-separated list of methods.
 func mnistMethodList(flag, v string) ([]string, error) {
@@ -96,7 +120,7 @@ func mnistMethodList(flag, v string) ([]string, error) {
 	for _, f := range strings.Split(v, ",") {
 		f = strings.TrimSpace(f)
 		if _, _, ok := mnistOBS(f); !ok && f != "magnitude" && f != "obd" && f != "lobs" {
-			return nil, usagef("--%s: unknown method %q (want magnitude, obd, lobs or obs-KIND-bB, KIND ggn, ef or mcfisher)", flag, f)
+			return nil, usagef("--%s: unknown method %q (want magnitude, obd, lobs, obs-KIND-bB (KIND ggn, ef or mcfisher) or obs-KIND-kfac[E] (KIND ggn or mcfisher))", flag, f)
 		}
 		if slices.Contains(out, f) {
 			return nil, usagef("--%s: %q given twice", flag, f)
@@ -260,9 +284,14 @@ func mnistPlan(m *model.MLP, method string, alloc prune.Allocation, cfg *mnistCo
 	case "lobs":
 		p.Method = prune.LayerOBSPruner{Damp: cfg.Damp, Relative: alloc == prune.Global}
 	default:
-		kind, b, _ := mnistOBS(method)
-		p.Method = prune.OBSPruner{Curvature: prune.Terms{Curvature: kind, Options: &hessian.Options{Samples: cfg.MCSamples, Seed: seed}},
-			Alpha: cfg.Alpha, Structure: prune.Blocks{Size: b}}
+		kind, st, _ := mnistOBS(method)
+		opts := &hessian.Options{Samples: cfg.MCSamples, Seed: seed}
+		var b prune.Builder = prune.Terms{Curvature: kind, Options: opts}
+		if _, ok := st.(prune.KFAC); ok {
+			b = prune.KFACFactors{Curvature: kind, Options: opts}
+			p.Group = mnistKFACGroup
+		}
+		p.Method = prune.OBSPruner{Curvature: b, Alpha: cfg.Alpha, Structure: st}
 		p.RankOnce, p.Round = false, prune.Floor
 	}
 	for _, s := range cfg.Sparsities {
@@ -630,8 +659,11 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun, fi
 	}
 	dense, dsec, _, dheap := pick("dense", "-", "train", 0)
 	name := func(method string) string {
-		if kind, b, ok := mnistOBS(method); ok {
-			return fmt.Sprintf("OBS %s, blocks of %d (`%s`)", kind, b, method)
+		if kind, st, ok := mnistOBS(method); ok {
+			if b, ok := st.(prune.Blocks); ok {
+				return fmt.Sprintf("OBS %s, blocks of %d (`%s`)", kind, b.Size, method)
+			}
+			return fmt.Sprintf("OBS %s, %s in steps of %d weights (`%s`)", kind, st, mnistKFACGroup, method)
 		}
 		return map[string]string{"magnitude": "magnitude", "obd": "OBD (Gauss-Newton diagonal)", "lobs": "layer-wise OBS"}[method]
 	}

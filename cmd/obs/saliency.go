@@ -97,6 +97,7 @@ func runSaliency(c *cli.Context) error {
 		return err
 	}
 	est := estimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
+	addKFAC(est, &cfg, m.Sizes)
 	if c.Bool("retrain") {
 		addTraining(est, method, float64(m.NumFree()), m.NumOutputs())
 	}
