@@ -321,9 +321,14 @@ func (v *KFACInverse) mulColumns(Q []int, y []float64) ([]int, []float64) {
 // Downdate removes Q: the first Exact deletions of each layer by the exact
 // constrained downdate (a row of W each), later ones by dropping their
 // rows and columns (see KFAC). It fails, changing nothing, if [C^-1]_QQ
-// is not positive definite.
+// of a layer that still takes exact downdates is not positive definite
+// (dropping rows and columns needs no pivot: what is left of a positive
+// definite matrix stays so).
 func (v *KFACInverse) Downdate(Q []int) error {
 	for _, b := range v.blocksOf(Q) {
+		if len(v.blocks[b].w) >= v.exact {
+			continue
+		}
 		var sub []int
 		for _, q := range Q {
 			if bq, _ := v.locate(q); bq == b {
