@@ -37,6 +37,11 @@ func TestPruneKFAC(t *testing.T) {
 			t.Errorf("%v: stderr %q does not name the allowed kinds", args, r.stderr)
 		}
 	}
+	// compare's default methods include obs-ef and obs-exact.
+	r := obs(t, dir, "compare", "--model", "xor.json", "--data", "xor", "--structure", "kfac", "--out-dir", "cmp")
+	if r.code != 2 || !strings.Contains(r.stderr, "obs-ggn and obs-mcfisher") {
+		t.Errorf("compare --structure kfac: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
 
 // The K-FAC estimate for LeNet-300-100 is its factors, the sum of the
