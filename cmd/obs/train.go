@@ -193,7 +193,9 @@ func runTrain(c *cli.Context) error {
 	}
 	var std *model.Standardization
 	if c.Bool("standardize") {
-		std = train.Standardization()
+		if std, err = train.Standardization(); err != nil {
+			return err
+		}
 		train = train.Standardized(std.Mean, std.Std)
 		if test != nil {
 			test = test.Standardized(std.Mean, std.Std)
