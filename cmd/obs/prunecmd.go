@@ -15,6 +15,7 @@ import (
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
@@ -207,7 +208,7 @@ func runPrune(c *cli.Context) error {
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
 		return err
 	}
-	if err := checkMemory(c, estimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()), curvatureAlternatives(&cfg)); err != nil {
+	if err := checkMemory(c, resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()), resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
 	if err := checkOutputs(c, out("--out", outPath), out("--records", records)); err != nil {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/resources"
+	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -191,7 +193,9 @@ func runTrain(c *cli.Context) error {
 	}
 	var std *model.Standardization
 	if c.Bool("standardize") {
-		std = standardization(train)
+		if std, err = train.Standardization(); err != nil {
+			return err
+		}
 		train = train.Standardized(std.Mean, std.Std)
 		if test != nil {
 			test = test.Standardized(std.Mean, std.Std)
@@ -204,7 +208,7 @@ func runTrain(c *cli.Context) error {
 	if mini == nil && method == model.LM && spec.Loss != model.SquaredError {
 		return usagef("--trainer lm needs --loss mse, not %v", spec.Loss)
 	}
-	if err := checkMemory(c, estimateTrain(spec.Sizes, method), trainAlternatives(method)); err != nil {
+	if err := checkMemory(c, resources.EstimateTrain(spec.Sizes, method), resources.TrainAlternatives(method)); err != nil {
 		return err
 	}
 	out := c.String("out")
@@ -245,10 +249,10 @@ func runTrain(c *cli.Context) error {
 	if test != nil {
 		s.TestData, s.TestPatterns = test.Source, test.Len()
 	}
-	tr := evalSet(m, train)
+	tr := metrics.Evaluate(m, train)
 	s.TrainError, s.TrainAccuracy = tr.Error, tr.Accuracy
 	if test != nil {
-		te := evalSet(m, test)
+		te := metrics.Evaluate(m, test)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
 	}
 	prov := model.Provenance{
