@@ -60,7 +60,15 @@ const graceTime = 500 * time.Millisecond
 // run builds the application, runs it on args and returns the exit code.
 // Errors are printed to stderr as one line "obs: ...".
 func run(args []string, stdout, stderr io.Writer) int {
+	// Every write to stdout is checked: a result that cannot be written is
+	// a failure (exit 1), never a silent success.
+	out := &checkedWriter{w: stdout, what: "stdout"}
+	stdout = out
 	if code, done := helpOnly(args, stdout, stderr); done {
+		if err := out.Err(); err != nil && code == exitOK {
+			fmt.Fprintf(stderr, "obs: %v\n", err)
+			return exitFailure
+		}
 		return code
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -101,6 +109,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// one set, under a lock on the output directories.
 	atomicfile.Stage()
 	err := app.RunContext(ctx, args)
+	if werr := out.Err(); werr != nil && (err == nil || !isUsage(err)) {
+		// The outputs are committed only with the results printed; the
+		// error a command returned from a failed print is this one.
+		err = werr
+	}
 	if notFound {
 		atomicfile.RemovePending()
 		return exitUsage

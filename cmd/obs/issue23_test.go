@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Tests of issue 23: no silent wrong answers.
+
+// failWriter fails every write after the first n bytes.
+type failWriter struct {
+	n   int
+	buf bytes.Buffer
+}
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if f.buf.Len()+len(p) > f.n {
+		return 0, errors.New("no space left on device")
+	}
+	return f.buf.Write(p)
+}
+
+// obsTo runs the binary in dir with stdout sent to the file out.
+func obsTo(t *testing.T, dir string, out *os.File, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(obsBin, args...)
+	cmd.Dir = dir
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code: code, stderr: errb.String()}
+}
+
+// TestStdoutWriteChecked: a result that cannot be written to stdout is a
+// failure, exit 1 with one line, for every way a command prints (a table,
+// --json, help, the version, eval's per-class table) (class 2).
+func TestStdoutWriteChecked(t *testing.T) {
+	dir := t.TempDir()
+	xorTrained(t, dir)
+	cases := [][]string{
+		{"eval", "--model", "xor.json"},
+		{"eval", "--model", "xor.json", "--json"},
+		{"eval", "--model", "xor.json", "--quiet"},
+		{"--version"},
+		{"eval", "--help"},
+	}
+	if full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0); err == nil {
+		defer full.Close()
+		for _, args := range cases {
+			r := obsTo(t, dir, full, args...)
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			if r.code != 1 || !strings.HasPrefix(lines[len(lines)-1], "obs: cannot write the results to stdout") {
+				t.Errorf("obs %s > /dev/full: exit %d, stderr %q; want exit 1 and one line", strings.Join(args, " "), r.code, r.stderr)
+			}
+		}
+	} else {
+		t.Logf("no /dev/full (%v): checking with a failing writer only", err)
+	}
+	// The same in process, with a writer that fails part way, and a model
+	// written only when its results were printed.
+	for _, n := range []int{0, 10} {
+		var errb bytes.Buffer
+		out := filepath.Join(dir, "pruned.json")
+		code := run([]string{"obs", "prune", "--model", filepath.Join(dir, "xor.json"), "--quiet", "--keep", "5", "--out", out}, &failWriter{n: n}, &errb)
+		if code != 1 || strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), "cannot write the results to stdout: no space left") {
+			t.Errorf("prune, stdout failing after %d bytes: exit %d, stderr %q", n, code, errb.String())
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("prune wrote %s although its results could not be printed", out)
+		}
+	}
+}
