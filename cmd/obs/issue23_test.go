@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,6 +80,61 @@ func TestStdoutWriteChecked(t *testing.T) {
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("prune wrote %s although its results could not be printed", out)
+		}
+	}
+}
+
+// TestCalibEveryStructure: --calib builds the curvature of every structure
+// and of OBD from the first N patterns (the summary says how many, and the
+// pruned model differs from one calibrated on every pattern), and the flags
+// of layer-wise OBS alone, or of another method or curvature, are usage
+// errors where they have no meaning (class 3).
+func TestCalibEveryStructure(t *testing.T) {
+	dir := t.TempDir()
+	xorTrained(t, dir)
+	base := []string{"prune", "--model", "xor.json", "--keep", "5", "--json", "--quiet"}
+	for _, extra := range [][]string{
+		{"--structure", "block:4"},
+		{"--structure", "diag"},
+		{"--structure", "dense"},
+		{"--one-shot", "--structure", "block:4"},
+		{"--method", "obd"},
+	} {
+		var got [2]string
+		for i, calib := range []string{"2", "4"} {
+			out := fmt.Sprintf("p%d.json", i)
+			r := obs(t, dir, append(append(append([]string(nil), base...), extra...), "--calib", calib, "--out", out)...)
+			if r.code != 0 {
+				t.Fatalf("%v --calib %s: exit %d: %s", extra, calib, r.code, r.stderr)
+			}
+			if n := decodeJSON(t, r)["calibration_patterns"]; n != mustFloat(calib) {
+				t.Errorf("%v --calib %s: calibration_patterns %v", extra, calib, n)
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, out))
+			var m map[string]any
+			json.Unmarshal(b, &m)
+			p, _ := json.Marshal(m["params"])
+			got[i] = string(p)
+			os.Remove(filepath.Join(dir, out))
+		}
+		// A diagonal or OBD curvature has no update: its choice can agree.
+		if got[0] == got[1] && extra[0] != "--method" && extra[1] != "diag" {
+			t.Errorf("%v: --calib 2 and --calib 4 give the same model", extra)
+		}
+	}
+	for _, bad := range [][]string{
+		{"--structure", "block:4", "--allocation", "global"},
+		{"--structure", "block:4", "--damp", "0.1"},
+		{"--method", "magnitude", "--calib", "2"},
+		{"--method", "obd", "--alpha", "1e-3"},
+		{"--method", "magnitude", "--inverse", "blocked"},
+		{"--curvature", "ggn", "--samples", "3"},
+		{"--structure", "block:4", "--calib", "0"},
+		{"--structure", "block:4", "--trainer", "bfgs"},
+	} {
+		r := obs(t, dir, append(append(append([]string(nil), base...), bad...), "--out", "bad.json")...)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, strings.TrimPrefix(bad[len(bad)-2], "--")) {
+			t.Errorf("%v: exit %d, stderr %q; want a one-line usage error naming the flag", bad, r.code, r.stderr)
 		}
 	}
 }

@@ -121,6 +121,9 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 		return usageError{err}
 	}
 	cfg.Train = &model.TrainSettings{Method: method}
+	if c.IsSet("trainer") && !c.IsSet("retrain") && !c.IsSet("retrain-above") {
+		return usagef("--trainer applies only with --retrain or --retrain-above")
+	}
 	cfg.Keep = c.Int("keep")
 	if c.IsSet("keep") && (cfg.Keep < 0 || cfg.Keep > nFree) {
 		return usagef("--keep %d is outside 0..%d, the model's unpruned parameters", cfg.Keep, nFree)
@@ -168,6 +171,7 @@ type pruneSummary struct {
 	Structure         string            `json:"structure,omitempty"`
 	OneShot           bool              `json:"one_shot,omitempty"`
 	Normalisation     string            `json:"normalisation"`
+	Calibration       int               `json:"calibration_patterns,omitempty"`
 	Recompute         int               `json:"recompute"`
 	RecomputeSchedule string            `json:"recompute_schedule"`
 	Retrain           int               `json:"retrain"`
@@ -205,6 +209,9 @@ func runPrune(c *cli.Context) error {
 		return err
 	}
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
+		return err
+	}
+	if err := calibFlags(c, &cfg, train); err != nil {
 		return err
 	}
 	if err := checkMemory(c, estimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()), curvatureAlternatives(&cfg)); err != nil {
@@ -272,6 +279,10 @@ func runPrune(c *cli.Context) error {
 	}
 	if cfg.Method != prune.Magnitude {
 		s.Curvature = cfg.Curvature.String()
+		s.Calibration = train.Len()
+		if cfg.Calib.Len() > 0 {
+			s.Calibration = cfg.Calib.Len()
+		}
 	}
 	if cfg.Method == prune.OBS {
 		s.Alpha = num(res.Alpha)
