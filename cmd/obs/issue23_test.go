@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -135,6 +137,44 @@ func TestCalibEveryStructure(t *testing.T) {
 		r := obs(t, dir, append(append(append([]string(nil), base...), bad...), "--out", "bad.json")...)
 		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, strings.TrimPrefix(bad[len(bad)-2], "--")) {
 			t.Errorf("%v: exit %d, stderr %q; want a one-line usage error naming the flag", bad, r.code, r.stderr)
+		}
+	}
+}
+
+// TestSignalExitCodes: a run stopped by SIGTERM exits 143 and by SIGINT
+// 130 (128 + the signal), saying it was interrupted (class 7).
+func TestSignalExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGTERM, 143}, {syscall.SIGINT, 130}} {
+		dir := t.TempDir()
+		cmd := exec.Command(obsBin, "reproduce", "xor", "--seeds", "100000", "--out-dir", "r")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "OBS_PROGRESS_EVERY=20ms")
+		pipe, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// The first progress line shows that the run, and its handler, started.
+		sc := bufio.NewScanner(pipe)
+		var lines []string
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+			if strings.Contains(sc.Text(), "progress") {
+				break
+			}
+		}
+		cmd.Process.Signal(c.sig)
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+		cmd.Wait()
+		if got := cmd.ProcessState.ExitCode(); got != c.code || !strings.Contains(lines[len(lines)-1], "interrupted") {
+			t.Errorf("%v: exit %d, last line %q; want %d and interrupted", c.sig, got, lines[len(lines)-1], c.code)
 		}
 	}
 }
