@@ -178,3 +178,65 @@ func TestSignalExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatsAndConventions (class 7): an export whose --format and --out
+// extension disagree is refused; a model file with a key given twice is
+// refused; predict finds (or misses) the target column by the name stored
+// at training, so rows without it need no --target; a data path recorded
+// in the model says where it is read from; --split 0 switches off a
+// recorded split; --grad-tol says it is absolute.
+func TestFormatsAndConventions(t *testing.T) {
+	dir := t.TempDir()
+	xorTrained(t, dir)
+	for _, args := range [][]string{
+		{"export", "--model", "xor.json", "--format", "npz", "--out", "x.safetensors"},
+		{"export", "--model", "xor.json", "--format", "safetensors", "--out", "x.npz"},
+		{"export", "--model", "xor.json", "--format", "npz", "--out", "x.bin"},
+	} {
+		r := obs(t, dir, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "does not end in") {
+			t.Errorf("%v: exit %d, %q", args, r.code, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, args[len(args)-1])); err == nil {
+			t.Errorf("%v wrote its output", args)
+		}
+	}
+	if r := obs(t, dir, "export", "--model", "xor.json", "--out", "x.npz", "--quiet"); r.code != 0 {
+		t.Errorf("export by extension: %s", r.stderr)
+	}
+
+	b, _ := os.ReadFile(filepath.Join(dir, "xor.json"))
+	dup := strings.Replace(string(b), "{", `{"decay": 0.5, `, 1)
+	os.WriteFile(filepath.Join(dir, "dup.json"), []byte(dup), 0o644)
+	if r := obs(t, dir, "eval", "--model", "dup.json"); r.code != 1 || !strings.Contains(r.stderr, `"decay" appears twice`) {
+		t.Errorf("duplicated key: exit %d, %q", r.code, r.stderr)
+	}
+
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	writeFile("sub/d.csv", "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")(t, dir)
+	writeFile("new.csv", "b,a\n0,0\n0,1\n")(t, dir)
+	if r := obs(t, sub, "train", "--data", "d.csv", "--arch", "2-2-1", "--split", "0.5", "--quiet", "--out", "m.json"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	// The model records its target, y; new rows without it predict.
+	r := obs(t, dir, "predict", "--model", "sub/m.json", "--data", "new.csv")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "row,") || strings.Count(r.stdout, "\n") != 3 {
+		t.Errorf("predict without the target column: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// The recorded d.csv is not in dir: read from the model's directory, and said so.
+	r = obs(t, dir, "eval", "--model", "sub/m.json", "--json")
+	if r.code != 0 || !strings.Contains(r.stderr, "relative to the model file's directory") {
+		t.Errorf("recorded data: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if m := decodeJSON(t, r); m["test_patterns"] != 4.0 {
+		t.Errorf("recorded split: test_patterns %v, want 4", m["test_patterns"])
+	}
+	r = obs(t, dir, "eval", "--model", "sub/m.json", "--split", "0", "--json", "--quiet")
+	if m := decodeJSON(t, r); r.code != 0 || m["patterns"] != 8.0 || m["test_patterns"] != nil {
+		t.Errorf("--split 0: exit %d, patterns %v, test_patterns %v; stderr %q", r.code, m["patterns"], m["test_patterns"], r.stderr)
+	}
+	if r := obs(t, dir, "train", "--help"); !strings.Contains(r.stdout, "absolute") {
+		t.Error("train --help does not say that --grad-tol is absolute")
+	}
+}
