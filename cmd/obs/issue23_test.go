@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -238,5 +239,32 @@ func TestFormatsAndConventions(t *testing.T) {
 	}
 	if r := obs(t, dir, "train", "--help"); !strings.Contains(r.stdout, "absolute") {
 		t.Error("train --help does not say that --grad-tol is absolute")
+	}
+}
+
+// TestWordsRight (class 8): the help names every built-in data set and
+// the test sets eval uses; prune's summary states only the rebuild
+// schedule it used: no "recompute 0" beside the 5% rule, and none at all
+// for a one-shot run, which builds once.
+func TestWordsRight(t *testing.T) {
+	dir := t.TempDir()
+	xorTrained(t, dir)
+	if r := obs(t, dir, "--help"); !strings.Contains(r.stdout, "mnist") || !strings.Contains(r.stdout, "143") {
+		t.Errorf("obs --help does not name mnist or exit 143:\n%s", r.stdout)
+	}
+	if r := obs(t, dir, "eval", "--help"); !strings.Contains(r.stdout, "--split F") || !strings.Contains(r.stdout, "mnist") {
+		t.Errorf("eval --help does not say which test sets exist:\n%s", r.stdout)
+	}
+	r := obs(t, dir, "prune", "--model", "xor.json", "--keep", "5", "--out", "p.json")
+	if r.code != 0 || !strings.Contains(r.stdout, "recompute_schedule") || regexp.MustCompile(`(?m)^\s*recompute\s`).MatchString(r.stdout) {
+		t.Errorf("prune with the default 5%% schedule: exit %d, summary:\n%s", r.code, r.stdout)
+	}
+	r = obs(t, dir, "prune", "--model", "xor.json", "--keep", "5", "--recompute", "3", "--json", "--out", "p2.json")
+	if s := decodeJSON(t, r); s["recompute"] != 3.0 || s["recompute_schedule"] != "every 3 deletions" {
+		t.Errorf("--recompute 3: recompute %v, schedule %v", s["recompute"], s["recompute_schedule"])
+	}
+	r = obs(t, dir, "prune", "--model", "xor.json", "--keep", "5", "--one-shot", "--out", "p3.json")
+	if r.code != 0 || strings.Contains(r.stdout, "recompute") || strings.Contains(r.stdout, "retrain") {
+		t.Errorf("one-shot prune states a schedule it never used: exit %d, summary:\n%s", r.code, r.stdout)
 	}
 }

@@ -602,7 +602,11 @@ func archString(sizes []int) string {
 }
 
 // cell is the mean and range of a set of accuracies.
-type cell struct{ Mean, Min, Max float64 }
+type cell struct {
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
 
 func summarise(v []float64) cell {
 	c := cell{Min: math.Inf(1), Max: math.Inf(-1)}
