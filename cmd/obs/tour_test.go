@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path"
 	"regexp"
@@ -50,5 +52,51 @@ func TestTourOutputsIgnored(t *testing.T) {
 	}
 	if n < 10 {
 		t.Fatalf("found only %d outputs in the README's commands", n)
+	}
+}
+
+// The fixture pruned.json that scripts/torch_roundtrip.py writes records the
+// commands that made it; run again on the committed weights and data, they
+// write it again byte for byte, so the script rewrites the committed
+// fixtures unchanged (it once recorded its random temporary directory and
+// left the settings to defaults that later changed) (issue 23, class 8).
+func TestTorchFixtureReproducible(t *testing.T) {
+	src := "testdata/torch"
+	want, err := os.ReadFile(path.Join(src, "pruned.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Provenance struct{ Command string }   `json:"provenance"`
+		History    []struct{ Command string } `json:"history"`
+	}
+	if err := json.Unmarshal(want, &f); err != nil || len(f.History) != 1 {
+		t.Fatalf("pruned.json: %v, %d history entries", err, len(f.History))
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"model64.npz", "data.csv"} {
+		b, err := os.ReadFile(path.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(path.Join(dir, name), b, 0o644)
+	}
+	for _, cmd := range []string{f.Provenance.Command, f.History[0].Command} {
+		args := strings.Fields(strings.TrimPrefix(cmd, "obs "))
+		for _, a := range args {
+			if strings.Contains(a, "/") {
+				t.Fatalf("the fixture records a path %q: it depends on where the script ran", a)
+			}
+		}
+		if r := obs(t, dir, args...); r.code != 0 {
+			t.Fatalf("%s: %s", cmd, r.stderr)
+		}
+	}
+	got, err := os.ReadFile(path.Join(dir, "pruned.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("the recorded commands do not write testdata/torch/pruned.json byte for byte; rerun scripts/torch_roundtrip.py as its doc says")
 	}
 }
