@@ -57,6 +57,22 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 	if cfg.Method == prune.OBD && cfg.Curvature != hessian.GGN && cfg.Curvature != hessian.Exact {
 		return cfg, usagef("--method obd uses the diagonal of ggn or exact, not %v", cfg.Curvature)
 	}
+	// A flag that has no meaning for the method or curvature chosen is a
+	// usage error, never silently ignored (issue 23).
+	if cfg.Method != prune.OBS {
+		for _, f := range []string{"alpha", "inverse"} {
+			if c.IsSet(f) {
+				return cfg, usagef("--%s applies only to --method obs (%s uses no inverse)", f, cfg.Method)
+			}
+		}
+	}
+	if cfg.Method == prune.Magnitude || cfg.Curvature != hessian.MCFisher {
+		for _, f := range []string{"samples", "sigma", "curv-seed"} {
+			if c.IsSet(f) {
+				return cfg, usagef("--%s applies only to --curvature mcfisher", f)
+			}
+		}
+	}
 	cfg.Alpha = c.Float64("alpha")
 	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) {
 		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.Alpha)

@@ -18,7 +18,11 @@ func evalCommand() *cli.Command {
 		ArgsUsage: " ",
 		Description: `Reports the training error E (with the model's weight decay), accuracy where
 the targets are 0/1 classes, ||grad E|| and the parameter count of a model file
-on --data, and on its test set where the data set has one (MONK's problems).
+on --data, and the error and accuracy on a test set where there is one: the
+built-in test sets of monk1-3, mnist and nettalk, a CSV --test file, the
+held-out rows of --split F, or the test set or split recorded in the model
+file (--split 0 switches a recorded split off). Without --data, the data the
+model file records are used, and stderr says where a recorded file is read.
 
 Example:
   obs eval --model xor.json --data xor --json`,

@@ -243,7 +243,7 @@ type hessianGlobals struct {
 	Loss                string    `json:"loss"`
 	Params              int       `json:"params"`
 	Free                int       `json:"free"`
-	Patterns            int       `json:"P"`
+	Patterns            int       `json:"patterns"`
 	Normalisation       string    `json:"normalisation"`
 	Decay               float64   `json:"decay"`
 	Alpha               float64   `json:"alpha"`
@@ -494,7 +494,7 @@ type dumpIndex struct {
 	Samples       int             `json:"samples,omitempty"`
 	Sigma         float64         `json:"sigma,omitempty"`
 	Normalisation string          `json:"normalisation"`
-	Patterns      int             `json:"P"`
+	Patterns      int             `json:"patterns"`
 	Decay         float64         `json:"decay"`
 	Seeds         seedsJSON       `json:"seeds"`
 	Parameters    []dumpParameter `json:"parameters"`

@@ -89,6 +89,9 @@ func runSaliency(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if c.IsSet("trainer") && !c.Bool("retrain") {
+		return usagef("--trainer applies only with --retrain")
+	}
 	csvPath := c.String("csv")
 	if err := checkOutputs(c, out("--csv", csvPath)); err != nil {
 		return err

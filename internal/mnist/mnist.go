@@ -531,7 +531,11 @@ func archString(sizes []int) string {
 }
 
 // Cell is the mean and range of a set of accuracies.
-type Cell struct{ Mean, Min, Max float64 }
+type Cell struct {
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
 
 // Summarise returns the mean, minimum and maximum of v.
 func Summarise(v []float64) Cell {
