@@ -36,7 +36,7 @@ func hessianCommand() *cli.Command {
 	var curv []cli.Flag
 	for _, f := range curvatureFlags() {
 		switch f.Names()[0] {
-		case "alpha", "fix", "samples", "sigma", "curv-seed":
+		case "alpha", "damping", "fix", "samples", "sigma", "curv-seed":
 			curv = append(curv, f)
 		}
 	}
@@ -100,6 +100,7 @@ Example:
 type hessianConfig struct {
 	kinds     []hessian.Kind
 	alpha     float64
+	damping   hessian.Damping
 	fix       hessian.Fix
 	opts      hessian.Options
 	dump, plt string
@@ -128,6 +129,9 @@ func hessianFlags(c *cli.Context) (hessianConfig, error) {
 		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.alpha)
 	}
 	var err error
+	if cfg.damping, err = parseDamping(c); err != nil {
+		return cfg, err
+	}
 	if cfg.fix, err = hessian.ParseFix(c.String("fix")); err != nil {
 		return cfg, usagef("unknown --fix %q; valid: none, shift, abs, clip, pinv", c.String("fix"))
 	}
@@ -181,6 +185,8 @@ func hessianFlags(c *cli.Context) (hessianConfig, error) {
 // curvatureResult is one kind built at the model's weights.
 type curvatureResult struct {
 	kind      hessian.Kind
+	alpha     float64 // the damping added: --alpha, times scale if relative
+	scale     float64 // tr(C_data)/n (relative damping), else 1
 	c, inv    *mat.SymDense
 	eig       []float64     // eigenvalues of C, descending
 	lead      *mat.VecDense // unit eigenvector of the largest eigenvalue
@@ -212,6 +218,8 @@ type kindJSON struct {
 	NegativeBeyondRounding int            `json:"negative_beyond_rounding"`
 	RoundingTolerance      *float64       `json:"rounding_tolerance"`
 	Condition              *float64       `json:"condition_damped"`
+	Scale                  *float64       `json:"damping_scale,omitempty"`
+	AlphaAdded             *float64       `json:"alpha_added,omitempty"`
 	Trace                  *float64       `json:"trace"`
 	Inverse                string         `json:"inverse"`
 	FirstChoice            *paramJSON     `json:"first_choice"`
@@ -246,6 +254,7 @@ type hessianGlobals struct {
 	Normalisation       string    `json:"normalisation"`
 	Decay               float64   `json:"decay"`
 	Alpha               float64   `json:"alpha"`
+	Damping             string    `json:"damping"`
 	Fix                 string    `json:"fix,omitempty"`
 	Samples             int       `json:"samples,omitempty"`
 	Sigma               float64   `json:"sigma,omitempty"`
@@ -253,6 +262,8 @@ type hessianGlobals struct {
 	Error               *float64  `json:"error"`
 	GradNorm            *float64  `json:"grad_norm"`
 	MeanSquaredResidual *float64  `json:"mean_squared_residual"`
+	NEff                *float64  `json:"n_eff"`
+	NEffNote            string    `json:"n_eff_definition"`
 	Dump                string    `json:"dump,omitempty"`
 	Plot                string    `json:"plot,omitempty"`
 }
@@ -342,7 +353,7 @@ func runHessian(c *cli.Context) error {
 	s := hessianSummary{
 		hessianGlobals: hessianGlobals{
 			Model: c.String("model"), Data: train.Name, Loss: file.Loss, Params: len(m.Params), Free: len(free),
-			Patterns: len(X), Normalisation: "1/P (P = training patterns)", Decay: m.Decay, Alpha: cfg.alpha,
+			Patterns: len(X), Normalisation: "1/P (P = training patterns)", Decay: m.Decay, Alpha: cfg.alpha, Damping: dampingNote(cfg.damping),
 			Seeds: seedsJSON{CurvSeed: cfg.opts.Seed, ModelSeed: file.Provenance.Seed},
 			Error: num(e), GradNorm: num(norm2(grad)), MeanSquaredResidual: num(hessian.MeanSquaredResidual(m, X, T)),
 			Dump: cfg.dump, Plot: cfg.plt,
@@ -353,6 +364,12 @@ func runHessian(c *cli.Context) error {
 	if slices.Contains(cfg.kinds, hessian.Exact) {
 		s.Fix = cfg.fix.String()
 	}
+	neff, err := hessian.EffectiveSamples(m, X, T)
+	if err != nil {
+		return err
+	}
+	s.NEff = num(neff)
+	s.NEffNote = fmt.Sprintf("(sum_p ||g_p||^2)^2 / sum_p ||g_p||^4 over the per-pattern gradients (free parameters): P = %d for equal norms, 1 for one non-zero gradient; compare with nf = %d", len(X), len(free))
 	if slices.Contains(cfg.kinds, hessian.MCFisher) {
 		s.Samples = cfg.opts.Samples
 		if m.Loss == model.SquaredError { // other losses ignore sigma
@@ -360,7 +377,7 @@ func runHessian(c *cli.Context) error {
 		}
 	}
 	for _, r := range results {
-		s.Kinds[r.kind.String()] = kindSummary(r, m, free, cfg.alpha)
+		s.Kinds[r.kind.String()] = kindSummary(r, m, free, cfg.damping)
 	}
 	for i := range results {
 		for j := i + 1; j < len(results); j++ {
@@ -397,6 +414,12 @@ func buildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *hessian
 		return nil, err
 	}
 	r := &curvatureResult{kind: k, c: mat.NewSymDense(cv.Dim(), nil), inv: &mat.SymDense{}}
+	// With relative damping C carries the decay times the scale, and
+	// alpha is added times the scale.
+	if cv, r.alpha, r.scale, err = hessian.Damp(cfg.damping, cv, cfg.alpha); err != nil {
+		return nil, err
+	}
+	alpha := r.alpha
 	cv.Dense(r.c)
 	var eig mat.EigenSym
 	if !eig.Factorize(r.c, true) {
@@ -413,10 +436,10 @@ func buildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *hessian
 	r.lead = mat.VecDenseCopyOf(vecs.ColView(n - 1))
 
 	if k == hessian.Exact {
-		rep, err := hessian.InverseIndefinite(r.inv, cv, cfg.alpha, cfg.fix)
+		rep, err := hessian.InverseIndefinite(r.inv, cv, alpha, cfg.fix)
 		if err != nil {
 			if cfg.fix == hessian.FixNone && errors.Is(err, hessian.ErrNotPositiveDefinite) {
-				return nil, fmt.Errorf("the exact Hessian + alpha I is not positive definite (smallest eigenvalue %.3g, %d negative, alpha %g): choose an explicit fix with --fix shift|abs|clip|pinv", rep.MinEigen, rep.Negative, cfg.alpha)
+				return nil, fmt.Errorf("the exact Hessian + alpha I is not positive definite (smallest eigenvalue %.3g, %d negative, alpha %g): choose an explicit fix with --fix shift|abs|clip|pinv", rep.MinEigen, rep.Negative, alpha)
 			}
 			return nil, err
 		}
@@ -427,7 +450,7 @@ func buildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *hessian
 			r.inverse = fmt.Sprintf("eigendecomposition with fix %v (hessian.InverseIndefinite)", cfg.fix)
 		}
 	} else {
-		if err := hessian.InverseDirect(r.inv, cv, cfg.alpha); err != nil {
+		if err := hessian.InverseDirect(r.inv, cv, alpha); err != nil {
 			return nil, err
 		}
 		r.inverse = "cholesky of C + alpha I (hessian.InverseDirect)"
@@ -437,7 +460,8 @@ func buildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *hessian
 	return r, nil
 }
 
-func kindSummary(r *curvatureResult, m *model.MLP, free []int, alpha float64) kindJSON {
+func kindSummary(r *curvatureResult, m *model.MLP, free []int, damping hessian.Damping) kindJSON {
+	alpha := r.alpha
 	n := len(r.eig)
 	top := make([]*float64, min(topEigen, n))
 	for i := range top {
@@ -459,6 +483,9 @@ func kindSummary(r *curvatureResult, m *model.MLP, free []int, alpha float64) ki
 		lo, hi = math.Min(lo, d), math.Max(hi, d)
 	}
 	k.Condition = num(hi / lo)
+	if damping == hessian.Relative {
+		k.Scale, k.AlphaAdded = num(r.scale), num(r.alpha)
+	}
 	if a := stats.ArgMin(r.saliency); a >= 0 {
 		k.FirstChoice = &paramJSON{free[a], m.Name(free[a])}
 	}
@@ -596,8 +623,14 @@ func printHessian(w io.Writer, s *hessianSummary, kinds []hessian.Kind) {
 		}
 		return fmt.Sprintf("%.4g", *p)
 	}
-	fmt.Fprintf(w, "curvatures over P = %d patterns and %d free parameters (normalisation 1/P, decay %g; alpha %g added for inverses)\n",
-		s.Patterns, s.Free, s.Decay, s.Alpha)
+	fmt.Fprintf(w, "curvatures over P = %d patterns and %d free parameters (normalisation 1/P, decay %g; alpha %g added for inverses; damping %s)\n",
+		s.Patterns, s.Free, s.Decay, s.Alpha, s.Damping)
+	if strings.HasPrefix(s.Damping, "relative") {
+		for _, kd := range kinds {
+			k := s.Kinds[kd.String()]
+			fmt.Fprintf(w, "  %s: scale s = tr(C_data)/n = %s, so C = C_data + %s I and alpha s = %s is added\n", kd, g(k.Scale), g(mulp(k.Scale, s.Decay)), g(k.AlphaAdded))
+		}
+	}
 	fmt.Fprintf(w, "  %-9s %10s %10s %10s %10s %10s %10s %10s %5s %5s %10s  %s\n",
 		"kind", "trace", "lambda_1", "lambda_2", "lambda_3", "lambda_4", "lambda_5", "lambda_min", "neg", "neg*", "cond", "first removed")
 	for _, kd := range kinds {
@@ -633,4 +666,12 @@ func printHessian(w io.Writer, s *hessianSummary, kinds []hessian.Kind) {
 				g(p.RelFrobeniusScaled), g(p.LeadingCosine), g(p.Spearman), g(p.Kendall), p.SameFirst)
 		}
 	}
+}
+
+// mulp returns p times v, nil if p is nil.
+func mulp(p *float64, v float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	return num(*p * v)
 }
