@@ -65,10 +65,18 @@ is about the mean squared residual sigma^2 when residuals behave like noise
 
 "Is the empirical Fisher usable here?" (always, whatever --kinds): from the
 data parts (decay left out) of H, G and F_emp, the best scale c* (F_emp ~ c* G)
-against the mean squared residual, the distance left after scaling, an
+against the mean squared residual, the distance left after scaling, and the
+same distance for 19 Monte-Carlo Fishers with one sampled target per pattern
+(MC-1, unbiased for G and built from as many single-sample gradients: the
+null of the same sample size), the p-value of F_emp's distance under it,
+n_eff = (sum ||g_p||^2)^2 / sum ||g_p||^4 against nf, an
 information-matrix-equality statistic ||F_emp - s H||/||s H|| (s = MSR for
-squared error, 1 for cross-entropy; White 1982), the scale H ~ c G, and a
-one-line verdict with its reason (thresholds from docs/gn-vs-fisher.md).
+squared error, 1 for cross-entropy; White 1982) with its MC-1 floor, the
+scale H ~ c G, and a one-line verdict from those: vanished, biased (beyond
+the null), too few samples (the null itself far from G), or usable up to c*.
+
+--damping relative adds the decay and --alpha as multiples of each kind's
+scale s = tr(C_data)/n (reported per kind); n_eff is printed with every run.
 
 Inverses: ggn, ef and mcfisher by Cholesky of the formed C + alpha I
 (hessian.InverseDirect; nf is small here). The exact Hessian by
@@ -284,11 +292,19 @@ type efDiagnosticJSON struct {
 	CStarOverMSR   *float64 `json:"c_star_over_msr"`
 	DistAfterScale *float64 `json:"dist_after_scale"`
 	TraceRatio     *float64 `json:"ef_over_ggn_trace"`
+	NEff           *float64 `json:"n_eff"`
+	NullDraws      int      `json:"null_draws"`
+	NullMedian     *float64 `json:"mc1_dist_median"`
+	NullMax        *float64 `json:"mc1_dist_max"`
+	PValue         *float64 `json:"p_value"`
+	NullNote       string   `json:"null_definition"`
 	IMStatistic    *float64 `json:"im_equality_statistic"`
+	IMNull         *float64 `json:"im_equality_mc1_floor"`
 	IMDefinition   string   `json:"im_equality_definition"`
 	HOverGScale    *float64 `json:"h_over_g_scale"`
 	HGDistAfter    *float64 `json:"h_g_dist_after_scale"`
 	GradNorm       *float64 `json:"grad_norm"`
+	Biased         bool     `json:"biased"`
 	Usable         bool     `json:"usable"`
 	Verdict        string   `json:"verdict"`
 	ThresholdsNote string   `json:"thresholds"`
@@ -297,9 +313,12 @@ type efDiagnosticJSON struct {
 func diagnosticJSON(d *study.Diagnosis) efDiagnosticJSON {
 	return efDiagnosticJSON{Question: "is the empirical Fisher usable here (as c* G)?", MSR: num(d.MSR), CStar: num(d.CStar),
 		CStarOverMSR: num(d.CStarOverMSR), DistAfterScale: num(d.DistAfter), TraceRatio: num(d.TraceRatio), IMStatistic: num(d.IMStat),
-		IMDefinition: "||F_emp - s H||_F / ||s H||_F, s = MSR for squared error, 1 for cross-entropy (White 1982: 0 for a well-specified likelihood at its optimum)",
-		HOverGScale:  num(d.HG), HGDistAfter: num(d.HGDist), GradNorm: num(d.GradNorm), Usable: d.Usable, Verdict: d.Verdict,
-		ThresholdsNote: fmt.Sprintf("vanished below tr F/tr G = %g; direction differs above distance %g; IM equality fails above %g", study.VanishRatio, study.MaxDirection, study.MaxIMStat)}
+		NEff: num(d.NEff), NullDraws: d.Draws, NullMedian: num(d.NullMedian), NullMax: num(d.NullMax), PValue: num(d.PValue),
+		NullNote:     "distances after the best scale from G of Monte-Carlo Fishers with one sampled target per pattern (MC-1: unbiased for G, as many single-sample gradients as F_emp), seeds curv-seed, curv-seed+1, ...; p = (1 + #{MC-1 distance >= F_emp's}) / (draws + 1)",
+		IMNull:       num(d.IMNull),
+		IMDefinition: "||F_emp - s H||_F / ||s H||_F, s = MSR for squared error, 1 for cross-entropy (White 1982: tends to 0 for a well-specified likelihood at its optimum as P grows; its finite-P floor is estimated by the median ||M - H||_F / ||H||_F over the MC-1 draws M)",
+		HOverGScale:  num(d.HG), HGDistAfter: num(d.HGDist), GradNorm: num(d.GradNorm), Biased: d.Biased, Usable: d.Usable, Verdict: d.Verdict,
+		ThresholdsNote: fmt.Sprintf("vanished below tr F/tr G = %g; biased when p <= %g; too few samples when the MC-1 median distance exceeds %g", study.VanishRatio, study.NullLevel, study.MaxNullDistance)}
 }
 
 func runHessian(c *cli.Context) error {
@@ -385,7 +404,7 @@ func runHessian(c *cli.Context) error {
 		}
 	}
 
-	d, err := study.Diagnose(m, train)
+	d, err := study.Diagnose(m, train, study.DiagnoseConfig{Seed: cfg.opts.Seed})
 	if err != nil {
 		return err
 	}
@@ -399,8 +418,8 @@ func runHessian(c *cli.Context) error {
 	if !c.Bool("json") {
 		printHessian(stdoutOf(c), &s, cfg.kinds)
 		dg := s.Diagnostic
-		fmt.Fprintf(stdoutOf(c), "is the empirical Fisher usable here? c* %.3g (c*/MSR %.3g, MSR %.3g), distance after scaling %.3g, IM-equality statistic %.3g, H ≈ %.3g·G (distance %.3g)\n  verdict: %s\n",
-			d.CStar, d.CStarOverMSR, d.MSR, d.DistAfter, d.IMStat, d.HG, d.HGDist, dg.Verdict)
+		fmt.Fprintf(stdoutOf(c), "is the empirical Fisher usable here? c* %.3g (c*/MSR %.3g, MSR %.3g), distance after scaling %.3g against %.3g (median) and %.3g (max) for %d MC-1 Fishers (p = %.2g), n_eff %.4g of P = %d for nf = %d, IM-equality statistic %.3g (MC-1 floor %.3g), H ≈ %.3g·G (distance %.3g)\n  verdict: %s\n",
+			d.CStar, d.CStarOverMSR, d.MSR, d.DistAfter, d.NullMedian, d.NullMax, d.Draws, d.PValue, d.NEff, d.P, d.N, d.IMStat, d.IMNull, d.HG, d.HGDist, dg.Verdict)
 		return writeHuman(stdoutOf(c), s.hessianGlobals)
 	}
 	return emit(c, s)

@@ -281,7 +281,7 @@ func TestDiagnose(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := Diagnose(net, train)
+		d, err := Diagnose(net, train, DiagnoseConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}
