@@ -1,9 +1,12 @@
 package study
 
 import (
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -86,6 +89,43 @@ func TestVerdictFollowsNumbers(t *testing.T) {
 		u, v := verdict(&d)
 		if u != c.usable || len(v) < len(c.prefix) || v[:len(c.prefix)] != c.prefix {
 			t.Errorf("%+v: verdict %v %q, want %v %q...", d, u, v, c.usable, c.prefix)
+		}
+	}
+}
+
+// The population Fisher in closed form: at the teacher's own weights the
+// mean residual is 0, so for regression with noise σ it is σ² G, and for
+// labels drawn from the softmax it is sum_c π_c (π − e_c)(π − e_c)ᵀ =
+// diag(π) − ππᵀ = L, i.e. G. Argmax labels have no noise to integrate.
+func TestPopFisherClosedForm(t *testing.T) {
+	for _, c := range []struct {
+		label string
+		scale float64
+	}{{"σ = 0.1", 0.01}, {"sampled labels", 1}, {"argmax labels (over", math.NaN()}} {
+		var s Setting
+		for _, x := range Settings(false) {
+			if strings.HasPrefix(x.Label, c.label) {
+				s = x
+			}
+		}
+		train, _ := s.data(3)
+		net := s.teacher(3)
+		net.Decay = 0
+		got := popFisher(&s, net, train, 3)
+		if math.IsNaN(c.scale) {
+			if got != nil {
+				t.Errorf("%s: a population Fisher for deterministic labels", c.label)
+			}
+			continue
+		}
+		g, err := hessian.New(hessian.GGN, net, train.Inputs, train.Targets, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		G := dataPart(g)
+		G.ScaleSym(c.scale, G)
+		if d := hessian.RelFrobenius(got, G); d > 1e-12 {
+			t.Errorf("%s: population Fisher differs from %g G by %g", c.label, c.scale, d)
 		}
 	}
 }
