@@ -499,10 +499,11 @@ func batchFisher(ef hessian.RankOne, b int, seed uint64) *mat.SymDense {
 // score compares predictions with the true costs.
 func score(pred, truth, truthTest []float64, calibrate bool) Score {
 	s := Score{Spearman: stats.Spearman(pred, truth), SpearmanTest: stats.Spearman(pred, truthTest), CalMedian: math.NaN(), CalSpread: math.NaN()}
-	first := stats.ArgMin(pred)
-	best := floats.Min(truth)
-	s.Regret = truth[first] - best
-	s.FirstIsBest = s.Regret == 0
+	s.Regret = math.NaN()
+	if first := stats.ArgMin(pred); first >= 0 { // -1: no prediction (popf without a noise law)
+		s.Regret = truth[first] - floats.Min(truth)
+		s.FirstIsBest = s.Regret == 0
+	}
 	if calibrate {
 		var lr []float64
 		for i := range pred {
