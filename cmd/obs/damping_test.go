@@ -2,6 +2,8 @@ package main
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -54,5 +56,35 @@ func TestHessianRelativeDamping(t *testing.T) {
 	}
 	if s := decodeJSON(t, r); s["method"] != "obs-ef-relative" || !strings.HasPrefix(s["damping"].(string), "relative") {
 		t.Errorf("saliency states method %v, damping %v", s["method"], s["damping"])
+	}
+}
+
+// obs reproduce --damping relative states it in summary.json and the
+// report; the default states nothing new; mnist refuses it.
+func TestReproduceRelativeDamping(t *testing.T) {
+	dir := t.TempDir()
+	rel := obs(t, dir, "reproduce", "xor", "--seeds", "3", "--damping", "relative", "--out-dir", "rel", "--json", "--quiet")
+	if rel.code != 0 {
+		t.Fatal(rel.stderr)
+	}
+	if s := decodeJSON(t, rel); !strings.HasPrefix(s["damping"].(string), "relative damping") {
+		t.Errorf("relative run states damping %v", s["damping"])
+	}
+	report, err := os.ReadFile(filepath.Join(dir, "rel", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(report), "Relative damping") || !strings.Contains(string(report), "--damping relative") {
+		t.Error("report.md of a relative run does not state it")
+	}
+	abs := obs(t, dir, "reproduce", "xor", "--seeds", "3", "--out-dir", "abs", "--json", "--quiet")
+	if abs.code != 0 {
+		t.Fatal(abs.stderr)
+	}
+	if _, ok := decodeJSON(t, abs)["damping"]; ok {
+		t.Error("the default run states a damping (its files would change)")
+	}
+	if r := obs(t, dir, "reproduce", "mnist", "--quick", "--damping", "relative", "--out-dir", "m"); r.code != 2 {
+		t.Errorf("reproduce mnist --damping: exit %d, want 2", r.code)
 	}
 }
