@@ -98,7 +98,7 @@ const (
 	regressionDecay = 1e-4
 	// overHidden and overDecay are the overparameterised student's hidden
 	// units and weight decay.
-	overHidden = 12
+	overHidden = 8
 	overDecay  = 1e-6
 	// startNoise is the standard deviation of the perturbation of the
 	// teacher's weights that FromTeacher starts from.
