@@ -535,6 +535,7 @@ type dumpIndex struct {
 	Shape         []int           `json:"shape"`
 	Order         string          `json:"order"`
 	Alpha         float64         `json:"alpha"`
+	Damping       string          `json:"damping"`
 	Fix           string          `json:"fix,omitempty"`
 	Samples       int             `json:"samples,omitempty"`
 	Sigma         float64         `json:"sigma,omitempty"`
@@ -569,7 +570,7 @@ func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessi
 		nf := len(free)
 		idx := dumpIndex{
 			Format: "obs-hessian-dump/1", Dtype: "<f8", Shape: []int{nf, nf}, Order: "C",
-			Alpha: s.Alpha, Fix: s.Fix, Samples: s.Samples, Sigma: s.Sigma,
+			Alpha: s.Alpha, Damping: s.Damping, Fix: s.Fix, Samples: s.Samples, Sigma: s.Sigma,
 			Normalisation: s.Normalisation, Patterns: s.Patterns, Decay: s.Decay, Seeds: s.Seeds,
 		}
 		for a, q := range free {
