@@ -35,7 +35,7 @@ func (c *Config) pruner() Pruner {
 	case OBD:
 		return OBDPruner{Curvature: b}
 	case OBS:
-		return OBSPruner{Curvature: b, Structure: c.Structure, Alpha: c.Alpha, Fix: c.Fix, Inverse: c.Inverse, NoUpdate: c.NoUpdate}
+		return OBSPruner{Curvature: b, Structure: c.Structure, Alpha: c.Alpha, Fix: c.Fix, Inverse: c.Inverse, NoUpdate: c.NoUpdate, DampingMode: c.Damping}
 	}
 	return MagnitudePruner{}
 }

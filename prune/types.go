@@ -79,6 +79,10 @@ type Config struct {
 	Calib Calibration
 	// Alpha is the damping: OBS inverts C + Alpha I. If zero, DefaultAlpha.
 	Alpha float64
+	// Damping is how Alpha and the weight decay enter OBS's curvature:
+	// absolute (the zero value) or relative to its scale tr(C_data)/n (see
+	// OBSPruner.DampingMode and hessian.Damping). OBD and magnitude ignore it.
+	Damping hessian.Damping
 	// Fix is how OBS makes an indefinite exact Hessian invertible. FixNone
 	// fails when it is not positive definite.
 	Fix hessian.Fix

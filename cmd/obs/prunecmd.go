@@ -172,6 +172,7 @@ type pruneSummary struct {
 	Method            string          `json:"method"`
 	Curvature         string          `json:"curvature,omitempty"`
 	Alpha             *float64        `json:"alpha,omitempty"`
+	Damping           string          `json:"damping,omitempty"`
 	Fix               string          `json:"fix,omitempty"`
 	Inverse           string          `json:"inverse,omitempty"`
 	Structure         string          `json:"structure,omitempty"`
@@ -302,6 +303,7 @@ func runPrune(c *cli.Context) error {
 	}
 	if cfg.Method == prune.OBS {
 		s.Alpha = num(res.Alpha)
+		s.Damping = dampingNote(cfg.Damping)
 		s.Inverse = cfg.Inverse.String()
 		if cfg.Structure != nil {
 			s.Structure, s.Inverse = cfg.Structure.String(), "cholesky per block"

@@ -55,6 +55,7 @@ type saliencySummary struct {
 	Data                 string         `json:"data"`
 	Method               string         `json:"method"`
 	Alpha                *float64       `json:"alpha,omitempty"`
+	Damping              string         `json:"damping,omitempty"`
 	Normalisation        string         `json:"normalisation"`
 	Candidates           int            `json:"candidates"`
 	Error                float64        `json:"error"`
@@ -130,6 +131,9 @@ func runSaliency(c *cli.Context) error {
 	}
 	if a.Alpha == 0 {
 		s.Alpha = nil
+	}
+	if cfg.Method == prune.OBS {
+		s.Damping = dampingNote(cfg.Damping)
 	}
 	if acfg.Retrain {
 		s.PearsonRetrained, s.SpearmanRetrained, s.KendallRetrained = num(a.PearsonRetrained), num(a.SpearmanRetrained), num(a.KendallRetrained)
