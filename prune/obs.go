@@ -107,6 +107,13 @@ type OBSPruner struct {
 	Structure Structure
 	// Alpha is the damping: OBS inverts C + Alpha I. If zero, DefaultAlpha.
 	Alpha float64
+	// DampingMode is how Alpha and the weight decay enter C (see
+	// hessian.Damping): the zero value, hessian.Absolute, as they are;
+	// hessian.Relative as multiples of the curvature's scale
+	// s = tr(C_data)/n, recomputed at every build, so that OBS inverts
+	// C_data + (Decay + Alpha) s I. The method's name then ends in
+	// "-relative".
+	DampingMode hessian.Damping
 	// Fix makes an indefinite exact Hessian invertible (FixNone fails).
 	Fix hessian.Fix
 	// Inverse is the form used to invert a rank-1 curvature with the dense
@@ -126,6 +133,9 @@ func (p OBSPruner) String() string {
 	if p.NoUpdate {
 		s += "-noupdate"
 	}
+	if p.DampingMode == hessian.Relative {
+		s += "-relative"
+	}
 	return s
 }
 
@@ -143,12 +153,15 @@ func (p OBSPruner) alpha() float64 {
 	return p.Alpha
 }
 
-// Damping returns the damping alpha used.
+// Damping returns the damping alpha used (with relative damping, the
+// multiple of the curvature's scale).
 func (p OBSPruner) Damping() float64 { return p.alpha() }
 
-// config is the Config a Structure reads its settings from.
-func (p OBSPruner) config() *Config {
-	return &Config{Method: OBS, Curvature: p.Curvature.Kind(), Alpha: p.alpha(), Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate}
+// config is the Config a Structure reads its settings from, with the
+// damping alpha actually added.
+func (p OBSPruner) config(alpha float64) *Config {
+	return &Config{Method: OBS, Curvature: p.Curvature.Kind(), Alpha: alpha, Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate,
+		Damping: p.DampingMode}
 }
 
 // Prepare builds the curvature and its inverse in the structure.
@@ -160,7 +173,13 @@ func (p OBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibratio
 	if err != nil {
 		return nil, err
 	}
-	s := &obsScorer{net: net, alpha: p.alpha(), noUpdate: p.NoUpdate}
+	alpha := p.alpha()
+	if p.DampingMode != hessian.Absolute {
+		if curv, alpha, _, err = hessian.Damp(p.DampingMode, curv, alpha); err != nil {
+			return nil, err
+		}
+	}
+	s := &obsScorer{net: net, alpha: alpha, noUpdate: p.NoUpdate}
 	_, dense := p.structure().(Dense)
 	if p.NoUpdate || dense {
 		// Only NoUpdate reads the diagonal; a large network's curvature is
@@ -169,7 +188,7 @@ func (p OBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibratio
 			return nil, err
 		}
 	}
-	inv, fix, err := p.structure().Inverse(net, curv, p.config())
+	inv, fix, err := p.structure().Inverse(net, curv, p.config(alpha))
 	s.fix = fix
 	if err != nil {
 		return s, err

@@ -35,7 +35,7 @@ func (c *Config) pruner() Pruner {
 	case OBD:
 		return OBDPruner{Curvature: b}
 	case OBS:
-		return OBSPruner{Curvature: b, Structure: c.Structure, Alpha: c.Alpha, Fix: c.Fix, Inverse: c.Inverse, NoUpdate: c.NoUpdate}
+		return OBSPruner{Curvature: b, Structure: c.Structure, Alpha: c.Alpha, Fix: c.Fix, Inverse: c.Inverse, NoUpdate: c.NoUpdate, DampingMode: c.Damping}
 	}
 	return MagnitudePruner{}
 }
@@ -56,7 +56,7 @@ func (c *Config) schedule() Schedule {
 // excepted: Prune takes a context). Run sets Measure on it; OneShot
 // RankOnce for the methods without an update.
 func (c *Config) Plan() *Plan {
-	p := &Plan{Method: c.pruner(), Target: Target{Sparsity: c.Sparsity, Keep: c.Keep}, Candidates: c.Candidates, PerLayer: c.PerLayer,
+	p := &Plan{Method: c.pruner(), Calib: c.Calib, Target: Target{Sparsity: c.Sparsity, Keep: c.Keep}, Candidates: c.Candidates, PerLayer: c.PerLayer,
 		Group: c.Group, Rebuild: c.schedule(), RemoveDead: c.RemoveDead, TestX: c.TestX, TestT: c.TestT, Progress: c.Progress, Rebuilt: c.Rebuilt,
 		Rules:   Rules{MaxError: c.MaxError, MinAccuracy: c.MinAccuracy, MaxPredicted: c.MaxPredicted, MaxPredictedRatio: c.MaxPredictedRatio},
 		Retrain: Retraining{Every: c.Retrain, Above: c.RetrainAbove, Settings: c.Train}}

@@ -72,8 +72,17 @@ type Config struct {
 	Curvature hessian.Kind
 	// CurvatureOptions are passed to hessian.New (Monte-Carlo samples, seed).
 	CurvatureOptions *hessian.Options
+	// Calib is the calibration set the curvature (OBS, OBD) is built from,
+	// with every structure; the zero value is the training set X, T (see
+	// Plan.Calib, FirstN, Sample). E, the accuracy and the stopping rules
+	// are always measured on X, T.
+	Calib Calibration
 	// Alpha is the damping: OBS inverts C + Alpha I. If zero, DefaultAlpha.
 	Alpha float64
+	// Damping is how Alpha and the weight decay enter OBS's curvature:
+	// absolute (the zero value) or relative to its scale tr(C_data)/n (see
+	// OBSPruner.DampingMode and hessian.Damping). OBD and magnitude ignore it.
+	Damping hessian.Damping
 	// Fix is how OBS makes an indefinite exact Hessian invertible. FixNone
 	// fails when it is not positive definite.
 	Fix hessian.Fix

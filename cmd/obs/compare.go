@@ -233,11 +233,11 @@ func runCompare(c *cli.Context) error {
 	for _, name := range methods {
 		pm, kind, _ := study.ParseMethod(name)
 		pc := prune.Config{Method: pm, Curvature: kind}
-		if e := estimatePrune(&pc, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()); biggest == nil || e.Total() > biggest.Total() {
+		if e := resources.EstimatePrune(&pc, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()); biggest == nil || e.Total() > biggest.Total() {
 			biggest, bigCfg = e, pc
 		}
 	}
-	if err := checkMemory(c, biggest, "leave out the largest methods with --methods, or "+curvatureAlternatives(&bigCfg)); err != nil {
+	if err := checkMemory(c, biggest, "leave out the largest methods with --methods, or "+resources.CurvatureAlternatives(&bigCfg)); err != nil {
 		return err
 	}
 	train, test, err := loadDataFor(c, m, file)

@@ -24,7 +24,7 @@ func dataFlags(required bool) []cli.Flag {
 		&cli.StringFlag{Name: "monk-dir", Usage: "read the UCI files `DIR`/monks-N.train and monks-N.test instead of the copy built into obs"},
 		&cli.StringFlag{Name: "target", Usage: "comma-separated target `COLS` of a CSV file (default: its last column); with --loss ce or bce one column of class labels"},
 		&cli.StringFlag{Name: "test", Usage: "test set `FILE.csv`, read like --data (same columns)"},
-		&cli.Float64Flag{Name: "split", Usage: "hold out the fraction `F` (0 < F < 1) of the --data rows as the test set, drawn with --split-seed"},
+		&cli.Float64Flag{Name: "split", Usage: "hold out the fraction `F` (0 < F < 1) of the --data rows as the test set, drawn with --split-seed; 0 holds out none (and switches off a split recorded in the model file)"},
 		&cli.Uint64Flag{Name: "split-seed", Value: 1, Usage: "seed of the --split draw (the same seed gives the same split)"},
 		&cli.StringFlag{Name: "nettalk-dir", Usage: "with --data nettalk: the `DIR` holding nettalk.data, features.tsv and common1000.txt (non-commercial corpus, not shipped; 7-letter window, train on the 1,000 common words, test on the rest)"},
 		&cli.StringFlag{Name: "mnist-dir", Usage: "with --data mnist, read the four IDX files (train-images-idx3-ubyte.gz, ...; gzip or plain) from `DIR` instead of the embedded MNIST, e.g. Fashion-MNIST"},
@@ -49,19 +49,6 @@ func ctxOf(m *model.MLP, f *model.File) dataCtx {
 	return dataCtx{loss: m.Loss, output: m.Output, classes: f.Classes, std: f.Standardize, rec: f.Data}
 }
 
-// labelsFor reports whether a CSV target column is read as class labels
-// (softmax or sigmoid cross-entropy) and whether it is binary (one sigmoid
-// output).
-func labelsFor(loss model.Loss) (labels, binary bool) {
-	switch loss {
-	case model.CrossEntropy:
-		return true, false
-	case model.BinaryCrossEntropy:
-		return true, true
-	}
-	return false, false
-}
-
 // loadDataWith reads the data flags, falling back on the data recorded in
 // dc.rec for every flag not given, encodes class labels as dc says, splits
 // and applies dc.std.
@@ -72,7 +59,18 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	rec := dc.rec
 	if rec != nil && (spec.Data == "" || spec.Data == rec.Data) {
 		spec = *rec
+		if !c.IsSet("data") {
+			spec.Data = resolveRecorded(c, "--data", spec.Data)
+		}
+		if !c.IsSet("test") && !c.IsSet("split") && spec.Test != "" {
+			spec.Test = resolveRecorded(c, "--test", spec.Test)
+		}
 	} else {
+		if rec != nil && isCSVName(spec.Data) && isCSVName(rec.Data) {
+			// Another CSV file: its target is found by the name the
+			// model was trained with (--target overrides it below).
+			spec.Target = rec.Target
+		}
 		rec = nil
 	}
 	if spec.Data == "" {
@@ -89,15 +87,20 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 	if c.IsSet("split") {
 		spec.Split = c.Float64("split")
-		if !(spec.Split > 0 && spec.Split < 1) {
-			return nil, nil, spec, usagef("--split %v must be strictly between 0 and 1 (the fraction of rows held out)", spec.Split)
+		if spec.Split != 0 && !(spec.Split > 0 && spec.Split < 1) {
+			return nil, nil, spec, usagef("--split %v must be strictly between 0 and 1 (the fraction of rows held out), or 0 for none", spec.Split)
 		}
-		spec.Test = ""
-		if c.IsSet("test") {
-			return nil, nil, spec, usagef("give --test or --split, not both")
+		if spec.Split != 0 {
+			spec.Test = ""
+			if c.IsSet("test") {
+				return nil, nil, spec, usagef("give --test or --split, not both")
+			}
 		}
 	} else if c.IsSet("test") {
 		spec.Split = 0
+	}
+	if c.IsSet("split-seed") && spec.Split == 0 {
+		return nil, nil, spec, usagef("--split-seed applies only with a --split (given, or recorded in the model file)")
 	}
 	if c.IsSet("split-seed") || rec == nil || rec.Split == 0 {
 		spec.SplitSeed = c.Uint64("split-seed") // the flag's default where nothing is recorded
@@ -110,7 +113,7 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 
 	isCSV := strings.HasSuffix(strings.ToLower(spec.Data), ".csv")
-	labels, binary := labelsFor(dc.loss)
+	labels, binary := datasets.LabelsFor(dc.loss)
 	if len(spec.Target) > 1 {
 		labels = false // several target columns are numeric (one-hot already)
 	}
@@ -162,18 +165,6 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 		}
 	}
 	return train, test, spec, nil
-}
-
-// standardization returns the statistics of train for --standardize, with a
-// constant input's deviation 0 stored as 1 (the input is only centred).
-func standardization(train *datasets.Set) *model.Standardization {
-	mean, std := train.InputStats()
-	for i := range std {
-		if std[i] == 0 {
-			std[i] = 1
-		}
-	}
-	return &model.Standardization{Mean: mean, Std: std}
 }
 
 // checkTargets returns a one-line error, naming the fix, when the targets
@@ -247,47 +238,6 @@ func defaultArch(data string, s *datasets.Set) []int {
 	return []int{s.NumInputs(), 4, s.NumTargets()}
 }
 
-// setStats evaluates a network on a set. Accuracy is nil unless every
-// target is 0 or 1 (a classification problem).
-type setStats struct {
-	Error    float64
-	Accuracy *float64
-}
-
-// bigSet is the size from which evalSet uses the batched MLP.Evaluate
-// (same values up to rounding, many times faster on MNIST); below it the
-// per-pattern Error and Accuracy keep earlier outputs byte-identical.
-const bigSet = 10000
-
-func evalSet(m *model.MLP, s *datasets.Set) setStats {
-	if s.Len() >= bigSet {
-		e, a := m.Evaluate(s.Inputs, s.Targets)
-		st := setStats{Error: e}
-		if isClassification(s) {
-			st.Accuracy = &a
-		}
-		return st
-	}
-	ws := m.NewWorkspace()
-	st := setStats{Error: m.Error(ws, s.Inputs, s.Targets)}
-	if isClassification(s) {
-		a := m.Accuracy(ws, s.Inputs, s.Targets)
-		st.Accuracy = &a
-	}
-	return st
-}
-
-func isClassification(s *datasets.Set) bool {
-	for _, row := range s.Targets {
-		for _, v := range row {
-			if v != 0 && v != 1 {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // loadDataFor reads the data for a model file, with its recorded data,
 // class names and standardisation, and checks that the sets fit the model.
 func loadDataFor(c *cli.Context, m *model.MLP, file *model.File) (train, test *datasets.Set, err error) {
@@ -337,6 +287,7 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 		if c.IsSet("split") {
 			spec.Split, spec.SplitSeed = c.Float64("split"), c.Uint64("split-seed")
 		}
+		recordTarget(&spec, train)
 		f.Data = &spec
 	}
 	return f

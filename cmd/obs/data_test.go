@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/metrics"
 )
 
 // Tolerances of the PyTorch round trip (see scripts/torch_roundtrip.py).
@@ -221,11 +222,11 @@ func TestWineCLI(t *testing.T) {
 	}
 	mustRun(t, dir, "prune", "--model", "wine.json", "--sparsity", "0.5", "--quiet", "--out", "p.json")
 	var ev struct {
-		TestAccuracy *float64   `json:"test_accuracy"`
-		PerClass     []classRow `json:"per_class"`
-		FreeParams   int        `json:"free_params"`
-		Patterns     int        `json:"patterns"`
-		Standardized bool       `json:"standardized"`
+		TestAccuracy *float64           `json:"test_accuracy"`
+		PerClass     []metrics.ClassRow `json:"per_class"`
+		FreeParams   int                `json:"free_params"`
+		Patterns     int                `json:"patterns"`
+		Standardized bool               `json:"standardized"`
 	}
 	json.Unmarshal([]byte(mustRun(t, dir, "eval", "--model", "p.json", "--json").stdout), &ev)
 	if ev.Patterns != 125 || ev.FreeParams != 70 || !ev.Standardized || len(ev.PerClass) != 3 || ev.PerClass[0].Class != "1" {
@@ -351,7 +352,8 @@ func TestDataBadInputs(t *testing.T) {
 		{"labels 0/1/2 with sigmoid mse", labels012, []string{"train", "--data", "l.csv", "--out", "o.json"}, 2, "--loss ce"},
 		{"text labels with mse", good, []string{"train", "--data", "good.csv", "--out", "o.json"}, 1, "--loss ce"},
 		// Split and test sets.
-		{"split 0", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "0", "--out", "o.json"}, 2, "split"},
+		{"split negative", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "-0.2", "--out", "o.json"}, 2, "split"},
+		{"split-seed without a split", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split-seed", "3", "--out", "o.json"}, 2, "split-seed"},
 		{"split 1", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "1", "--out", "o.json"}, 2, "split"},
 		{"split too small", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "0.01", "--out", "o.json"}, 1, "split"},
 		{"split and test", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "0.5", "--test", "good.csv", "--out", "o.json"}, 2, "not both"},
@@ -392,8 +394,8 @@ func TestTestFileRecorded(t *testing.T) {
 		t.Errorf("train: %d test patterns, classes %v", tr.TestPatterns, tr.Classes)
 	}
 	var ev struct {
-		TestAccuracy *float64   `json:"test_accuracy"`
-		PerClass     []classRow `json:"per_class"`
+		TestAccuracy *float64           `json:"test_accuracy"`
+		PerClass     []metrics.ClassRow `json:"per_class"`
 	}
 	json.Unmarshal([]byte(mustRun(t, dir, "eval", "--model", "m.json", "--json").stdout), &ev)
 	if ev.TestAccuracy == nil || *ev.TestAccuracy != 1 || len(ev.PerClass) != 2 || ev.PerClass[0].Class != "hi" || ev.PerClass[0].Support != 2 {

@@ -17,6 +17,7 @@ import (
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
@@ -36,7 +37,7 @@ func hessianCommand() *cli.Command {
 	var curv []cli.Flag
 	for _, f := range curvatureFlags() {
 		switch f.Names()[0] {
-		case "alpha", "fix", "samples", "sigma", "curv-seed":
+		case "alpha", "damping", "fix", "samples", "sigma", "curv-seed":
 			curv = append(curv, f)
 		}
 	}
@@ -65,10 +66,18 @@ is about the mean squared residual sigma^2 when residuals behave like noise
 
 "Is the empirical Fisher usable here?" (always, whatever --kinds): from the
 data parts (decay left out) of H, G and F_emp, the best scale c* (F_emp ~ c* G)
-against the mean squared residual, the distance left after scaling, an
+against the mean squared residual, the distance left after scaling, and the
+same distance for 19 Monte-Carlo Fishers with one sampled target per pattern
+(MC-1, unbiased for G and built from as many single-sample gradients: the
+null of the same sample size), the p-value of F_emp's distance under it,
+n_eff = (sum ||g_p||^2)^2 / sum ||g_p||^4 against nf, an
 information-matrix-equality statistic ||F_emp - s H||/||s H|| (s = MSR for
-squared error, 1 for cross-entropy; White 1982), the scale H ~ c G, and a
-one-line verdict with its reason (thresholds from docs/gn-vs-fisher.md).
+squared error, 1 for cross-entropy; White 1982) with its MC-1 floor, the
+scale H ~ c G, and a one-line verdict from those: vanished, biased (beyond
+the null), too few samples (the null itself far from G), or usable up to c*.
+
+--damping relative adds the decay and --alpha as multiples of each kind's
+scale s = tr(C_data)/n (reported per kind); n_eff is printed with every run.
 
 Inverses: ggn, ef and mcfisher by Cholesky of the formed C + alpha I
 (hessian.InverseDirect; nf is small here). The exact Hessian by
@@ -100,6 +109,7 @@ Example:
 type hessianConfig struct {
 	kinds     []hessian.Kind
 	alpha     float64
+	damping   hessian.Damping
 	fix       hessian.Fix
 	opts      hessian.Options
 	dump, plt string
@@ -128,6 +138,9 @@ func hessianFlags(c *cli.Context) (hessianConfig, error) {
 		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.alpha)
 	}
 	var err error
+	if cfg.damping, err = parseDamping(c); err != nil {
+		return cfg, err
+	}
 	if cfg.fix, err = hessian.ParseFix(c.String("fix")); err != nil {
 		return cfg, usagef("unknown --fix %q; valid: none, shift, abs, clip, pinv", c.String("fix"))
 	}
@@ -181,6 +194,8 @@ func hessianFlags(c *cli.Context) (hessianConfig, error) {
 // curvatureResult is one kind built at the model's weights.
 type curvatureResult struct {
 	kind      hessian.Kind
+	alpha     float64 // the damping added: --alpha, times scale if relative
+	scale     float64 // tr(C_data)/n (relative damping), else 1
 	c, inv    *mat.SymDense
 	eig       []float64     // eigenvalues of C, descending
 	lead      *mat.VecDense // unit eigenvector of the largest eigenvalue
@@ -212,6 +227,8 @@ type kindJSON struct {
 	NegativeBeyondRounding int            `json:"negative_beyond_rounding"`
 	RoundingTolerance      *float64       `json:"rounding_tolerance"`
 	Condition              *float64       `json:"condition_damped"`
+	Scale                  *float64       `json:"damping_scale,omitempty"`
+	AlphaAdded             *float64       `json:"alpha_added,omitempty"`
 	Trace                  *float64       `json:"trace"`
 	Inverse                string         `json:"inverse"`
 	FirstChoice            *paramJSON     `json:"first_choice"`
@@ -242,10 +259,11 @@ type hessianGlobals struct {
 	Loss                string    `json:"loss"`
 	Params              int       `json:"params"`
 	Free                int       `json:"free"`
-	Patterns            int       `json:"P"`
+	Patterns            int       `json:"patterns"`
 	Normalisation       string    `json:"normalisation"`
 	Decay               float64   `json:"decay"`
 	Alpha               float64   `json:"alpha"`
+	Damping             string    `json:"damping"`
 	Fix                 string    `json:"fix,omitempty"`
 	Samples             int       `json:"samples,omitempty"`
 	Sigma               float64   `json:"sigma,omitempty"`
@@ -253,6 +271,8 @@ type hessianGlobals struct {
 	Error               *float64  `json:"error"`
 	GradNorm            *float64  `json:"grad_norm"`
 	MeanSquaredResidual *float64  `json:"mean_squared_residual"`
+	NEff                *float64  `json:"n_eff"`
+	NEffNote            string    `json:"n_eff_definition"`
 	Dump                string    `json:"dump,omitempty"`
 	Plot                string    `json:"plot,omitempty"`
 }
@@ -273,11 +293,19 @@ type efDiagnosticJSON struct {
 	CStarOverMSR   *float64 `json:"c_star_over_msr"`
 	DistAfterScale *float64 `json:"dist_after_scale"`
 	TraceRatio     *float64 `json:"ef_over_ggn_trace"`
+	NEff           *float64 `json:"n_eff"`
+	NullDraws      int      `json:"null_draws"`
+	NullMedian     *float64 `json:"mc1_dist_median"`
+	NullMax        *float64 `json:"mc1_dist_max"`
+	PValue         *float64 `json:"p_value"`
+	NullNote       string   `json:"null_definition"`
 	IMStatistic    *float64 `json:"im_equality_statistic"`
+	IMNull         *float64 `json:"im_equality_mc1_floor"`
 	IMDefinition   string   `json:"im_equality_definition"`
 	HOverGScale    *float64 `json:"h_over_g_scale"`
 	HGDistAfter    *float64 `json:"h_g_dist_after_scale"`
 	GradNorm       *float64 `json:"grad_norm"`
+	Biased         bool     `json:"biased"`
 	Usable         bool     `json:"usable"`
 	Verdict        string   `json:"verdict"`
 	ThresholdsNote string   `json:"thresholds"`
@@ -286,9 +314,12 @@ type efDiagnosticJSON struct {
 func diagnosticJSON(d *study.Diagnosis) efDiagnosticJSON {
 	return efDiagnosticJSON{Question: "is the empirical Fisher usable here (as c* G)?", MSR: num(d.MSR), CStar: num(d.CStar),
 		CStarOverMSR: num(d.CStarOverMSR), DistAfterScale: num(d.DistAfter), TraceRatio: num(d.TraceRatio), IMStatistic: num(d.IMStat),
-		IMDefinition: "||F_emp - s H||_F / ||s H||_F, s = MSR for squared error, 1 for cross-entropy (White 1982: 0 for a well-specified likelihood at its optimum)",
-		HOverGScale:  num(d.HG), HGDistAfter: num(d.HGDist), GradNorm: num(d.GradNorm), Usable: d.Usable, Verdict: d.Verdict,
-		ThresholdsNote: fmt.Sprintf("vanished below tr F/tr G = %g; direction differs above distance %g; IM equality fails above %g", study.VanishRatio, study.MaxDirection, study.MaxIMStat)}
+		NEff: num(d.NEff), NullDraws: d.Draws, NullMedian: num(d.NullMedian), NullMax: num(d.NullMax), PValue: num(d.PValue),
+		NullNote:     "distances after the best scale from G of Monte-Carlo Fishers with one sampled target per pattern (MC-1: unbiased for G, as many single-sample gradients as F_emp), seeds curv-seed, curv-seed+1, ...; p = (1 + #{MC-1 distance >= F_emp's}) / (draws + 1)",
+		IMNull:       num(d.IMNull),
+		IMDefinition: "||F_emp - s H||_F / ||s H||_F, s = MSR for squared error, 1 for cross-entropy (White 1982: tends to 0 for a well-specified likelihood at its optimum as P grows; its finite-P floor is estimated by the median ||M - H||_F / ||H||_F over the MC-1 draws M)",
+		HOverGScale:  num(d.HG), HGDistAfter: num(d.HGDist), GradNorm: num(d.GradNorm), Biased: d.Biased, Usable: d.Usable, Verdict: d.Verdict,
+		ThresholdsNote: fmt.Sprintf("vanished below tr F/tr G = %g; biased when p <= %g; too few samples when the MC-1 median distance exceeds %g", study.VanishRatio, study.NullLevel, study.MaxNullDistance)}
 }
 
 func runHessian(c *cli.Context) error {
@@ -310,7 +341,7 @@ func runHessian(c *cli.Context) error {
 	if err := checkFits(m, train); err != nil {
 		return err
 	}
-	if err := checkMemory(c, estimateHessian(len(cfg.kinds), float64(m.NumFree())),
+	if err := checkMemory(c, resources.EstimateHessian(len(cfg.kinds), float64(m.NumFree())),
 		"give --kinds fewer kinds, or prune with a block-diagonal curvature (obs prune --structure block:B)"); err != nil {
 		return err
 	}
@@ -342,7 +373,7 @@ func runHessian(c *cli.Context) error {
 	s := hessianSummary{
 		hessianGlobals: hessianGlobals{
 			Model: c.String("model"), Data: train.Name, Loss: file.Loss, Params: len(m.Params), Free: len(free),
-			Patterns: len(X), Normalisation: "1/P (P = training patterns)", Decay: m.Decay, Alpha: cfg.alpha,
+			Patterns: len(X), Normalisation: "1/P (P = training patterns)", Decay: m.Decay, Alpha: cfg.alpha, Damping: dampingNote(cfg.damping),
 			Seeds: seedsJSON{CurvSeed: cfg.opts.Seed, ModelSeed: file.Provenance.Seed},
 			Error: num(e), GradNorm: num(norm2(grad)), MeanSquaredResidual: num(hessian.MeanSquaredResidual(m, X, T)),
 			Dump: cfg.dump, Plot: cfg.plt,
@@ -353,6 +384,12 @@ func runHessian(c *cli.Context) error {
 	if slices.Contains(cfg.kinds, hessian.Exact) {
 		s.Fix = cfg.fix.String()
 	}
+	neff, err := hessian.EffectiveSamples(m, X, T)
+	if err != nil {
+		return err
+	}
+	s.NEff = num(neff)
+	s.NEffNote = fmt.Sprintf("(sum_p ||g_p||^2)^2 / sum_p ||g_p||^4 over the per-pattern gradients (free parameters): P = %d for equal norms, 1 for one non-zero gradient; compare with nf = %d", len(X), len(free))
 	if slices.Contains(cfg.kinds, hessian.MCFisher) {
 		s.Samples = cfg.opts.Samples
 		if m.Loss == model.SquaredError { // other losses ignore sigma
@@ -360,7 +397,7 @@ func runHessian(c *cli.Context) error {
 		}
 	}
 	for _, r := range results {
-		s.Kinds[r.kind.String()] = kindSummary(r, m, free, cfg.alpha)
+		s.Kinds[r.kind.String()] = kindSummary(r, m, free, cfg.damping)
 	}
 	for i := range results {
 		for j := i + 1; j < len(results); j++ {
@@ -368,7 +405,7 @@ func runHessian(c *cli.Context) error {
 		}
 	}
 
-	d, err := study.Diagnose(m, train)
+	d, err := study.Diagnose(m, train, study.DiagnoseConfig{Seed: cfg.opts.Seed})
 	if err != nil {
 		return err
 	}
@@ -382,8 +419,8 @@ func runHessian(c *cli.Context) error {
 	if !c.Bool("json") {
 		printHessian(stdoutOf(c), &s, cfg.kinds)
 		dg := s.Diagnostic
-		fmt.Fprintf(stdoutOf(c), "is the empirical Fisher usable here? c* %.3g (c*/MSR %.3g, MSR %.3g), distance after scaling %.3g, IM-equality statistic %.3g, H ≈ %.3g·G (distance %.3g)\n  verdict: %s\n",
-			d.CStar, d.CStarOverMSR, d.MSR, d.DistAfter, d.IMStat, d.HG, d.HGDist, dg.Verdict)
+		fmt.Fprintf(stdoutOf(c), "is the empirical Fisher usable here? c* %.3g (c*/MSR %.3g, MSR %.3g), distance after scaling %.3g against %.3g (median) and %.3g (max) for %d MC-1 Fishers (p = %.2g), n_eff %.4g of P = %d for nf = %d, IM-equality statistic %.3g (MC-1 floor %.3g), H ≈ %.3g·G (distance %.3g)\n  verdict: %s\n",
+			d.CStar, d.CStarOverMSR, d.MSR, d.DistAfter, d.NullMedian, d.NullMax, d.Draws, d.PValue, d.NEff, d.P, d.N, d.IMStat, d.IMNull, d.HG, d.HGDist, dg.Verdict)
 		return writeHuman(stdoutOf(c), s.hessianGlobals)
 	}
 	return emit(c, s)
@@ -397,6 +434,12 @@ func buildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *hessian
 		return nil, err
 	}
 	r := &curvatureResult{kind: k, c: mat.NewSymDense(cv.Dim(), nil), inv: &mat.SymDense{}}
+	// With relative damping C carries the decay times the scale, and
+	// alpha is added times the scale.
+	if cv, r.alpha, r.scale, err = hessian.Damp(cfg.damping, cv, cfg.alpha); err != nil {
+		return nil, err
+	}
+	alpha := r.alpha
 	cv.Dense(r.c)
 	var eig mat.EigenSym
 	if !eig.Factorize(r.c, true) {
@@ -413,10 +456,10 @@ func buildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *hessian
 	r.lead = mat.VecDenseCopyOf(vecs.ColView(n - 1))
 
 	if k == hessian.Exact {
-		rep, err := hessian.InverseIndefinite(r.inv, cv, cfg.alpha, cfg.fix)
+		rep, err := hessian.InverseIndefinite(r.inv, cv, alpha, cfg.fix)
 		if err != nil {
 			if cfg.fix == hessian.FixNone && errors.Is(err, hessian.ErrNotPositiveDefinite) {
-				return nil, fmt.Errorf("the exact Hessian + alpha I is not positive definite (smallest eigenvalue %.3g, %d negative, alpha %g): choose an explicit fix with --fix shift|abs|clip|pinv", rep.MinEigen, rep.Negative, cfg.alpha)
+				return nil, fmt.Errorf("the exact Hessian + alpha I is not positive definite (smallest eigenvalue %.3g, %d negative, alpha %g): choose an explicit fix with --fix shift|abs|clip|pinv", rep.MinEigen, rep.Negative, alpha)
 			}
 			return nil, err
 		}
@@ -427,7 +470,7 @@ func buildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *hessian
 			r.inverse = fmt.Sprintf("eigendecomposition with fix %v (hessian.InverseIndefinite)", cfg.fix)
 		}
 	} else {
-		if err := hessian.InverseDirect(r.inv, cv, cfg.alpha); err != nil {
+		if err := hessian.InverseDirect(r.inv, cv, alpha); err != nil {
 			return nil, err
 		}
 		r.inverse = "cholesky of C + alpha I (hessian.InverseDirect)"
@@ -437,7 +480,8 @@ func buildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *hessian
 	return r, nil
 }
 
-func kindSummary(r *curvatureResult, m *model.MLP, free []int, alpha float64) kindJSON {
+func kindSummary(r *curvatureResult, m *model.MLP, free []int, damping hessian.Damping) kindJSON {
+	alpha := r.alpha
 	n := len(r.eig)
 	top := make([]*float64, min(topEigen, n))
 	for i := range top {
@@ -459,6 +503,9 @@ func kindSummary(r *curvatureResult, m *model.MLP, free []int, alpha float64) ki
 		lo, hi = math.Min(lo, d), math.Max(hi, d)
 	}
 	k.Condition = num(hi / lo)
+	if damping == hessian.Relative {
+		k.Scale, k.AlphaAdded = num(r.scale), num(r.alpha)
+	}
 	if a := stats.ArgMin(r.saliency); a >= 0 {
 		k.FirstChoice = &paramJSON{free[a], m.Name(free[a])}
 	}
@@ -489,11 +536,12 @@ type dumpIndex struct {
 	Shape         []int           `json:"shape"`
 	Order         string          `json:"order"`
 	Alpha         float64         `json:"alpha"`
+	Damping       string          `json:"damping"`
 	Fix           string          `json:"fix,omitempty"`
 	Samples       int             `json:"samples,omitempty"`
 	Sigma         float64         `json:"sigma,omitempty"`
 	Normalisation string          `json:"normalisation"`
-	Patterns      int             `json:"P"`
+	Patterns      int             `json:"patterns"`
 	Decay         float64         `json:"decay"`
 	Seeds         seedsJSON       `json:"seeds"`
 	Parameters    []dumpParameter `json:"parameters"`
@@ -523,7 +571,7 @@ func writeHessianOutputs(cfg hessianConfig, results []*curvatureResult, s *hessi
 		nf := len(free)
 		idx := dumpIndex{
 			Format: "obs-hessian-dump/1", Dtype: "<f8", Shape: []int{nf, nf}, Order: "C",
-			Alpha: s.Alpha, Fix: s.Fix, Samples: s.Samples, Sigma: s.Sigma,
+			Alpha: s.Alpha, Damping: s.Damping, Fix: s.Fix, Samples: s.Samples, Sigma: s.Sigma,
 			Normalisation: s.Normalisation, Patterns: s.Patterns, Decay: s.Decay, Seeds: s.Seeds,
 		}
 		for a, q := range free {
@@ -596,8 +644,14 @@ func printHessian(w io.Writer, s *hessianSummary, kinds []hessian.Kind) {
 		}
 		return fmt.Sprintf("%.4g", *p)
 	}
-	fmt.Fprintf(w, "curvatures over P = %d patterns and %d free parameters (normalisation 1/P, decay %g; alpha %g added for inverses)\n",
-		s.Patterns, s.Free, s.Decay, s.Alpha)
+	fmt.Fprintf(w, "curvatures over P = %d patterns and %d free parameters (normalisation 1/P, decay %g; alpha %g added for inverses; damping %s)\n",
+		s.Patterns, s.Free, s.Decay, s.Alpha, s.Damping)
+	if strings.HasPrefix(s.Damping, "relative") {
+		for _, kd := range kinds {
+			k := s.Kinds[kd.String()]
+			fmt.Fprintf(w, "  %s: scale s = tr(C_data)/n = %s, so C = C_data + %s I and alpha s = %s is added\n", kd, g(k.Scale), g(mulp(k.Scale, s.Decay)), g(k.AlphaAdded))
+		}
+	}
 	fmt.Fprintf(w, "  %-9s %10s %10s %10s %10s %10s %10s %10s %5s %5s %10s  %s\n",
 		"kind", "trace", "lambda_1", "lambda_2", "lambda_3", "lambda_4", "lambda_5", "lambda_min", "neg", "neg*", "cond", "first removed")
 	for _, kd := range kinds {
@@ -633,4 +687,12 @@ func printHessian(w io.Writer, s *hessianSummary, kinds []hessian.Kind) {
 				g(p.RelFrobeniusScaled), g(p.LeadingCosine), g(p.Spearman), g(p.Kendall), p.SameFirst)
 		}
 	}
+}
+
+// mulp returns p times v, nil if p is nil.
+func mulp(p *float64, v float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	return num(*p * v)
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/obs-toolkit/obs/internal/mnist"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/prune"
 )
 
@@ -49,11 +51,11 @@ func TestPruneKFAC(t *testing.T) {
 // without the factors both estimates are the same per-parameter vectors.
 func TestKFACEstimate(t *testing.T) {
 	sizes := []int{784, 300, 100, 10}
-	n := numParams(sizes)
+	n := resources.NumParams(sizes)
 	kf := prune.Config{Method: prune.OBS, Structure: prune.KFAC{}}
-	e := estimatePrune(&kf, n, n, 10)
+	e := resources.EstimatePrune(&kf, n, n, 10)
 	base := e.Total()
-	addKFAC(e, &kf, sizes)
+	resources.AddKFAC(e, &kf, sizes)
 	want := 0.0
 	for l := 1; l < len(sizes); l++ {
 		na, ng := float64(sizes[l-1]+1), float64(sizes[l])
@@ -63,7 +65,7 @@ func TestKFACEstimate(t *testing.T) {
 		t.Errorf("K-FAC adds %g bytes, want %g", got, 8*want)
 	}
 	blk := prune.Config{Method: prune.OBS, Structure: prune.Blocks{Size: 128}}
-	eb := estimatePrune(&blk, n, n, 10)
+	eb := resources.EstimatePrune(&blk, n, n, 10)
 	if d := eb.Total() - base; d != 8*2*n*128 {
 		t.Errorf("block:128 adds %g bytes, want %g", d, 8*2*n*128)
 	}
@@ -75,16 +77,16 @@ func TestMNISTKFACNames(t *testing.T) {
 	for name, want := range map[string]prune.Structure{
 		"obs-ggn-kfac": prune.KFAC{}, "obs-mcfisher-kfac": prune.KFAC{}, "obs-ggn-kfac16": prune.KFAC{Exact: 16}, "obs-ef-b128": prune.Blocks{Size: 128},
 	} {
-		if _, st, ok := mnistOBS(name); !ok || st != want {
+		if _, st, ok := mnist.ParseOBS(name); !ok || st != want {
 			t.Errorf("%s: %v %v", name, st, ok)
 		}
 	}
 	for _, name := range []string{"obs-ef-kfac", "obs-exact-kfac", "obs-ggn-kfac0", "obs-ggn-kfacx", "obs-ggn-b0", "obs-ggn"} {
-		if _, _, ok := mnistOBS(name); ok {
+		if _, _, ok := mnist.ParseOBS(name); ok {
 			t.Errorf("%s accepted", name)
 		}
 	}
-	if _, err := mnistMethodList("methods", "obs-ggn-kfac,obs-mcfisher-kfac"); err != nil {
+	if _, err := mnist.ParseMethods("methods", "obs-ggn-kfac,obs-mcfisher-kfac"); err != nil {
 		t.Error(err)
 	}
 }

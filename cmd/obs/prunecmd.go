@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
@@ -127,6 +127,9 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 		return usageError{err}
 	}
 	cfg.Train = &model.TrainSettings{Method: method}
+	if c.IsSet("trainer") && !c.IsSet("retrain") && !c.IsSet("retrain-above") {
+		return usagef("--trainer applies only with --retrain or --retrain-above")
+	}
 	cfg.Keep = c.Int("keep")
 	if c.IsSet("keep") && (cfg.Keep < 0 || cfg.Keep > nFree) {
 		return usagef("--keep %d is outside 0..%d, the model's unpruned parameters", cfg.Keep, nFree)
@@ -162,36 +165,38 @@ type stepJSON struct {
 }
 
 type pruneSummary struct {
-	Model             string            `json:"model"`
-	Out               string            `json:"out"`
-	Records           string            `json:"records,omitempty"`
-	Data              string            `json:"data"`
-	Method            string            `json:"method"`
-	Curvature         string            `json:"curvature,omitempty"`
-	Alpha             *float64          `json:"alpha,omitempty"`
-	Fix               string            `json:"fix,omitempty"`
-	Inverse           string            `json:"inverse,omitempty"`
-	Structure         string            `json:"structure,omitempty"`
-	OneShot           bool              `json:"one_shot,omitempty"`
-	Normalisation     string            `json:"normalisation"`
-	Recompute         int               `json:"recompute"`
-	RecomputeSchedule string            `json:"recompute_schedule"`
-	Retrain           int               `json:"retrain"`
-	Group             int               `json:"group"`
-	ParamsBefore      int               `json:"params_before"`
-	ParamsAfter       int               `json:"params_after"`
-	Steps             int               `json:"steps"`
-	TrainErrorBefore  float64           `json:"train_error_before"`
-	TrainErrorAfter   float64           `json:"train_error_after"`
-	TrainAccBefore    *float64          `json:"train_accuracy_before"`
-	TrainAccAfter     *float64          `json:"train_accuracy_after"`
-	TestAccBefore     *float64          `json:"test_accuracy_before,omitempty"`
-	TestAccAfter      *float64          `json:"test_accuracy_after,omitempty"`
-	GradNormAfter     float64           `json:"grad_norm_after"`
-	SpearmanPredicted *float64          `json:"spearman_predicted_actual"`
-	StopReason        string            `json:"stop_reason"`
-	Rejected          *stepJSON         `json:"rejected,omitempty"`
-	FixReports        []json.RawMessage `json:"fix_reports,omitempty"`
+	Model             string          `json:"model"`
+	Out               string          `json:"out"`
+	Records           string          `json:"records,omitempty"`
+	Data              string          `json:"data"`
+	Method            string          `json:"method"`
+	Curvature         string          `json:"curvature,omitempty"`
+	Alpha             *float64        `json:"alpha,omitempty"`
+	Damping           string          `json:"damping,omitempty"`
+	Fix               string          `json:"fix,omitempty"`
+	Inverse           string          `json:"inverse,omitempty"`
+	Structure         string          `json:"structure,omitempty"`
+	OneShot           bool            `json:"one_shot,omitempty"`
+	Normalisation     string          `json:"normalisation"`
+	Calibration       int             `json:"calibration_patterns,omitempty"`
+	Recompute         *int            `json:"recompute,omitempty"`          // every N deletions; omitted for P% and one-shot
+	RecomputeSchedule string          `json:"recompute_schedule,omitempty"` // omitted for one-shot (built once)
+	Retrain           *int            `json:"retrain,omitempty"`            // omitted for one-shot
+	Group             int             `json:"group"`
+	ParamsBefore      int             `json:"params_before"`
+	ParamsAfter       int             `json:"params_after"`
+	Steps             int             `json:"steps"`
+	TrainErrorBefore  float64         `json:"train_error_before"`
+	TrainErrorAfter   float64         `json:"train_error_after"`
+	TrainAccBefore    *float64        `json:"train_accuracy_before"`
+	TrainAccAfter     *float64        `json:"train_accuracy_after"`
+	TestAccBefore     *float64        `json:"test_accuracy_before,omitempty"`
+	TestAccAfter      *float64        `json:"test_accuracy_after,omitempty"`
+	GradNormAfter     float64         `json:"grad_norm_after"`
+	SpearmanPredicted *float64        `json:"spearman_predicted_actual"`
+	StopReason        string          `json:"stop_reason"`
+	Rejected          *stepJSON       `json:"rejected,omitempty"`
+	FixReports        []fixReportJSON `json:"fix_reports,omitempty"`
 }
 
 func runPrune(c *cli.Context) error {
@@ -213,9 +218,12 @@ func runPrune(c *cli.Context) error {
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
 		return err
 	}
-	est := estimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
-	addKFAC(est, &cfg, m.Sizes)
-	if err := checkMemory(c, est, curvatureAlternatives(&cfg)); err != nil {
+	if err := calibFlags(c, &cfg, train); err != nil {
+		return err
+	}
+	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
+	resources.AddKFAC(est, &cfg, m.Sizes)
+	if err := checkMemory(c, est, resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
 	if err := checkOutputs(c, out("--out", outPath), out("--records", records)); err != nil {
@@ -268,7 +276,7 @@ func runPrune(c *cli.Context) error {
 	}
 	s := pruneSummary{
 		Model: c.String("model"), Out: outPath, Records: records, Data: train.Name, Method: res.Method,
-		Normalisation: "1/P (P = training patterns)", Recompute: cfg.Recompute, RecomputeSchedule: recomputeSchedule(&cfg), Retrain: cfg.Retrain, Group: cfg.Group,
+		Normalisation: "1/P (P = training patterns)", Group: cfg.Group,
 		ParamsBefore: res.Start.Params, ParamsAfter: res.End.Params, Steps: len(res.Steps),
 		TrainErrorBefore: res.Start.TrainError, TrainErrorAfter: res.End.TrainError,
 		TrainAccBefore: num(res.Start.TrainAccuracy), TrainAccAfter: num(res.End.TrainAccuracy),
@@ -277,12 +285,25 @@ func runPrune(c *cli.Context) error {
 	}
 	if s.OneShot {
 		s.Steps = res.Start.Params - res.End.Params
+	} else {
+		// Only the schedule that was used is stated: "recompute" (every N
+		// deletions) beside a P% rule would read as "never".
+		s.RecomputeSchedule, s.Retrain = recomputeSchedule(&cfg), &cfg.Retrain
+		if cfg.RecomputeFraction == 0 {
+			s.Recompute = &cfg.Recompute
+		}
 	}
 	if cfg.Method != prune.Magnitude {
 		s.Curvature = cfg.Curvature.String()
+		s.Calibration = train.Len()
+		if cfg.Calib.Len() > 0 {
+			s.Calibration = cfg.Calib.Len()
+			s.Normalisation = "1/P (P = calibration patterns for the curvature, training patterns for E)"
+		}
 	}
 	if cfg.Method == prune.OBS {
 		s.Alpha = num(res.Alpha)
+		s.Damping = dampingNote(cfg.Damping)
 		s.Inverse = cfg.Inverse.String()
 		if cfg.Structure != nil {
 			s.Structure, s.Inverse = cfg.Structure.String(), "cholesky per block"
@@ -306,9 +327,10 @@ func runPrune(c *cli.Context) error {
 	if r := res.Rejected; r != nil {
 		s.Rejected = &stepJSON{Step: r.Step, Index: r.Index, Name: r.Name, Predicted: num(r.Predicted), Actual: num(r.Actual), Accuracy: num(r.TrainAccuracy)}
 	}
-	for _, fr := range res.FixReports {
-		b, _ := marshal(fr)
-		s.FixReports = append(s.FixReports, b)
+	for _, f := range res.FixReports {
+		// The same snake_case keys as obs hessian's, and NaN or Inf as null.
+		s.FixReports = append(s.FixReports, fixReportJSON{Fix: f.Fix, Alpha: f.Alpha, Shift: f.Shift, MinEigen: num(f.MinEigen), MaxEigen: num(f.MaxEigen),
+			Negative: f.Negative, Changed: f.Clipped, Condition: num(f.Condition)})
 	}
 
 	hist, _ := marshal(struct {

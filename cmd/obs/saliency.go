@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -54,6 +55,7 @@ type saliencySummary struct {
 	Data                 string         `json:"data"`
 	Method               string         `json:"method"`
 	Alpha                *float64       `json:"alpha,omitempty"`
+	Damping              string         `json:"damping,omitempty"`
 	Normalisation        string         `json:"normalisation"`
 	Candidates           int            `json:"candidates"`
 	Error                float64        `json:"error"`
@@ -88,6 +90,9 @@ func runSaliency(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if c.IsSet("trainer") && !c.Bool("retrain") {
+		return usagef("--trainer applies only with --retrain")
+	}
 	csvPath := c.String("csv")
 	if err := checkOutputs(c, out("--csv", csvPath)); err != nil {
 		return err
@@ -96,12 +101,12 @@ func runSaliency(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	est := estimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
-	addKFAC(est, &cfg, m.Sizes)
+	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
+	resources.AddKFAC(est, &cfg, m.Sizes)
 	if c.Bool("retrain") {
-		addTraining(est, method, float64(m.NumFree()), m.NumOutputs())
+		resources.AddTraining(est, method, float64(m.NumFree()), m.NumOutputs())
 	}
-	if err := checkMemory(c, est, curvatureAlternatives(&cfg)); err != nil {
+	if err := checkMemory(c, est, resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
 	b := newBar(c, m.NumFree(), "saliency")
@@ -126,6 +131,9 @@ func runSaliency(c *cli.Context) error {
 	}
 	if a.Alpha == 0 {
 		s.Alpha = nil
+	}
+	if cfg.Method == prune.OBS {
+		s.Damping = dampingNote(cfg.Damping)
 	}
 	if acfg.Retrain {
 		s.PearsonRetrained, s.SpearmanRetrained, s.KendallRetrained = num(a.PearsonRetrained), num(a.SpearmanRetrained), num(a.KendallRetrained)

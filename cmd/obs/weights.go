@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -71,37 +69,6 @@ type importSummary struct {
 	Standard bool     `json:"standardized"`
 }
 
-// splitName splits a tensor name into its layer prefix and its field
-// ("weight", "bias", "weight_mask", ...).
-func splitName(name string) (prefix, field string) {
-	i := strings.LastIndexByte(name, '.')
-	if i < 0 {
-		return "", name
-	}
-	return name[:i], name[i+1:]
-}
-
-// comparePrefixes orders layer prefixes part by part, numbers as numbers.
-func comparePrefixes(a, b string) int {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		x, ex := strconv.Atoi(pa[i])
-		y, ey := strconv.Atoi(pb[i])
-		switch {
-		case ex == nil && ey == nil && x != y:
-			if x < y {
-				return -1
-			}
-			return 1
-		case ex != nil || ey != nil:
-			if c := strings.Compare(pa[i], pb[i]); c != 0 {
-				return c
-			}
-		}
-	}
-	return len(pa) - len(pb)
-}
-
 func runImport(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("import takes no arguments")
@@ -126,110 +93,14 @@ func runImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := model.New(spec)
-	if err != nil {
+	if err := spec.Validate(); err != nil {
 		return usageError{err}
 	}
-	byName := map[string]datasets.Tensor{}
-	used := map[string]bool{}
-	prefixes := map[string]bool{}
-	dtypes := map[string]bool{}
-	for _, t := range ts {
-		byName[t.Name] = t
-		dtypes[t.Dtype] = true
-		p, f := splitName(t.Name)
-		if f == "weight" || f == "weight_orig" {
-			prefixes[p] = true
-		}
-	}
-	var layers []string
-	for p := range prefixes {
-		layers = append(layers, p)
-	}
-	slices.SortFunc(layers, comparePrefixes)
-	L := len(spec.Sizes) - 1
-	if len(layers) != L {
-		return fmt.Errorf("%s holds %d linear layers %q but --arch %s has %d", from, len(layers), layers, model.Arch(spec.Sizes), L)
-	}
-	// get returns the tensor prefix.field (or prefix.field_orig) times its
-	// mask, and the mask.
-	get := func(prefix, field string, shape []int) (vals []float64, pruned []bool, err error) {
-		name := prefix + "." + field
-		t, ok := byName[name]
-		if !ok {
-			name += "_orig"
-			if t, ok = byName[name]; !ok {
-				return nil, nil, fmt.Errorf("%s has no tensor %q for layer %s", from, prefix+"."+field, prefix)
-			}
-		}
-		if !slices.Equal(t.Shape, shape) {
-			return nil, nil, fmt.Errorf("tensor %q has shape %v but --arch %s needs %v", name, t.Shape, model.Arch(spec.Sizes), shape)
-		}
-		used[name] = true
-		vals = append([]float64(nil), t.Data...)
-		pruned = make([]bool, len(vals))
-		if mk, ok := byName[prefix+"."+field+"_mask"]; ok {
-			used[mk.Name] = true
-			if !slices.Equal(mk.Shape, shape) {
-				return nil, nil, fmt.Errorf("mask %q has shape %v, want %v", mk.Name, mk.Shape, shape)
-			}
-			for i, v := range mk.Data {
-				switch v {
-				case 0:
-					vals[i], pruned[i] = 0, true
-				case 1:
-				default:
-					return nil, nil, fmt.Errorf("mask %q element %d is %v, want 0 or 1", mk.Name, i, v)
-				}
-			}
-		} else if strings.HasSuffix(name, "_orig") {
-			return nil, nil, fmt.Errorf("%s has %q but no %q", from, name, prefix+"."+field+"_mask")
-		}
-		return vals, pruned, nil
-	}
-	for l := 1; l <= L; l++ {
-		in, outN := spec.Sizes[l-1], spec.Sizes[l]
-		w, wp, err := get(layers[l-1], "weight", []int{outN, in})
-		if err != nil {
-			return err
-		}
-		b, bp, err := get(layers[l-1], "bias", []int{outN})
-		if err != nil {
-			return err
-		}
-		for j := range outN {
-			for i := range in {
-				q := m.Index(l, j, i)
-				m.Params[q], m.Pruned[q] = w[j*in+i], wp[j*in+i]
-			}
-			q := m.Index(l, j, in)
-			m.Params[q], m.Pruned[q] = b[j], bp[j]
-		}
-	}
-	var std *model.Standardization
-	mean, hasMean := byName["input_mean"]
-	sd, hasStd := byName["input_std"]
-	if hasMean || hasStd {
-		if !hasMean || !hasStd || !slices.Equal(mean.Shape, []int{spec.Sizes[0]}) || !slices.Equal(sd.Shape, []int{spec.Sizes[0]}) {
-			return fmt.Errorf("%s: input_mean and input_std must both be present with shape [%d]", from, spec.Sizes[0])
-		}
-		used["input_mean"], used["input_std"] = true, true
-		std = &model.Standardization{Mean: mean.Data, Std: sd.Data}
-	}
-	for _, t := range ts {
-		if !used[t.Name] {
-			return fmt.Errorf("tensor %q in %s is not used by a %s network (obs reads P.weight, P.bias, their _mask/_orig, input_mean, input_std for layers %q)",
-				t.Name, from, model.Arch(spec.Sizes), layers)
-		}
-	}
-	if err := m.Check(); err != nil {
+	imp, err := datasets.ImportMLP(spec, ts, from)
+	if err != nil {
 		return err
 	}
-	var dts []string
-	for d := range dtypes {
-		dts = append(dts, d)
-	}
-	slices.Sort(dts)
+	m, layers, std, dts := imp.Net, imp.Layers, imp.Standardize, imp.Dtypes
 	sum := fmt.Sprintf("%x", sha256.Sum256(raw))
 	prov := model.Provenance{Command: "obs " + strings.Join(os.Args[1:], " "), ImportedFrom: from, ImportFormat: format,
 		ImportDtype: strings.Join(dts, ","), ImportSHA256: sum}
@@ -325,11 +196,16 @@ func runExport(c *cli.Context) error {
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
 	}
+	if f, _ := datasets.WeightFormat(out); f != format {
+		// A file's name says its format: obs import, numpy and
+		// safetensors read it by its extension.
+		return usagef("--format %s but --out %s does not end in .%s", format, out, format)
+	}
 	m, file, err := model.Load(c.String("model"))
 	if err != nil {
 		return err
 	}
-	ts, how := exportTensors(m, file, !c.Bool("no-fold"), c.Bool("masks"))
+	ts, how := datasets.ExportMLP(m, file.LayerNames, file.Standardize, !c.Bool("no-fold"), c.Bool("masks"))
 	meta := map[string]string{"format": "pt", "obs_model": c.String("model"), "obs_standardization": how}
 	if err := datasets.WriteWeights(out, format, ts, dtype == "float32", meta); err != nil {
 		return err
@@ -343,77 +219,4 @@ func runExport(c *cli.Context) error {
 	}
 	info(c, "wrote %s (%s, %s, %d tensors); standardisation: %s\n", out, format, dtype, len(ts), how)
 	return emit(c, s)
-}
-
-// exportTensors returns the tensors of m in nn.Sequential naming and says
-// what was done with the model's standardisation.
-func exportTensors(m *model.MLP, file *model.File, fold, masks bool) ([]datasets.Tensor, string) {
-	L := len(m.Sizes) - 1
-	prefix := func(l int) string {
-		if len(file.LayerNames) == L {
-			return file.LayerNames[l-1]
-		}
-		return strconv.Itoa(2 * (l - 1))
-	}
-	pruned := m.NumFree() < len(m.Params)
-	std := file.Standardize
-	unpruned := 0 // pruned first-layer biases that folding makes non-zero
-	how := "none (the model takes its inputs as they are)"
-	var ts []datasets.Tensor
-	for l := 1; l <= L; l++ {
-		in, outN := m.Sizes[l-1], m.Sizes[l]
-		w := make([]float64, outN*in)
-		b := make([]float64, outN)
-		wm := make([]float64, outN*in)
-		bm := make([]float64, outN)
-		for j := range outN {
-			for i := range in {
-				q := m.Index(l, j, i)
-				w[j*in+i] = m.Params[q]
-				if !m.Pruned[q] {
-					wm[j*in+i] = 1
-				}
-			}
-			q := m.Index(l, j, in)
-			b[j] = m.Params[q]
-			if !m.Pruned[q] {
-				bm[j] = 1
-			}
-		}
-		if l == 1 && std != nil && fold {
-			// z = W (x - mean)/std + b = (W/std) x + (b - (W/std) mean).
-			for j := range outN {
-				for i := range in {
-					w[j*in+i] /= std.Std[i]
-					b[j] -= w[j*in+i] * std.Mean[i]
-				}
-				if bm[j] == 0 && b[j] != 0 {
-					bm[j] = 1
-					unpruned++
-				}
-			}
-		}
-		p := prefix(l)
-		ts = append(ts, datasets.Tensor{Name: p + ".weight", Shape: []int{outN, in}, Data: w},
-			datasets.Tensor{Name: p + ".bias", Shape: []int{outN}, Data: b})
-		if pruned && masks {
-			ts = append(ts, datasets.Tensor{Name: p + ".weight_mask", Shape: []int{outN, in}, Data: wm},
-				datasets.Tensor{Name: p + ".bias_mask", Shape: []int{outN}, Data: bm})
-		}
-	}
-	if std != nil {
-		p := prefix(1)
-		if fold {
-			how = fmt.Sprintf("folded into %s.weight and %s.bias (the exported network takes raw inputs)", p, p)
-			if unpruned > 0 {
-				how += fmt.Sprintf("; %d pruned biases of the first layer become non-zero by folding and are kept", unpruned)
-			}
-		} else {
-			how = "stored as input_mean and input_std, not folded (standardise inputs as (x - input_mean) / input_std)"
-			n := m.Sizes[0]
-			ts = append(ts, datasets.Tensor{Name: "input_mean", Shape: []int{n}, Data: std.Mean},
-				datasets.Tensor{Name: "input_std", Shape: []int{n}, Data: std.Std})
-		}
-	}
-	return ts, how
 }
