@@ -86,6 +86,10 @@ type Plan struct {
 	// (Candidates must then be nil). Sparsity and Keep count groups. nil:
 	// every candidate parameter alone.
 	Groups [][]int
+	// Granularity, if not zero, is what is removed as one unit: hidden
+	// units (their groups replace Groups) or an N:M pattern (which sets
+	// Candidates, Target and a cap on the method); see Granularity.
+	Granularity Granularity
 	// PerLayer brings every layer's candidates to the target separately
 	// (a group belongs to the layer of its first parameter) instead of
 	// choosing across the whole network; it needs a Sparsity and no Keep.
@@ -317,6 +321,10 @@ type engine struct {
 // into ErrStopped), with net in the state after the last completed step;
 // other errors leave it there too.
 func Prune(ctx context.Context, net *model.MLP, X, T [][]float64, p *Plan) (*Result, error) {
+	p, err := p.Granularity.resolve(net, p)
+	if err != nil {
+		return nil, err
+	}
 	if err := p.validate(len(net.Params)); err != nil {
 		return nil, err
 	}
