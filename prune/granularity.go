@@ -180,6 +180,14 @@ func (g Granularity) resolve(net *model.MLP, p *Plan) (*Plan, error) {
 	if p.Groups != nil || p.Candidates != nil {
 		return nil, fmt.Errorf("prune: granularity %v sets the groups or candidates itself", g)
 	}
+	switch p.Method.(type) {
+	case LayerOBSPruner:
+		return nil, fmt.Errorf("prune: granularity %v is not available with layer-wise OBS of weights; use LayerUnitOBSPruner (units) or obs with a curvature of E", g)
+	case LayerUnitOBSPruner:
+		if g.Kind != ByUnit || !g.Outgoing {
+			return nil, fmt.Errorf("prune: layer-wise unit OBS removes a unit's outgoing weights (unit:outgoing), not %v", g)
+		}
+	}
 	q := *p
 	q.Granularity = Granularity{}
 	switch g.Kind {
@@ -191,9 +199,6 @@ func (g Granularity) resolve(net *model.MLP, p *Plan) (*Plan, error) {
 	case ByNM:
 		if p.Target != (Target{}) || p.PerLayer || len(p.Checkpoints) > 0 || !p.Rules.zero() || p.Group > 1 {
 			return nil, fmt.Errorf("prune: granularity %v sets its own target: no sparsity, keep, per-layer allocation, checkpoints, stopping rules or groups", g)
-		}
-		if _, ok := p.Method.(LayerOBSPruner); ok {
-			return nil, fmt.Errorf("prune: granularity %v is not available with layer-wise OBS; use obs with a curvature of E", g)
 		}
 		blocks := NMBlocks(net, g.M)
 		if len(blocks) == 0 {
