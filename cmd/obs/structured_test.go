@@ -73,3 +73,25 @@ func TestPruneGranularity(t *testing.T) {
 		}
 	}
 }
+
+// Layer-wise unit OBS through the command line: unit:outgoing to half the
+// units, written compacted; incoming groups are refused.
+func TestPruneLayerUnits(t *testing.T) {
+	dir := t.TempDir()
+	if r := obs(t, dir, "train", "--data", "monk1", "--arch", "17-6-1", "--seed", "1", "--quiet", "--out", "m.json"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	base := []string{"prune", "--model", "m.json", "--data", "monk1", "--curvature", "layer-input", "--structure", "layer", "--out", "u.json", "--sparsity", "0.5"}
+	r := obs(t, dir, append(base, "--granularity", "unit:outgoing", "--json", "--quiet")...)
+	if s := decodeJSON(t, r); r.code != 0 || s["after"].(map[string]any)["arch"] != "17-3-1" {
+		t.Fatalf("exit %d: %v %s", r.code, s, r.stderr)
+	}
+	if m, _, err := model.Load(filepath.Join(dir, "u.json")); err != nil || !slices.Equal(m.Sizes, []int{17, 3, 1}) {
+		t.Errorf("written model %v, %v", m, err)
+	}
+	for _, extra := range [][]string{{"--granularity", "unit"}, {"--granularity", "2:4"}, {"--granularity", "unit:outgoing", "--keep", "2"}} {
+		if r := obs(t, dir, append(base, extra...)...); r.code != 2 {
+			t.Errorf("%v: exit %d, %s", extra, r.code, r.stderr)
+		}
+	}
+}
