@@ -21,7 +21,9 @@ import (
 	"log"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/obs-toolkit/obs/datasets"
@@ -40,7 +42,14 @@ func main() {
 	block := flag.Int("block", 128, "block size of OBS's block-diagonal inverse")
 	alpha := flag.Float64("alpha", 1e-4, "OBS damping")
 	ftEpochs := flag.Int("ft-epochs", 1, "fine-tuning epochs after pruning (Adam, lr 5e-4)")
+	only := flag.String("methods", "", "comma-separated methods to run (default all but lobs-unit): obs-ggn, obs-ef, obd, magnitude, lobs-unit, nm")
 	flag.Parse()
+	want := func(name string) bool {
+		if *only == "" {
+			return name != "lobs-unit"
+		}
+		return slices.Contains(strings.Split(*only, ","), name)
+	}
 	sizes, err := model.ParseArch(*arch)
 	if err != nil {
 		log.Fatal(err)
@@ -85,19 +94,23 @@ func main() {
 			return prune.OBSPruner{Curvature: prune.Terms{Curvature: k}, Alpha: *alpha, Structure: prune.Blocks{Size: *block}}
 		}
 		methods := []struct {
-			name string
-			p    prune.Pruner
+			key, name string
+			p         prune.Pruner
 		}{
-			{fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
-			{fmt.Sprintf("obs-ef-block%d", *block), obs(hessian.EmpiricalFisher)},
-			{"obd-ggn (group sum)", prune.OBDPruner{Curvature: prune.GGNDiagonal{}}},
-			{"magnitude-l2", prune.MagnitudePruner{}},
+			{"obs-ggn", fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
+			{"obs-ef", fmt.Sprintf("obs-ef-block%d", *block), obs(hessian.EmpiricalFisher)},
+			{"obd", "obd-ggn (group sum)", prune.OBDPruner{Curvature: prune.GGNDiagonal{}}},
+			{"magnitude", "magnitude-l2", prune.MagnitudePruner{}},
+			{"lobs-unit", "lobs-unit (layer-wise, outgoing)", prune.LayerUnitOBSPruner{}},
 		}
 		targets := []float64{0.5, 0.75}
 		for _, mt := range methods {
+			if !want(mt.key) {
+				continue
+			}
 			net := m.Clone()
 			start := time.Now()
-			plan := &prune.Plan{Method: mt.p, Calib: cal, Granularity: prune.Granularity{Kind: prune.ByUnit}, PerLayer: true,
+			plan := &prune.Plan{Method: mt.p, Calib: cal, Granularity: prune.Granularity{Kind: prune.ByUnit, Outgoing: mt.key == "lobs-unit"}, PerLayer: true,
 				Target: prune.Target{Sparsity: targets[len(targets)-1]}}
 			for _, s := range targets {
 				plan.Checkpoints = append(plan.Checkpoints, prune.Target{Sparsity: s})
@@ -114,10 +127,10 @@ func main() {
 				log.Fatalf("seed %d %s: %v", seed, mt.name, err)
 			}
 		}
-		for _, mt := range []struct {
-			name string
-			p    prune.Pruner
-		}{methods[0], methods[3]} {
+		for _, mt := range methods[:4] {
+			if !want("nm") || mt.key == "obs-ef" || mt.key == "obd" {
+				continue
+			}
 			net := m.Clone()
 			start := time.Now()
 			if _, err := prune.Prune(context.Background(), net, X, T, &prune.Plan{Method: mt.p, Calib: cal, Granularity: prune.Granularity{Kind: prune.ByNM, N: 2, M: 4}}); err != nil {
