@@ -18,6 +18,10 @@ Usage (Debian: apt-get install python3-torch):
   /usr/bin/python3 scripts/bench_infer.py lenet.json lenet-units.json
   obs export --model lenet-units.json --out lenet-units.npz
   /usr/bin/python3 scripts/bench_infer.py --act relu lenet-units.npz
+  /usr/bin/python3 scripts/bench_infer.py --act relu --arch 784-100-50-10,784-50-25-10
+
+--arch times networks of the given shapes with random weights (the time of a
+dense forward pass depends on the shapes alone).
 """
 
 import argparse
@@ -66,7 +70,8 @@ def build(layers, act, dtype):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("models", nargs="+", metavar="MODEL")
+    ap.add_argument("models", nargs="*", metavar="MODEL")
+    ap.add_argument("--arch", help="comma-separated shapes such as 784-100-50-10 to time with random weights (needs --act)")
     ap.add_argument("--act", help="hidden activation of .npz models: " + ", ".join(ACTS))
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=20)
@@ -77,8 +82,17 @@ def main():
     torch.set_num_threads(a.threads)
     dtype = getattr(torch, a.dtype)
     rows, first = [], None
-    for path in a.models:
-        if path.endswith(".npz"):
+    items = list(a.models) + ["arch:" + x for x in (a.arch.split(",") if a.arch else [])]
+    if not items:
+        ap.error("give models or --arch")
+    rng = np.random.default_rng(a.seed)
+    for path in items:
+        if path.startswith("arch:"):
+            if a.act not in ACTS:
+                ap.error("give --act for --arch")
+            sz = [int(v) for v in path[5:].split("-")]
+            layers, act = [(rng.standard_normal((o, i)) / np.sqrt(i), np.zeros(o)) for i, o in zip(sz, sz[1:])], a.act
+        elif path.endswith(".npz"):
             if a.act not in ACTS:
                 ap.error(f"{path}: give --act for an .npz model")
             layers, act = layers_npz(path), a.act
