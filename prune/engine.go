@@ -610,7 +610,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 	}
 	e.res.Removed = append(e.res.Removed, Q...)
 	e.res.Predicted += u.Predicted
-	if !retrained && !p.RankOnce && (p.Rebuild == nil || !p.Rebuild.Due(e.since+k, e.built)) {
+	if !retrained && !p.RankOnce && (p.Rebuild == nil || !p.Rebuild.Due(e.since+len(Q), e.built)) {
 		// The state follows the survivors; when the next step rebuilds it
 		// anyway, the downdate would be wasted.
 		changed, err := e.sc.Remove(Q)
@@ -625,7 +625,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 			}
 		}
 	}
-	e.since += k
+	e.since += len(Q) // parameters, as built counts them (k units of groups)
 	if p.Measure {
 		s.DeadUnits = deadUnits(net)
 		e.res.Steps = append(e.res.Steps, s)
