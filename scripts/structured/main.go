@@ -42,7 +42,7 @@ func main() {
 	block := flag.Int("block", 128, "block size of OBS's block-diagonal inverse")
 	alpha := flag.Float64("alpha", 1e-4, "OBS damping")
 	ftEpochs := flag.Int("ft-epochs", 1, "fine-tuning epochs after pruning (Adam, lr 5e-4) on -ft-patterns")
-	only := flag.String("methods", "", "comma-separated methods to run (default all): obs-ggn, obs-ef, obd, magnitude, lobs-unit, nm")
+	only := flag.String("methods", "", "comma-separated methods to run (default all): obs-ggn, obs-ef, obs-ggn-out (a unit's outgoing weights as its group), obd, magnitude, lobs-unit, nm")
 	ftPatterns := flag.Int("ft-patterns", 5000, "fine-tuning patterns (the first N of the training subset)")
 	flag.Parse()
 	want := func(name string) bool {
@@ -101,6 +101,7 @@ func main() {
 		}{
 			{"obs-ggn", fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
 			{"obs-ef", fmt.Sprintf("obs-ef-block%d", *block), obs(hessian.EmpiricalFisher)},
+			{"obs-ggn-out", fmt.Sprintf("obs-ggn-block%d (outgoing)", *block), obs(hessian.GGN)},
 			{"obd", "obd-ggn (group sum)", prune.OBDPruner{Curvature: prune.GGNDiagonal{}}},
 			{"magnitude", "magnitude-l2", prune.MagnitudePruner{}},
 			{"lobs-unit", "lobs-unit (layer-wise, outgoing)", prune.LayerUnitOBSPruner{}},
@@ -112,7 +113,7 @@ func main() {
 			}
 			net := m.Clone()
 			start := time.Now()
-			plan := &prune.Plan{Method: mt.p, Calib: cal, Granularity: prune.Granularity{Kind: prune.ByUnit, Outgoing: mt.key == "lobs-unit"}, PerLayer: true,
+			plan := &prune.Plan{Method: mt.p, Calib: cal, Granularity: prune.Granularity{Kind: prune.ByUnit, Outgoing: mt.key == "lobs-unit" || strings.HasSuffix(mt.key, "-out")}, PerLayer: true,
 				Target: prune.Target{Sparsity: targets[len(targets)-1]}}
 			for _, s := range targets {
 				plan.Checkpoints = append(plan.Checkpoints, prune.Target{Sparsity: s})
@@ -129,8 +130,8 @@ func main() {
 				log.Fatalf("seed %d %s: %v", seed, mt.name, err)
 			}
 		}
-		for _, mt := range methods[:4] {
-			if !want("nm") || mt.key == "obs-ef" || mt.key == "obd" {
+		for _, mt := range methods {
+			if !want("nm") || (mt.key != "obs-ggn" && mt.key != "magnitude") {
 				continue
 			}
 			net := m.Clone()
