@@ -72,6 +72,11 @@ func OBSStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
 // blockSolve returns w_Q and y = ([C^-1]_QQ)^-1 w_Q, or an error wrapping
 // hessian.ErrNotPositiveDefinite if [C^-1]_QQ is not positive definite.
 func blockSolve(inv InverseCurvature, w []float64, Q []int) (wq, y *mat.VecDense, err error) {
+	if b, ok := inv.(*BlockInverse); ok {
+		if wq, y, done, err := b.groupSolve(w, Q); done {
+			return wq, y, err
+		}
+	}
 	k := len(Q)
 	s := mat.NewSymDense(k, nil)
 	inv.Block(s, Q)

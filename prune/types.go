@@ -96,6 +96,13 @@ type Config struct {
 	// chosen parameters are just set to 0. The predicted increase is then
 	// the quadratic model's 1/2 C_qq w_q^2.
 	NoUpdate bool
+	// Granularity is what is removed as one unit (see Granularity): with
+	// ByUnit, Group, Keep and Sparsity count hidden units and PerLayer
+	// applies to Run too; ByNM sets the target itself.
+	Granularity Granularity
+	// L1 scores a group by the L1 norm of its weights in magnitude pruning
+	// (instead of the L2 norm).
+	L1 bool
 	// Group removes this many parameters per step with the block formula.
 	// If zero, 1.
 	Group int

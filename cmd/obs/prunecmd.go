@@ -95,7 +95,7 @@ Example:
 			&cli.BoolFlag{Name: "one-shot", Usage: "build the curvature once and delete down to --sparsity or --keep by downdates only, measuring only the start and the end (for large networks; no retraining, no --records)"},
 			&cli.BoolFlag{Name: "in-place", Usage: "allow --out to be the --model file itself (otherwise refused, so a typo cannot destroy the model)"},
 			memoryFlag(),
-		), append(curvatureFlags(), layerPruneFlags()...)...),
+		), append(append(curvatureFlags(), layerPruneFlags()...), granularityFlags()...)...),
 		Action: runPrune,
 	}
 }
@@ -131,7 +131,7 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 		return usagef("--trainer applies only with --retrain or --retrain-above")
 	}
 	cfg.Keep = c.Int("keep")
-	if c.IsSet("keep") && (cfg.Keep < 0 || cfg.Keep > nFree) {
+	if c.IsSet("keep") && (cfg.Keep < 0 || (cfg.Keep > nFree && cfg.Granularity.Kind == prune.ByWeight)) {
 		return usagef("--keep %d is outside 0..%d, the model's unpruned parameters", cfg.Keep, nFree)
 	}
 	cfg.Sparsity = c.Float64("sparsity")
@@ -148,7 +148,7 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 	if !(cfg.MinAccuracy >= 0 && cfg.MinAccuracy <= 1) {
 		return usagef("--min-accuracy %v must be in [0, 1]", cfg.MinAccuracy)
 	}
-	if !c.IsSet("keep") && !c.IsSet("sparsity") && !c.IsSet("max-error") && !c.IsSet("min-accuracy") && !c.IsSet("max-predicted") && !c.IsSet("max-predicted-ratio") {
+	if cfg.Granularity.Kind != prune.ByNM && !c.IsSet("keep") && !c.IsSet("sparsity") && !c.IsSet("max-error") && !c.IsSet("min-accuracy") && !c.IsSet("max-predicted") && !c.IsSet("max-predicted-ratio") {
 		return usagef("give a stopping rule: --keep, --sparsity, --max-error, --min-accuracy, --max-predicted or --max-predicted-ratio")
 	}
 	cfg.RemoveDead = c.Bool("remove-dead")
@@ -197,6 +197,15 @@ type pruneSummary struct {
 	StopReason        string          `json:"stop_reason"`
 	Rejected          *stepJSON       `json:"rejected,omitempty"`
 	FixReports        []fixReportJSON `json:"fix_reports,omitempty"`
+	// Structured pruning (--granularity other than weight).
+	Granularity string       `json:"granularity,omitempty"`
+	Allocation  string       `json:"allocation,omitempty"`
+	Before      *sizeFigures `json:"before,omitempty"`
+	After       *sizeFigures `json:"after,omitempty"`
+	// Compacted: the written model is the pruned one without its removed
+	// units (physically smaller), with CompactedParams parameters left.
+	Compacted       bool `json:"compacted,omitempty"`
+	CompactedParams int  `json:"compacted_params,omitempty"`
 }
 
 func runPrune(c *cli.Context) error {
@@ -215,11 +224,19 @@ func runPrune(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := readGranularity(c, &cfg); err != nil {
+		return err
+	}
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
 		return err
 	}
 	if err := calibFlags(c, &cfg, train); err != nil {
 		return err
+	}
+	if cfg.Granularity.Kind == prune.ByUnit {
+		if err := checkUnitTarget(c, &cfg, m); err != nil {
+			return err
+		}
 	}
 	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
 	resources.AddKFAC(est, &cfg, m.Sizes)
@@ -238,6 +255,7 @@ func runPrune(c *cli.Context) error {
 		}
 		cfg.Recompute, cfg.Train = 0, nil
 	}
+	sizeBefore := sizesOf(m)
 	before := m.NumFree()
 	// The bar counts the deletions --keep and --sparsity allow; error and
 	// accuracy rules can end the run sooner.
@@ -333,6 +351,20 @@ func runPrune(c *cli.Context) error {
 			Negative: f.Negative, Changed: f.Clipped, Condition: num(f.Condition)})
 	}
 
+	written := m
+	if g := cfg.Granularity; g.Kind != prune.ByWeight {
+		s.Granularity, s.Before = g.String(), &sizeBefore
+		if g.Kind == prune.ByUnit {
+			s.Allocation = "global"
+			if cfg.PerLayer {
+				s.Allocation = "per-layer"
+			}
+			written, _ = prune.Compact(m)
+			s.Compacted, s.CompactedParams = true, written.NumFree()
+		}
+		after := sizesOf(written)
+		s.After = &after
+	}
 	hist, _ := marshal(struct {
 		Command string       `json:"command"`
 		Summary pruneSummary `json:"summary"`
@@ -344,10 +376,13 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := withData(c, m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(outPath); err != nil {
+	if err := withData(c, written.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(outPath); err != nil {
 		return err
 	}
 	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, outPath)
+	if s.Compacted {
+		info(c, "compacted %s to %s (%d parameters): %s holds the smaller network\n", s.Before.Arch, s.After.Arch, s.CompactedParams, outPath)
+	}
 	return emit(c, s)
 }
 

@@ -35,6 +35,9 @@ const defaultLayerCalib = 1000
 // --calib: every pattern).
 func calibFlags(c *cli.Context, cfg *prune.Config, train *datasets.Set) error {
 	for _, f := range []string{"allocation", "damp"} {
+		if f == "allocation" && cfg.Granularity.Kind == prune.ByUnit {
+			continue // the units' global or per-layer allocation (granularityFlags)
+		}
 		if c.IsSet(f) {
 			return usagef("--%s applies only to --curvature layer-input (layer-wise OBS)", f)
 		}
@@ -84,7 +87,10 @@ func runPruneLayer(c *cli.Context) error {
 	if c.String("structure") != "layer" || c.String("method") != "obs" {
 		return usagef("--curvature layer-input is layer-wise OBS: it needs --method obs --structure layer")
 	}
-	for _, f := range []string{"one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "damping", "fix", "inverse", "samples", "sigma", "curv-seed"} {
+	if c.IsSet("granularity") {
+		return runPruneLayerUnits(c)
+	}
+	for _, f := range []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "damping", "fix", "inverse", "samples", "sigma", "curv-seed"} {
 		if c.IsSet(f) {
 			return usagef("--%s does not apply to --structure layer", f)
 		}
