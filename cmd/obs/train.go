@@ -263,6 +263,7 @@ func runTrain(c *cli.Context) error {
 	}
 	file := m.ToFile(prov, nil)
 	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
+	file.InputNames = csvInputs(train)
 	if err := file.Save(out); err != nil {
 		return err
 	}
