@@ -59,18 +59,13 @@ type DataSpec struct {
 	SplitSeed uint64   `json:"split_seed,omitempty"`
 }
 
-// Version is the obs release that ToFile records in every model file
-// (File.ObsVersion); the command-line tool sets it at start-up. Empty leaves
-// the field out.
-var Version string
-
 // File is the JSON form of a model: architecture, activations, loss, weight
 // decay, parameters in the documented order with their names, the mask, the
 // provenance of the weights and the history of what was done to them
 // (pruning runs append their summaries).
 type File struct {
 	Format     string            `json:"format"`
-	ObsVersion string            `json:"obs_version,omitempty"` // the obs release that wrote the file
+	ObsVersion string            `json:"obs_version,omitempty"` // the obs release that wrote the file (set by the writer; ToFile leaves it empty)
 	Arch       []int             `json:"arch"`
 	Hidden     string            `json:"hidden"`
 	Output     string            `json:"output"`
@@ -164,7 +159,6 @@ func (f *File) checkData() error {
 func (m *MLP) ToFile(prov Provenance, history []json.RawMessage) *File {
 	return &File{
 		Format:     FileFormat,
-		ObsVersion: Version,
 		Arch:       append([]int(nil), m.Sizes...),
 		Hidden:     m.Hidden.String(),
 		Output:     m.Output.String(),

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/obs-toolkit/obs/model"
 	"io"
 	"os"
 	"os/signal"
@@ -48,8 +47,6 @@ const exitInterrupted = 130
 // version is the release of obs, written into every model file and printed
 // by --version; builds may set it with -ldflags "-X main.version=...".
 var version = "0.2.0-dev"
-
-func init() { model.Version = version }
 
 // graceTime is how long the first Ctrl-C lets the command stop by itself
 // (its loops poll the context between blocks) before obs exits anyway. The

@@ -128,7 +128,7 @@ func runPruneLayer(c *cli.Context) error {
 		Command string       `json:"command"`
 		Summary layerSummary `json:"summary"`
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
-	if err := withData(c, m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(out); err != nil {
+	if err := withData(c, stamp(m.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
 		return err
 	}
 	info(c, "layer-wise OBS (%s): %d -> %d parameters, weight sparsity %.4f; wrote %s\n", alloc, s.ParamsBefore, s.ParamsAfter, s.Sparsity, out)

@@ -261,7 +261,7 @@ func runTrain(c *cli.Context) error {
 		TrainAccuracy: s.TrainAccuracy, TestAccuracy: s.TestAccuracy,
 		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
 	}
-	file := m.ToFile(prov, nil)
+	file := stamp(m.ToFile(prov, nil))
 	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
 	file.InputNames = csvInputs(train)
 	if err := file.Save(out); err != nil {

@@ -112,7 +112,7 @@ func runImport(c *cli.Context) error {
 	sum := fmt.Sprintf("%x", sha256.Sum256(raw))
 	prov := model.Provenance{Command: "obs " + strings.Join(os.Args[1:], " "), ImportedFrom: from, ImportFormat: format,
 		ImportDtype: strings.Join(dts, ","), ImportSHA256: sum}
-	file := m.ToFile(prov, nil)
+	file := stamp(m.ToFile(prov, nil))
 	file.LayerNames, file.Standardize = layers, std
 	if cl := c.String("classes"); cl != "" {
 		for _, s := range strings.Split(cl, ",") {
