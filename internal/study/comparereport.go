@@ -1,8 +1,7 @@
-package main
+package study
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,90 +9,21 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/urfave/cli/v2"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/obs-toolkit/obs/datasets"
-	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
-	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/stats"
-	"github.com/obs-toolkit/obs/internal/study"
-	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
 
-func init() { register(60, compareCommand) }
+// CompareOutputs are the files compare writes, in order.
+var CompareOutputs = []string{"curves.png", "curves.svg", "prediction.png", "summary.md", "summary.json", "steps.csv"}
 
-func compareCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "compare",
-		Usage:     "prune copies of one model with several methods and compare them",
-		ArgsUsage: " ",
-		Description: `Prunes a copy of the model with each of --methods under the same rules
-(prune.Run: one parameter per step, the curvature rebuilt at the new weights
-every --recompute deletions, damping --alpha, until --keep parameters are left;
-the default --keep 1 prunes as far as possible so the curves show everything)
-and writes into --out-dir (created if missing):
-
-  curves.png, curves.svg  training error (log scale) and test accuracy (test
-                          error without classes; training accuracy without a
-                          test set) against the parameters left, one line per method
-  prediction.png          actual against predicted increase of E at every step,
-                          log-log with y = x; magnitude pruning has no prediction;
-                          steps with an actual increase <= 0 cannot be shown and
-                          are counted in the legend
-  summary.md, summary.json per method: parameters left when E first exceeds
-                          1.5, 2, 5 and 10 times the starting E and when the
-                          training accuracy first drops; Spearman and Pearson
-                          correlation of predicted and actual increase over the
-                          steps; median |log10(predicted/actual)|; the best single
-                          scale c minimising sum (c predicted - actual)^2; and how
-                          often the step's choice was the brute-force best
-  steps.csv               every step of every method (run = method)
-
-Brute-force check (--brute-force-every N, 0 = off): before every N-th step,
-every candidate is deleted at the current weights with the method's own step
-(OBS: its compensating update from the same, freshly built curvature; OBD and
-magnitude: set to 0) and the candidate whose actual increase of E is least is
-compared with the method's choice. With --recompute 1 this is exactly the
-choice the method faced.
-
-Methods: magnitude, obd (diagonal of the GGN; obd-exact for the exact
-Hessian's), obs-ggn, obs-ef, obs-mcfisher, obs-exact. obs-exact needs the
-indefinite exact Hessian made definite: --fix (default abs, as in every obs
-command; stated in every output). Every curvature carries the 1/P normalisation of E and the model's
-weight decay.
-
-Example:
-  obs train --data monk1 --decay 1e-4 --seed 1 --out m.json
-  mkdir cmp && obs compare --model m.json --data monk1 --out-dir cmp`,
-		Flags: append(dataFlags(false),
-			&cli.StringFlag{Name: "model", Required: true, Usage: "trained model `FILE`"},
-			&cli.StringFlag{Name: "methods", Value: strings.Join(study.DefaultMethods, ","), Usage: "comma-separated methods: magnitude, obd, obd-exact, obs-ggn, obs-ef, obs-mcfisher, obs-exact"},
-			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping: OBS inverts C + alpha I"},
-			&cli.IntFlag{Name: "recompute", Value: 1, Usage: "rebuild the curvature and its inverse every N deletions (0: never, downdate only)"},
-			&cli.IntFlag{Name: "keep", Value: 1, Usage: "stop each run when N parameters are left"},
-			fixFlag("how obs-exact inverts an indefinite exact Hessian"),
-			&cli.StringFlag{Name: "structure", Value: "dense", Usage: "how the obs-* methods store C^-1: dense, block:B, layer or diag (their labels then end in it, e.g. obs-ggn-block128)"},
-			&cli.IntFlag{Name: "samples", Value: 0, Usage: "Monte-Carlo Fisher samples per pattern (0: the library default)"},
-			&cli.Float64Flag{Name: "sigma", Value: 0, Usage: "noise sigma of the mse Monte-Carlo Fisher (0: the library default, 1)"},
-			&cli.Uint64Flag{Name: "curv-seed", Value: 1, Usage: "seed of the Monte-Carlo Fisher's sampled targets"},
-			&cli.IntFlag{Name: "brute-force-every", Value: 1, Usage: "check every N-th step against the brute-force best deletion (0: never)"},
-			&cli.StringFlag{Name: "out-dir", Required: true, Usage: "`DIR` to write the figures, summaries and steps into (created if missing)"},
-			memoryFlag(),
-		),
-		Action: runCompare,
-	}
-}
-
-// compareOutputs are the files compare writes, in order.
-var compareOutputs = []string{"curves.png", "curves.svg", "prediction.png", "summary.md", "summary.json", "steps.csv"}
-
-// compareSettings are the rules every method ran under, stated in every output.
-type compareSettings struct {
+// CompareSettings are the rules every method ran under, stated in every output.
+type CompareSettings struct {
 	Model           string   `json:"model"`
 	ModelSeed       *uint64  `json:"model_seed"`
 	Data            string   `json:"data"`
@@ -117,21 +47,24 @@ type compareSettings struct {
 	StartGradNorm   float64  `json:"start_grad_norm"`
 }
 
-type boundJSON struct {
+// BoundJSON is the parameters left when E first exceeds Factor times its
+// starting value.
+type BoundJSON struct {
 	Factor   float64 `json:"factor"`
 	MaxError float64 `json:"max_train_error"`
 	Left     int     `json:"params_left"`
 	Exceeded bool    `json:"exceeded"`
 }
 
-type methodJSON struct {
+// MethodJSON is one method's line of summary.json.
+type MethodJSON struct {
 	Method              string      `json:"method"`
 	Steps               int         `json:"steps"`
 	StopReason          string      `json:"stop_reason"`
 	EndParams           int         `json:"end_params"`
 	EndError            float64     `json:"end_train_error"`
 	EndTestAccuracy     *float64    `json:"end_test_accuracy,omitempty"`
-	Bounds              []boundJSON `json:"params_left_at_error_bound"`
+	Bounds              []BoundJSON `json:"params_left_at_error_bound"`
 	AccuracyLeft        *int        `json:"params_left_accuracy_preserved,omitempty"`
 	AccuracyExceeded    *bool       `json:"accuracy_dropped,omitempty"`
 	AccuracyTest        *float64    `json:"test_accuracy_there,omitempty"`
@@ -153,193 +86,12 @@ type methodJSON struct {
 	FixNegativeEigenMax *int        `json:"fix_negative_eigenvalues_max,omitempty"`
 }
 
-type compareSummary struct {
-	Settings compareSettings `json:"settings"`
+// CompareSummary is summary.json, and obs compare's result.
+type CompareSummary struct {
+	Settings CompareSettings `json:"settings"`
 	OutDir   string          `json:"out_dir"`
 	Files    []string        `json:"files"`
-	Methods  []methodJSON    `json:"methods"`
-}
-
-func runCompare(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return usagef("compare takes no arguments")
-	}
-	var methods []string
-	for _, s := range strings.Split(c.String("methods"), ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		if _, _, err := study.ParseMethod(s); err != nil {
-			return usagef("--methods: %v", err)
-		}
-		for _, m := range methods {
-			if strings.EqualFold(m, s) {
-				return usagef("--methods names %s twice", s)
-			}
-		}
-		methods = append(methods, s)
-	}
-	if len(methods) == 0 {
-		return usagef("--methods is empty")
-	}
-	alpha := c.Float64("alpha")
-	if !(alpha > 0) || math.IsInf(alpha, 0) {
-		return usagef("--alpha %v must be a finite number > 0", alpha)
-	}
-	fix, err := hessian.ParseFix(c.String("fix"))
-	if err != nil {
-		return usageError{err}
-	}
-	structure, err := prune.ParseStructure(c.String("structure"))
-	if err != nil {
-		return usageError{err}
-	}
-	for _, f := range []string{"recompute", "keep", "samples", "brute-force-every"} {
-		if c.Int(f) < 0 {
-			return usagef("--%s %d must be >= 0", f, c.Int(f))
-		}
-	}
-	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
-		return usagef("--sigma %v must be a finite number >= 0", s)
-	}
-	dir := c.String("out-dir")
-	if err := ensureDir("--out-dir", dir); err != nil {
-		return err
-	}
-	var outs []atomicfile.File
-	for _, f := range compareOutputs {
-		outs = append(outs, out("--out-dir", filepath.Join(dir, f)))
-	}
-	if err := checkOutputs(c, outs...); err != nil {
-		return err
-	}
-	m, file, err := model.Load(c.String("model"))
-	if err != nil {
-		return err
-	}
-	if k := c.Int("keep"); k >= m.NumFree() {
-		return usagef("--keep %d leaves nothing to prune: the model has %d unpruned parameters", k, m.NumFree())
-	}
-	// The methods run one after another: the largest one's state counts.
-	var biggest *resources.Estimate
-	var bigCfg prune.Config
-	for _, name := range methods {
-		pm, kind, _ := study.ParseMethod(name)
-		pc := prune.Config{Method: pm, Curvature: kind}
-		if e := resources.EstimatePrune(&pc, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()); biggest == nil || e.Total() > biggest.Total() {
-			biggest, bigCfg = e, pc
-		}
-	}
-	if err := checkMemory(c, biggest, "leave out the largest methods with --methods, or "+resources.CurvatureAlternatives(&bigCfg)); err != nil {
-		return err
-	}
-	train, test, err := loadDataFor(c, m, file)
-	if err != nil {
-		return err
-	}
-	if err := checkFits(m, train); err != nil {
-		return err
-	}
-	if test != nil {
-		if err := checkFits(m, test); err != nil {
-			return err
-		}
-	}
-	mc := hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
-	cfg := study.CompareConfig{Methods: methods, Alpha: alpha, Fix: fix, MC: mc, Recompute: c.Int("recompute"),
-		Keep: c.Int("keep"), BruteForceEvery: c.Int("brute-force-every"), Structure: structure}
-	total := len(methods) * (m.NumFree() - cfg.Keep)
-	b := newBar(c, total, "compare")
-	done := 0
-	cfg.Progress = func(method string, s prune.Step) {
-		done++
-		b.Set(done, "%s: %d left", method, s.Left)
-	}
-	cfg.Stop = func() bool { return interrupted(c) }
-	cmp, err := study.Compare(m, train, test, cfg)
-	b.Done()
-	if errors.Is(err, prune.ErrStopped) || interrupted(c) {
-		return errInterrupted
-	}
-	if err != nil {
-		return err
-	}
-
-	set := compareSettings{
-		Model: c.String("model"), ModelSeed: file.Provenance.Seed, Data: train.Name, DataSource: train.Source,
-		Patterns: len(train.Inputs), Normalisation: "1/P (P = training patterns); every curvature includes the model's weight decay",
-		Alpha: cmp.Alpha, Recompute: cmp.Recompute, Keep: cmp.Keep, Fix: cmp.Fix,
-		Structure: denseEmpty(structure),
-		MCSamples: mc.Samples, MCSigma: mc.Sigma, CurvSeed: mc.Seed, BruteForceEvery: cmp.BruteForceEvery,
-		StartParams: cmp.Start.Params, StartError: cmp.Start.TrainError, StartAccuracy: num(cmp.Start.TrainAccuracy),
-		StartTestAcc: num(cmp.Start.TestAccuracy), StartGradNorm: cmp.Start.GradNorm,
-	}
-	if set.MCSamples == 0 {
-		set.MCSamples = hessian.DefaultSamples
-	}
-	if set.MCSigma == 0 {
-		set.MCSigma = hessian.DefaultSigma
-	}
-	if test != nil {
-		set.TestPatterns = len(test.Inputs)
-	}
-	s := compareSummary{Settings: set, OutDir: dir}
-	for _, f := range compareOutputs {
-		s.Files = append(s.Files, filepath.Join(dir, f))
-	}
-	for _, r := range cmp.Runs {
-		s.Methods = append(s.Methods, methodSummary(r))
-	}
-
-	if err := writeCurves(dir, cmp, set, test); err != nil {
-		return err
-	}
-	if err := writePrediction(filepath.Join(dir, "prediction.png"), cmp, set); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(dir, "summary.md"), func(w io.Writer) error {
-		return writeCompareMarkdown(w, s, cmp)
-	}); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
-	}); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(dir, "steps.csv"), func(w io.Writer) error {
-		for i, r := range cmp.Runs {
-			if err := prune.WriteStepsCSV(w, r.Name, r.Result.Steps, i == 0); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	if c.Bool("json") {
-		return emit(c, s)
-	}
-	info(c, "compared %d methods on %s from %d parameters (keep %d, alpha %g, curvature rebuilt %s, fix %s, 1/P); wrote %s in %s\n",
-		len(cmp.Runs), train.Name, cmp.Start.Params, cmp.Keep, cmp.Alpha, everyN(cmp.Recompute, "deletion"), cmp.Fix, strings.Join(compareOutputs, ", "), dir)
-	printResult(c, "  %-13s %9s %9s %10s %s\n", "method", "left@2E0", "spearman", "median|lg|", "brute-force best chosen")
-	for i, r := range cmp.Runs {
-		bf := "not checked"
-		if len(r.Checks) > 0 {
-			bf = fmt.Sprintf("%d of %d", r.Matches, len(r.Checks))
-		}
-		left := "-"
-		for _, b := range s.Methods[i].Bounds {
-			if b.Factor == 2 {
-				left = strconv.Itoa(b.Left)
-			}
-		}
-		printResult(c, "  %-13s %9s %9s %10s %s\n", r.Name, left, g(r.Spearman), g(r.MedianLog10), bf)
-	}
-	return nil
+	Methods  []MethodJSON    `json:"methods"`
 }
 
 // logStats are the predicted-against-actual statistics on log10 scale, over
@@ -380,15 +132,16 @@ func logPairs(steps []prune.Step) logStats {
 	return ls
 }
 
-func methodSummary(r study.MethodRun) methodJSON {
+// MethodSummary summarises one method's run of a comparison.
+func MethodSummary(r MethodRun) MethodJSON {
 	res := r.Result
-	mj := methodJSON{Method: r.Name, Steps: len(res.Steps), StopReason: res.StopReason, EndParams: res.End.Params,
+	mj := MethodJSON{Method: r.Name, Steps: len(res.Steps), StopReason: res.StopReason, EndParams: res.End.Params,
 		EndError: res.End.TrainError, EndTestAccuracy: num(res.End.TestAccuracy), Predicted: r.Predicted,
 		Spearman: num(r.Spearman), Pearson: num(r.Pearson), MedianLog10: num(r.MedianLog10), Pairs: r.Pairs,
 		Scale: num(r.Scale), NonPositive: r.NonPositive, BruteForceChecked: len(r.Checks), BruteForceMatches: r.Matches,
 		BruteForceRate: num(r.Rate)}
 	for _, b := range r.Bounds {
-		mj.Bounds = append(mj.Bounds, boundJSON{b.Factor, b.MaxE, b.Left, b.Exceeded})
+		mj.Bounds = append(mj.Bounds, BoundJSON{b.Factor, b.MaxE, b.Left, b.Exceeded})
 	}
 	lp := logPairs(res.Steps)
 	mj.PearsonLog, mj.ScaleGeometric, mj.Decades = num(lp.pearson), num(lp.scale), num(lp.decades)
@@ -414,7 +167,7 @@ func methodSummary(r study.MethodRun) methodJSON {
 }
 
 // dataOf names the set the second curves panel is measured on.
-func dataOf(set compareSettings, test *datasets.Set) string {
+func dataOf(set CompareSettings, test *datasets.Set) string {
 	if test != nil {
 		return test.Name + " (test set)"
 	}
@@ -423,17 +176,17 @@ func dataOf(set compareSettings, test *datasets.Set) string {
 
 // settingsLine states the rules every method ran under and the seeds, for
 // figure labels.
-func settingsLine(set compareSettings) string {
+func settingsLine(set CompareSettings) string {
 	seed := "?"
 	if set.ModelSeed != nil {
 		seed = strconv.FormatUint(*set.ModelSeed, 10)
 	}
-	return fmt.Sprintf("α = %g, curvature rebuilt %s, fix %s, seeds: model %s, MC %d; E with 1/P", set.Alpha, everyN(set.Recompute, "deletion"), set.Fix, seed, set.CurvSeed)
+	return fmt.Sprintf("α = %g, curvature rebuilt %s, fix %s, seeds: model %s, MC %d; E with 1/P", set.Alpha, EveryN(set.Recompute, "deletion"), set.Fix, seed, set.CurvSeed)
 }
 
 // writeCurves writes curves.png and curves.svg: two panels tiled with
 // plot.Align, training error and a test (or training) accuracy or error.
-func writeCurves(dir string, cmp *study.Comparison, set compareSettings, test *datasets.Set) error {
+func writeCurves(dir string, cmp *Comparison, set CompareSettings, test *datasets.Set) error {
 	var trainS, otherS []figures.Series
 	classes := !math.IsNaN(cmp.Start.TrainAccuracy)
 	hasTest := test != nil
@@ -492,7 +245,7 @@ func savePanels(path, _ string, row []*plot.Plot) error {
 
 // writePrediction writes the log-log scatter of actual against predicted
 // increases, counting in each label the steps a log axis cannot show.
-func writePrediction(path string, cmp *study.Comparison, set compareSettings) error {
+func writePrediction(path string, cmp *Comparison, set CompareSettings) error {
 	var series []figures.Series
 	noPred := []string{}
 	visible := 0
@@ -546,8 +299,8 @@ func writePrediction(path string, cmp *study.Comparison, set compareSettings) er
 	return figures.Save(p, path, o)
 }
 
-// everyN says "after every deletion", "every 5 deletions" or "never" (n = 0).
-func everyN(n int, unit string) string {
+// EveryN says "after every deletion", "every 5 deletions" or "never" (n = 0).
+func EveryN(n int, unit string) string {
 	switch n {
 	case 0:
 		return "never"
@@ -560,15 +313,15 @@ func everyN(n int, unit string) string {
 	return fmt.Sprintf("every %d %ss", n, unit)
 }
 
-// g formats a number for the markdown summary.
-func g(v float64) string {
+// Short formats a number for the markdown summary and the table.
+func Short(v float64) string {
 	if math.IsNaN(v) {
 		return "–"
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
-func writeCompareMarkdown(w io.Writer, s compareSummary, cmp *study.Comparison) error {
+func writeCompareMarkdown(w io.Writer, s CompareSummary, cmp *Comparison) error {
 	set := s.Settings
 	seed := "unknown"
 	if set.ModelSeed != nil {
@@ -583,13 +336,13 @@ func writeCompareMarkdown(w io.Writer, s compareSummary, cmp *study.Comparison) 
 	fmt.Fprintf(w, "Rules for every method: one parameter per step until %d are left; curvature rebuilt %s; "+
 		"damping α = %g; exact Hessian made definite by fix `%s`; Monte-Carlo Fisher with %d samples per pattern, σ = %g, seed %d; "+
 		"normalisation %s. Start: %d parameters, E = %s, ‖∇E‖ = %s",
-		set.Keep, everyN(set.Recompute, "deletion"), set.Alpha, set.Fix, set.MCSamples, set.MCSigma, set.CurvSeed, set.Normalisation,
-		set.StartParams, g(set.StartError), g(set.StartGradNorm))
+		set.Keep, EveryN(set.Recompute, "deletion"), set.Alpha, set.Fix, set.MCSamples, set.MCSigma, set.CurvSeed, set.Normalisation,
+		set.StartParams, Short(set.StartError), Short(set.StartGradNorm))
 	if set.StartAccuracy != nil {
-		fmt.Fprintf(w, ", training accuracy %s", g(*set.StartAccuracy))
+		fmt.Fprintf(w, ", training accuracy %s", Short(*set.StartAccuracy))
 	}
 	if set.StartTestAcc != nil {
-		fmt.Fprintf(w, ", test accuracy %s", g(*set.StartTestAcc))
+		fmt.Fprintf(w, ", test accuracy %s", Short(*set.StartTestAcc))
 	}
 	fmt.Fprintf(w, ".\n\n## Parameters left\n\n")
 	fmt.Fprintf(w, "Parameters left before the first step that raised the training error above the bound (`*`: never exceeded before the run stopped).\n\n")
@@ -621,14 +374,14 @@ func writeCompareMarkdown(w io.Writer, s compareSummary, cmp *study.Comparison) 
 			fmt.Fprintf(w, " %d%s |", b.Left, star(b.Exceeded))
 		}
 		if classes {
-			fmt.Fprintf(w, " %d%s | %s |", r.AccuracyLeft, star(r.AccuracyExceeded), g(r.AccuracyTest))
+			fmt.Fprintf(w, " %d%s | %s |", r.AccuracyLeft, star(r.AccuracyExceeded), Short(r.AccuracyTest))
 		}
-		fmt.Fprintf(w, " %d, %s |\n", r.Result.End.Params, g(r.Result.End.TrainError))
+		fmt.Fprintf(w, " %d, %s |\n", r.Result.End.Params, Short(r.Result.End.TrainError))
 	}
 	fmt.Fprintf(w, "\n## Predicted against actual increase of E, over the steps\n\n")
 	check := "never"
 	if set.BruteForceEvery > 0 {
-		check = "before " + everyN(set.BruteForceEvery, "step")
+		check = "before " + EveryN(set.BruteForceEvery, "step")
 	}
 	fmt.Fprintf(w, "Magnitude pruning makes no prediction. The increases span decades (column \"decades\"), so Pearson's correlation "+
 		"and the scale are taken on log10 values, over the steps where both increases are positive (the pairs): Pearson of "+
@@ -641,21 +394,66 @@ func writeCompareMarkdown(w io.Writer, s compareSummary, cmp *study.Comparison) 
 		mj := s.Methods[i]
 		bf := "not checked"
 		if len(r.Checks) > 0 {
-			bf = fmt.Sprintf("%d of %d (%s)", r.Matches, len(r.Checks), g(r.Rate))
+			bf = fmt.Sprintf("%d of %d (%s)", r.Matches, len(r.Checks), Short(r.Rate))
 		}
 		lp := logPairs(r.Result.Steps)
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s (%d) | %s | %s | %d | %s |\n", r.Name, mj.Steps, g(r.Spearman), g(lp.pearson),
-			g(r.MedianLog10), r.Pairs, g(lp.scale), g(lp.decades), r.NonPositive, bf)
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s (%d) | %s | %s | %d | %s |\n", r.Name, mj.Steps, Short(r.Spearman), Short(lp.pearson),
+			Short(r.MedianLog10), r.Pairs, Short(lp.scale), Short(lp.decades), r.NonPositive, bf)
 	}
-	fmt.Fprintf(w, "\nFiles: %s.\n", strings.Join(compareOutputs, ", "))
+	fmt.Fprintf(w, "\nFiles: %s.\n", strings.Join(CompareOutputs, ", "))
 	return nil
 }
 
-// denseEmpty is the structure's name, "" for dense (so the outputs of a
+// DenseEmpty is the structure's name, "" for dense (so the outputs of a
 // dense comparison are as before structures existed).
-func denseEmpty(s prune.Structure) string {
+func DenseEmpty(s prune.Structure) string {
 	if _, dense := s.(prune.Dense); dense || s == nil {
 		return ""
 	}
 	return s.String()
+}
+
+// WriteComparison writes the outputs of a comparison into dir (the files
+// CompareOutputs): the curves, the prediction figure, summary.md,
+// summary.json (s) and steps.csv.
+func WriteComparison(dir string, s *CompareSummary, cmp *Comparison, test *datasets.Set) error {
+	set := s.Settings
+	if err := writeCurves(dir, cmp, set, test); err != nil {
+		return err
+	}
+	if err := writePrediction(filepath.Join(dir, "prediction.png"), cmp, set); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "summary.md"), func(w io.Writer) error {
+		return writeCompareMarkdown(w, *s, cmp)
+	}); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "steps.csv"), func(w io.Writer) error {
+		for i, r := range cmp.Runs {
+			if err := prune.WriteStepsCSV(w, r.Name, r.Result.Steps, i == 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// num turns NaN and Inf into JSON null.
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
 }
