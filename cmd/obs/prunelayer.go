@@ -95,10 +95,10 @@ func runPruneLayer(c *cli.Context) error {
 		Loss:      "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
 		Structure: "layer", Curvature: "layer-input", Allocation: alloc.String(), Calibration: len(X), Damp: c.Float64("damp"),
 		ParamsBefore: m.NumFree()}
-	before := metrics.Evaluate(m, train)
+	before := metrics.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
 	if test != nil {
-		s.TestAccBefore = metrics.Evaluate(m, test).Accuracy
+		s.TestAccBefore = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	rows := 0
 	for l := 1; l < len(m.Sizes); l++ {
@@ -119,10 +119,10 @@ func runPruneLayer(c *cli.Context) error {
 	s.Seconds = time.Since(start).Seconds()
 	s.Sparsity, s.LayerSparsity, s.LayerError, s.LayerEnergy = res.Sparsity, res.LayerSparsity, res.LayerError, res.LayerEnergy
 	s.ParamsAfter = m.NumFree()
-	after := metrics.Evaluate(m, train)
+	after := metrics.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
 	if test != nil {
-		s.TestAccAfter = metrics.Evaluate(m, test).Accuracy
+		s.TestAccAfter = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	hist, _ := marshal(struct {
 		Command string       `json:"command"`
