@@ -294,6 +294,11 @@ func InverseBlocks(c Curvature, starts []int, alpha float64, fix Fix) ([]*mat.Sy
 			idx[b] = c.free[starts[b]:starts[b+1]]
 		}
 		c.net.HessianBlocks(c.net.NewWorkspace(), blocks, idx, c.X, c.T)
+		if d := c.extraDecay(); d != 0 {
+			for _, a := range blocks {
+				addDiag(a, d)
+			}
+		}
 		reps := make([]FixReport, nb)
 		err := parallel.For(nb, 0, nil, nil, func(b int) error {
 			a := blocks[b]
@@ -350,8 +355,9 @@ func InverseDiagonal(dst []float64, c Curvature, alpha float64, fix Fix) (FixRep
 			idx[i] = []int{q}
 		}
 		ex.net.HessianBlocks(ex.net.NewWorkspace(), blocks, idx, ex.X, ex.T)
+		d := ex.extraDecay()
 		for i := range dst {
-			dst[i] = blocks[i].At(0, 0)
+			dst[i] = blocks[i].At(0, 0) + d
 		}
 	default:
 		return rep, fmt.Errorf("hessian: no diagonal inverse for curvature %v of type %T", c.Kind(), c)

@@ -218,6 +218,9 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 		}
 		return fail("%v", err)
 	}
+	if err := checkKeys(data); err != nil {
+		return fail("%v", err)
+	}
 	if f.Format != FileFormat {
 		return fail("format %q, want %q", f.Format, FileFormat)
 	}

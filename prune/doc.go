@@ -37,8 +37,9 @@
 // (Terms: hessian.New; SparseOneHot: hessian.NewSparse; GGNDiagonal: the
 // diagonal alone), and how its inverse is stored, a Structure: Dense (the
 // default), Blocks (WoodFisher's contiguous blocks), Layers (one block per
-// layer) or Diagonal, one file each, all behind the InverseCurvature
-// interface (Diag, Block, Columns, Downdate). The calibration set (FirstN,
+// layer), Diagonal or KFAC (Kronecker-factored layers, with its builder
+// KFACFactors), one file each, all behind the InverseCurvature interface
+// (Diag, Block, Columns, Downdate). The calibration set (FirstN,
 // Sample) is what the curvature is built from; E, the accuracy and the
 // stopping rules are measured on the data set given to Prune.
 //
@@ -53,6 +54,19 @@
 // model.Train or a function of one's own) and the removal of dead units.
 // Cancellation is by the context given to Prune; it reaches the curvature's
 // long loops through hessian.WithContext.
+//
+// # Structured pruning
+//
+// Plan.Granularity makes the unit of deletion a hidden unit (ByUnit: the
+// groups of UnitGroups, a unit's incoming weights and bias or its outgoing
+// weights) or an N:M pattern (ByNM: N of every M consecutive input weights
+// of a row, NMBlocks, removed in the method's order among the blocks that
+// have fewer than N zeros, as OBC does). Every method scores a unit by its
+// group form (OBS exact for the inverse's structure, the group solve of a
+// block-diagonal inverse running block by block; OBD the sum; magnitude the
+// L2 or L1 norm), and LayerUnitOBSPruner is layer-wise OBS for units.
+// Compact then returns the physically smaller network, and MultiplyAdds its
+// cost per pattern.
 //
 // Run (step by step, every step measured) and OneShot (one build, every
 // deletion by downdate, only the start and the end measured, the mode of

@@ -86,6 +86,10 @@ type Plan struct {
 	// (Candidates must then be nil). Sparsity and Keep count groups. nil:
 	// every candidate parameter alone.
 	Groups [][]int
+	// Granularity, if not zero, is what is removed as one unit: hidden
+	// units (their groups replace Groups) or an N:M pattern (which sets
+	// Candidates, Target and a cap on the method); see Granularity.
+	Granularity Granularity
 	// PerLayer brings every layer's candidates to the target separately
 	// (a group belongs to the layer of its first parameter) instead of
 	// choosing across the whole network; it needs a Sparsity and no Keep.
@@ -317,6 +321,10 @@ type engine struct {
 // into ErrStopped), with net in the state after the last completed step;
 // other errors leave it there too.
 func Prune(ctx context.Context, net *model.MLP, X, T [][]float64, p *Plan) (*Result, error) {
+	p, err := p.Granularity.resolve(net, p)
+	if err != nil {
+		return nil, err
+	}
 	if err := p.validate(len(net.Params)); err != nil {
 		return nil, err
 	}
@@ -602,7 +610,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 	}
 	e.res.Removed = append(e.res.Removed, Q...)
 	e.res.Predicted += u.Predicted
-	if !retrained && !p.RankOnce && (p.Rebuild == nil || !p.Rebuild.Due(e.since+k, e.built)) {
+	if !retrained && !p.RankOnce && (p.Rebuild == nil || !p.Rebuild.Due(e.since+len(Q), e.built)) {
 		// The state follows the survivors; when the next step rebuilds it
 		// anyway, the downdate would be wasted.
 		changed, err := e.sc.Remove(Q)
@@ -617,7 +625,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 			}
 		}
 	}
-	e.since += k
+	e.since += len(Q) // parameters, as built counts them (k units of groups)
 	if p.Measure {
 		s.DeadUnits = deadUnits(net)
 		e.res.Steps = append(e.res.Steps, s)

@@ -47,6 +47,17 @@ func OBSStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
 		return Update{}, err
 	}
 	u := Update{Predicted: 0.5 * mat.Dot(wq, y)}
+	if m, ok := inv.(interface {
+		mulColumns(Q []int, y []float64) ([]int, []float64)
+	}); ok {
+		// A structure whose columns span a whole layer (KFAC) forms
+		// C^-1 E_Q y without forming C^-1 E_Q.
+		u.Rows, u.Delta = m.mulColumns(Q, y.RawVector().Data)
+		for i := range u.Delta {
+			u.Delta[i] = -u.Delta[i]
+		}
+		return u, nil
+	}
 	rows, cq := inv.Columns(Q)
 	var step mat.VecDense // C^-1 E_Q y on rows
 	step.MulVec(cq, y)
@@ -61,6 +72,11 @@ func OBSStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
 // blockSolve returns w_Q and y = ([C^-1]_QQ)^-1 w_Q, or an error wrapping
 // hessian.ErrNotPositiveDefinite if [C^-1]_QQ is not positive definite.
 func blockSolve(inv InverseCurvature, w []float64, Q []int) (wq, y *mat.VecDense, err error) {
+	if b, ok := inv.(*BlockInverse); ok {
+		if wq, y, done, err := b.groupSolve(w, Q); done {
+			return wq, y, err
+		}
+	}
 	k := len(Q)
 	s := mat.NewSymDense(k, nil)
 	inv.Block(s, Q)
@@ -98,6 +114,13 @@ type OBSPruner struct {
 	Structure Structure
 	// Alpha is the damping: OBS inverts C + Alpha I. If zero, DefaultAlpha.
 	Alpha float64
+	// DampingMode is how Alpha and the weight decay enter C (see
+	// hessian.Damping): the zero value, hessian.Absolute, as they are;
+	// hessian.Relative as multiples of the curvature's scale
+	// s = tr(C_data)/n, recomputed at every build, so that OBS inverts
+	// C_data + (Decay + Alpha) s I. The method's name then ends in
+	// "-relative".
+	DampingMode hessian.Damping
 	// Fix makes an indefinite exact Hessian invertible (FixNone fails).
 	Fix hessian.Fix
 	// Inverse is the form used to invert a rank-1 curvature with the dense
@@ -116,6 +139,9 @@ func (p OBSPruner) String() string {
 	}
 	if p.NoUpdate {
 		s += "-noupdate"
+	}
+	if p.DampingMode == hessian.Relative {
+		s += "-relative"
 	}
 	return s
 }
@@ -141,12 +167,15 @@ func (p OBSPruner) alpha() float64 {
 	return p.Alpha
 }
 
-// Damping returns the damping alpha used.
+// Damping returns the damping alpha used (with relative damping, the
+// multiple of the curvature's scale).
 func (p OBSPruner) Damping() float64 { return p.alpha() }
 
-// config is the Config a Structure reads its settings from.
-func (p OBSPruner) config() *Config {
-	return &Config{Method: OBS, Curvature: p.curvature().Kind(), Alpha: p.alpha(), Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate}
+// config is the Config a Structure reads its settings from, with the
+// damping alpha actually added.
+func (p OBSPruner) config(alpha float64) *Config {
+	return &Config{Method: OBS, Curvature: p.curvature().Kind(), Alpha: alpha, Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate,
+		Damping: p.DampingMode}
 }
 
 // Prepare builds the curvature and its inverse in the structure.
@@ -155,7 +184,13 @@ func (p OBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibratio
 	if err != nil {
 		return nil, err
 	}
-	s := &obsScorer{net: net, alpha: p.alpha(), noUpdate: p.NoUpdate}
+	alpha := p.alpha()
+	if p.DampingMode != hessian.Absolute {
+		if curv, alpha, _, err = hessian.Damp(p.DampingMode, curv, alpha); err != nil {
+			return nil, err
+		}
+	}
+	s := &obsScorer{net: net, alpha: alpha, noUpdate: p.NoUpdate}
 	_, dense := p.structure().(Dense)
 	if p.NoUpdate || dense {
 		// Only NoUpdate reads the diagonal; a large network's curvature is
@@ -164,7 +199,7 @@ func (p OBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibratio
 			return nil, err
 		}
 	}
-	inv, fix, err := p.structure().Inverse(net, curv, p.config())
+	inv, fix, err := p.structure().Inverse(net, curv, p.config(alpha))
 	s.fix = fix
 	if err != nil {
 		return s, err

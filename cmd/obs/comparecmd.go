@@ -116,6 +116,13 @@ func runCompare(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if _, ok := structure.(prune.KFAC); ok {
+		for _, m := range methods {
+			if meth, kind, _ := study.ParseMethod(m); meth == prune.OBS && kind != hessian.GGN && kind != hessian.MCFisher {
+				return usagef("--structure %v applies to obs-ggn and obs-mcfisher only; leave %s out of --methods", structure, m)
+			}
+		}
+	}
 	for _, f := range []string{"recompute", "keep", "samples", "brute-force-every"} {
 		if c.Int(f) < 0 {
 			return usagef("--%s %d must be >= 0", f, c.Int(f))

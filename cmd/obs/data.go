@@ -26,7 +26,7 @@ func dataFlags(required bool) []cli.Flag {
 		&cli.StringFlag{Name: "monk-dir", Usage: "read the UCI files `DIR`/monks-N.train and monks-N.test instead of the copy built into obs"},
 		&cli.StringFlag{Name: "target", Usage: "comma-separated target `COLS` of a CSV file (default: its last column); with --loss ce or bce one column of class labels"},
 		&cli.StringFlag{Name: "test", Usage: "test set `FILE.csv`, read like --data (same columns)"},
-		&cli.Float64Flag{Name: "split", Usage: "hold out the fraction `F` (0 < F < 1) of the --data rows as the test set, drawn with --split-seed"},
+		&cli.Float64Flag{Name: "split", Usage: "hold out the fraction `F` (0 < F < 1) of the --data rows as the test set, drawn with --split-seed; 0 holds out none (and switches off a split recorded in the model file)"},
 		&cli.Uint64Flag{Name: "split-seed", Value: 1, Usage: "seed of the --split draw (the same seed gives the same split)"},
 		&cli.StringFlag{Name: "nettalk-dir", Usage: "with --data nettalk: the `DIR` holding nettalk.data, features.tsv and common1000.txt (non-commercial corpus, not shipped; 7-letter window, train on the 1,000 common words, test on the rest)"},
 		&cli.StringFlag{Name: "mnist-dir", Usage: "with --data mnist, read the four IDX files (train-images-idx3-ubyte.gz, ...; gzip or plain) from `DIR` instead of the embedded MNIST, e.g. Fashion-MNIST"},
@@ -79,7 +79,18 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	rec := dc.rec
 	if rec != nil && (spec.Data == "" || spec.Data == rec.Data) {
 		spec = *rec
+		if !c.IsSet("data") {
+			spec.Data = resolveRecorded(c, "--data", spec.Data)
+		}
+		if !c.IsSet("test") && !c.IsSet("split") && spec.Test != "" {
+			spec.Test = resolveRecorded(c, "--test", spec.Test)
+		}
 	} else {
+		if rec != nil && isCSVName(spec.Data) && isCSVName(rec.Data) {
+			// Another CSV file: its target is found by the name the
+			// model was trained with (--target overrides it below).
+			spec.Target = rec.Target
+		}
 		rec = nil
 	}
 	if spec.Data == "" {
@@ -96,15 +107,20 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 	if c.IsSet("split") {
 		spec.Split = c.Float64("split")
-		if !(spec.Split > 0 && spec.Split < 1) {
-			return nil, nil, spec, usagef("--split %v must be strictly between 0 and 1 (the fraction of rows held out)", spec.Split)
+		if spec.Split != 0 && !(spec.Split > 0 && spec.Split < 1) {
+			return nil, nil, spec, usagef("--split %v must be strictly between 0 and 1 (the fraction of rows held out), or 0 for none", spec.Split)
 		}
-		spec.Test = ""
-		if c.IsSet("test") {
-			return nil, nil, spec, usagef("give --test or --split, not both")
+		if spec.Split != 0 {
+			spec.Test = ""
+			if c.IsSet("test") {
+				return nil, nil, spec, usagef("give --test or --split, not both")
+			}
 		}
 	} else if c.IsSet("test") {
 		spec.Split = 0
+	}
+	if c.IsSet("split-seed") && spec.Split == 0 {
+		return nil, nil, spec, usagef("--split-seed applies only with a --split (given, or recorded in the model file)")
 	}
 	if c.IsSet("split-seed") || rec == nil || rec.Split == 0 {
 		spec.SplitSeed = c.Uint64("split-seed") // the flag's default where nothing is recorded
@@ -297,6 +313,7 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 		if c.IsSet("split") {
 			spec.Split, spec.SplitSeed = c.Float64("split"), c.Uint64("split-seed")
 		}
+		recordTarget(&spec, train)
 		f.Data = &spec
 	}
 	return f

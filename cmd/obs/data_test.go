@@ -354,7 +354,8 @@ func TestDataBadInputs(t *testing.T) {
 		{"labels 0/1/2 with sigmoid mse", labels012, []string{"train", "--data", "l.csv", "--out", "o.json"}, 2, "--loss ce"},
 		{"text labels with mse", good, []string{"train", "--data", "good.csv", "--out", "o.json"}, 1, "--loss ce"},
 		// Split and test sets.
-		{"split 0", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "0", "--out", "o.json"}, 2, "split"},
+		{"split negative", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "-0.2", "--out", "o.json"}, 2, "split"},
+		{"split-seed without a split", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split-seed", "3", "--out", "o.json"}, 2, "split-seed"},
 		{"split 1", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "1", "--out", "o.json"}, 2, "split"},
 		{"split too small", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "0.01", "--out", "o.json"}, 1, "split"},
 		{"split and test", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "0.5", "--test", "good.csv", "--out", "o.json"}, 2, "not both"},

@@ -19,13 +19,17 @@ import (
 
 func init() { register(30, hessianCommand) }
 
+// fixReportJSON is how an indefinite exact Hessian was made definite, in
+// obs prune's summary as in obs hessian's.
+type fixReportJSON = study.FixReportJSON
+
 func hessianCommand() *cli.Command {
 	// The damping, fix and Monte-Carlo flags are those of curvatureFlags;
 	// --curvature and --inverse do not apply here.
 	var curv []cli.Flag
 	for _, f := range curvatureFlags() {
 		switch f.Names()[0] {
-		case "alpha", "fix", "samples", "sigma", "curv-seed":
+		case "alpha", "damping", "fix", "samples", "sigma", "curv-seed":
 			curv = append(curv, f)
 		}
 	}
@@ -54,10 +58,18 @@ is about the mean squared residual sigma^2 when residuals behave like noise
 
 "Is the empirical Fisher usable here?" (always, whatever --kinds): from the
 data parts (decay left out) of H, G and F_emp, the best scale c* (F_emp ~ c* G)
-against the mean squared residual, the distance left after scaling, an
+against the mean squared residual, the distance left after scaling, and the
+same distance for 19 Monte-Carlo Fishers with one sampled target per pattern
+(MC-1, unbiased for G and built from as many single-sample gradients: the
+null of the same sample size), the p-value of F_emp's distance under it,
+n_eff = (sum ||g_p||^2)^2 / sum ||g_p||^4 against nf, an
 information-matrix-equality statistic ||F_emp - s H||/||s H|| (s = MSR for
-squared error, 1 for cross-entropy; White 1982), the scale H ~ c G, and a
-one-line verdict with its reason (thresholds from docs/gn-vs-fisher.md).
+squared error, 1 for cross-entropy; White 1982) with its MC-1 floor, the
+scale H ~ c G, and a one-line verdict from those: vanished, biased (beyond
+the null), too few samples (the null itself far from G), or usable up to c*.
+
+--damping relative adds the decay and --alpha as multiples of each kind's
+scale s = tr(C_data)/n (reported per kind); n_eff is printed with every run.
 
 Inverses: ggn, ef and mcfisher by Cholesky of the formed C + alpha I
 (hessian.InverseDirect; nf is small here). The exact Hessian by
@@ -108,6 +120,9 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.Alpha)
 	}
 	var err error
+	if cfg.Damping, err = parseDamping(c); err != nil {
+		return cfg, err
+	}
 	if cfg.Fix, err = hessian.ParseFix(c.String("fix")); err != nil {
 		return cfg, usagef("unknown --fix %q; valid: none, shift, abs, clip, pinv", c.String("fix"))
 	}
@@ -209,7 +224,7 @@ func runHessian(c *cli.Context) error {
 	s := study.CurvatureSummary{
 		CurvatureGlobals: study.CurvatureGlobals{
 			Model: c.String("model"), Data: train.Name, Loss: file.Loss, Params: len(m.Params), Free: len(free),
-			Patterns: len(X), Normalisation: "1/P (P = training patterns)", Decay: m.Decay, Alpha: cfg.Alpha,
+			Patterns: len(X), Normalisation: "1/P (P = training patterns)", Decay: m.Decay, Alpha: cfg.Alpha, Damping: dampingNote(cfg.Damping),
 			Seeds: study.SeedsJSON{CurvSeed: cfg.Options.Seed, ModelSeed: file.Provenance.Seed},
 			Error: num(e), GradNorm: num(norm2(grad)), MeanSquaredResidual: num(hessian.MeanSquaredResidual(m, X, T)),
 			Dump: cfg.Dump, Plot: cfg.Plot,
@@ -220,6 +235,12 @@ func runHessian(c *cli.Context) error {
 	if slices.Contains(cfg.Kinds, hessian.Exact) {
 		s.Fix = cfg.Fix.String()
 	}
+	neff, err := hessian.EffectiveSamples(m, X, T)
+	if err != nil {
+		return err
+	}
+	s.NEff = num(neff)
+	s.NEffNote = fmt.Sprintf("(sum_p ||g_p||^2)^2 / sum_p ||g_p||^4 over the per-pattern gradients (free parameters): P = %d for equal norms, 1 for one non-zero gradient; compare with nf = %d", len(X), len(free))
 	if slices.Contains(cfg.Kinds, hessian.MCFisher) {
 		s.Samples = cfg.Options.Samples
 		if m.Loss == model.SquaredError { // other losses ignore sigma
@@ -227,7 +248,7 @@ func runHessian(c *cli.Context) error {
 		}
 	}
 	for _, r := range results {
-		s.Kinds[r.Kind.String()] = study.KindSummary(r, m, free, cfg.Alpha)
+		s.Kinds[r.Kind.String()] = study.KindSummary(r, m, free, cfg.Damping)
 	}
 	for i := range results {
 		for j := i + 1; j < len(results); j++ {
@@ -235,7 +256,7 @@ func runHessian(c *cli.Context) error {
 		}
 	}
 
-	d, err := study.Diagnose(m, train)
+	d, err := study.Diagnose(m, train, study.DiagnoseConfig{Seed: cfg.Options.Seed})
 	if err != nil {
 		return err
 	}
@@ -249,8 +270,8 @@ func runHessian(c *cli.Context) error {
 	if !c.Bool("json") {
 		printHessian(stdoutOf(c), &s, cfg.Kinds)
 		dg := s.Diagnostic
-		fmt.Fprintf(stdoutOf(c), "is the empirical Fisher usable here? c* %.3g (c*/MSR %.3g, MSR %.3g), distance after scaling %.3g, IM-equality statistic %.3g, H ≈ %.3g·G (distance %.3g)\n  verdict: %s\n",
-			d.CStar, d.CStarOverMSR, d.MSR, d.DistAfter, d.IMStat, d.HG, d.HGDist, dg.Verdict)
+		fmt.Fprintf(stdoutOf(c), "is the empirical Fisher usable here? c* %.3g (c*/MSR %.3g, MSR %.3g), distance after scaling %.3g against %.3g (median) and %.3g (max) for %d MC-1 Fishers (p = %.2g), n_eff %.4g of P = %d for nf = %d, IM-equality statistic %.3g (MC-1 floor %.3g), H ≈ %.3g·G (distance %.3g)\n  verdict: %s\n",
+			d.CStar, d.CStarOverMSR, d.MSR, d.DistAfter, d.NullMedian, d.NullMax, d.Draws, d.PValue, d.NEff, d.P, d.N, d.IMStat, d.IMNull, d.HG, d.HGDist, dg.Verdict)
 		return writeHuman(stdoutOf(c), s.CurvatureGlobals)
 	}
 	return emit(c, s)
@@ -264,8 +285,14 @@ func printHessian(w io.Writer, s *study.CurvatureSummary, kinds []hessian.Kind) 
 		}
 		return fmt.Sprintf("%.4g", *p)
 	}
-	fmt.Fprintf(w, "curvatures over P = %d patterns and %d free parameters (normalisation 1/P, decay %g; alpha %g added for inverses)\n",
-		s.Patterns, s.Free, s.Decay, s.Alpha)
+	fmt.Fprintf(w, "curvatures over P = %d patterns and %d free parameters (normalisation 1/P, decay %g; alpha %g added for inverses; damping %s)\n",
+		s.Patterns, s.Free, s.Decay, s.Alpha, s.Damping)
+	if strings.HasPrefix(s.Damping, "relative") {
+		for _, kd := range kinds {
+			k := s.Kinds[kd.String()]
+			fmt.Fprintf(w, "  %s: scale s = tr(C_data)/n = %s, so C = C_data + %s I and alpha s = %s is added\n", kd, g(k.Scale), g(mulp(k.Scale, s.Decay)), g(k.AlphaAdded))
+		}
+	}
 	fmt.Fprintf(w, "  %-9s %10s %10s %10s %10s %10s %10s %10s %5s %5s %10s  %s\n",
 		"kind", "trace", "lambda_1", "lambda_2", "lambda_3", "lambda_4", "lambda_5", "lambda_min", "neg", "neg*", "cond", "first removed")
 	for _, kd := range kinds {
@@ -301,4 +328,12 @@ func printHessian(w io.Writer, s *study.CurvatureSummary, kinds []hessian.Kind) 
 				g(p.RelFrobeniusScaled), g(p.LeadingCosine), g(p.Spearman), g(p.Kendall), p.SameFirst)
 		}
 	}
+}
+
+// mulp returns p times v, nil if p is nil.
+func mulp(p *float64, v float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	return num(*p * v)
 }

@@ -27,7 +27,7 @@ func mnistReproduceFlags() []cli.Flag {
 		&cli.IntFlag{Name: "ft-patterns", Usage: "mnist: fine-tune on the first `N` training images only (0: all)"},
 		&cli.IntFlag{Name: "calib", Value: 1000, Usage: "mnist: calibration patterns M (the first M training images) for OBD's diagonal, OBS's block curvature and layer-wise OBS"},
 		&cli.StringFlag{Name: "sparsities", Value: "0.5,0.7,0.9,0.95,0.98", Usage: "mnist: weight sparsity targets, ascending"},
-		&cli.StringFlag{Name: "methods", Value: strings.Join(mnist.AllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B), or none (gradual runs only)"},
+		&cli.StringFlag{Name: "methods", Value: strings.Join(mnist.AllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B), obs-KIND-kfac[E] (OBS with K-FAC, KIND ggn or mcfisher, 512 weights per step), or none (gradual runs only)"},
 		&cli.StringFlag{Name: "gradual-methods", Value: "all", Usage: "mnist: methods also run gradually (prune, fine-tune, repeat): a list as --methods, all (every one of --methods) or none"},
 		&cli.IntFlag{Name: "mc-samples", Value: 1, Usage: "mnist: Monte-Carlo targets per pattern of obs-mcfisher-* (seeded with the training seed)"},
 		&cli.StringFlag{Name: "merge", Usage: "mnist: run nothing; write one report from the mnist-summary.json of earlier runs in the comma-separated `DIRS` (same sparsities, calibration and damping; rows with fewer seeds are marked)"},
@@ -44,6 +44,9 @@ func mnistSettings(c *cli.Context) (mnist.Config, error) {
 		Alpha: mnist.Alpha, MCSamples: c.Int("mc-samples"), Quick: c.Bool("quick")}
 	if c.IsSet("alpha") {
 		cfg.Alpha = c.Float64("alpha")
+	}
+	if c.IsSet("damping") {
+		return cfg, usagef("--damping applies to xor and monk1..3; obs reproduce mnist damps absolutely (prune --damping relative for one model)")
 	}
 	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) || !(cfg.LRDecay > 0 && cfg.LRDecay <= 1) || cfg.MCSamples < 1 {
 		return cfg, usagef("--alpha %v must be a finite number > 0, --lr-decay %v in (0, 1] and --mc-samples %d >= 1", cfg.Alpha, cfg.LRDecay, cfg.MCSamples)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -60,7 +59,13 @@ parameters (block:B, WoodFisher), one block per layer (layer) or diagonal
 (diag): a step and its downdate then touch only the deleted parameter's
 block, and memory is nf B floats instead of nf^2. --one-shot builds once and
 deletes to --sparsity or --keep by downdates alone, the mode for networks of
-10^5 parameters:
+10^5 parameters. --structure kfac (ggn or mcfisher only) is K-FAC (Martens &
+Grosse 2015, WoodFisher's kfac pruner): per layer C^-1 = G^-1 ⊗ A^-1 from the
+layer inputs (A) and the output-side vectors (G), pi-damped with alpha,
+memory the factors (sum of squared layer widths); a step updates the whole
+layer, so on large layers remove --group K at a time; kfac:E downdates the
+first E deletions of each layer exactly, later ones drop their row and
+column until the next rebuild:
   obs prune --model big.json --data train.csv --structure block:128 \
       --sparsity 0.9 --one-shot --out big-pruned.json
 
@@ -90,7 +95,7 @@ Example:
 			&cli.BoolFlag{Name: "one-shot", Usage: "build the curvature once and delete down to --sparsity or --keep by downdates only, measuring only the start and the end (for large networks; no retraining, no --records)"},
 			&cli.BoolFlag{Name: "in-place", Usage: "allow --out to be the --model file itself (otherwise refused, so a typo cannot destroy the model)"},
 			memoryFlag(),
-		), append(curvatureFlags(), layerPruneFlags()...)...),
+		), append(append(curvatureFlags(), layerPruneFlags()...), granularityFlags()...)...),
 		Action: runPrune,
 	}
 }
@@ -122,8 +127,11 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 		return usageError{err}
 	}
 	cfg.Train = &model.TrainSettings{Method: method}
+	if c.IsSet("trainer") && !c.IsSet("retrain") && !c.IsSet("retrain-above") {
+		return usagef("--trainer applies only with --retrain or --retrain-above")
+	}
 	cfg.Keep = c.Int("keep")
-	if c.IsSet("keep") && (cfg.Keep < 0 || cfg.Keep > nFree) {
+	if c.IsSet("keep") && (cfg.Keep < 0 || (cfg.Keep > nFree && cfg.Granularity.Kind == prune.ByWeight)) {
 		return usagef("--keep %d is outside 0..%d, the model's unpruned parameters", cfg.Keep, nFree)
 	}
 	cfg.Sparsity = c.Float64("sparsity")
@@ -140,7 +148,7 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 	if !(cfg.MinAccuracy >= 0 && cfg.MinAccuracy <= 1) {
 		return usagef("--min-accuracy %v must be in [0, 1]", cfg.MinAccuracy)
 	}
-	if !c.IsSet("keep") && !c.IsSet("sparsity") && !c.IsSet("max-error") && !c.IsSet("min-accuracy") && !c.IsSet("max-predicted") && !c.IsSet("max-predicted-ratio") {
+	if cfg.Granularity.Kind != prune.ByNM && !c.IsSet("keep") && !c.IsSet("sparsity") && !c.IsSet("max-error") && !c.IsSet("min-accuracy") && !c.IsSet("max-predicted") && !c.IsSet("max-predicted-ratio") {
 		return usagef("give a stopping rule: --keep, --sparsity, --max-error, --min-accuracy, --max-predicted or --max-predicted-ratio")
 	}
 	cfg.RemoveDead = c.Bool("remove-dead")
@@ -157,36 +165,47 @@ type stepJSON struct {
 }
 
 type pruneSummary struct {
-	Model             string            `json:"model"`
-	Out               string            `json:"out"`
-	Records           string            `json:"records,omitempty"`
-	Data              string            `json:"data"`
-	Method            string            `json:"method"`
-	Curvature         string            `json:"curvature,omitempty"`
-	Alpha             *float64          `json:"alpha,omitempty"`
-	Fix               string            `json:"fix,omitempty"`
-	Inverse           string            `json:"inverse,omitempty"`
-	Structure         string            `json:"structure,omitempty"`
-	OneShot           bool              `json:"one_shot,omitempty"`
-	Normalisation     string            `json:"normalisation"`
-	Recompute         int               `json:"recompute"`
-	RecomputeSchedule string            `json:"recompute_schedule"`
-	Retrain           int               `json:"retrain"`
-	Group             int               `json:"group"`
-	ParamsBefore      int               `json:"params_before"`
-	ParamsAfter       int               `json:"params_after"`
-	Steps             int               `json:"steps"`
-	TrainErrorBefore  float64           `json:"train_error_before"`
-	TrainErrorAfter   float64           `json:"train_error_after"`
-	TrainAccBefore    *float64          `json:"train_accuracy_before"`
-	TrainAccAfter     *float64          `json:"train_accuracy_after"`
-	TestAccBefore     *float64          `json:"test_accuracy_before,omitempty"`
-	TestAccAfter      *float64          `json:"test_accuracy_after,omitempty"`
-	GradNormAfter     float64           `json:"grad_norm_after"`
-	SpearmanPredicted *float64          `json:"spearman_predicted_actual"`
-	StopReason        string            `json:"stop_reason"`
-	Rejected          *stepJSON         `json:"rejected,omitempty"`
-	FixReports        []json.RawMessage `json:"fix_reports,omitempty"`
+	Model             string          `json:"model"`
+	Out               string          `json:"out"`
+	Records           string          `json:"records,omitempty"`
+	Data              string          `json:"data"`
+	Method            string          `json:"method"`
+	Curvature         string          `json:"curvature,omitempty"`
+	Alpha             *float64        `json:"alpha,omitempty"`
+	Damping           string          `json:"damping,omitempty"`
+	Fix               string          `json:"fix,omitempty"`
+	Inverse           string          `json:"inverse,omitempty"`
+	Structure         string          `json:"structure,omitempty"`
+	OneShot           bool            `json:"one_shot,omitempty"`
+	Normalisation     string          `json:"normalisation"`
+	Calibration       int             `json:"calibration_patterns,omitempty"`
+	Recompute         *int            `json:"recompute,omitempty"`          // every N deletions; omitted for P% and one-shot
+	RecomputeSchedule string          `json:"recompute_schedule,omitempty"` // omitted for one-shot (built once)
+	Retrain           *int            `json:"retrain,omitempty"`            // omitted for one-shot
+	Group             int             `json:"group"`
+	ParamsBefore      int             `json:"params_before"`
+	ParamsAfter       int             `json:"params_after"`
+	Steps             int             `json:"steps"`
+	TrainErrorBefore  float64         `json:"train_error_before"`
+	TrainErrorAfter   float64         `json:"train_error_after"`
+	TrainAccBefore    *float64        `json:"train_accuracy_before"`
+	TrainAccAfter     *float64        `json:"train_accuracy_after"`
+	TestAccBefore     *float64        `json:"test_accuracy_before,omitempty"`
+	TestAccAfter      *float64        `json:"test_accuracy_after,omitempty"`
+	GradNormAfter     float64         `json:"grad_norm_after"`
+	SpearmanPredicted *float64        `json:"spearman_predicted_actual"`
+	StopReason        string          `json:"stop_reason"`
+	Rejected          *stepJSON       `json:"rejected,omitempty"`
+	FixReports        []fixReportJSON `json:"fix_reports,omitempty"`
+	// Structured pruning (--granularity other than weight).
+	Granularity string       `json:"granularity,omitempty"`
+	Allocation  string       `json:"allocation,omitempty"`
+	Before      *sizeFigures `json:"before,omitempty"`
+	After       *sizeFigures `json:"after,omitempty"`
+	// Compacted: the written model is the pruned one without its removed
+	// units (physically smaller), with CompactedParams parameters left.
+	Compacted       bool `json:"compacted,omitempty"`
+	CompactedParams int  `json:"compacted_params,omitempty"`
 }
 
 func runPrune(c *cli.Context) error {
@@ -205,10 +224,23 @@ func runPrune(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := readGranularity(c, &cfg); err != nil {
+		return err
+	}
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
 		return err
 	}
-	if err := checkMemory(c, resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()), resources.CurvatureAlternatives(&cfg)); err != nil {
+	if err := calibFlags(c, &cfg, train); err != nil {
+		return err
+	}
+	if cfg.Granularity.Kind == prune.ByUnit {
+		if err := checkUnitTarget(c, &cfg, m); err != nil {
+			return err
+		}
+	}
+	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
+	resources.AddKFAC(est, &cfg, m.Sizes)
+	if err := checkMemory(c, est, resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
 	if err := checkOutputs(c, out("--out", outPath), out("--records", records)); err != nil {
@@ -223,6 +255,7 @@ func runPrune(c *cli.Context) error {
 		}
 		cfg.Recompute, cfg.Train = 0, nil
 	}
+	sizeBefore := sizesOf(m)
 	before := m.NumFree()
 	// The bar counts the deletions --keep and --sparsity allow; error and
 	// accuracy rules can end the run sooner.
@@ -261,7 +294,7 @@ func runPrune(c *cli.Context) error {
 	}
 	s := pruneSummary{
 		Model: c.String("model"), Out: outPath, Records: records, Data: train.Name, Method: res.Method,
-		Normalisation: "1/P (P = training patterns)", Recompute: cfg.Recompute, RecomputeSchedule: recomputeSchedule(&cfg), Retrain: cfg.Retrain, Group: cfg.Group,
+		Normalisation: "1/P (P = training patterns)", Group: cfg.Group,
 		ParamsBefore: res.Start.Params, ParamsAfter: res.End.Params, Steps: len(res.Steps),
 		TrainErrorBefore: res.Start.TrainError, TrainErrorAfter: res.End.TrainError,
 		TrainAccBefore: num(res.Start.TrainAccuracy), TrainAccAfter: num(res.End.TrainAccuracy),
@@ -270,15 +303,31 @@ func runPrune(c *cli.Context) error {
 	}
 	if s.OneShot {
 		s.Steps = res.Start.Params - res.End.Params
+	} else {
+		// Only the schedule that was used is stated: "recompute" (every N
+		// deletions) beside a P% rule would read as "never".
+		s.RecomputeSchedule, s.Retrain = recomputeSchedule(&cfg), &cfg.Retrain
+		if cfg.RecomputeFraction == 0 {
+			s.Recompute = &cfg.Recompute
+		}
 	}
 	if cfg.Method != prune.Magnitude {
 		s.Curvature = cfg.Curvature.String()
+		s.Calibration = train.Len()
+		if cfg.Calib.Len() > 0 {
+			s.Calibration = cfg.Calib.Len()
+			s.Normalisation = "1/P (P = calibration patterns for the curvature, training patterns for E)"
+		}
 	}
 	if cfg.Method == prune.OBS {
 		s.Alpha = num(res.Alpha)
+		s.Damping = dampingNote(cfg.Damping)
 		s.Inverse = cfg.Inverse.String()
 		if cfg.Structure != nil {
 			s.Structure, s.Inverse = cfg.Structure.String(), "cholesky per block"
+			if _, ok := cfg.Structure.(prune.KFAC); ok {
+				s.Inverse = "cholesky of each layer's pi-damped K-FAC factors"
+			}
 		}
 		if cfg.Curvature.String() == "exact" {
 			s.Fix = cfg.Fix.String()
@@ -296,11 +345,26 @@ func runPrune(c *cli.Context) error {
 	if r := res.Rejected; r != nil {
 		s.Rejected = &stepJSON{Step: r.Step, Index: r.Index, Name: r.Name, Predicted: num(r.Predicted), Actual: num(r.Actual), Accuracy: num(r.TrainAccuracy)}
 	}
-	for _, fr := range res.FixReports {
-		b, _ := marshal(fr)
-		s.FixReports = append(s.FixReports, b)
+	for _, f := range res.FixReports {
+		// The same snake_case keys as obs hessian's, and NaN or Inf as null.
+		s.FixReports = append(s.FixReports, fixReportJSON{Fix: f.Fix, Alpha: f.Alpha, Shift: f.Shift, MinEigen: num(f.MinEigen), MaxEigen: num(f.MaxEigen),
+			Negative: f.Negative, Changed: f.Clipped, Condition: num(f.Condition)})
 	}
 
+	written := m
+	if g := cfg.Granularity; g.Kind != prune.ByWeight {
+		s.Granularity, s.Before = g.String(), &sizeBefore
+		if g.Kind == prune.ByUnit {
+			s.Allocation = "global"
+			if cfg.PerLayer {
+				s.Allocation = "per-layer"
+			}
+			written, _ = prune.Compact(m)
+			s.Compacted, s.CompactedParams = true, written.NumFree()
+		}
+		after := sizesOf(written)
+		s.After = &after
+	}
 	hist, _ := marshal(struct {
 		Command string       `json:"command"`
 		Summary pruneSummary `json:"summary"`
@@ -312,10 +376,13 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := withData(c, stamp(m.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(outPath); err != nil {
+	if err := withData(c, stamp(written.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(outPath); err != nil {
 		return err
 	}
 	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, outPath)
+	if s.Compacted {
+		info(c, "compacted %s to %s (%d parameters): %s holds the smaller network\n", s.Before.Arch, s.After.Arch, s.CompactedParams, outPath)
+	}
 	return emit(c, s)
 }
 

@@ -94,6 +94,7 @@ Example:
 			&cli.IntFlag{Name: "seeds", Usage: "number of seeds 1..N, for the XOR networks and the MONK seeds alike; 0 means 100 XOR networks and 10 MONK seeds"},
 			&cli.StringFlag{Name: "out-dir", Value: "reproduce-out", Usage: "output `DIR`, created if missing"},
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "OBS damping: OBS inverts C + alpha I"},
+			dampingFlag(),
 			fixFlag("how OBS-exact inverts the exact Hessian"),
 			&cli.StringFlag{Name: "max-predicted-ratio", Value: "0.001,0.003,0.01,0.03,0.1", Usage: "comma-separated `R` values of the MONK's ratio rule: OBS-GGN deletes while L_q <= R E"},
 		}, mnistReproduceFlags()...),
@@ -217,6 +218,10 @@ func runReproduce(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	damping, err := parseDamping(c)
+	if err != nil {
+		return err
+	}
 	// Read the MONK's files before any work, so a missing file fails at once.
 	for _, p := range problems {
 		if dir != "" {
@@ -252,9 +257,9 @@ func runReproduce(c *cli.Context) error {
 	}
 
 	settings := reproduce.DefaultSettings()
-	settings.Seeds, settings.Alpha, settings.Fix = c.Int("seeds"), alpha, fix
+	settings.Seeds, settings.Alpha, settings.Fix, settings.Damping = c.Int("seeds"), alpha, fix, damping
 	settings.Stop = func() bool { return interrupted(c) }
-	rep := &reproduce.Report{Command: reproduceCommandLine(c, doXOR, problems)}
+	rep := &reproduce.Report{Command: reproduceCommandLine(c, doXOR, problems), Damping: damping}
 	start := time.Now()
 	if doXOR {
 		b := newBar(c, -1, "XOR networks")
@@ -316,7 +321,7 @@ func reproduceCommandLine(c *cli.Context, doXOR bool, problems []int) string {
 			parts = append(parts, fmt.Sprintf("monk%d", p))
 		}
 	}
-	for _, f := range []string{"monk-dir", "seeds", "alpha", "fix", "max-predicted-ratio"} {
+	for _, f := range []string{"monk-dir", "seeds", "alpha", "damping", "fix", "max-predicted-ratio"} {
 		if c.IsSet(f) {
 			parts = append(parts, "--"+f, c.String(f))
 		}

@@ -55,6 +55,7 @@ type saliencySummary struct {
 	Data                 string         `json:"data"`
 	Method               string         `json:"method"`
 	Alpha                *float64       `json:"alpha,omitempty"`
+	Damping              string         `json:"damping,omitempty"`
 	Normalisation        string         `json:"normalisation"`
 	Candidates           int            `json:"candidates"`
 	Error                float64        `json:"error"`
@@ -89,6 +90,9 @@ func runSaliency(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if c.IsSet("trainer") && !c.Bool("retrain") {
+		return usagef("--trainer applies only with --retrain")
+	}
 	csvPath := c.String("csv")
 	if err := checkOutputs(c, out("--csv", csvPath)); err != nil {
 		return err
@@ -98,6 +102,7 @@ func runSaliency(c *cli.Context) error {
 		return err
 	}
 	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
+	resources.AddKFAC(est, &cfg, m.Sizes)
 	if c.Bool("retrain") {
 		resources.AddTraining(est, method, float64(m.NumFree()), m.NumOutputs())
 	}
@@ -126,6 +131,9 @@ func runSaliency(c *cli.Context) error {
 	}
 	if a.Alpha == 0 {
 		s.Alpha = nil
+	}
+	if cfg.Method == prune.OBS {
+		s.Damping = dampingNote(cfg.Damping)
 	}
 	if acfg.Retrain {
 		s.PearsonRetrained, s.SpearmanRetrained, s.KendallRetrained = num(a.PearsonRetrained), num(a.SpearmanRetrained), num(a.KendallRetrained)

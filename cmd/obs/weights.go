@@ -204,6 +204,11 @@ func runExport(c *cli.Context) error {
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
 	}
+	if f, _ := datasets.WeightFormat(out); f != format {
+		// A file's name says its format: obs import, numpy and
+		// safetensors read it by its extension.
+		return usagef("--format %s but --out %s does not end in .%s", format, out, format)
+	}
 	m, file, err := model.Load(c.String("model"))
 	if err != nil {
 		return err

@@ -49,26 +49,50 @@ func AllMethods() []string {
 	return out
 }
 
-// ParseOBS parses an OBS method name obs-KIND-bB.
-func ParseOBS(name string) (kind hessian.Kind, b int, ok bool) {
+// ParseOBS parses an OBS method name: obs-KIND-bB (blocks of B) or
+// obs-KIND-kfac[E] (K-FAC with E exact downdates per layer, KIND ggn or
+// mcfisher).
+func ParseOBS(name string) (kind hessian.Kind, st prune.Structure, ok bool) {
 	rest, found := strings.CutPrefix(name, "obs-")
 	if !found {
-		return 0, 0, false
+		return 0, nil, false
 	}
-	k, bs, found := strings.Cut(rest, "-b")
+	k, tail, found := strings.Cut(rest, "-")
 	if !found {
-		return 0, 0, false
+		return 0, nil, false
 	}
 	kind, err := hessian.ParseKind(k)
 	if err != nil || kind == hessian.Exact {
-		return 0, 0, false
+		return 0, nil, false
 	}
-	b, err = strconv.Atoi(bs)
+	if es, isKFAC := strings.CutPrefix(tail, "kfac"); isKFAC {
+		e := 0
+		if es != "" {
+			if e, err = strconv.Atoi(es); err != nil || e < 1 || strconv.Itoa(e) != es {
+				return 0, nil, false
+			}
+		}
+		if kind != hessian.GGN && kind != hessian.MCFisher {
+			return 0, nil, false
+		}
+		return kind, prune.KFAC{Exact: e}, true
+	}
+	bs, found := strings.CutPrefix(tail, "b")
+	if !found {
+		return 0, nil, false
+	}
+	b, err := strconv.Atoi(bs)
 	if err != nil || b < 1 || strconv.Itoa(b) != bs {
-		return 0, 0, false
+		return 0, nil, false
 	}
-	return kind, b, true
+	return kind, prune.Blocks{Size: b}, true
 }
+
+// KFACGroup is the number of weights a K-FAC step removes together
+// (OBS's group formula): a K-FAC step updates and rescores its whole layer
+// (235,500 weights in LeNet's first), so single deletions would cost
+// O(n^2) in all.
+const KFACGroup = 512
 
 // ParseMethods parses a comma-separated list of methods given as the flag
 // --flag; an error names the flag.
@@ -77,7 +101,7 @@ func ParseMethods(flag, v string) ([]string, error) {
 	for _, f := range strings.Split(v, ",") {
 		f = strings.TrimSpace(f)
 		if _, _, ok := ParseOBS(f); !ok && f != "magnitude" && f != "obd" && f != "lobs" {
-			return nil, fmt.Errorf("--%s: unknown method %q (want magnitude, obd, lobs or obs-KIND-bB, KIND ggn, ef or mcfisher)", flag, f)
+			return nil, fmt.Errorf("--%s: unknown method %q (want magnitude, obd, lobs, obs-KIND-bB (KIND ggn, ef or mcfisher) or obs-KIND-kfac[E] (KIND ggn or mcfisher))", flag, f)
 		}
 		if slices.Contains(out, f) {
 			return nil, fmt.Errorf("--%s: %q given twice", flag, f)
@@ -172,9 +196,14 @@ func plan(m *model.MLP, method string, alloc prune.Allocation, cfg *Config, seed
 	case "lobs":
 		p.Method = prune.LayerOBSPruner{Damp: cfg.Damp, Relative: alloc == prune.Global}
 	default:
-		kind, b, _ := ParseOBS(method)
-		p.Method = prune.OBSPruner{Curvature: prune.Terms{Curvature: kind, Options: &hessian.Options{Samples: cfg.MCSamples, Seed: seed}},
-			Alpha: cfg.Alpha, Structure: prune.Blocks{Size: b}}
+		kind, st, _ := ParseOBS(method)
+		opts := &hessian.Options{Samples: cfg.MCSamples, Seed: seed}
+		var b prune.Builder = prune.Terms{Curvature: kind, Options: opts}
+		if _, ok := st.(prune.KFAC); ok {
+			b = prune.KFACFactors{Curvature: kind, Options: opts}
+			p.Group = KFACGroup
+		}
+		p.Method = prune.OBSPruner{Curvature: b, Alpha: cfg.Alpha, Structure: st}
 		p.RankOnce, p.Round = false, prune.Floor
 	}
 	for _, s := range cfg.Sparsities {
@@ -502,7 +531,11 @@ func archString(sizes []int) string {
 }
 
 // Cell is the mean and range of a set of accuracies.
-type Cell struct{ Mean, Min, Max float64 }
+type Cell struct {
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
 
 // Summarise returns the mean, minimum and maximum of v.
 func Summarise(v []float64) Cell {
@@ -532,8 +565,11 @@ func Write(dir string, cfg Config, runs []Run) (files []string, dense Cell, err 
 	}
 	denseAcc, dsec, _, dheap := pick("dense", "-", "train", 0)
 	name := func(method string) string {
-		if kind, b, ok := ParseOBS(method); ok {
-			return fmt.Sprintf("OBS %s, blocks of %d (`%s`)", kind, b, method)
+		if kind, st, ok := ParseOBS(method); ok {
+			if b, ok := st.(prune.Blocks); ok {
+				return fmt.Sprintf("OBS %s, blocks of %d (`%s`)", kind, b.Size, method)
+			}
+			return fmt.Sprintf("OBS %s, %s in steps of %d weights (`%s`)", kind, st, KFACGroup, method)
 		}
 		return map[string]string{"magnitude": "magnitude", "obd": "OBD (Gauss-Newton diagonal)", "lobs": "layer-wise OBS"}[method]
 	}

@@ -82,6 +82,8 @@ func AddCurvature(e *Estimate, cfg *prune.Config, n float64) {
 		case prune.Diagonal:
 			e.Floats("the diagonal curvature", 2*n)
 			return
+		case prune.KFAC:
+			return // its factors depend on the layer sizes: addKFAC
 		}
 	}
 	switch {
@@ -97,6 +99,15 @@ func AddCurvature(e *Estimate, cfg *prune.Config, n float64) {
 		e.Square("the dense curvature and its Cholesky inverse", 2, n)
 	default:
 		e.Square("the dense inverse curvature", 1, n)
+	}
+}
+
+// AddKFAC adds the K-FAC structure's factors for a network of the given
+// layer sizes (nothing for another structure): O(sum of the squared layer
+// widths), not O(n B).
+func AddKFAC(e *Estimate, cfg *prune.Config, sizes []int) {
+	if k, ok := cfg.Structure.(prune.KFAC); ok && cfg.Method == prune.OBS {
+		e.Floats("the K-FAC factors and their inverses", k.Floats(sizes))
 	}
 }
 

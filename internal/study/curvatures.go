@@ -26,12 +26,14 @@ var AllKinds = []hessian.Kind{hessian.Exact, hessian.GGN, hessian.EmpiricalFishe
 const TopEigen = 5
 
 // CurvatureConfig is what obs hessian builds: the kinds, the damping
-// Alpha of the inverses, the Fix of an indefinite exact Hessian, the
-// Monte-Carlo options, and where to Dump the matrices (a directory) and
-// Plot the spectra (a .png or .svg file); empty: not written.
+// Alpha of the inverses and how it is added (Damping), the Fix of an
+// indefinite exact Hessian, the Monte-Carlo options, and where to Dump the
+// matrices (a directory) and Plot the spectra (a .png or .svg file);
+// empty: not written.
 type CurvatureConfig struct {
 	Kinds      []hessian.Kind
 	Alpha      float64
+	Damping    hessian.Damping
 	Fix        hessian.Fix
 	Options    hessian.Options
 	Dump, Plot string
@@ -40,6 +42,8 @@ type CurvatureConfig struct {
 // CurvatureResult is one kind built at the model's weights.
 type CurvatureResult struct {
 	Kind      hessian.Kind
+	alpha     float64 // the damping added: --alpha, times scale if relative
+	scale     float64 // tr(C_data)/n (relative damping), else 1
 	c, inv    *mat.SymDense
 	eig       []float64     // eigenvalues of C, descending
 	lead      *mat.VecDense // unit eigenvector of the largest eigenvalue
@@ -75,6 +79,8 @@ type KindJSON struct {
 	NegativeBeyondRounding int            `json:"negative_beyond_rounding"`
 	RoundingTolerance      *float64       `json:"rounding_tolerance"`
 	Condition              *float64       `json:"condition_damped"`
+	Scale                  *float64       `json:"damping_scale,omitempty"`
+	AlphaAdded             *float64       `json:"alpha_added,omitempty"`
 	Trace                  *float64       `json:"trace"`
 	Inverse                string         `json:"inverse"`
 	FirstChoice            *ParamJSON     `json:"first_choice"`
@@ -108,10 +114,11 @@ type CurvatureGlobals struct {
 	Loss                string    `json:"loss"`
 	Params              int       `json:"params"`
 	Free                int       `json:"free"`
-	Patterns            int       `json:"P"`
+	Patterns            int       `json:"patterns"`
 	Normalisation       string    `json:"normalisation"`
 	Decay               float64   `json:"decay"`
 	Alpha               float64   `json:"alpha"`
+	Damping             string    `json:"damping"`
 	Fix                 string    `json:"fix,omitempty"`
 	Samples             int       `json:"samples,omitempty"`
 	Sigma               float64   `json:"sigma,omitempty"`
@@ -119,6 +126,8 @@ type CurvatureGlobals struct {
 	Error               *float64  `json:"error"`
 	GradNorm            *float64  `json:"grad_norm"`
 	MeanSquaredResidual *float64  `json:"mean_squared_residual"`
+	NEff                *float64  `json:"n_eff"`
+	NEffNote            string    `json:"n_eff_definition"`
 	Dump                string    `json:"dump,omitempty"`
 	Plot                string    `json:"plot,omitempty"`
 }
@@ -140,11 +149,19 @@ type EFDiagnosticJSON struct {
 	CStarOverMSR   *float64 `json:"c_star_over_msr"`
 	DistAfterScale *float64 `json:"dist_after_scale"`
 	TraceRatio     *float64 `json:"ef_over_ggn_trace"`
+	NEff           *float64 `json:"n_eff"`
+	NullDraws      int      `json:"null_draws"`
+	NullMedian     *float64 `json:"mc1_dist_median"`
+	NullMax        *float64 `json:"mc1_dist_max"`
+	PValue         *float64 `json:"p_value"`
+	NullNote       string   `json:"null_definition"`
 	IMStatistic    *float64 `json:"im_equality_statistic"`
+	IMNull         *float64 `json:"im_equality_mc1_floor"`
 	IMDefinition   string   `json:"im_equality_definition"`
 	HOverGScale    *float64 `json:"h_over_g_scale"`
 	HGDistAfter    *float64 `json:"h_g_dist_after_scale"`
 	GradNorm       *float64 `json:"grad_norm"`
+	Biased         bool     `json:"biased"`
 	Usable         bool     `json:"usable"`
 	Verdict        string   `json:"verdict"`
 	ThresholdsNote string   `json:"thresholds"`
@@ -154,9 +171,12 @@ type EFDiagnosticJSON struct {
 func EFDiagnostic(d *Diagnosis) EFDiagnosticJSON {
 	return EFDiagnosticJSON{Question: "is the empirical Fisher usable here (as c* G)?", MSR: num(d.MSR), CStar: num(d.CStar),
 		CStarOverMSR: num(d.CStarOverMSR), DistAfterScale: num(d.DistAfter), TraceRatio: num(d.TraceRatio), IMStatistic: num(d.IMStat),
-		IMDefinition: "||F_emp - s H||_F / ||s H||_F, s = MSR for squared error, 1 for cross-entropy (White 1982: 0 for a well-specified likelihood at its optimum)",
-		HOverGScale:  num(d.HG), HGDistAfter: num(d.HGDist), GradNorm: num(d.GradNorm), Usable: d.Usable, Verdict: d.Verdict,
-		ThresholdsNote: fmt.Sprintf("vanished below tr F/tr G = %g; direction differs above distance %g; IM equality fails above %g", VanishRatio, MaxDirection, MaxIMStat)}
+		NEff: num(d.NEff), NullDraws: d.Draws, NullMedian: num(d.NullMedian), NullMax: num(d.NullMax), PValue: num(d.PValue),
+		NullNote:     "distances after the best scale from G of Monte-Carlo Fishers with one sampled target per pattern (MC-1: unbiased for G, as many single-sample gradients as F_emp), seeds curv-seed, curv-seed+1, ...; p = (1 + #{MC-1 distance >= F_emp's}) / (draws + 1)",
+		IMNull:       num(d.IMNull),
+		IMDefinition: "||F_emp - s H||_F / ||s H||_F, s = MSR for squared error, 1 for cross-entropy (White 1982: tends to 0 for a well-specified likelihood at its optimum as P grows; its finite-P floor is estimated by the median ||M - H||_F / ||H||_F over the MC-1 draws M)",
+		HOverGScale:  num(d.HG), HGDistAfter: num(d.HGDist), GradNorm: num(d.GradNorm), Biased: d.Biased, Usable: d.Usable, Verdict: d.Verdict,
+		ThresholdsNote: fmt.Sprintf("vanished below tr F/tr G = %g; biased when p <= %g; too few samples when the MC-1 median distance exceeds %g", VanishRatio, NullLevel, MaxNullDistance)}
 }
 
 // BuildCurvature forms one kind, its eigen-decomposition, its damped (or
@@ -167,6 +187,12 @@ func BuildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *Curvatu
 		return nil, err
 	}
 	r := &CurvatureResult{Kind: k, c: mat.NewSymDense(cv.Dim(), nil), inv: &mat.SymDense{}}
+	// With relative damping C carries the decay times the scale, and
+	// alpha is added times the scale.
+	if cv, r.alpha, r.scale, err = hessian.Damp(cfg.Damping, cv, cfg.Alpha); err != nil {
+		return nil, err
+	}
+	alpha := r.alpha
 	cv.Dense(r.c)
 	var eig mat.EigenSym
 	if !eig.Factorize(r.c, true) {
@@ -183,10 +209,10 @@ func BuildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *Curvatu
 	r.lead = mat.VecDenseCopyOf(vecs.ColView(n - 1))
 
 	if k == hessian.Exact {
-		rep, err := hessian.InverseIndefinite(r.inv, cv, cfg.Alpha, cfg.Fix)
+		rep, err := hessian.InverseIndefinite(r.inv, cv, alpha, cfg.Fix)
 		if err != nil {
 			if cfg.Fix == hessian.FixNone && errors.Is(err, hessian.ErrNotPositiveDefinite) {
-				return nil, fmt.Errorf("the exact Hessian + alpha I is not positive definite (smallest eigenvalue %.3g, %d negative, alpha %g): choose an explicit fix with --fix shift|abs|clip|pinv", rep.MinEigen, rep.Negative, cfg.Alpha)
+				return nil, fmt.Errorf("the exact Hessian + alpha I is not positive definite (smallest eigenvalue %.3g, %d negative, alpha %g): choose an explicit fix with --fix shift|abs|clip|pinv", rep.MinEigen, rep.Negative, alpha)
 			}
 			return nil, err
 		}
@@ -197,7 +223,7 @@ func BuildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *Curvatu
 			r.inverse = fmt.Sprintf("eigendecomposition with fix %v (hessian.InverseIndefinite)", cfg.Fix)
 		}
 	} else {
-		if err := hessian.InverseDirect(r.inv, cv, cfg.Alpha); err != nil {
+		if err := hessian.InverseDirect(r.inv, cv, alpha); err != nil {
 			return nil, err
 		}
 		r.inverse = "cholesky of C + alpha I (hessian.InverseDirect)"
@@ -207,9 +233,9 @@ func BuildCurvature(k hessian.Kind, m *model.MLP, X, T [][]float64, cfg *Curvatu
 	return r, nil
 }
 
-// KindSummary summarises one kind; alpha is the damping of the
-// condition number.
-func KindSummary(r *CurvatureResult, m *model.MLP, free []int, alpha float64) KindJSON {
+// KindSummary summarises one kind built with the damping mode damping.
+func KindSummary(r *CurvatureResult, m *model.MLP, free []int, damping hessian.Damping) KindJSON {
+	alpha := r.alpha
 	n := len(r.eig)
 	top := make([]*float64, min(TopEigen, n))
 	for i := range top {
@@ -231,6 +257,9 @@ func KindSummary(r *CurvatureResult, m *model.MLP, free []int, alpha float64) Ki
 		lo, hi = math.Min(lo, d), math.Max(hi, d)
 	}
 	k.Condition = num(hi / lo)
+	if damping == hessian.Relative {
+		k.Scale, k.AlphaAdded = num(r.scale), num(r.alpha)
+	}
 	if a := stats.ArgMin(r.saliency); a >= 0 {
 		k.FirstChoice = &ParamJSON{free[a], m.Name(free[a])}
 	}
@@ -262,11 +291,12 @@ type dumpIndex struct {
 	Shape         []int           `json:"shape"`
 	Order         string          `json:"order"`
 	Alpha         float64         `json:"alpha"`
+	Damping       string          `json:"damping"`
 	Fix           string          `json:"fix,omitempty"`
 	Samples       int             `json:"samples,omitempty"`
 	Sigma         float64         `json:"sigma,omitempty"`
 	Normalisation string          `json:"normalisation"`
-	Patterns      int             `json:"P"`
+	Patterns      int             `json:"patterns"`
 	Decay         float64         `json:"decay"`
 	Seeds         SeedsJSON       `json:"seeds"`
 	Parameters    []dumpParameter `json:"parameters"`
@@ -285,7 +315,7 @@ type dumpParameter struct {
 	Name  string `json:"name"`
 }
 
-// WriteCurvatureOutputs writes cfg.Dump and cfg.Plot. The files are staged and
+// WriteCurvatureOutputs writes --dump and --plot. The files are staged and
 // committed together when the command succeeds (atomicfile.Stage), so an
 // error leaves no output and the previous files untouched.
 func WriteCurvatureOutputs(cfg CurvatureConfig, results []*CurvatureResult, s *CurvatureSummary, m *model.MLP, free []int) (err error) {
@@ -296,7 +326,7 @@ func WriteCurvatureOutputs(cfg CurvatureConfig, results []*CurvatureResult, s *C
 		nf := len(free)
 		idx := dumpIndex{
 			Format: "obs-hessian-dump/1", Dtype: "<f8", Shape: []int{nf, nf}, Order: "C",
-			Alpha: s.Alpha, Fix: s.Fix, Samples: s.Samples, Sigma: s.Sigma,
+			Alpha: s.Alpha, Damping: s.Damping, Fix: s.Fix, Samples: s.Samples, Sigma: s.Sigma,
 			Normalisation: s.Normalisation, Patterns: s.Patterns, Decay: s.Decay, Seeds: s.Seeds,
 		}
 		for a, q := range free {
