@@ -41,7 +41,7 @@ func TestHessianRelativeDamping(t *testing.T) {
 		t.Error("absolute damping reports a scale")
 	}
 	ne := fieldF(t, abs, "n_eff")
-	if !(ne >= 1 && ne <= fieldF(t, abs, "P")) {
+	if !(ne >= 1 && ne <= fieldF(t, abs, "patterns")) {
 		t.Errorf("n_eff %v outside [1, P]", ne)
 	}
 	if r := obs(t, dir, "hessian", "--model", "m.json", "--data", "xor", "--damping", "scaled"); r.code != 2 {

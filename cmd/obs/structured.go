@@ -164,7 +164,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp := c.Int("calib"), c.Float64("damp")
+	calib, damp := defaultLayerCalib, c.Float64("damp")
+	if c.IsSet("calib") {
+		calib = c.Int("calib")
+	}
 	if calib < 1 {
 		return usagef("--calib %d must be >= 1", calib)
 	}
