@@ -107,6 +107,8 @@ func Saliency(inv InverseCurvature, w []float64, q int) float64 {
 // the inverse follows the survivors by the constrained downdate. C is
 // built by Curvature and inverted, damped by Alpha, in Structure.
 type OBSPruner struct {
+	// Curvature builds C: nil is Terms{}, the Gauss–Newton matrix
+	// (hessian.GGN) of the calibration set.
 	Curvature Builder
 	// Structure stores the inverse: nil is Dense.
 	Structure Structure
@@ -131,7 +133,7 @@ type OBSPruner struct {
 }
 
 func (p OBSPruner) String() string {
-	s := "obs-" + p.Curvature.Kind().String()
+	s := "obs-" + p.curvature().Kind().String()
 	if st := p.structure(); st.String() != "dense" {
 		s += "-" + strings.ReplaceAll(st.String(), ":", "")
 	}
@@ -142,6 +144,13 @@ func (p OBSPruner) String() string {
 		s += "-relative"
 	}
 	return s
+}
+
+func (p OBSPruner) curvature() Builder {
+	if p.Curvature == nil {
+		return Terms{}
+	}
+	return p.Curvature
 }
 
 func (p OBSPruner) structure() Structure {
@@ -165,16 +174,13 @@ func (p OBSPruner) Damping() float64 { return p.alpha() }
 // config is the Config a Structure reads its settings from, with the
 // damping alpha actually added.
 func (p OBSPruner) config(alpha float64) *Config {
-	return &Config{Method: OBS, Curvature: p.Curvature.Kind(), Alpha: alpha, Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate,
+	return &Config{Method: OBS, Curvature: p.curvature().Kind(), Alpha: alpha, Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate,
 		Damping: p.DampingMode}
 }
 
 // Prepare builds the curvature and its inverse in the structure.
 func (p OBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error) {
-	if p.Curvature == nil {
-		return nil, fmt.Errorf("prune: obs needs a curvature builder")
-	}
-	curv, err := p.Curvature.Build(ctx, net, calib)
+	curv, err := p.curvature().Build(ctx, net, calib)
 	if err != nil {
 		return nil, err
 	}

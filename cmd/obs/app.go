@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/obs-toolkit/obs/model"
 	"io"
 	"os"
 	"os/signal"
@@ -61,8 +60,6 @@ func signalExit(sig os.Signal) int {
 // version is the release of obs, written into every model file and printed
 // by --version; builds may set it with -ldflags "-X main.version=...".
 var version = "0.2.0-dev"
-
-func init() { model.Version = version }
 
 // graceTime is how long the first Ctrl-C lets the command stop by itself
 // (its loops poll the context between blocks) before obs exits anyway. The

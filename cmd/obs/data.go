@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -40,13 +42,31 @@ type dataCtx struct {
 	classes  []string
 	std      *model.Standardization
 	rec      *model.DataSpec
-	noTarget bool // the CSV may lack the target column (obs predict)
-	noSplit  bool // read every row of --data, ignoring a recorded split (obs predict)
+	inputs   []string // the model's input names: CSV columns are matched by them
+	named    bool     // classes are the model file's own (not "0", "1", ... for want of names)
+	noTarget bool     // the CSV may lack the target column (obs predict)
+	noSplit  bool     // read every row of --data, ignoring a recorded split (obs predict)
 }
 
 // ctxOf returns the data context of a model file.
 func ctxOf(m *model.MLP, f *model.File) dataCtx {
-	return dataCtx{loss: m.Loss, output: m.Output, classes: f.Classes, std: f.Standardize, rec: f.Data}
+	dc := dataCtx{loss: m.Loss, output: m.Output, classes: f.Classes, std: f.Standardize, rec: f.Data, inputs: f.InputNames, named: f.Classes != nil}
+	if labels, _ := datasets.LabelsFor(m.Loss); labels && dc.classes == nil {
+		// A classifier without class names (obs import without --classes):
+		// its outputs are the classes "0", "1", ..., and labels in a CSV
+		// must be those, never mapped to outputs in sorted order.
+		dc.classes = metrics.ClassNames(m, nil)
+	}
+	return dc
+}
+
+// csvInputs returns the input names of s where s was read from a CSV file,
+// to record in a model file; nil for a built-in data set.
+func csvInputs(s *datasets.Set) []string {
+	if !strings.HasSuffix(strings.ToLower(s.Source), ".csv") {
+		return nil
+	}
+	return append([]string(nil), s.InputNames...)
 }
 
 // loadDataWith reads the data flags, falling back on the data recorded in
@@ -118,7 +138,7 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 		labels = false // several target columns are numeric (one-hot already)
 	}
 	opts := datasets.CSVOptions{Targets: spec.Target, Labels: labels, Binary: binary, Classes: dc.classes, NoTargets: dc.noTarget,
-		TargetHint: "for class labels use --loss ce (or bce for two classes)"}
+		TargetHint: "for class labels use --loss ce (or bce for two classes)", Inputs: dc.inputs}
 	switch {
 	case c.String("mnist-dir") != "":
 		if spec.Data != "mnist" {
@@ -129,6 +149,9 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 		train, test, err = loadNettalk(c, spec)
 	case isCSV:
 		train, err = datasets.LoadCSVWith(spec.Data, opts)
+		if u := (*datasets.UnknownClassError)(nil); errors.As(err, &u) && !dc.named {
+			err = fmt.Errorf("%v; the model file names no classes, so its outputs are the classes %q: give the class names in output order with obs import --classes", err, dc.classes)
+		}
 	default:
 		train, test, err = datasets.Load(spec.Data, c.String("monk-dir"), spec.Target)
 	}
@@ -275,6 +298,9 @@ func loadModelData(c *cli.Context) (*model.MLP, *model.File, *datasets.Set, *dat
 func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 	if f.Classes == nil && train.Classes != nil {
 		f.Classes = train.Classes
+	}
+	if f.InputNames == nil {
+		f.InputNames = csvInputs(train)
 	}
 	if f.Data == nil && c.IsSet("data") {
 		spec := model.DataSpec{Data: c.String("data")}

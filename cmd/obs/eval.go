@@ -78,7 +78,7 @@ func runEval(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st := metrics.Evaluate(m, train)
+	st := metrics.Evaluate(m, train.Inputs, train.Targets)
 	ws := m.NewWorkspace()
 	grad := make([]float64, len(m.Params))
 	m.Grad(ws, grad, train.Inputs, train.Targets)
@@ -91,7 +91,7 @@ func runEval(c *cli.Context) error {
 		s.InferMicros = num(inferenceTime(m, train.Inputs, train.Targets))
 	}
 	if test != nil {
-		te := metrics.Evaluate(m, test)
+		te := metrics.Evaluate(m, test.Inputs, test.Targets)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
 		s.TestPatterns = test.Len()
 	}
@@ -104,10 +104,10 @@ func runEval(c *cli.Context) error {
 		classes = nil
 	}
 	if classes == nil {
-		rmse, r2 := metrics.Regression(m, train)
+		rmse, r2 := metrics.Regression(m, train.Inputs, train.Targets)
 		s.RMSE, s.R2 = num(rmse), num(r2)
 		if test != nil {
-			rmse, r2 := metrics.Regression(m, test)
+			rmse, r2 := metrics.Regression(m, test.Inputs, test.Targets)
 			s.TestRMSE, s.TestR2 = num(rmse), num(r2)
 		}
 	} else if m.NumOutputs() == 1 || m.NumOutputs() == len(classes) {
@@ -115,7 +115,7 @@ func runEval(c *cli.Context) error {
 		if test != nil {
 			on = test
 		}
-		s.Classes, s.PerClassOn, s.PerClass = classes, on.Name, metrics.PerClass(m, on, classes)
+		s.Classes, s.PerClassOn, s.PerClass = classes, on.Name, metrics.PerClass(m, on.Inputs, on.Targets, classes)
 	}
 	if err := emit(c, s); err != nil {
 		return err

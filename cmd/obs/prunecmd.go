@@ -376,7 +376,7 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := withData(c, written.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(outPath); err != nil {
+	if err := withData(c, stamp(written.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(outPath); err != nil {
 		return err
 	}
 	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, outPath)

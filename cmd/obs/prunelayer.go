@@ -132,10 +132,10 @@ func runPruneLayer(c *cli.Context) error {
 		Loss:      "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
 		Structure: "layer", Curvature: "layer-input", Allocation: alloc.String(), Calibration: len(X), Damp: c.Float64("damp"),
 		ParamsBefore: m.NumFree()}
-	before := metrics.Evaluate(m, train)
+	before := metrics.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
 	if test != nil {
-		s.TestAccBefore = metrics.Evaluate(m, test).Accuracy
+		s.TestAccBefore = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	rows := 0
 	for l := 1; l < len(m.Sizes); l++ {
@@ -156,16 +156,16 @@ func runPruneLayer(c *cli.Context) error {
 	s.Seconds = time.Since(start).Seconds()
 	s.Sparsity, s.LayerSparsity, s.LayerError, s.LayerEnergy = res.Sparsity, res.LayerSparsity, res.LayerError, res.LayerEnergy
 	s.ParamsAfter = m.NumFree()
-	after := metrics.Evaluate(m, train)
+	after := metrics.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
 	if test != nil {
-		s.TestAccAfter = metrics.Evaluate(m, test).Accuracy
+		s.TestAccAfter = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	hist, _ := marshal(struct {
 		Command string       `json:"command"`
 		Summary layerSummary `json:"summary"`
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
-	if err := withData(c, m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(out); err != nil {
+	if err := withData(c, stamp(m.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
 		return err
 	}
 	info(c, "layer-wise OBS (%s): %d -> %d parameters, weight sparsity %.4f; wrote %s\n", alloc, s.ParamsBefore, s.ParamsAfter, s.Sparsity, out)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -115,14 +113,6 @@ Example:
 type reproduceJSON struct {
 	OutDir string   `json:"out_dir"`
 	Files  []string `json:"files"`
-	reproduce.Summary
-}
-
-// summaryFile is summary.json: the summary and the files, without the
-// output directory, so that identical runs write identical files.
-type summaryFile struct {
-	Command string   `json:"command"`
-	Files   []string `json:"files"`
 	reproduce.Summary
 }
 
@@ -296,7 +286,7 @@ func runReproduce(c *cli.Context) error {
 	}
 	elapsed := time.Since(start)
 
-	files, err := writeReproduction(out, rep)
+	files, err := reproduce.Write(out, rep)
 	if err != nil {
 		return err
 	}
@@ -337,50 +327,6 @@ func reproduceCommandLine(c *cli.Context, doXOR bool, problems []int) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// writeReproduction writes every output file into dir and returns their names.
-func writeReproduction(dir string, rep *reproduce.Report) ([]string, error) {
-	var files []string
-	write := func(name string, fn func(io.Writer) error) error {
-		files = append(files, name)
-		return atomicfile.Write(filepath.Join(dir, name), fn)
-	}
-	if err := write("report.md", rep.WriteMarkdown); err != nil {
-		return nil, err
-	}
-	if err := write("runs.csv", rep.WriteRunsCSV); err != nil {
-		return nil, err
-	}
-	if rep.XOR != nil {
-		if err := write("xor.csv", rep.WriteXORCSV); err != nil {
-			return nil, err
-		}
-	}
-	if err := write("steps.csv", rep.WriteStepsCSV); err != nil {
-		return nil, err
-	}
-	if rep.Monk != nil {
-		for i := range rep.Monk.Problems {
-			p := &rep.Monk.Problems[i]
-			name := p.Name + "-curves.png"
-			files = append(files, name)
-			if err := reproduce.WriteCurves(filepath.Join(dir, name), p); err != nil {
-				return nil, err
-			}
-		}
-	}
-	files = append(files, "summary.json")
-	sum := summaryFile{Command: rep.Command, Files: files, Summary: rep.Summary()}
-	if err := atomicfile.Write(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
-	}); err != nil {
-		return nil, err
-	}
-	return files, nil
 }
 
 // printReproduction prints the key figures on stdout.

@@ -193,10 +193,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 		Loss:        "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
 		Granularity: g.String(), Curvature: "layer-input", Allocation: alloc.String(), Calibration: cal.Len(), Damp: c.Float64("damp"), Sparsity: sp,
 		Before: sizesOf(m), ParamsBefore: m.NumFree(), Compacted: true}
-	before := metrics.Evaluate(m, train)
+	before := metrics.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
 	if test != nil {
-		s.TestAccBefore = metrics.Evaluate(m, test).Accuracy
+		s.TestAccBefore = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	start := time.Now()
 	ctx := prune.PollContext(func() bool { return interrupted(c) })
@@ -211,16 +211,16 @@ func runPruneLayerUnits(c *cli.Context) error {
 	s.Seconds = time.Since(start).Seconds()
 	small, _ := prune.Compact(m)
 	s.After, s.ParamsAfter = sizesOf(small), small.NumFree()
-	after := metrics.Evaluate(small, train)
+	after := metrics.Evaluate(small, train.Inputs, train.Targets)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
 	if test != nil {
-		s.TestAccAfter = metrics.Evaluate(small, test).Accuracy
+		s.TestAccAfter = metrics.Evaluate(small, test.Inputs, test.Targets).Accuracy
 	}
 	hist, _ := marshal(struct {
 		Command string           `json:"command"`
 		Summary layerUnitSummary `json:"summary"`
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
-	if err := withData(c, small.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(out); err != nil {
+	if err := withData(c, stamp(small.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
 		return err
 	}
 	info(c, "layer-wise unit OBS (%s): compacted %s to %s (%d parameters); wrote %s\n", alloc, s.Before.Arch, s.After.Arch, s.ParamsAfter, out)

@@ -249,10 +249,10 @@ func runTrain(c *cli.Context) error {
 	if test != nil {
 		s.TestData, s.TestPatterns = test.Source, test.Len()
 	}
-	tr := metrics.Evaluate(m, train)
+	tr := metrics.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainError, s.TrainAccuracy = tr.Error, tr.Accuracy
 	if test != nil {
-		te := metrics.Evaluate(m, test)
+		te := metrics.Evaluate(m, test.Inputs, test.Targets)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
 	}
 	prov := model.Provenance{
@@ -261,9 +261,10 @@ func runTrain(c *cli.Context) error {
 		TrainAccuracy: s.TrainAccuracy, TestAccuracy: s.TestAccuracy,
 		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
 	}
-	file := m.ToFile(prov, nil)
+	file := stamp(m.ToFile(prov, nil))
 	recordTarget(&dspec, train)
 	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
+	file.InputNames = csvInputs(train)
 	if err := file.Save(out); err != nil {
 		return err
 	}

@@ -29,9 +29,10 @@ writes an obs model file:
   .npz          numpy.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()})
   .safetensors  safetensors.torch.save_file(model.state_dict(), path)
 
-Tensors follow nn.Sequential naming: P.weight (out x in) and P.bias (out) for
-each linear layer, the layers in the order of their prefixes P ("0", "2", ...
-compared part by part, numbers as numbers). float32 and float64 are read;
+Tensors follow PyTorch's naming: P.weight (out x in) and P.bias (out) for
+each linear layer P. The layers of an nn.Sequential ("0", "2", ... or
+"net.0", "net.2", ...) are taken in the order of their indices; named
+modules (self.hidden, self.classifier) need --layers, their order. float32 and float64 are read;
 obs computes in float64. Shapes must match --arch; every tensor must be used:
 a name obs does not read is an error, not silently dropped. Masks in the
 convention of torch.nn.utils.prune (P.weight_mask with P.weight_orig, or with
@@ -49,6 +50,7 @@ Example:
 			&cli.StringFlag{Name: "out-act", Usage: "output activation for mse: sigmoid, identity or tanh (default sigmoid)"},
 			&cli.Float64Flag{Name: "decay", Usage: "L2 weight decay lambda of E (the weight_decay the network was trained with, if any)"},
 			&cli.StringFlag{Name: "classes", Usage: "comma-separated class `NAMES` of a classifier, in output order"},
+			&cli.StringFlag{Name: "layers", Usage: "comma-separated module `PREFIXES` of the linear layers, input side first (like hidden,classifier; needed unless they are numbered nn.Sequential modules)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "model `FILE` to write (JSON)"},
 		},
 		Action: runImport,
@@ -96,7 +98,13 @@ func runImport(c *cli.Context) error {
 	if err := spec.Validate(); err != nil {
 		return usageError{err}
 	}
-	imp, err := datasets.ImportMLP(spec, ts, from)
+	opts := &datasets.ImportOptions{Source: from}
+	if v := c.String("layers"); c.IsSet("layers") {
+		for _, p := range strings.Split(v, ",") {
+			opts.Layers = append(opts.Layers, strings.TrimSpace(p))
+		}
+	}
+	imp, err := datasets.ImportMLP(spec, ts, opts)
 	if err != nil {
 		return err
 	}
@@ -104,7 +112,7 @@ func runImport(c *cli.Context) error {
 	sum := fmt.Sprintf("%x", sha256.Sum256(raw))
 	prov := model.Provenance{Command: "obs " + strings.Join(os.Args[1:], " "), ImportedFrom: from, ImportFormat: format,
 		ImportDtype: strings.Join(dts, ","), ImportSHA256: sum}
-	file := m.ToFile(prov, nil)
+	file := stamp(m.ToFile(prov, nil))
 	file.LayerNames, file.Standardize = layers, std
 	if cl := c.String("classes"); cl != "" {
 		for _, s := range strings.Split(cl, ",") {
