@@ -268,3 +268,46 @@ func TestWordsRight(t *testing.T) {
 		t.Errorf("one-shot prune states a schedule it never used: exit %d, summary:\n%s", r.code, r.stdout)
 	}
 }
+
+// TestEstimateBeforeStart (class 4): prune estimates its time from what it
+// will do before the first build (OBS_ESTIMATE_ABOVE=0 prints it for any
+// run), suggests nothing the run already uses, prints no NaN in progress
+// lines (one-shot steps have no E), and refuses a run beyond --max-time
+// with one line naming --one-shot and its estimate.
+func TestEstimateBeforeStart(t *testing.T) {
+	dir := t.TempDir()
+	if r := obs(t, dir, "train", "--data", "monk1", "--decay", "1e-4", "--quiet", "--out", "m.json"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, args := range [][]string{
+		{"--one-shot", "--structure", "block:16"},
+		{"--structure", "block:16"},
+		{"--method", "obd"},
+	} {
+		cmd := exec.Command(obsBin, append([]string{"prune", "--model", "m.json", "--keep", "10", "--out", "p.json"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "OBS_ESTIMATE_ABOVE=0", "OBS_PROGRESS_EVERY=1ms")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %v: %s", args, err, errb.String())
+		}
+		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+		if !strings.HasPrefix(lines[0], "estimated time about ") || !strings.Contains(lines[0], "GFLOP/s measured now") {
+			t.Errorf("%v: the first line is not the estimate: %q", args, lines[0])
+		}
+		if strings.Contains(errb.String(), "NaN") || strings.Contains(errb.String(), "--structure block") {
+			t.Errorf("%v: NaN or a suggestion of what the run uses:\n%s", args, errb.String())
+		}
+	}
+	r := obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--recompute", "1", "--max-time", "1us", "--out", "p2.json")
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "beyond --max-time") || !strings.Contains(r.stderr, "(--one-shot: about ") {
+		t.Errorf("--max-time 1us: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p2.json")); err == nil {
+		t.Error("a refused run wrote its output")
+	}
+	if r := obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--max-time", "soon", "--out", "p3.json"); r.code != 2 {
+		t.Errorf("--max-time soon: exit %d, want 2", r.code)
+	}
+}
