@@ -134,6 +134,8 @@ func TestCalibEveryStructure(t *testing.T) {
 		{"--curvature", "ggn", "--samples", "3"},
 		{"--structure", "block:4", "--calib", "0"},
 		{"--structure", "block:4", "--trainer", "bfgs"},
+		{"--data", "xor", "--target", "y"},
+		{"--data", "xor", "--monk-dir", "."},
 	} {
 		r := obs(t, dir, append(append(append([]string(nil), base...), bad...), "--out", "bad.json")...)
 		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, strings.TrimPrefix(bad[len(bad)-2], "--")) {
@@ -309,5 +311,25 @@ func TestEstimateBeforeStart(t *testing.T) {
 	}
 	if r := obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--max-time", "soon", "--out", "p3.json"); r.code != 2 {
 		t.Errorf("--max-time soon: exit %d, want 2", r.code)
+	}
+}
+
+// TestFlagsAuditOtherCommands (class 3): the same rule in other commands.
+func TestFlagsAuditOtherCommands(t *testing.T) {
+	dir := t.TempDir()
+	xorTrained(t, dir)
+	for _, args := range [][]string{
+		{"saliency", "--model", "xor.json", "--top", "3", "--json"},
+		{"saliency", "--model", "xor.json", "--trainer", "bfgs"},
+		{"saliency", "--model", "xor.json", "--method", "magnitude", "--alpha", "1e-3"},
+		{"eval", "--model", "xor.json", "--monk-dir", "."},
+		{"train", "--data", "xor", "--target", "y", "--out", "t.json"},
+		{"train", "--data", "xor", "--split-seed", "3", "--out", "t.json"},
+		{"predict", "--model", "xor.json", "--data", "xor", "--split-seed", "2"},
+	} {
+		r := obs(t, dir, args...)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want a one-line usage error", args, r.code, r.stderr)
+		}
 	}
 }
