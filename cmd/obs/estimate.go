@@ -181,8 +181,13 @@ var (
 )
 
 // rateProbe returns this machine's rate, in floating-point operations per
-// second, of a 128 x 128 matrix product by gonum (the kernel of the
-// builds and passes), measured for about 30 ms, once per process.
+// second of CPU time, of a 128 x 128 matrix product by gonum (the kernel
+// of the builds and passes), measured once per process until it has used
+// 40 ms of CPU time (at most 2 s of wall time). CPU time (Linux:
+// getrusage), not wall time, so that the estimate does not swell with the
+// load of other processes: it is the time the work takes on a core of its
+// own (wall time on a loaded machine is longer; the parallel parts on an
+// idle one shorter).
 func rateProbe() float64 {
 	probeOnce.Do(func() {
 		const n = 128
@@ -194,12 +199,24 @@ func rateProbe() float64 {
 		}
 		var c mat.Dense
 		c.Mul(a, a) // warm up
+		cpu0, cpuOK := processCPU()
 		start, ops := time.Now(), 0.0
-		for time.Since(start) < 30*time.Millisecond {
+		for {
 			c.Mul(a, a)
 			ops += 2 * n * n * n
+			wall := time.Since(start)
+			if cpu, ok := processCPU(); cpuOK && ok && wall < 2*time.Second {
+				if cpu-cpu0 >= 40*time.Millisecond {
+					probeRate = ops / (cpu - cpu0).Seconds()
+					return
+				}
+				continue
+			}
+			if wall >= 30*time.Millisecond { // no CPU time: wall time
+				probeRate = ops / wall.Seconds()
+				return
+			}
 		}
-		probeRate = ops / time.Since(start).Seconds()
 	})
 	return probeRate
 }
@@ -216,6 +233,8 @@ func seconds(ops, rate float64) time.Duration {
 // fmtDur prints a duration for people: 45s, 3m20s, 5h10m, 12 days.
 func fmtDur(d time.Duration) string {
 	switch {
+	case d < time.Millisecond:
+		return "under 1ms"
 	case d < time.Second:
 		return d.Round(time.Millisecond).String()
 	case d < time.Minute:
@@ -230,9 +249,10 @@ func fmtDur(d time.Duration) string {
 
 // estimate is a prune's time estimate and its progress.
 type estimate struct {
-	c    *cli.Context
-	cost *runCost
-	rate float64
+	c        *cli.Context
+	cost     *runCost
+	rate     float64
+	measured bool // rate was measured (else assumedRate)
 
 	mu         sync.Mutex
 	start      time.Time
@@ -245,8 +265,20 @@ type estimate struct {
 	stepTime   time.Duration // time of the deletions so far, builds excluded
 }
 
+// smallRun is the work (operations) below which the rate is not measured
+// (the probe takes 40 ms of CPU time) but taken as assumedRate: such a run
+// takes about a second at most.
+const (
+	smallRun    = 2e9
+	assumedRate = 1e9
+)
+
 func newEstimate(c *cli.Context, cost *runCost) *estimate {
-	return &estimate{c: c, cost: cost, rate: rateProbe(), start: time.Now()}
+	e := &estimate{c: c, cost: cost, rate: assumedRate, start: time.Now()}
+	if cost.total() >= smallRun {
+		e.rate, e.measured = rateProbe(), true
+	}
+	return e
 }
 
 // modelled returns the estimate of the whole run before it starts.
@@ -268,8 +300,12 @@ func (e *estimate) describe(recompute string) string {
 		parts = append(parts, fmt.Sprintf("measuring E and its gradient after each of %d steps ≈ %s", rc.steps, fmtDur(seconds(float64(rc.steps)*rc.measure, e.rate))))
 	}
 	parts = append(parts, fmt.Sprintf("the start and end measurements ≈ %s", fmtDur(seconds(rc.fixed, e.rate))))
-	return fmt.Sprintf("estimated time about %s (%s; modelled from a matrix product at %.2g GFLOP/s measured now)",
-		fmtDur(e.modelled()), strings.Join(parts, ", "), e.rate/1e9)
+	rate := fmt.Sprintf("a matrix product at %.2g GFLOP/s of CPU time measured now", e.rate/1e9)
+	if !e.measured {
+		rate = fmt.Sprintf("an assumed %.2g GFLOP/s (a small run: not measured)", e.rate/1e9)
+	}
+	return fmt.Sprintf("estimated time about %s (%s; on a core of its own, modelled at %s; longer on a loaded machine)",
+		fmtDur(e.modelled()), strings.Join(parts, ", "), rate)
 }
 
 // rebuilt records a build that took took.
