@@ -300,11 +300,11 @@ func (e *estimate) describe(recompute string) string {
 		parts = append(parts, fmt.Sprintf("measuring E and its gradient after each of %d steps ≈ %s", rc.steps, fmtDur(seconds(float64(rc.steps)*rc.measure, e.rate))))
 	}
 	parts = append(parts, fmt.Sprintf("the start and end measurements ≈ %s", fmtDur(seconds(rc.fixed, e.rate))))
-	rate := fmt.Sprintf("a matrix product at %.2g GFLOP/s of CPU time measured now", e.rate/1e9)
+	rate := fmt.Sprintf("from a matrix product at %.2g GFLOP/s of CPU time measured now", e.rate/1e9)
 	if !e.measured {
-		rate = fmt.Sprintf("an assumed %.2g GFLOP/s (a small run: not measured)", e.rate/1e9)
+		rate = fmt.Sprintf("at an assumed %.2g GFLOP/s (a small run: not measured)", e.rate/1e9)
 	}
-	return fmt.Sprintf("estimated time about %s (%s; on a core of its own, modelled at %s; longer on a loaded machine)",
+	return fmt.Sprintf("estimated time about %s (%s; on a core of its own, modelled %s; longer on a loaded machine)",
 		fmtDur(e.modelled()), strings.Join(parts, ", "), rate)
 }
 
@@ -388,7 +388,12 @@ func parseMaxTime(c *cli.Context) (time.Duration, error) {
 // those it already uses.
 func quicker(c *cli.Context, cfg *prune.Config, rc *runCost, oneShot bool, free, patterns int) []string {
 	var s []string
-	if !oneShot && rc.measure > 0 && cfg.Sparsity+float64(cfg.Keep) > 0 && cfg.MaxError == 0 && cfg.MinAccuracy == 0 && cfg.MaxPredicted == 0 && cfg.MaxPredictedRatio == 0 && cfg.Retrain == 0 && cfg.RetrainAbove == 0 && !cfg.RemoveDead {
+	// --one-shot takes only a --sparsity or --keep target.
+	fits := cfg.Sparsity+float64(cfg.Keep) > 0
+	for _, f := range []string{"recompute", "retrain", "retrain-above", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records"} {
+		fits = fits && !c.IsSet(f)
+	}
+	if !oneShot && rc.measure > 0 && fits {
 		s = append(s, "--one-shot (one build, every deletion by downdate, only the start and end measured)")
 	}
 	if len(rc.builds) > 1 {
@@ -455,7 +460,7 @@ func estimatePruneTime(c *cli.Context, cfg *prune.Config, net *model.MLP, train,
 		}
 		if len(q) > 0 && strings.HasPrefix(q[0], "--one-shot") {
 			one := costOf(cfg, net, train.Len(), pt, calibLen(cfg, train), free, target, true)
-			msg += fmt.Sprintf(" (--one-shot: about %s)", fmtDur(seconds(one.total(), est.rate)))
+			msg += fmt.Sprintf(" (--one-shot: about %s: obs %s --one-shot)", fmtDur(seconds(one.total(), est.rate)), strings.Join(os.Args[1:], " "))
 		}
 		return nil, fmt.Errorf("%s; or --max-time 0 to run it anyway", msg)
 	}

@@ -302,12 +302,18 @@ func TestEstimateBeforeStart(t *testing.T) {
 			t.Errorf("%v: NaN or a suggestion of what the run uses:\n%s", args, errb.String())
 		}
 	}
-	r := obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--recompute", "1", "--max-time", "1us", "--out", "p2.json")
-	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "beyond --max-time") || !strings.Contains(r.stderr, "(--one-shot: about ") {
+	r := obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--max-time", "1us", "--out", "p2.json")
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "beyond --max-time") ||
+		!strings.Contains(r.stderr, "(--one-shot: about ") || !strings.Contains(r.stderr, "obs prune --model m.json --keep 10 --max-time 1us --out p2.json --one-shot)") {
 		t.Errorf("--max-time 1us: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "p2.json")); err == nil {
 		t.Error("a refused run wrote its output")
+	}
+	// With a rule --one-shot does not take, it is not suggested.
+	r = obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--recompute", "1", "--max-time", "1us", "--out", "p2.json")
+	if r.code != 1 || strings.Contains(r.stderr, "--one-shot") {
+		t.Errorf("--recompute 1 --max-time 1us: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if r := obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--max-time", "soon", "--out", "p3.json"); r.code != 2 {
 		t.Errorf("--max-time soon: exit %d, want 2", r.code)
