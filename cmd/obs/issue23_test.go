@@ -332,6 +332,9 @@ func TestFlagsAuditOtherCommands(t *testing.T) {
 		{"train", "--data", "xor", "--target", "y", "--out", "t.json"},
 		{"train", "--data", "xor", "--split-seed", "3", "--out", "t.json"},
 		{"predict", "--model", "xor.json", "--data", "xor", "--split-seed", "2"},
+		{"compare", "--model", "xor.json", "--out-dir", "c", "--methods", "magnitude", "--alpha", "1e-3"},
+		{"compare", "--model", "xor.json", "--out-dir", "c", "--methods", "magnitude,obs-ggn", "--fix", "abs"},
+		{"compare", "--model", "xor.json", "--out-dir", "c", "--methods", "obs-ggn", "--samples", "4"},
 	} {
 		r := obs(t, dir, args...)
 		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
