@@ -4,67 +4,91 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
 // checkKeys returns an error naming the first key that appears twice in
 // one JSON object of data, at any depth. encoding/json keeps the last of
 // two values silently, and matches struct fields without regard to case,
-// so "params" and "Params" are the same key here too: a model file edited
-// by hand or by another tool with a key given twice would otherwise load
-// whichever came last without a word. data must be valid JSON (checked
-// before by json.Unmarshal).
+// so "params" and "Params" count as the same key here too: a model file
+// edited by hand or by another tool with a key given twice would otherwise
+// load whichever came last without a word. data must be valid JSON
+// (json.Unmarshal checked it before); it is scanned once, byte by byte,
+// since a model file holds hundreds of thousands of numbers and only a
+// few objects (json.Decoder's tokens cost twice the Unmarshal).
 func checkKeys(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber() // numbers are skipped, not converted
-	return walkKeys(dec, "")
-}
-
-// walkKeys reads one JSON value from dec; path names it in errors.
-func walkKeys(dec *json.Decoder, path string) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
+	type frame struct {
+		object bool
+		keys   map[string]string // folded key -> key as written
+		key    string            // the current key (object)
+		index  int               // the current element (array)
+		want   bool              // a key comes next (object)
 	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return nil
-	}
-	switch d {
-	case '{':
-		seen := map[string]string{}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			key := tok.(string)
-			fold := strings.ToLower(key)
-			if first, dup := seen[fold]; dup {
-				if first == key {
-					return fmt.Errorf("key %q appears twice in %s", key, where(path))
+	var stack []*frame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack[:len(stack)-1] {
+			if f.object {
+				if b.Len() > 0 {
+					b.WriteByte('.')
 				}
-				return fmt.Errorf("keys %q and %q (the same field) both appear in %s", first, key, where(path))
-			}
-			seen[fold] = key
-			if err := walkKeys(dec, path+"."+key); err != nil {
-				return err
+				b.WriteString(f.key)
+			} else {
+				b.WriteString("[" + strconv.Itoa(f.index) + "]")
 			}
 		}
-	case '[':
-		for i := 0; dec.More(); i++ {
-			if err := walkKeys(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
+		if b.Len() == 0 {
+			return "the top-level object"
+		}
+		return b.String()
+	}
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{':
+			stack = append(stack, &frame{object: true, keys: map[string]string{}, want: true})
+		case '[':
+			stack = append(stack, &frame{})
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
 			}
+		case ',':
+			if len(stack) > 0 {
+				top := stack[len(stack)-1]
+				top.want = top.object
+				top.index++
+			}
+		case '"':
+			j := i + 1
+			escaped := false
+			for ; j < len(data) && data[j] != '"'; j++ {
+				if data[j] == '\\' {
+					escaped = true
+					j++
+				}
+			}
+			if len(stack) == 0 || !stack[len(stack)-1].object || !stack[len(stack)-1].want {
+				i = j
+				continue
+			}
+			top := stack[len(stack)-1]
+			key := string(data[i+1 : j])
+			if escaped {
+				if err := json.Unmarshal(data[i:j+1], &key); err != nil {
+					return err
+				}
+			}
+			fold := string(bytes.ToLower([]byte(key)))
+			if first, dup := top.keys[fold]; dup {
+				if first == key {
+					return fmt.Errorf("key %q appears twice in %s", key, path())
+				}
+				return fmt.Errorf("keys %q and %q (the same field) both appear in %s", first, key, path())
+			}
+			top.keys[fold], top.key, top.want = key, key, false
+			i = j
 		}
 	}
-	_, err = dec.Token() // the closing delimiter
-	return err
-}
-
-func where(path string) string {
-	if path == "" {
-		return "the top-level object"
-	}
-	return strings.TrimPrefix(path, ".")
+	return nil
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -31,6 +32,62 @@ func TestParseFileDuplicateKeys(t *testing.T) {
 		_, _, err := ParseFile([]byte(c.file), "m.json")
 		if err == nil || !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one naming %s", c.name, err, c.want)
+		}
+	}
+}
+
+// refKeys is checkKeys by json.Decoder's tokens, the slow reference.
+func refKeys(dec *json.Decoder) (dup bool, err error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return false, nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		if d == '{' {
+			tok, err := dec.Token()
+			if err != nil {
+				return false, err
+			}
+			k := strings.ToLower(tok.(string))
+			if seen[k] {
+				return true, nil
+			}
+			seen[k] = true
+		}
+		if dup, err := refKeys(dec); dup || err != nil {
+			return dup, err
+		}
+	}
+	_, err = dec.Token()
+	return false, err
+}
+
+// The byte scanner agrees with the token reference on strings holding
+// quotes, braces, commas and escapes, on arrays of objects and on keys
+// spelled with escapes.
+func TestCheckKeysAgreesWithTokens(t *testing.T) {
+	for _, s := range []string{
+		`{"a":1,"b":{"a":2,"c":[{"a":1},{"a":2,"b":"x"}]}}`,
+		`{"a":"}{\",\"a\":","b":1}`,
+		`{"a":[1,2,{"x":1,"x":2}]}`,
+		`{"a":1,"\u0061":2}`,
+		`{"a\\":1,"a":2}`,
+		`[{"a":1},{"a":1}]`,
+		`{"names":["a","a"],"A":{}}`,
+		`{"k":{"p":1},"K":1}`,
+		`{"s":"a,\"b\":1","b":1}`,
+	} {
+		want, err := refKeys(json.NewDecoder(strings.NewReader(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := checkKeys([]byte(s)) != nil; got != want {
+			t.Errorf("%s: duplicate %v, the reference says %v", s, got, want)
 		}
 	}
 }

@@ -131,6 +131,31 @@ func runCompare(c *cli.Context) error {
 	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
 		return usagef("--sigma %v must be a finite number >= 0", s)
 	}
+	// Flags of methods that --methods leaves out are usage errors.
+	has := func(pred func(string) bool) bool {
+		for _, m := range methods {
+			if pred(m) {
+				return true
+			}
+		}
+		return false
+	}
+	isOBS := func(m string) bool { return strings.HasPrefix(m, "obs-") }
+	for _, f := range []struct {
+		flag, needs string
+		ok          bool
+	}{
+		{"alpha", "an obs-* method", has(isOBS)},
+		{"structure", "an obs-* method", has(isOBS)},
+		{"fix", "obs-exact or obd-exact", has(func(m string) bool { return strings.HasSuffix(m, "-exact") })},
+		{"samples", "obs-mcfisher", has(func(m string) bool { return m == "obs-mcfisher" })},
+		{"sigma", "obs-mcfisher", has(func(m string) bool { return m == "obs-mcfisher" })},
+		{"curv-seed", "obs-mcfisher", has(func(m string) bool { return m == "obs-mcfisher" })},
+	} {
+		if c.IsSet(f.flag) && !f.ok && hasFlag(c, f.flag) {
+			return usagef("--%s applies only with %s in --methods", f.flag, f.needs)
+		}
+	}
 	dir := c.String("out-dir")
 	if err := ensureDir("--out-dir", dir); err != nil {
 		return err

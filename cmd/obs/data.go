@@ -133,6 +133,13 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 
 	isCSV := strings.HasSuffix(strings.ToLower(spec.Data), ".csv")
+	// Flags of another kind of data are usage errors, not ignored.
+	if c.IsSet("target") && !isCSV {
+		return nil, nil, spec, usagef("--target names columns of a CSV file; %s has its own targets", spec.Data)
+	}
+	if c.IsSet("monk-dir") && spec.Data != "monk1" && spec.Data != "monk2" && spec.Data != "monk3" {
+		return nil, nil, spec, usagef("--monk-dir applies only to --data monk1, monk2 or monk3, not %q", spec.Data)
+	}
 	labels, binary := datasets.LabelsFor(dc.loss)
 	if len(spec.Target) > 1 {
 		labels = false // several target columns are numeric (one-hot already)

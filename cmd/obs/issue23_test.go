@@ -134,6 +134,8 @@ func TestCalibEveryStructure(t *testing.T) {
 		{"--curvature", "ggn", "--samples", "3"},
 		{"--structure", "block:4", "--calib", "0"},
 		{"--structure", "block:4", "--trainer", "bfgs"},
+		{"--data", "xor", "--target", "y"},
+		{"--data", "xor", "--monk-dir", "."},
 	} {
 		r := obs(t, dir, append(append(append([]string(nil), base...), bad...), "--out", "bad.json")...)
 		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, strings.TrimPrefix(bad[len(bad)-2], "--")) {
@@ -266,5 +268,77 @@ func TestWordsRight(t *testing.T) {
 	r = obs(t, dir, "prune", "--model", "xor.json", "--keep", "5", "--one-shot", "--out", "p3.json")
 	if r.code != 0 || strings.Contains(r.stdout, "recompute") || strings.Contains(r.stdout, "retrain") {
 		t.Errorf("one-shot prune states a schedule it never used: exit %d, summary:\n%s", r.code, r.stdout)
+	}
+}
+
+// TestEstimateBeforeStart (class 4): prune estimates its time from what it
+// will do before the first build (OBS_ESTIMATE_ABOVE=0 prints it for any
+// run), suggests nothing the run already uses, prints no NaN in progress
+// lines (one-shot steps have no E), and refuses a run beyond --max-time
+// with one line naming --one-shot and its estimate.
+func TestEstimateBeforeStart(t *testing.T) {
+	dir := t.TempDir()
+	if r := obs(t, dir, "train", "--data", "monk1", "--decay", "1e-4", "--quiet", "--out", "m.json"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, args := range [][]string{
+		{"--one-shot", "--structure", "block:16"},
+		{"--structure", "block:16"},
+		{"--method", "obd"},
+	} {
+		cmd := exec.Command(obsBin, append([]string{"prune", "--model", "m.json", "--keep", "10", "--out", "p.json"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "OBS_ESTIMATE_ABOVE=0", "OBS_PROGRESS_EVERY=1ms")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %v: %s", args, err, errb.String())
+		}
+		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+		if !strings.HasPrefix(lines[0], "estimated time about ") || !strings.Contains(lines[0], "GFLOP/s") {
+			t.Errorf("%v: the first line is not the estimate: %q", args, lines[0])
+		}
+		if strings.Contains(errb.String(), "NaN") || strings.Contains(errb.String(), "--structure block") {
+			t.Errorf("%v: NaN or a suggestion of what the run uses:\n%s", args, errb.String())
+		}
+	}
+	r := obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--max-time", "1us", "--out", "p2.json")
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "beyond --max-time") ||
+		!strings.Contains(r.stderr, "(--one-shot: about ") || !strings.Contains(r.stderr, "obs prune --model m.json --keep 10 --max-time 1us --out p2.json --one-shot)") {
+		t.Errorf("--max-time 1us: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p2.json")); err == nil {
+		t.Error("a refused run wrote its output")
+	}
+	// With a rule --one-shot does not take, it is not suggested.
+	r = obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--recompute", "1", "--max-time", "1us", "--out", "p2.json")
+	if r.code != 1 || strings.Contains(r.stderr, "--one-shot") {
+		t.Errorf("--recompute 1 --max-time 1us: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := obs(t, dir, "prune", "--model", "m.json", "--keep", "10", "--max-time", "soon", "--out", "p3.json"); r.code != 2 {
+		t.Errorf("--max-time soon: exit %d, want 2", r.code)
+	}
+}
+
+// TestFlagsAuditOtherCommands (class 3): the same rule in other commands.
+func TestFlagsAuditOtherCommands(t *testing.T) {
+	dir := t.TempDir()
+	xorTrained(t, dir)
+	for _, args := range [][]string{
+		{"saliency", "--model", "xor.json", "--top", "3", "--json"},
+		{"saliency", "--model", "xor.json", "--trainer", "bfgs"},
+		{"saliency", "--model", "xor.json", "--method", "magnitude", "--alpha", "1e-3"},
+		{"eval", "--model", "xor.json", "--monk-dir", "."},
+		{"train", "--data", "xor", "--target", "y", "--out", "t.json"},
+		{"train", "--data", "xor", "--split-seed", "3", "--out", "t.json"},
+		{"predict", "--model", "xor.json", "--data", "xor", "--split-seed", "2"},
+		{"compare", "--model", "xor.json", "--out-dir", "c", "--methods", "magnitude", "--alpha", "1e-3"},
+		{"compare", "--model", "xor.json", "--out-dir", "c", "--methods", "magnitude,obs-ggn", "--fix", "abs"},
+		{"compare", "--model", "xor.json", "--out-dir", "c", "--methods", "obs-ggn", "--samples", "4"},
+	} {
+		r := obs(t, dir, args...)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want a one-line usage error", args, r.code, r.stderr)
+		}
 	}
 }

@@ -44,8 +44,15 @@ do (obs reproduce does); 0 never rebuilds. OBD: saliency 1/2 C_qq w_q^2, no
 update. Magnitude: |w_q|. --fix (exact Hessian) defaults to abs, as in every
 command.
 
-A run expected to take more than 10 seconds prints its estimated time after
-the first deletion (stderr), with the settings that would shorten it.
+Before it starts, a run estimates its time from what it will do (the
+curvature builds of its schedule, the deletions, and for a step-by-step run
+the measurement of E after every step, at a rate measured on this machine)
+and prints the estimate (stderr) when it exceeds 10 seconds, with the
+settings that would shorten it; the progress lines update it as the run
+goes. A run estimated beyond --max-time (default 30m) is refused before it
+starts (exit 1), naming those settings: a step-by-step run of a large
+network measures E on the whole training set after every deletion, where
+--one-shot measures only the start and the end.
 
 --curvature layer-input (with --structure layer) is layer-wise OBS (Dong et al.
 2017; OBC, Frantar & Alistarh 2022): it approximates each layer's
@@ -94,7 +101,7 @@ Example:
 			&cli.StringFlag{Name: "records", Usage: "write every step to `STEPS.csv`"},
 			&cli.BoolFlag{Name: "one-shot", Usage: "build the curvature once and delete down to --sparsity or --keep by downdates only, measuring only the start and the end (for large networks; no retraining, no --records)"},
 			&cli.BoolFlag{Name: "in-place", Usage: "allow --out to be the --model file itself (otherwise refused, so a typo cannot destroy the model)"},
-			memoryFlag(),
+			memoryFlag(), maxTimeFlag(),
 		), append(append(curvatureFlags(), layerPruneFlags()...), granularityFlags()...)...),
 		Action: runPrune,
 	}
@@ -260,12 +267,29 @@ func runPrune(c *cli.Context) error {
 	// The bar counts the deletions --keep and --sparsity allow; error and
 	// accuracy rules can end the run sooner.
 	target := min(cfg.KeepTarget(len(m.Params)), before)
+	eta, err := estimatePruneTime(c, &cfg, m, train, test, before, target)
+	if err != nil {
+		return err
+	}
 	b := newBar(c, before-target, "pruning "+c.String("method"))
-	eta := newETA(c, &cfg, before, target)
-	cfg.Rebuilt = eta.rebuilt
+	if cfg.Method != prune.Magnitude {
+		b.Set(0, "building the curvature (%d calibration patterns)", calibLen(&cfg, train))
+	}
+	cfg.Rebuilt = func(free int, took time.Duration) {
+		eta.rebuilt(free, took)
+		b.Set(before-free, "pruning: %d left%s", free, eta.leftText())
+	}
 	cfg.Progress = func(s prune.Step) {
-		eta.step(s)
-		b.Set(before-s.Left, "pruning: %d left, E %.3g", s.Left, s.TrainError)
+		if s.Method == "dead-unit" {
+			b.Set(before-s.Left, "pruning: %d left (dead units removed)", s.Left)
+			return
+		}
+		eta.step()
+		if math.IsNaN(s.TrainError) { // one-shot: only the start and the end are measured
+			b.Set(before-s.Left, "pruning: %d left%s", s.Left, eta.leftText())
+		} else {
+			b.Set(before-s.Left, "pruning: %d left, E %.3g%s", s.Left, s.TrainError, eta.leftText())
+		}
 	}
 	cfg.Stop = func() bool { return interrupted(c) }
 	if test != nil {
@@ -407,84 +431,6 @@ func parseRecompute(s string) (every int, fraction float64, err error) {
 		return 0, 0, usagef("--recompute %q must be a number of deletions >= 0 or a percentage like 5%%", s)
 	}
 	return n, 0, nil
-}
-
-// longRun is the estimated time above which prune prints its estimate and
-// what would shorten it.
-const longRun = 10 * time.Second
-
-// eta estimates a pruning run's time from its first curvature build and
-// its first deletion, and prints the estimate once.
-type eta struct {
-	c            *cli.Context
-	cfg          *prune.Config
-	free, target int
-	start        time.Time
-	build        time.Duration // the first build
-	buildFree    int
-	printed      bool
-}
-
-func newETA(c *cli.Context, cfg *prune.Config, free, target int) *eta {
-	return &eta{c: c, cfg: cfg, free: free, target: target, start: time.Now()}
-}
-
-func (e *eta) rebuilt(free int, took time.Duration) {
-	if e.buildFree == 0 {
-		e.build, e.buildFree = took, free
-	}
-}
-
-// step prints the estimate after the first deletion: the builds of the
-// schedule, each scaled from the first by (free/first free)^2 (forming a
-// rank-1 curvature from M >= n terms costs M n^2, more than its n^3/3
-// Cholesky) or ^3 (the exact Hessian's eigendecomposition), plus every
-// deletion at the first one's cost.
-func (e *eta) step(s prune.Step) {
-	if e.printed || e.c.Bool("quiet") || s.Method == "dead-unit" {
-		return
-	}
-	e.printed = true
-	perStep := time.Since(e.start) - e.build
-	deletions := e.free - e.target
-	total := time.Duration(deletions) * perStep
-	builds := 0
-	if e.cfg.Method != prune.Magnitude && e.buildFree > 0 {
-		pow := 2.0
-		if e.cfg.Curvature == hessian.Exact {
-			pow = 3
-		}
-		at := e.cfg.Builds(e.free, e.target)
-		builds = len(at)
-		for _, n := range at {
-			total += time.Duration(float64(e.build) * math.Pow(float64(n)/float64(e.buildFree), pow))
-		}
-	}
-	if total < longRun {
-		return
-	}
-	bound := "to reach the --keep/--sparsity target"
-	if e.target == 0 {
-		bound = "at most, if no rule stops it sooner"
-	}
-	var shorter []string
-	if builds > 1 {
-		shorter = append(shorter, "a sparser --recompute (e.g. 10% or 20%)")
-	}
-	if e.cfg.Method == prune.OBS {
-		shorter = append(shorter, "--group K (K deletions per step)", "--structure block:B (block-diagonal curvature)")
-	}
-	if e.cfg.Curvature == hessian.Exact {
-		shorter = append(shorter, "--curvature ggn")
-	}
-	msg := fmt.Sprintf("estimated time about %s %s: %d deletions at about %s each", total.Round(time.Second), bound, deletions, perStep.Round(time.Millisecond))
-	if builds > 0 {
-		msg += fmt.Sprintf(" and %d curvature builds (--recompute %s; the first, over %d parameters, took %s)", builds, e.c.String("recompute"), e.buildFree, e.build.Round(time.Millisecond))
-	}
-	if len(shorter) > 0 {
-		msg += "; shorter: " + strings.Join(shorter, ", ")
-	}
-	info(e.c, "%s\n", msg)
 }
 
 // recomputeSchedule says in words when the curvature was rebuilt.

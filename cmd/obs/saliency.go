@@ -90,6 +90,9 @@ func runSaliency(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if c.IsSet("top") && c.Bool("json") {
+		return usagef("--top sets the rows of the table, which --json does not print (--csv writes every candidate)")
+	}
 	if c.IsSet("trainer") && !c.Bool("retrain") {
 		return usagef("--trainer applies only with --retrain")
 	}
