@@ -20,9 +20,9 @@ func studyCommand() *cli.Command {
 		Usage:     "score every curvature's pruning predictions against a shared ground truth and write the report",
 		ArgsUsage: " ",
 		Description: `Trains small students in controlled settings (teacher–student regression
-with homoscedastic, heteroscedastic or no noise, a smaller student, sigmoid output
-with squared error and 0/1 labels, softmax classification with sampled,
-argmax, smoothed and flipped labels), 20 seeds each, and scores the OBS
+with homoscedastic, heteroscedastic or no noise, a smaller and a wider student,
+sigmoid output with squared error and 0/1 labels, softmax classification with
+sampled, argmax, smoothed and flipped labels), 20 seeds each, and scores the OBS
 predictions of the exact Hessian, the Gauss–Newton matrix, the empirical Fisher,
 the Monte-Carlo Fisher, the mini-batch empirical Fisher (B = 8, 32), OBD and
 magnitude against one shared ground truth: the training error after deleting
@@ -45,7 +45,7 @@ Writes DIR/gn-vs-fisher.md and the per-seed results DIR/gn-vs-fisher-seeds.csv
 (DIR is created if missing). Deterministic: the same flags
 write the same bytes, whatever --workers. Every curvature carries the 1/P
 normalisation and the weight decay. scripts/study.sh runs the full study into
-docs/ (about 2.5 minutes of CPU); --quick runs two tiny settings with 3 seeds
+docs/ (about 4.5 minutes of CPU for 10 seeds); --quick runs two tiny settings with 3 seeds
 and 6 sampled candidates per network (seconds; for tests).
 
 Example:

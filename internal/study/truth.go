@@ -31,8 +31,9 @@ import (
 //     sampled targets per pattern (E = G); mc1 is an average of as many
 //     single-sample gradients as F_emp;
 //   - "popf": the population empirical Fisher, F_emp with the target's
-//     noise integrated out under its known law at the training inputs
-//     (NaN where the target is a function of the input);
+//     noise integrated out under its known law at the training inputs,
+//     divided by its own best scale against G as F_emp/c* is (NaN where
+//     the target is a function of the input);
 //   - "ef-bB": the mini-batch empirical Fisher that WoodFisher uses, the
 //     per-pattern gradients averaged over B patterns before the outer
 //     product, (1/nb) sum_b gbar_b gbar_b^T, of rank at most P/B;
@@ -218,7 +219,7 @@ func scoreNet(set *Setting, net *model.MLP, train, test *datasets.Set, seed uint
 		return nil, err
 	}
 	datas := map[string]*mat.SymDense{"exact": H, "ggn": G, "ef": F, "mcfisher": M, "mc1": M1,
-		"ef/c*": scaled(F, r.CStar), "ggn-rel": G, "ef-rel": F, "popf": popFisher(set, net, train, seed)}
+		"ef/c*": scaled(F, r.CStar), "ggn-rel": G, "ef-rel": F, "popf": scaledLike(G, popFisher(set, net, train, seed))}
 	for _, b := range Batches {
 		FB := batchFisher(efc.(hessian.RankOne), b, seed)
 		datas[fmt.Sprintf("ef-b%d", b)] = FB
@@ -371,6 +372,17 @@ func scaled(D *mat.SymDense, c float64) *mat.SymDense {
 	return out
 }
 
+// scaledLike returns D divided by its best scale against G (c with D ~ c
+// G), so that D is compared with G at G's scale as F_emp/c* is; nil if D is
+// nil or the scale is not a finite number > 0.
+func scaledLike(G, D *mat.SymDense) *mat.SymDense {
+	if D == nil {
+		return nil
+	}
+	c, _ := hessian.BestScale(G, D)
+	return scaled(D, c)
+}
+
 // pick returns full at the candidates' positions.
 func pick(full []float64, cand []int) []float64 {
 	out := make([]float64, len(cand))
@@ -413,7 +425,7 @@ func scorePc(set *Setting, net *model.MLP, calib *datasets.Set, seed uint64, w [
 	}
 	res.CStar, _ = hessian.BestScale(G, F)
 	datas := map[string]*mat.SymDense{"ggn": G, "ef": F, "ef/c*": scaled(F, res.CStar), "mc1": M1, fmt.Sprintf("mc%d", McS): MS,
-		"popf": popFisher(set, net, calib, seed)}
+		"popf": scaledLike(G, popFisher(set, net, calib, seed))}
 	for _, name := range PcPredictors {
 		full := predictWith(name, datas[name], net.Decay, MainDelta, w)
 		res.Scores = append(res.Scores, score(pick(full, cand), truth, truthTest, true))
