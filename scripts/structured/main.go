@@ -43,7 +43,7 @@ func main() {
 	block := flag.Int("block", 128, "block size of OBS's block-diagonal inverse")
 	alpha := flag.Float64("alpha", 1e-4, "OBS damping")
 	ftEpochs := flag.Int("ft-epochs", 1, "fine-tuning epochs after pruning (Adam, lr 5e-4) on -ft-patterns")
-	only := flag.String("methods", "", "comma-separated methods to run (default all): obs-ggn, obs-ef, obs-ggn-out (a unit's outgoing weights as its group), obd, magnitude, lobs-unit, nm")
+	only := flag.String("methods", "", "comma-separated methods to run (default all): obs-ggn, obs-ef, obd, magnitude, the same with -out (a unit's outgoing weights as its group), lobs-unit, nm")
 	ftPatterns := flag.Int("ft-patterns", 5000, "fine-tuning patterns (the first N of the training subset)")
 	timeArchs := flag.String("time-archs", "", "only time the forward pass of networks of these comma-separated shapes (random weights) and exit")
 	flag.Parse()
@@ -108,6 +108,9 @@ func main() {
 			{"obs-ggn", fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
 			{"obs-ef", fmt.Sprintf("obs-ef-block%d", *block), obs(hessian.EmpiricalFisher)},
 			{"obs-ggn-out", fmt.Sprintf("obs-ggn-block%d (outgoing)", *block), obs(hessian.GGN)},
+			{"obs-ef-out", fmt.Sprintf("obs-ef-block%d (outgoing)", *block), obs(hessian.EmpiricalFisher)},
+			{"obd-out", "obd-ggn (group sum, outgoing)", prune.OBDPruner{Curvature: prune.GGNDiagonal{}}},
+			{"magnitude-out", "magnitude-l2 (outgoing)", prune.MagnitudePruner{}},
 			{"obd", "obd-ggn (group sum)", prune.OBDPruner{Curvature: prune.GGNDiagonal{}}},
 			{"magnitude", "magnitude-l2", prune.MagnitudePruner{}},
 			{"lobs-unit", "lobs-unit (layer-wise, outgoing)", prune.LayerUnitOBSPruner{}},
