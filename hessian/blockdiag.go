@@ -192,7 +192,7 @@ var scratchPool = sync.Pool{New: func() any { return new([]float64) }}
 // generator each (their terms do not depend on one another), except for
 // MCFisher, whose targets are drawn in pattern order by one generator so
 // that they are the samples Terms gives. Each pattern's terms are rows of
-// the generator, copied whole, so no strided writes are made. The matrix is
+// the generator, written in place, so no strided writes are made. The matrix is
 // reused between calls of fn.
 func termRows(c *rankOne, patterns int, fn func(ut blas64.General)) {
 	P, K, nf := len(c.X), c.perPattern, len(c.free)
@@ -216,8 +216,7 @@ func termRows(c *rankOne, patterns int, fn func(ut blas64.General)) {
 			go func() {
 				defer wg.Done()
 				for p := lo; p < hi; p++ {
-					g.pattern(p)
-					copy(buf[(p-p0)*K*nf:(p-p0+1)*K*nf], g.terms)
+					g.patternTo(buf[(p-p0)*K*nf:(p-p0+1)*K*nf], p)
 				}
 			}()
 		}

@@ -62,6 +62,7 @@ type BlockInverse struct {
 	starts  []int   // block b holds rows starts[b]..starts[b+1]-1
 	blockOf []int32 // block of each row
 	inv     []*mat.SymDense
+	x       []float64 // downdate1's scratch
 }
 
 // NewBlockInverse returns the inverse whose block b, inv[b], covers the
@@ -166,6 +167,14 @@ func (d *BlockInverse) Columns(Q []int) ([]int, *mat.Dense) {
 // Downdate removes Q block by block: the constrained downdate of a
 // block-diagonal inverse stays within each block.
 func (d *BlockInverse) Downdate(Q []int) error {
+	if len(Q) == 1 {
+		return d.downdate1(Q[0])
+	}
+	return d.downdate(Q)
+}
+
+// downdate is Downdate through gonum's mat, for any Q.
+func (d *BlockInverse) downdate(Q []int) error {
 	bs := d.blocksOf(Q)
 	type part struct {
 		b     int

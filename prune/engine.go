@@ -298,7 +298,7 @@ type engine struct {
 
 	sc           Scorer
 	sal          []float64 // saliency per unit
-	heaps        []*salHeap
+	heaps        []unitQueue
 	since, built int
 	compactAt    int
 	left         int // free parameters (NumFree, kept up to date)
@@ -441,7 +441,7 @@ func (e *engine) run(stages [][]int) (done bool, err error) {
 			}
 			g := -1
 			for i, h := range e.heaps {
-				if ps.gone[i] < want[i] && h.Len() > 0 && (g < 0 || h.Less2(h.idx[0], e.heaps[g].idx[0])) {
+				if ps.gone[i] < want[i] && h.Len() > 0 && (g < 0 || h.less(h.min(), e.heaps[g].min())) {
 					g = i
 				}
 			}
@@ -505,33 +505,13 @@ func (e *engine) build() error {
 			rank[u] = r.TieRank(e.ps.unit(u, e.buf)[0])
 		}
 	}
-	e.heaps = make([]*salHeap, len(e.ps.total))
-	for g := range e.heaps {
-		e.heaps[g] = &salHeap{sal: e.sal, rank: rank}
-	}
 	for u := range e.sal {
 		e.sal[u] = math.NaN()
 		if !e.ps.pruned(e.net, u) {
 			e.sal[u] = sc.Saliency(e.net.Params, e.live(u))
 		}
 	}
-	at := make([]int, len(e.sal))
-	for u := range at {
-		at[u] = -1
-	}
-	for g := range e.heaps {
-		e.heaps[g].at = at
-	}
-	for u, s := range e.sal {
-		if !math.IsNaN(s) {
-			h := e.heaps[e.ps.poolOf[u]]
-			at[u] = len(h.idx)
-			h.idx = append(h.idx, u)
-		}
-	}
-	for _, h := range e.heaps {
-		heap.Init(h)
-	}
+	e.heaps = newQueues(e.sal, e.ps.poolOf, len(e.ps.total), rank)
 	return nil
 }
 
@@ -543,7 +523,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 	var Q []int
 	s := Step{Step: e.step, Method: e.res.Method, Rebuilt: rebuilt, Predicted: math.NaN()}
 	for range k {
-		u := heap.Pop(e.heaps[g]).(int)
+		u := e.heaps[g].pop()
 		Q = append(Q, e.live(u)...)
 		s.Saliency += e.sal[u]
 	}

@@ -42,6 +42,14 @@ func (u Update) Apply(w []float64) {
 // It returns an error wrapping hessian.ErrNotPositiveDefinite if [C^-1]_QQ
 // is not positive definite.
 func OBSStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
+	if b, ok := inv.(*BlockInverse); ok && len(Q) == 1 {
+		return b.step1(w, Q[0])
+	}
+	return obsStep(inv, w, Q)
+}
+
+// obsStep is OBSStep through gonum's mat, for any inverse and Q.
+func obsStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
 	wq, y, err := blockSolve(inv, w, Q)
 	if err != nil {
 		return Update{}, err
