@@ -1,7 +1,9 @@
 package model
 
 import (
+	"bytes"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
@@ -94,5 +96,121 @@ func TestConvForwardMatchesDefinition(t *testing.T) {
 			copy(want, x)
 		}
 		expectNear(t, layerName(ly), got, want, 1e-13)
+	}
+}
+
+// cnnCases are tiny convolutional networks for the network-level
+// derivative tests (appended to derivativeCases): padding, stride, both
+// pools, a bias-free conv and linear layer, and each loss.
+func cnnCases() []netCase {
+	mustLayers := func(s string) []LayerSpec {
+		ls, err := ParseLayers(s)
+		if err != nil {
+			panic(err)
+		}
+		return ls
+	}
+	return []netCase{
+		{name: "cnn-maxpool/ce", spec: Spec{Input: []int{2, 5, 5}, Layers: mustLayers("conv:3:3:p=1,tanh,maxpool:2,conv:2:2:nobias,gelu,flatten,linear:3"), Loss: CrossEntropy, Decay: 0.01}, pruned: []int{1, 7, 20, 60}},
+		{name: "cnn-avgpool/mse", spec: Spec{Input: []int{1, 6, 6}, Layers: mustLayers("conv:2:3:s=2,sigmoid,avgpool:2,flatten,linear:2:nobias,tanh,linear:2"), Output: Identity, Loss: SquaredError, Decay: 0.01}, pruned: []int{1, 7, 20}},
+		{name: "cnn-relu/bce", spec: Spec{Input: []int{1, 5, 4}, Layers: mustLayers("conv:2:2,relu,conv:2:2:s=2:p=1,silu,flatten,linear:2"), Loss: BinaryCrossEntropy}, pruned: []int{3}},
+	}
+}
+
+// LeNet-5 as the issue spells it: the layer list round-trips through
+// FormatLayers, the shapes chain, the parameter count is the classic
+// 61,706, names follow PyTorch's indices, and the file form reads back.
+func TestLeNetSpecAndFile(t *testing.T) {
+	const lenet = "conv:6:5:p=2,relu,maxpool:2,conv:16:5,relu,maxpool:2,flatten,linear:120,relu,linear:84,relu,linear:10"
+	ls, err := ParseLayers(lenet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := FormatLayers(ls); got != lenet {
+		t.Fatalf("FormatLayers = %q, want %q", got, lenet)
+	}
+	m, err := New(Spec{Input: []int{1, 28, 28}, Layers: ls, Loss: CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(m.Params); n != 61706 {
+		t.Fatalf("LeNet-5 has %d parameters, want 61706", n)
+	}
+	if m.NumInputs() != 784 || m.NumOutputs() != 10 || m.NumLayers() != 5 {
+		t.Fatalf("inputs %d, outputs %d, weight layers %d", m.NumInputs(), m.NumOutputs(), m.NumLayers())
+	}
+	for q, want := range map[int]string{0: "conv1.w[0,0,0,0]", 7: "conv1.w[0,0,1,2]", 25: "conv1.b[0]", 26: "conv1.w[1,0,0,0]", 156: "conv2.w[0,0,0,0]", 156 + 150: "conv2.b[0]", 2572: "linear1.w[0,0]", 2572 + 400: "linear1.b[0]", 61705: "linear3.b[9]"} {
+		if got := m.Name(q); got != want {
+			t.Errorf("Name(%d) = %q, want %q", q, got, want)
+		}
+	}
+	if q := m.Index(2, 3, 150); !m.IsBias(q) || m.Name(q) != "conv2.b[3]" {
+		t.Errorf("Index(2, 3, 150) = %d named %q", q, m.Name(q))
+	}
+	for q := range m.Params {
+		l, j, i := m.Locate(q)
+		if m.Index(l, j, i) != q {
+			t.Fatalf("Index(Locate(%d)) = %d", q, m.Index(l, j, i))
+		}
+	}
+	m.Init(rand.New(rand.NewPCG(1, 2)))
+	m.Prune(3)
+	var buf bytes.Buffer
+	if err := m.ToFile(Provenance{}, nil).Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, f, err := ParseFile(buf.Bytes(), "lenet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Format != LayeredFormat || f.Layers != lenet || FormatInput(f.Input) != "1x28x28" || f.Arch != nil {
+		t.Fatalf("file format %q, layers %q, input %v, arch %v", f.Format, f.Layers, f.Input, f.Arch)
+	}
+	expectNear(t, "params", back.Params, m.Params, 0)
+	if !back.Pruned[3] || back.NumFree() != m.NumFree() {
+		t.Fatal("mask not read back")
+	}
+}
+
+func TestParseLayersErrors(t *testing.T) {
+	for s, want := range map[string]string{
+		"":                   "empty layer list",
+		"linear:0":           `layer 1 "linear:0": output size "0"`,
+		"conv:3":             "want conv:OUT:K",
+		"conv:3:3:q=1":       `unknown option "q=1"`,
+		"linear:3:p=1":       `unknown option "p=1" (want nobias)`,
+		"relu,softmax":       `layer 2 "softmax": unknown layer`,
+		"maxpool":            "want maxpool:K",
+		"bn:2":               "bn takes no options",
+		"linear:4,layernorm": `layer 2 "layernorm": unknown layer`,
+	} {
+		_, err := ParseLayers(s)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseLayers(%q) = %v, want an error with %q", s, err, want)
+		}
+	}
+	for _, c := range []struct{ in, layers, want string }{
+		{"1x8x8", "linear:3", "needs a flat input"},
+		{"12", "conv:3:3", "needs a CxHxW input"},
+		{"1x4x4", "conv:2:5,flatten,linear:2", "does not fit"},
+		{"1x4x4", "conv:2:3", "end with flatten"},
+		{"1x4x4", "conv:2:3,bn,flatten,linear:2", "folds"},
+		{"1x4x4", "maxpool:2,flatten", "no linear or conv"},
+	} {
+		in, _ := ParseInput(c.in)
+		ls, err := ParseLayers(c.layers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = New(Spec{Input: in, Layers: ls, Loss: CrossEntropy})
+		if c.want == "no linear or conv" {
+			_, err = New(Spec{Input: in, Layers: ls, Loss: SquaredError})
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s on %s: %v, want an error with %q", c.layers, c.in, err, c.want)
+		}
+	}
+	if _, err := New(Spec{Sizes: []int{2, 2}, Input: []int{2}, Layers: []LayerSpec{{Kind: KindLinear, Out: 2}}}); err == nil {
+		t.Error("sizes and layers together accepted")
 	}
 }
