@@ -157,6 +157,9 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 	if len(X) == 0 {
 		return nil, errors.New("prune: layer-wise OBS needs calibration patterns")
 	}
+	if m.Layered() {
+		return nil, errors.New("prune: layer-wise OBS is for MLPs; a network given by its layers (conv layers) is not supported yet")
+	}
 	T := make([][]float64, len(X))
 	zero := make([]float64, m.NumOutputs())
 	for p := range T {
