@@ -124,6 +124,22 @@ type Spec struct {
 	Decay float64
 }
 
+// NumOutputs returns the number of outputs of the spec's network; 0 for a
+// layer list that does not build.
+func (s Spec) NumOutputs() int {
+	if len(s.Layers) == 0 {
+		if len(s.Sizes) == 0 {
+			return 0
+		}
+		return s.Sizes[len(s.Sizes)-1]
+	}
+	ls, err := buildLayers(s.Input, s.Layers)
+	if err != nil {
+		return 0
+	}
+	return ls[len(ls)-1].Out()
+}
+
 // Describe returns the architecture as the command line gives it:
 // "784-300-100-10" for an MLP, "input 1x28x28, layers conv:6:5,..."
 // otherwise.

@@ -103,7 +103,7 @@ func TestPruneCNNEveryMethod(t *testing.T) {
 	}
 	// Block OBS (the WoodFisher structure the LeNet-5 run uses)
 	// beats magnitude here; dense one-shot OBS at 50% overshoots on this
-	// tiny set (its log shows it), as one-shot OBS updates can far from
+	// tiny set (its log shows it), as one-shot OBS updates can reach far beyond
 	// the quadratic model's range.
 	if errs["obs-ggn-block16"] >= errs["magnitude"] {
 		t.Errorf("block OBS (GGN) ends at E %.4g, magnitude pruning at %.4g", errs["obs-ggn-block16"], errs["magnitude"])

@@ -80,10 +80,10 @@ func trainAlternatives(method model.Method) string {
 }
 
 // estimateTrain is obs train's estimate.
-func estimateTrain(sizes []int, method model.Method) *resources.Estimate {
+func estimateTrain(spec model.Spec, method model.Method) *resources.Estimate {
 	var e resources.Estimate
-	n := numParams(sizes)
-	addTraining(&e, method, n, sizes[len(sizes)-1])
+	n := float64(spec.NumParams())
+	addTraining(&e, method, n, spec.NumOutputs())
 	e.Add("the model file", modelFileBytes*n)
 	return &e
 }
