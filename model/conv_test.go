@@ -182,7 +182,9 @@ func TestParseLayersErrors(t *testing.T) {
 		"relu,softmax":       `layer 2 "softmax": unknown layer`,
 		"maxpool":            "want maxpool:K",
 		"bn:2":               "bn takes no options",
-		"linear:4,layernorm": `layer 2 "layernorm": unknown layer`,
+		"linear:4,layernorm": `layer 2 "layernorm": layernorm is not supported`,
+		"linear:4,dropout":   `Dropout is the identity in eval mode`,
+		"linear:4,tanhh":     `layer 2 "tanhh": unknown layer`,
 	} {
 		_, err := ParseLayers(s)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -212,5 +214,25 @@ func TestParseLayersErrors(t *testing.T) {
 	}
 	if _, err := New(Spec{Sizes: []int{2, 2}, Input: []int{2}, Layers: []LayerSpec{{Kind: KindLinear, Out: 2}}}); err == nil {
 		t.Error("sizes and layers together accepted")
+	}
+}
+
+func TestFolded(t *testing.T) {
+	ls, err := ParseLayers("conv:4:3:nobias,bn,relu,flatten,linear:5:nobias,bn,linear:2:nobias")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Spec{Input: []int{1, 5, 5}, Layers: ls}.Folded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := FormatLayers(f.Layers), "conv:4:3,relu,flatten,linear:5,linear:2:nobias"; got != want {
+		t.Fatalf("Folded = %q, want %q", got, want)
+	}
+	for _, s := range []string{"bn,linear:2", "linear:3,relu,bn"} {
+		ls, _ := ParseLayers(s)
+		if _, err := (Spec{Input: []int{4}, Layers: ls}).Folded(); err == nil || !strings.Contains(err.Error(), "right before it") {
+			t.Errorf("Folded(%q): %v", s, err)
+		}
 	}
 }

@@ -193,6 +193,14 @@ func parseLayerItem(item string) (LayerSpec, error) {
 		}
 		return l, nil
 	}
+	switch strings.ToLower(f[0]) {
+	case "dropout":
+		return l, fmt.Errorf("Dropout is the identity in eval mode: leave it out of the layers (with --names giving the other layers' tensor prefixes)")
+	case "layernorm", "groupnorm", "instancenorm":
+		return l, fmt.Errorf("%s is not supported (obs folds only BatchNorm in eval mode, item bn)", f[0])
+	case "batchnorm", "batchnorm1d", "batchnorm2d":
+		return l, fmt.Errorf("write a BatchNorm as bn")
+	}
 	a, err := ParseActivation(item)
 	if err != nil || !elementwise(a) {
 		return l, fmt.Errorf("unknown layer (want %s)", LayerItems)
@@ -228,16 +236,23 @@ func FormatInput(shape []int) string {
 }
 
 // Folded returns s with its bn items removed: the network obs holds once
-// every BatchNorm is folded into the layer before it.
-func (s Spec) Folded() Spec {
+// every BatchNorm is folded into the layer before it, which gets a bias
+// (the fold's shift) if it had none. A bn that does not directly follow
+// a linear or conv layer is an error.
+func (s Spec) Folded() (Spec, error) {
 	var ls []LayerSpec
-	for _, l := range s.Layers {
+	for i, l := range s.Layers {
 		if l.Kind != KindBN {
 			ls = append(ls, l)
+			continue
 		}
+		if len(ls) == 0 || i == 0 || !s.Layers[i-1].HasParams() {
+			return s, fmt.Errorf("model: layer %d bn: a BatchNorm is folded into the linear or conv layer right before it, and there is none", i+1)
+		}
+		ls[len(ls)-1].NoBias = false
 	}
 	s.Layers = ls
-	return s
+	return s, nil
 }
 
 // buildLayers returns the layers of a layer list on inputs of the given
