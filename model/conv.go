@@ -5,6 +5,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
 )
 
 // Conv2d is the two-dimensional convolution of PyTorch's nn.Conv2d with
@@ -383,4 +384,22 @@ func (b *convBatch) SquaredGrad(dst []float64, gy, x blas64.General) {
 			}
 		}
 	}
+}
+
+// Patches returns the im2col rows of the patterns X (N x In()): the
+// N*S x Channels*Kernel^2 matrix whose row p*S + s holds the input patch
+// output position s of pattern p sees (zeros where it covers the
+// padding), in the order of a weight row, so that output channel o at
+// that position is the row's product with W's row o, plus the bias.
+func (l Conv2d) Patches(X *mat.Dense) *mat.Dense {
+	n, in := X.Dims()
+	if in != l.In() {
+		panic(fmt.Sprintf("model: conv patches of %d inputs, want %d", in, l.In()))
+	}
+	b := convBatch{l: l}
+	raw := X.RawMatrix()
+	col := b.im2col(&b.col, blas64.General{Rows: n, Cols: in, Stride: raw.Stride, Data: raw.Data})
+	out := mat.NewDense(col.Cols, col.Rows, nil)
+	out.Copy(mat.NewDense(col.Rows, col.Cols, col.Data).T())
+	return out
 }

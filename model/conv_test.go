@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 )
 
 // convCases are the convolution-network layers under test (added to
@@ -233,6 +234,38 @@ func TestFolded(t *testing.T) {
 		ls, _ := ParseLayers(s)
 		if _, err := (Spec{Input: []int{4}, Layers: ls}).Folded(); err == nil || !strings.Contains(err.Error(), "right before it") {
 			t.Errorf("Folded(%q): %v", s, err)
+		}
+	}
+}
+
+// Patches times the weight rows plus the bias is Forward, position by
+// position (the identity layer-wise OBS relies on).
+func TestConvPatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, ly := range convCases() {
+		c, ok := ly.(Conv2d)
+		if !ok {
+			continue
+		}
+		const n = 3
+		X := mat.NewDense(n, c.In(), randVec(rng, n*c.In()))
+		theta := randVec(rng, c.NumParams())
+		A := c.Patches(X)
+		S, kk := c.OutHeight()*c.OutWidth(), c.patch()
+		for p := range n {
+			y := make([]float64, c.Out())
+			c.Forward(y, X.RawRowView(p), theta)
+			for o := range c.OutChannels {
+				for s := range S {
+					got := floats.Dot(A.RawRowView(p*S+s), theta[o*c.rowStride():o*c.rowStride()+kk])
+					if !c.NoBias {
+						got += theta[o*c.rowStride()+kk]
+					}
+					if !near(got, y[o*S+s], 1e-13) {
+						t.Fatalf("%s: pattern %d channel %d position %d: %v, Forward %v", layerName(c), p, o, s, got, y[o*S+s])
+					}
+				}
+			}
 		}
 	}
 }

@@ -12,9 +12,9 @@ import (
 // tinyCNN returns a small convolutional classifier trained for a few
 // epochs on seeded synthetic 1x6x6 images (the class is the quadrant of a
 // bright spot), and the data.
-func tinyCNN(t *testing.T) (*model.MLP, [][]float64, [][]float64) {
+func tinyCNN(t *testing.T, layers string) (*model.MLP, [][]float64, [][]float64) {
 	t.Helper()
-	ls, err := model.ParseLayers("conv:3:3:p=1,relu,maxpool:2,conv:4:2:nobias,tanh,flatten,linear:4")
+	ls, err := model.ParseLayers(layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func tinyCNN(t *testing.T) (*model.MLP, [][]float64, [][]float64) {
 // kept), leaves them at exactly 0, and block OBS with the GGN ends at a lower
 // training error than magnitude pruning.
 func TestPruneCNNEveryMethod(t *testing.T) {
-	net, X, T := tinyCNN(t)
+	net, X, T := tinyCNN(t, "conv:3:3:p=1,relu,maxpool:2,conv:4:2:nobias,tanh,flatten,linear:4")
 	e0, acc0 := net.Evaluate(X, T)
 	if acc0 < 0.9 {
 		t.Fatalf("the tiny CNN trains to accuracy %.3f only", acc0)
@@ -107,5 +107,37 @@ func TestPruneCNNEveryMethod(t *testing.T) {
 	// the quadratic model's range.
 	if errs["obs-ggn-block16"] >= errs["magnitude"] {
 		t.Errorf("block OBS (GGN) ends at E %.4g, magnitude pruning at %.4g", errs["obs-ggn-block16"], errs["magnitude"])
+	}
+}
+
+// Layer-wise OBS on the layers' inputs, the conv layers' im2col patches
+// (it needs a bias in every layer): half of every layer's weights go, the
+// rows re-solved, and it ends below magnitude pruning's training error.
+func TestLayerwiseOBSCNN(t *testing.T) {
+	net, X, T := tinyCNN(t, "conv:3:3:p=1,relu,maxpool:2,conv:4:2,tanh,flatten,linear:4")
+	e0, _ := net.Evaluate(X, T)
+	mag := net.Clone()
+	if _, err := prune.OneShot(mag, X, T, prune.Config{Method: prune.Magnitude, Sparsity: 0.5, Candidates: prune.Weights(mag), PerLayer: true}); err != nil {
+		t.Fatal(err)
+	}
+	eMag, _ := mag.Evaluate(X, T)
+	m := net.Clone()
+	res, err := prune.LayerwiseOBS(m, X, 0.5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l, s := range res.LayerSparsity {
+		if s < 0.45 || s > 0.55 {
+			t.Errorf("layer %d sparsity %.3f, want 0.5", l+1, s)
+		}
+	}
+	e, _ := m.Evaluate(X, T)
+	t.Logf("E %.4f -> layer-wise OBS %.4f, magnitude per layer %.4f", e0, e, eMag)
+	if e >= eMag {
+		t.Errorf("layer-wise OBS ends at E %.4g, magnitude pruning at %.4g", e, eMag)
+	}
+	nb, X2, _ := tinyCNN(t, "conv:3:3:p=1,relu,maxpool:2,conv:4:2:nobias,tanh,flatten,linear:4")
+	if _, err := prune.LayerwiseOBS(nb, X2, 0.5, nil); err == nil {
+		t.Error("layer-wise OBS accepted a bias-free layer")
 	}
 }
