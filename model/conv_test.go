@@ -269,3 +269,21 @@ func TestConvPatches(t *testing.T) {
 		}
 	}
 }
+
+// One mini-batch gradient of LeNet-5 (6-16-120-84) on 128 patterns, the
+// step of `obs train --layers` on MNIST.
+func BenchmarkBatchGradLeNet5(b *testing.B) {
+	ls, _ := ParseLayers("conv:6:5:p=2,relu,maxpool:2,conv:16:5,relu,maxpool:2,flatten,linear:120,relu,linear:84,relu,linear:10")
+	m, err := New(Spec{Input: []int{1, 28, 28}, Layers: ls, Loss: CrossEntropy})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Init(rand.New(rand.NewPCG(1, 1)))
+	X, T := randomData(m, 128, 2)
+	bw := m.newBatchWork(128)
+	g := make([]float64, len(m.Params))
+	b.ResetTimer()
+	for range b.N {
+		m.batchGrad(bw, g, X, T)
+	}
+}
