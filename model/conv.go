@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -33,8 +34,8 @@ import (
 // document processing", 2006): y = W col + b, and the gradients and
 // tangents are the dense layer's with col for the input. The products
 // are gonum BLAS (gemm, tiled in the pure-Go build as Linear's); the
-// single-pattern forms are the batched ones on one row and allocate their
-// scratch per call.
+// single-pattern forms are the batched ones on one row, their scratch
+// taken from a pool.
 type Conv2d struct {
 	Channels, Height, Width int
 	OutChannels, Kernel     int
@@ -103,20 +104,23 @@ func one(v []float64) blas64.General {
 
 // Forward sets y = W * x + b.
 func (l Conv2d) Forward(y, x, theta []float64) {
-	b := convBatch{l: l}
+	b := l.single()
+	defer convPool.Put(b)
 	b.Forward(one(y), one(x), theta)
 }
 
 // Backward sets gtheta to the weight gradient gy col^T (and the bias's,
 // gy summed over the positions) and gx to the transposed convolution of gy.
 func (l Conv2d) Backward(gx, gtheta, gy, x, y, theta []float64) {
-	b := convBatch{l: l}
+	b := l.single()
+	defer convPool.Put(b)
 	b.Backward(one(gx), gtheta, one(gy), one(x), one(y), theta)
 }
 
 // Tangent sets ry = V * x + c + W * rx for the direction v = (V, c).
 func (l Conv2d) Tangent(ry, x, y, rx, theta, v []float64) {
-	b := convBatch{l: l}
+	b := l.single()
+	defer convPool.Put(b)
 	b.Tangent(one(ry), one(x), one(y), one(rx), theta, v)
 }
 
@@ -124,9 +128,21 @@ func (l Conv2d) Tangent(ry, x, y, rx, theta, v []float64) {
 // over the positions for the bias) and rgx to the transposed convolutions
 // of gy by V and of rgy by W.
 func (l Conv2d) BackwardTangent(rgx, rtheta, x, y, rx, gy, rgy, theta, v []float64) {
-	b := convBatch{l: l}
+	b := l.single()
+	defer convPool.Put(b)
 	clear(rtheta)
 	b.BackwardTangent(one(rgx), rtheta, one(x), one(y), one(rx), one(gy), one(rgy), theta, v)
+}
+
+// convPool holds the scratch of the single-pattern forms, so that loops
+// over patterns (the per-pattern Jacobians of the curvatures) reuse it.
+var convPool = sync.Pool{New: func() any { return new(convBatch) }}
+
+// single returns a convBatch of l from convPool; the caller puts it back.
+func (l Conv2d) single() *convBatch {
+	b := convPool.Get().(*convBatch)
+	b.l = l
+	return b
 }
 
 // Batch returns l's batched forms; their scratch (im2col matrices of
