@@ -51,15 +51,27 @@ func (s *Set) Split(frac float64, seed uint64) (train, test *Set, err error) {
 // InputStats returns the mean and the population standard deviation (1/P)
 // of every input of s, as used for standardisation. A constant input has
 // standard deviation 0; Standardized leaves it centred but unscaled.
+//
+// Each column is first scaled by the power of two 2^-e nearest above its
+// largest magnitude (math.Frexp), so that its squares cannot overflow
+// (1e200 has a finite standard deviation) and, the scaling being exact,
+// the moments of any other column are those of stat.PopMeanStdDev bit for
+// bit.
 func (s *Set) InputStats() (mean, std []float64) {
 	n := s.NumInputs()
 	mean, std = make([]float64, n), make([]float64, n)
 	col := make([]float64, s.Len())
 	for i := range n {
-		for p, x := range s.Inputs {
-			col[p] = x[i]
+		big := 0.0
+		for _, x := range s.Inputs {
+			big = math.Max(big, math.Abs(x[i]))
 		}
-		mean[i], std[i] = stat.PopMeanStdDev(col, nil)
+		_, e := math.Frexp(big) // big < 2^e
+		for p, x := range s.Inputs {
+			col[p] = math.Ldexp(x[i], -e)
+		}
+		m, d := stat.PopMeanStdDev(col, nil)
+		mean[i], std[i] = math.Ldexp(m, e), math.Ldexp(d, e)
 	}
 	return mean, std
 }

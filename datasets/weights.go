@@ -24,7 +24,8 @@ type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float64
-	// Dtype is the element type in the file: "float32" or "float64".
+	// Dtype is the element type in the file: "float32", "float64" or
+	// "int64" (an integer buffer such as BatchNorm's num_batches_tracked).
 	Dtype string
 }
 
@@ -48,8 +49,8 @@ func WeightFormat(path string) (string, error) {
 
 // ReadWeights reads every tensor of a .npz file (numpy.savez, read with
 // codeberg.org/sbinet/npyio) or a .safetensors file (read with
-// github.com/nlpodyssey/safetensors). Only float32 and float64 tensors are
-// accepted; values are converted to float64. Every value must be finite.
+// github.com/nlpodyssey/safetensors). Only float32, float64 and int64
+// tensors are accepted; values are converted to float64. Every value must be finite.
 // Tensors are returned in name order.
 func ReadWeights(path string) ([]Tensor, error) {
 	format, err := WeightFormat(path)
@@ -156,8 +157,19 @@ func parseNPZ(b []byte) ([]Tensor, error) {
 			for i, v := range f {
 				t.Data[i] = float64(v)
 			}
+		case "<i8":
+			// An integer buffer such as a BatchNorm's num_batches_tracked.
+			t.Dtype = "int64"
+			var v []int64
+			if err := r.Read(key, &v); err != nil {
+				return nil, fmt.Errorf("array %q: %v", t.Name, err)
+			}
+			t.Data = make([]float64, len(v))
+			for i, x := range v {
+				t.Data[i] = float64(x)
+			}
 		default:
-			return nil, fmt.Errorf("array %q has dtype %s, want float32 (<f4) or float64 (<f8)", t.Name, h.Descr.Type)
+			return nil, fmt.Errorf("array %q has dtype %s, want float32 (<f4), float64 (<f8) or int64 (<i8)", t.Name, h.Descr.Type)
 		}
 		if len(t.Data) != n {
 			return nil, fmt.Errorf("array %q: %d values for shape %v", t.Name, len(t.Data), t.Shape)
@@ -235,8 +247,15 @@ func parseSafetensors(b []byte) ([]Tensor, error) {
 			for i := range t.Data {
 				t.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
 			}
+		case safetensors.I64:
+			// An integer buffer such as a BatchNorm's num_batches_tracked.
+			t.Dtype = "int64"
+			t.Data = make([]float64, len(raw)/8)
+			for i := range t.Data {
+				t.Data[i] = float64(int64(binary.LittleEndian.Uint64(raw[8*i:])))
+			}
 		default:
-			return nil, fmt.Errorf("tensor %q has dtype %s, want F32 or F64", t.Name, tv.DType())
+			return nil, fmt.Errorf("tensor %q has dtype %s, want F32, F64 or I64", t.Name, tv.DType())
 		}
 		ts = append(ts, t)
 	}

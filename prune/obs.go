@@ -47,6 +47,17 @@ func OBSStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
 		return Update{}, err
 	}
 	u := Update{Predicted: 0.5 * mat.Dot(wq, y)}
+	if m, ok := inv.(interface {
+		mulColumns(Q []int, y []float64) ([]int, []float64)
+	}); ok {
+		// A structure whose columns span a whole layer (KFAC) forms
+		// C^-1 E_Q y without forming C^-1 E_Q.
+		u.Rows, u.Delta = m.mulColumns(Q, y.RawVector().Data)
+		for i := range u.Delta {
+			u.Delta[i] = -u.Delta[i]
+		}
+		return u, nil
+	}
 	rows, cq := inv.Columns(Q)
 	var step mat.VecDense // C^-1 E_Q y on rows
 	step.MulVec(cq, y)

@@ -27,7 +27,10 @@ func (c *Config) label() string { return c.pruner().String() }
 
 // pruner returns the method value cfg selects.
 func (c *Config) pruner() Pruner {
-	b := Terms{Curvature: c.Curvature, Options: c.CurvatureOptions}
+	var b Builder = Terms{Curvature: c.Curvature, Options: c.CurvatureOptions}
+	if _, ok := c.Structure.(KFAC); ok {
+		b = KFACFactors{Curvature: c.Curvature, Options: c.CurvatureOptions}
+	}
 	switch c.Method {
 	case OBD:
 		return OBDPruner{Curvature: b}
@@ -89,6 +92,9 @@ func (c *Config) validate() error {
 		}
 		if b, ok := c.structure().(Blocks); ok && b.Size < 1 {
 			return fmt.Errorf("prune: block size %d must be >= 1", b.Size)
+		}
+		if _, ok := c.structure().(KFAC); ok && c.Curvature != hessian.GGN && c.Curvature != hessian.MCFisher {
+			return fmt.Errorf("prune: structure kfac is built for curvature ggn or mcfisher, not %v", c.Curvature)
 		}
 	}
 	if c.Group < 0 {

@@ -15,7 +15,7 @@ import (
 // its OBS update changes only the blocks of the deleted parameters.
 //
 // Each structure is one file: Dense (dense.go), Blocks (block.go), Layers
-// (layer.go), Diagonal (diag.go). Its name, as ParseStructure reads and
+// (layer.go), Diagonal (diag.go), KFAC (kfac.go, with its builder). Its name, as ParseStructure reads and
 // String writes, is used in flags and labels.
 type Structure interface {
 	String() string
@@ -37,7 +37,7 @@ func ParseStructure(s string) (Structure, error) {
 	if p, ok := structureParsers[name]; ok {
 		return p(arg)
 	}
-	return nil, fmt.Errorf("prune: unknown structure %q (want dense, block:B, layer or diag)", s)
+	return nil, fmt.Errorf("prune: unknown structure %q (want dense, block:B, layer, diag, kfac or kfac:E)", s)
 }
 
 // noArg is a parser for a structure that takes no ":" argument.

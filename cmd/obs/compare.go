@@ -194,6 +194,13 @@ func runCompare(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if _, ok := structure.(prune.KFAC); ok {
+		for _, m := range methods {
+			if meth, kind, _ := study.ParseMethod(m); meth == prune.OBS && kind != hessian.GGN && kind != hessian.MCFisher {
+				return usagef("--structure %v applies to obs-ggn and obs-mcfisher only; leave %s out of --methods", structure, m)
+			}
+		}
+	}
 	for _, f := range []string{"recompute", "keep", "samples", "brute-force-every"} {
 		if c.Int(f) < 0 {
 			return usagef("--%s %d must be >= 0", f, c.Int(f))
@@ -226,11 +233,11 @@ func runCompare(c *cli.Context) error {
 	for _, name := range methods {
 		pm, kind, _ := study.ParseMethod(name)
 		pc := prune.Config{Method: pm, Curvature: kind}
-		if e := estimatePrune(&pc, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()); biggest == nil || e.Total() > biggest.Total() {
+		if e := resources.EstimatePrune(&pc, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()); biggest == nil || e.Total() > biggest.Total() {
 			biggest, bigCfg = e, pc
 		}
 	}
-	if err := checkMemory(c, biggest, "leave out the largest methods with --methods, or "+curvatureAlternatives(&bigCfg)); err != nil {
+	if err := checkMemory(c, biggest, "leave out the largest methods with --methods, or "+resources.CurvatureAlternatives(&bigCfg)); err != nil {
 		return err
 	}
 	train, test, err := loadDataFor(c, m, file)

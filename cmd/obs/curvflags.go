@@ -29,7 +29,7 @@ func curvatureFlags() []cli.Flag {
 		&cli.StringFlag{Name: "curvature", Usage: "curvature for obs (ggn, ef, mcfisher, exact) or obd (ggn, exact); default ggn; not with magnitude"},
 		&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping: OBS inverts C + alpha I, the recursion starts at I/alpha"},
 		fixFlag("how to invert an indefinite exact Hessian"),
-		&cli.StringFlag{Name: "structure", Value: "dense", Usage: "how obs stores C^-1: dense, block:B (contiguous blocks of B free parameters, WoodFisher), layer (one block per layer) or diag (OBD-like); the entries between blocks are taken as 0"},
+		&cli.StringFlag{Name: "structure", Value: "dense", Usage: "how obs stores C^-1: dense, block:B (contiguous blocks of B free parameters, WoodFisher), layer (one block per layer), diag (OBD-like) or kfac[:E] (K-FAC, G ⊗ A per layer, ggn or mcfisher; E exact downdates per layer, default 0); the entries between blocks are taken as 0"},
 		&cli.StringFlag{Name: "inverse", Value: "direct", Usage: "inverse form for ggn/ef/mcfisher: direct (Cholesky of the formed matrix; the fastest at every measured size, see README), blocked (Woodbury; half the memory) or recursive (Hassibi–Stork rank-1)"},
 		&cli.IntFlag{Name: "samples", Value: 0, Usage: "Monte-Carlo Fisher samples per pattern (0: the library default)"},
 		&cli.Float64Flag{Name: "sigma", Value: 0, Usage: "noise sigma of the Gaussian predictive distribution for the mse Monte-Carlo Fisher (0: the library default)"},
@@ -82,6 +82,9 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 			return cfg, usagef("--inverse applies only to --structure dense")
 		} else {
 			cfg.Inverse = prune.Blocked // the zero value: each block is inverted by its own Cholesky
+		}
+		if _, ok := cfg.Structure.(prune.KFAC); ok && cfg.Curvature != hessian.GGN && cfg.Curvature != hessian.MCFisher {
+			return cfg, usagef("--structure %v needs --curvature ggn or mcfisher, not %v", cfg.Structure, cfg.Curvature)
 		}
 	}
 	if c.Int("samples") < 0 {

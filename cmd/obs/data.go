@@ -49,19 +49,6 @@ func ctxOf(m *model.MLP, f *model.File) dataCtx {
 	return dataCtx{loss: m.Loss, output: m.Output, classes: f.Classes, std: f.Standardize, rec: f.Data}
 }
 
-// labelsFor reports whether a CSV target column is read as class labels
-// (softmax or sigmoid cross-entropy) and whether it is binary (one sigmoid
-// output).
-func labelsFor(loss model.Loss) (labels, binary bool) {
-	switch loss {
-	case model.CrossEntropy:
-		return true, false
-	case model.BinaryCrossEntropy:
-		return true, true
-	}
-	return false, false
-}
-
 // loadDataWith reads the data flags, falling back on the data recorded in
 // dc.rec for every flag not given, encodes class labels as dc says, splits
 // and applies dc.std.
@@ -110,7 +97,7 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 
 	isCSV := strings.HasSuffix(strings.ToLower(spec.Data), ".csv")
-	labels, binary := labelsFor(dc.loss)
+	labels, binary := datasets.LabelsFor(dc.loss)
 	if len(spec.Target) > 1 {
 		labels = false // several target columns are numeric (one-hot already)
 	}
@@ -162,18 +149,6 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 		}
 	}
 	return train, test, spec, nil
-}
-
-// standardization returns the statistics of train for --standardize, with a
-// constant input's deviation 0 stored as 1 (the input is only centred).
-func standardization(train *datasets.Set) *model.Standardization {
-	mean, std := train.InputStats()
-	for i := range std {
-		if std[i] == 0 {
-			std[i] = 1
-		}
-	}
-	return &model.Standardization{Mean: mean, Std: std}
 }
 
 // checkTargets returns a one-line error, naming the fix, when the targets
@@ -245,47 +220,6 @@ func defaultArch(data string, s *datasets.Set) []int {
 		return []int{s.NumInputs(), 300, 100, s.NumTargets()} // LeNet-300-100
 	}
 	return []int{s.NumInputs(), 4, s.NumTargets()}
-}
-
-// setStats evaluates a network on a set. Accuracy is nil unless every
-// target is 0 or 1 (a classification problem).
-type setStats struct {
-	Error    float64
-	Accuracy *float64
-}
-
-// bigSet is the size from which evalSet uses the batched MLP.Evaluate
-// (same values up to rounding, many times faster on MNIST); below it the
-// per-pattern Error and Accuracy keep earlier outputs byte-identical.
-const bigSet = 10000
-
-func evalSet(m *model.MLP, s *datasets.Set) setStats {
-	if s.Len() >= bigSet {
-		e, a := m.Evaluate(s.Inputs, s.Targets)
-		st := setStats{Error: e}
-		if isClassification(s) {
-			st.Accuracy = &a
-		}
-		return st
-	}
-	ws := m.NewWorkspace()
-	st := setStats{Error: m.Error(ws, s.Inputs, s.Targets)}
-	if isClassification(s) {
-		a := m.Accuracy(ws, s.Inputs, s.Targets)
-		st.Accuracy = &a
-	}
-	return st
-}
-
-func isClassification(s *datasets.Set) bool {
-	for _, row := range s.Targets {
-		for _, v := range row {
-			if v != 0 && v != 1 {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // loadDataFor reads the data for a model file, with its recorded data,

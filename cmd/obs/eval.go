@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/obs-toolkit/obs/metrics"
 )
 
 func init() { register(20, evalCommand) }
@@ -46,11 +48,11 @@ type evalSummary struct {
 	TestR2   *float64 `json:"test_r2,omitempty"`
 	// Classifiers: the class names and a per-class table on the test set
 	// (or the training set where there is none).
-	Classes      []string   `json:"classes,omitempty"`
-	PerClassOn   string     `json:"per_class_on,omitempty"`
-	PerClass     []classRow `json:"per_class,omitempty"`
-	Standardized bool       `json:"standardized"`
-	TestPatterns int        `json:"test_patterns,omitempty"`
+	Classes      []string           `json:"classes,omitempty"`
+	PerClassOn   string             `json:"per_class_on,omitempty"`
+	PerClass     []metrics.ClassRow `json:"per_class,omitempty"`
+	Standardized bool               `json:"standardized"`
+	TestPatterns int                `json:"test_patterns,omitempty"`
 }
 
 func runEval(c *cli.Context) error {
@@ -61,7 +63,7 @@ func runEval(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st := evalSet(m, train)
+	st := metrics.Evaluate(m, train)
 	ws := m.NewWorkspace()
 	grad := make([]float64, len(m.Params))
 	m.Grad(ws, grad, train.Inputs, train.Targets)
@@ -71,12 +73,12 @@ func runEval(c *cli.Context) error {
 		GradNorm: norm2(grad),
 	}
 	if test != nil {
-		te := evalSet(m, test)
+		te := metrics.Evaluate(m, test)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
 		s.TestPatterns = test.Len()
 	}
 	s.Standardized = file.Standardize != nil
-	classes := classNames(m, file)
+	classes := metrics.ClassNames(m, file.Classes)
 	if classes == nil && st.Accuracy != nil && m.NumOutputs() == 1 {
 		classes = []string{"0", "1"} // 0/1 targets under mse (the MONK's problems)
 	}
@@ -84,10 +86,10 @@ func runEval(c *cli.Context) error {
 		classes = nil
 	}
 	if classes == nil {
-		rmse, r2 := regressionStats(m, train)
+		rmse, r2 := metrics.Regression(m, train)
 		s.RMSE, s.R2 = num(rmse), num(r2)
 		if test != nil {
-			rmse, r2 := regressionStats(m, test)
+			rmse, r2 := metrics.Regression(m, test)
 			s.TestRMSE, s.TestR2 = num(rmse), num(r2)
 		}
 	} else if m.NumOutputs() == 1 || m.NumOutputs() == len(classes) {
@@ -95,7 +97,7 @@ func runEval(c *cli.Context) error {
 		if test != nil {
 			on = test
 		}
-		s.Classes, s.PerClassOn, s.PerClass = classes, on.Name, perClass(m, on, classes)
+		s.Classes, s.PerClassOn, s.PerClass = classes, on.Name, metrics.PerClass(m, on, classes)
 	}
 	if err := emit(c, s); err != nil {
 		return err
@@ -109,7 +111,7 @@ func runEval(c *cli.Context) error {
 }
 
 // printPerClass prints the per-class table of obs eval.
-func printPerClass(w io.Writer, on string, rows []classRow) {
+func printPerClass(w io.Writer, on string, rows []metrics.ClassRow) {
 	pct := func(p *float64) string {
 		if p == nil {
 			return "-"

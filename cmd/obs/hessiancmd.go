@@ -17,6 +17,7 @@ import (
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
@@ -310,7 +311,7 @@ func runHessian(c *cli.Context) error {
 	if err := checkFits(m, train); err != nil {
 		return err
 	}
-	if err := checkMemory(c, estimateHessian(len(cfg.kinds), float64(m.NumFree())),
+	if err := checkMemory(c, resources.EstimateHessian(len(cfg.kinds), float64(m.NumFree())),
 		"give --kinds fewer kinds, or prune with a block-diagonal curvature (obs prune --structure block:B)"); err != nil {
 		return err
 	}

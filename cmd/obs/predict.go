@@ -4,15 +4,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
-	"gonum.org/v1/gonum/floats"
-	"gonum.org/v1/gonum/stat"
 
-	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -47,39 +44,6 @@ type predictSummary struct {
 	Rows     int      `json:"rows"`
 	Classes  []string `json:"classes,omitempty"`
 	Accuracy *float64 `json:"accuracy,omitempty"`
-}
-
-// classNames returns the class names of a classifier's outputs: the model
-// file's, or "0", "1", ... (two for a single sigmoid output); nil for a
-// regression network.
-func classNames(m *model.MLP, file *model.File) []string {
-	if file.Classes != nil {
-		return file.Classes
-	}
-	k := m.NumOutputs()
-	switch {
-	case m.Loss == model.CrossEntropy:
-	case m.Loss == model.BinaryCrossEntropy && k == 1:
-		k = 2
-	default:
-		return nil
-	}
-	names := make([]string, k)
-	for i := range names {
-		names[i] = strconv.Itoa(i)
-	}
-	return names
-}
-
-// predictedClass returns the index of the predicted class for output y.
-func predictedClass(y []float64) int {
-	if len(y) == 1 {
-		if y[0] >= 0.5 {
-			return 1
-		}
-		return 0
-	}
-	return floats.MaxIdx(y)
 }
 
 func runPredict(c *cli.Context) error {
@@ -117,7 +81,7 @@ func runPredict(c *cli.Context) error {
 			return err
 		}
 	}
-	classes := classNames(m, file)
+	classes := metrics.ClassNames(m, file.Classes)
 	header := []string{"row"}
 	if classes != nil {
 		if m.NumOutputs() == 1 {
@@ -154,10 +118,10 @@ func runPredict(c *cli.Context) error {
 				rec = append(rec, strconv.FormatFloat(v, 'g', -1, 64))
 			}
 			if classes != nil {
-				k := predictedClass(y)
+				k := metrics.Predicted(y)
 				rec = append(rec, classes[k])
 				if hasTargets {
-					t := predictedClass(s.Targets[p])
+					t := metrics.Predicted(s.Targets[p])
 					rec = append(rec, classes[t])
 					if t == k {
 						right++
@@ -184,72 +148,4 @@ func runPredict(c *cli.Context) error {
 	}
 	info(c, "wrote %s (%d rows)\n", out, s.Len())
 	return emit(c, sum)
-}
-
-// classRow is one line of the per-class table of obs eval.
-type classRow struct {
-	Class     string   `json:"class"`
-	Support   int      `json:"support"`
-	Predicted int      `json:"predicted"`
-	Correct   int      `json:"correct"`
-	Recall    *float64 `json:"recall"`
-	Precision *float64 `json:"precision"`
-}
-
-// perClass counts, for every class, the patterns of that class (support),
-// the patterns predicted as it and those right, with recall = correct /
-// support and precision = correct / predicted (nil where undefined).
-func perClass(m *model.MLP, s *datasets.Set, classes []string) []classRow {
-	rows := make([]classRow, len(classes))
-	for k := range rows {
-		rows[k].Class = classes[k]
-	}
-	ws := m.NewWorkspace()
-	for p, x := range s.Inputs {
-		k := predictedClass(m.Forward(ws, x))
-		t := predictedClass(s.Targets[p])
-		rows[t].Support++
-		rows[k].Predicted++
-		if k == t {
-			rows[k].Correct++
-		}
-	}
-	for k := range rows {
-		r := &rows[k]
-		if r.Support > 0 {
-			v := float64(r.Correct) / float64(r.Support)
-			r.Recall = &v
-		}
-		if r.Predicted > 0 {
-			v := float64(r.Correct) / float64(r.Predicted)
-			r.Precision = &v
-		}
-	}
-	return rows
-}
-
-// regressionStats returns the root mean squared error over all outputs and
-// R^2 = 1 - SS_res/SS_tot per output, averaged uniformly over the outputs
-// (scikit-learn's r2_score default), with SS_tot about the set's own mean.
-// R^2 is NaN for an output whose targets are constant.
-func regressionStats(m *model.MLP, s *datasets.Set) (rmse, r2 float64) {
-	ws := m.NewWorkspace()
-	K := m.NumOutputs()
-	ys := make([][]float64, K)
-	ts := make([][]float64, K)
-	sq := 0.0
-	for p, x := range s.Inputs {
-		y := m.Forward(ws, x)
-		for k := range K {
-			d := y[k] - s.Targets[p][k]
-			sq += d * d
-			ys[k] = append(ys[k], y[k])
-			ts[k] = append(ts[k], s.Targets[p][k])
-		}
-	}
-	rmse = math.Sqrt(sq / float64(s.Len()*K))
-	for k := range K {
-		r2 += stat.RSquaredFrom(ys[k], ts[k], nil)
-	}
-	return rmse, r2 / float64(K)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
@@ -59,7 +60,13 @@ parameters (block:B, WoodFisher), one block per layer (layer) or diagonal
 (diag): a step and its downdate then touch only the deleted parameter's
 block, and memory is nf B floats instead of nf^2. --one-shot builds once and
 deletes to --sparsity or --keep by downdates alone, the mode for networks of
-10^5 parameters:
+10^5 parameters. --structure kfac (ggn or mcfisher only) is K-FAC (Martens &
+Grosse 2015, WoodFisher's kfac pruner): per layer C^-1 = G^-1 ⊗ A^-1 from the
+layer inputs (A) and the output-side vectors (G), pi-damped with alpha,
+memory the factors (sum of squared layer widths); a step updates the whole
+layer, so on large layers remove --group K at a time; kfac:E downdates the
+first E deletions of each layer exactly, later ones drop their row and
+column until the next rebuild:
   obs prune --model big.json --data train.csv --structure block:128 \
       --sparsity 0.9 --one-shot --out big-pruned.json
 
@@ -207,7 +214,9 @@ func runPrune(c *cli.Context) error {
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
 		return err
 	}
-	if err := checkMemory(c, estimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()), curvatureAlternatives(&cfg)); err != nil {
+	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
+	resources.AddKFAC(est, &cfg, m.Sizes)
+	if err := checkMemory(c, est, resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
 	if err := checkOutputs(c, out("--out", outPath), out("--records", records)); err != nil {
@@ -278,6 +287,9 @@ func runPrune(c *cli.Context) error {
 		s.Inverse = cfg.Inverse.String()
 		if cfg.Structure != nil {
 			s.Structure, s.Inverse = cfg.Structure.String(), "cholesky per block"
+			if _, ok := cfg.Structure.(prune.KFAC); ok {
+				s.Inverse = "cholesky of each layer's pi-damped K-FAC factors"
+			}
 		}
 		if cfg.Curvature.String() == "exact" {
 			s.Fix = cfg.Fix.String()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/prune"
 )
 
@@ -94,10 +95,10 @@ func runPruneLayer(c *cli.Context) error {
 		Loss:      "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
 		Structure: "layer", Curvature: "layer-input", Allocation: alloc.String(), Calibration: len(X), Damp: c.Float64("damp"),
 		ParamsBefore: m.NumFree()}
-	before := evalSet(m, train)
+	before := metrics.Evaluate(m, train)
 	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
 	if test != nil {
-		s.TestAccBefore = evalSet(m, test).Accuracy
+		s.TestAccBefore = metrics.Evaluate(m, test).Accuracy
 	}
 	rows := 0
 	for l := 1; l <= m.NumLayers(); l++ {
@@ -119,10 +120,10 @@ func runPruneLayer(c *cli.Context) error {
 	s.Seconds = time.Since(start).Seconds()
 	s.Sparsity, s.LayerSparsity, s.LayerError, s.LayerEnergy = res.Sparsity, res.LayerSparsity, res.LayerError, res.LayerEnergy
 	s.ParamsAfter = m.NumFree()
-	after := evalSet(m, train)
+	after := metrics.Evaluate(m, train)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
 	if test != nil {
-		s.TestAccAfter = evalSet(m, test).Accuracy
+		s.TestAccAfter = metrics.Evaluate(m, test).Accuracy
 	}
 	hist, _ := marshal(struct {
 		Command string       `json:"command"`

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -96,11 +97,12 @@ func runSaliency(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	est := estimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
+	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
+	resources.AddKFAC(est, &cfg, m.Sizes)
 	if c.Bool("retrain") {
-		addTraining(est, method, float64(m.NumFree()), m.NumOutputs())
+		resources.AddTraining(est, method, float64(m.NumFree()), m.NumOutputs())
 	}
-	if err := checkMemory(c, est, curvatureAlternatives(&cfg)); err != nil {
+	if err := checkMemory(c, est, resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
 	b := newBar(c, m.NumFree(), "saliency")

@@ -13,6 +13,8 @@ import (
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/resources"
+	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -131,7 +133,11 @@ func specFromFlags(c *cli.Context, defArch []int) (model.Spec, error) {
 	var spec model.Spec
 	var err error
 	if c.IsSet("layers") || c.IsSet("input") {
-		if spec.Input, spec.Layers, err = layersFromFlags(c, defArch[0]); err != nil {
+		inputs := 0
+		if len(defArch) > 0 {
+			inputs = defArch[0]
+		}
+		if spec.Input, spec.Layers, err = layersFromFlags(c, inputs); err != nil {
 			return spec, err
 		}
 	} else {
@@ -155,7 +161,15 @@ func specFromFlags(c *cli.Context, defArch []int) (model.Spec, error) {
 		}
 	}
 	spec.Decay = c.Float64("decay")
-	if err := spec.Validate(); err != nil {
+	check := spec
+	if len(spec.Layers) > 0 {
+		// A layer list is checked as the network it makes, bn folded
+		// (obs import folds it; obs train refuses it in model.New).
+		if check, err = spec.Folded(); err != nil {
+			return spec, usageError{err}
+		}
+	}
+	if err := check.Validate(); err != nil {
 		return spec, usageError{err}
 	}
 	return spec, nil
@@ -206,7 +220,9 @@ func runTrain(c *cli.Context) error {
 	}
 	var std *model.Standardization
 	if c.Bool("standardize") {
-		std = standardization(train)
+		if std, err = train.Standardization(); err != nil {
+			return err
+		}
 		train = train.Standardized(std.Mean, std.Std)
 		if test != nil {
 			test = test.Standardized(std.Mean, std.Std)
@@ -219,7 +235,7 @@ func runTrain(c *cli.Context) error {
 	if mini == nil && method == model.LM && spec.Loss != model.SquaredError {
 		return usagef("--trainer lm needs --loss mse, not %v", spec.Loss)
 	}
-	if err := checkMemory(c, estimateTrain(spec, method), trainAlternatives(method)); err != nil {
+	if err := checkMemory(c, resources.EstimateTrain(spec, method), resources.TrainAlternatives(method)); err != nil {
 		return err
 	}
 	out := c.String("out")
@@ -260,10 +276,10 @@ func runTrain(c *cli.Context) error {
 	if test != nil {
 		s.TestData, s.TestPatterns = test.Source, test.Len()
 	}
-	tr := evalSet(m, train)
+	tr := metrics.Evaluate(m, train)
 	s.TrainError, s.TrainAccuracy = tr.Error, tr.Accuracy
 	if test != nil {
-		te := evalSet(m, test)
+		te := metrics.Evaluate(m, test)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
 	}
 	prov := model.Provenance{

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -45,8 +43,11 @@ Example:
   obs import --from mlp.safetensors --arch 4-16-3 --act tanh --loss ce --out mlp.json`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "from", Required: true, Usage: "weight `FILE` (.npz or .safetensors)"},
-			&cli.StringFlag{Name: "arch", Required: true, Usage: "layer sizes, input first, like `4-16-3`"},
-			&cli.StringFlag{Name: "act", Required: true, Usage: "hidden activation: " + model.HiddenActivations + " (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU(), nn.GELU(), nn.GELU(approximate=\"tanh\"), nn.SiLU)"},
+			&cli.StringFlag{Name: "arch", Usage: "an MLP's layer sizes, input first, like `4-16-3` (with --act; or --input and --layers)"},
+			inputFlag(), layersFlag(),
+			&cli.StringFlag{Name: "names", Usage: "with --layers: the tensor prefixes of its linear, conv and bn items in order, comma-separated, like `features.0,features.1,classifier` (default: each item's index in the list, nn.Sequential numbering)"},
+			&cli.Float64Flag{Name: "bn-eps", Value: datasets.DefaultBNEps, Usage: "with --layers: the eps of every BatchNorm (a state_dict does not hold it)"},
+			&cli.StringFlag{Name: "act", Usage: "hidden activation: " + model.HiddenActivations + " (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU(), nn.GELU(), nn.GELU(approximate=\"tanh\"), nn.SiLU)"},
 			&cli.StringFlag{Name: "loss", Required: true, Usage: "loss: mse, bce (sigmoid + binary cross-entropy, BCEWithLogitsLoss) or ce (softmax + cross-entropy, CrossEntropyLoss)"},
 			&cli.StringFlag{Name: "out-act", Usage: "output activation for mse: sigmoid, identity or tanh (default sigmoid)"},
 			&cli.Float64Flag{Name: "decay", Usage: "L2 weight decay lambda of E (the weight_decay the network was trained with, if any)"},
@@ -69,42 +70,26 @@ type importSummary struct {
 	Pruned   int      `json:"pruned"`
 	Layers   []string `json:"layers"`
 	Standard bool     `json:"standardized"`
-}
-
-// splitName splits a tensor name into its layer prefix and its field
-// ("weight", "bias", "weight_mask", ...).
-func splitName(name string) (prefix, field string) {
-	i := strings.LastIndexByte(name, '.')
-	if i < 0 {
-		return "", name
-	}
-	return name[:i], name[i+1:]
-}
-
-// comparePrefixes orders layer prefixes part by part, numbers as numbers.
-func comparePrefixes(a, b string) int {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		x, ex := strconv.Atoi(pa[i])
-		y, ey := strconv.Atoi(pb[i])
-		switch {
-		case ex == nil && ey == nil && x != y:
-			if x < y {
-				return -1
-			}
-			return 1
-		case ex != nil || ey != nil:
-			if c := strings.Compare(pa[i], pb[i]); c != 0 {
-				return c
-			}
-		}
-	}
-	return len(pa) - len(pb)
+	Folded   int      `json:"batchnorms_folded,omitempty"`
 }
 
 func runImport(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("import takes no arguments")
+	}
+	layered := c.IsSet("layers") || c.IsSet("input")
+	if !layered && (!c.IsSet("arch") || !c.IsSet("act")) {
+		return usagef("give the network by --arch and --act (an MLP) or by --input and --layers")
+	}
+	if layered && !c.IsSet("input") {
+		return usagef("--layers needs --input (CxHxW or N): the weight file does not say the input's shape")
+	}
+	if !layered {
+		for _, f := range []string{"names", "bn-eps"} {
+			if c.IsSet(f) {
+				return usagef("--%s applies to --layers, not to --arch", f)
+			}
+		}
 	}
 	spec, err := specFromFlags(c, nil)
 	if err != nil {
@@ -126,110 +111,30 @@ func runImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := model.New(spec)
-	if err != nil {
-		return usageError{err}
-	}
-	byName := map[string]datasets.Tensor{}
-	used := map[string]bool{}
-	prefixes := map[string]bool{}
-	dtypes := map[string]bool{}
-	for _, t := range ts {
-		byName[t.Name] = t
-		dtypes[t.Dtype] = true
-		p, f := splitName(t.Name)
-		if f == "weight" || f == "weight_orig" {
-			prefixes[p] = true
-		}
-	}
-	var layers []string
-	for p := range prefixes {
-		layers = append(layers, p)
-	}
-	slices.SortFunc(layers, comparePrefixes)
-	L := len(spec.Sizes) - 1
-	if len(layers) != L {
-		return fmt.Errorf("%s holds %d linear layers %q but --arch %s has %d", from, len(layers), layers, model.Arch(spec.Sizes), L)
-	}
-	// get returns the tensor prefix.field (or prefix.field_orig) times its
-	// mask, and the mask.
-	get := func(prefix, field string, shape []int) (vals []float64, pruned []bool, err error) {
-		name := prefix + "." + field
-		t, ok := byName[name]
-		if !ok {
-			name += "_orig"
-			if t, ok = byName[name]; !ok {
-				return nil, nil, fmt.Errorf("%s has no tensor %q for layer %s", from, prefix+"."+field, prefix)
+	var imp *datasets.Imported
+	if layered {
+		var names []string
+		if c.IsSet("names") {
+			for _, n := range strings.Split(c.String("names"), ",") {
+				names = append(names, strings.TrimSpace(n))
 			}
 		}
-		if !slices.Equal(t.Shape, shape) {
-			return nil, nil, fmt.Errorf("tensor %q has shape %v but --arch %s needs %v", name, t.Shape, model.Arch(spec.Sizes), shape)
-		}
-		used[name] = true
-		vals = append([]float64(nil), t.Data...)
-		pruned = make([]bool, len(vals))
-		if mk, ok := byName[prefix+"."+field+"_mask"]; ok {
-			used[mk.Name] = true
-			if !slices.Equal(mk.Shape, shape) {
-				return nil, nil, fmt.Errorf("mask %q has shape %v, want %v", mk.Name, mk.Shape, shape)
-			}
-			for i, v := range mk.Data {
-				switch v {
-				case 0:
-					vals[i], pruned[i] = 0, true
-				case 1:
-				default:
-					return nil, nil, fmt.Errorf("mask %q element %d is %v, want 0 or 1", mk.Name, i, v)
-				}
-			}
-		} else if strings.HasSuffix(name, "_orig") {
-			return nil, nil, fmt.Errorf("%s has %q but no %q", from, name, prefix+"."+field+"_mask")
-		}
-		return vals, pruned, nil
-	}
-	for l := 1; l <= L; l++ {
-		in, outN := spec.Sizes[l-1], spec.Sizes[l]
-		w, wp, err := get(layers[l-1], "weight", []int{outN, in})
-		if err != nil {
+		if imp, err = datasets.ImportLayers(spec, names, ts, from, c.Float64("bn-eps")); err != nil {
 			return err
 		}
-		b, bp, err := get(layers[l-1], "bias", []int{outN})
-		if err != nil {
+		if imp.Folded > 0 {
+			info(c, "folded %d BatchNorm layers (eval mode, eps %g) into the layers before them\n", imp.Folded, c.Float64("bn-eps"))
+		}
+		spec = imp.Net.Spec
+	} else {
+		if err := spec.Validate(); err != nil {
+			return usageError{err}
+		}
+		if imp, err = datasets.ImportMLP(spec, ts, from); err != nil {
 			return err
 		}
-		for j := range outN {
-			for i := range in {
-				q := m.Index(l, j, i)
-				m.Params[q], m.Pruned[q] = w[j*in+i], wp[j*in+i]
-			}
-			q := m.Index(l, j, in)
-			m.Params[q], m.Pruned[q] = b[j], bp[j]
-		}
 	}
-	var std *model.Standardization
-	mean, hasMean := byName["input_mean"]
-	sd, hasStd := byName["input_std"]
-	if hasMean || hasStd {
-		if !hasMean || !hasStd || !slices.Equal(mean.Shape, []int{spec.Sizes[0]}) || !slices.Equal(sd.Shape, []int{spec.Sizes[0]}) {
-			return fmt.Errorf("%s: input_mean and input_std must both be present with shape [%d]", from, spec.Sizes[0])
-		}
-		used["input_mean"], used["input_std"] = true, true
-		std = &model.Standardization{Mean: mean.Data, Std: sd.Data}
-	}
-	for _, t := range ts {
-		if !used[t.Name] {
-			return fmt.Errorf("tensor %q in %s is not used by a %s network (obs reads P.weight, P.bias, their _mask/_orig, input_mean, input_std for layers %q)",
-				t.Name, from, model.Arch(spec.Sizes), layers)
-		}
-	}
-	if err := m.Check(); err != nil {
-		return err
-	}
-	var dts []string
-	for d := range dtypes {
-		dts = append(dts, d)
-	}
-	slices.Sort(dts)
+	m, layers, std, dts := imp.Net, imp.Layers, imp.Standardize, imp.Dtypes
 	sum := fmt.Sprintf("%x", sha256.Sum256(raw))
 	prov := model.Provenance{Command: "obs " + strings.Join(os.Args[1:], " "), ImportedFrom: from, ImportFormat: format,
 		ImportDtype: strings.Join(dts, ","), ImportSHA256: sum}
@@ -251,9 +156,9 @@ func runImport(c *cli.Context) error {
 	if err := file.Save(out); err != nil {
 		return err
 	}
-	info(c, "wrote %s (%s, %d parameters, %d pruned) from %s\n", out, model.Arch(spec.Sizes), len(m.Params), len(m.Params)-m.NumFree(), from)
+	info(c, "wrote %s (%s, %d parameters, %d pruned) from %s\n", out, spec.Describe(), len(m.Params), len(m.Params)-m.NumFree(), from)
 	return emit(c, importSummary{From: from, Format: format, Dtype: strings.Join(dts, ","), SHA256: sum, Out: out,
-		Arch: model.Arch(spec.Sizes), Loss: spec.Loss.String(), Params: len(m.Params), Pruned: len(m.Params) - m.NumFree(),
+		Arch: spec.Describe(), Folded: imp.Folded, Loss: spec.Loss.String(), Params: len(m.Params), Pruned: len(m.Params) - m.NumFree(),
 		Layers: layers, Standard: std != nil})
 }
 
@@ -329,7 +234,22 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ts, how := exportTensors(m, file, !c.Bool("no-fold"), c.Bool("masks"))
+	var ts []datasets.Tensor
+	var how string
+	if m.Layered() {
+		ts, how = datasets.ExportLayers(m, file.LayerNames, c.Bool("masks")), "none (the model takes its inputs as they are)"
+		if std := file.Standardize; std != nil {
+			if !c.Bool("no-fold") {
+				return usagef("model %s is standardised and given by its layers: a per-input standardisation does not fold into a conv layer; use --no-fold", c.String("model"))
+			}
+			how = "stored as input_mean and input_std, not folded (standardise inputs as (x - input_mean) / input_std)"
+			n := m.NumInputs()
+			ts = append(ts, datasets.Tensor{Name: "input_mean", Shape: []int{n}, Data: std.Mean},
+				datasets.Tensor{Name: "input_std", Shape: []int{n}, Data: std.Std})
+		}
+	} else {
+		ts, how = datasets.ExportMLP(m, file.LayerNames, file.Standardize, !c.Bool("no-fold"), c.Bool("masks"))
+	}
 	meta := map[string]string{"format": "pt", "obs_model": c.String("model"), "obs_standardization": how}
 	if err := datasets.WriteWeights(out, format, ts, dtype == "float32", meta); err != nil {
 		return err
@@ -343,77 +263,4 @@ func runExport(c *cli.Context) error {
 	}
 	info(c, "wrote %s (%s, %s, %d tensors); standardisation: %s\n", out, format, dtype, len(ts), how)
 	return emit(c, s)
-}
-
-// exportTensors returns the tensors of m in nn.Sequential naming and says
-// what was done with the model's standardisation.
-func exportTensors(m *model.MLP, file *model.File, fold, masks bool) ([]datasets.Tensor, string) {
-	L := len(m.Sizes) - 1
-	prefix := func(l int) string {
-		if len(file.LayerNames) == L {
-			return file.LayerNames[l-1]
-		}
-		return strconv.Itoa(2 * (l - 1))
-	}
-	pruned := m.NumFree() < len(m.Params)
-	std := file.Standardize
-	unpruned := 0 // pruned first-layer biases that folding makes non-zero
-	how := "none (the model takes its inputs as they are)"
-	var ts []datasets.Tensor
-	for l := 1; l <= L; l++ {
-		in, outN := m.Sizes[l-1], m.Sizes[l]
-		w := make([]float64, outN*in)
-		b := make([]float64, outN)
-		wm := make([]float64, outN*in)
-		bm := make([]float64, outN)
-		for j := range outN {
-			for i := range in {
-				q := m.Index(l, j, i)
-				w[j*in+i] = m.Params[q]
-				if !m.Pruned[q] {
-					wm[j*in+i] = 1
-				}
-			}
-			q := m.Index(l, j, in)
-			b[j] = m.Params[q]
-			if !m.Pruned[q] {
-				bm[j] = 1
-			}
-		}
-		if l == 1 && std != nil && fold {
-			// z = W (x - mean)/std + b = (W/std) x + (b - (W/std) mean).
-			for j := range outN {
-				for i := range in {
-					w[j*in+i] /= std.Std[i]
-					b[j] -= w[j*in+i] * std.Mean[i]
-				}
-				if bm[j] == 0 && b[j] != 0 {
-					bm[j] = 1
-					unpruned++
-				}
-			}
-		}
-		p := prefix(l)
-		ts = append(ts, datasets.Tensor{Name: p + ".weight", Shape: []int{outN, in}, Data: w},
-			datasets.Tensor{Name: p + ".bias", Shape: []int{outN}, Data: b})
-		if pruned && masks {
-			ts = append(ts, datasets.Tensor{Name: p + ".weight_mask", Shape: []int{outN, in}, Data: wm},
-				datasets.Tensor{Name: p + ".bias_mask", Shape: []int{outN}, Data: bm})
-		}
-	}
-	if std != nil {
-		p := prefix(1)
-		if fold {
-			how = fmt.Sprintf("folded into %s.weight and %s.bias (the exported network takes raw inputs)", p, p)
-			if unpruned > 0 {
-				how += fmt.Sprintf("; %d pruned biases of the first layer become non-zero by folding and are kept", unpruned)
-			}
-		} else {
-			how = "stored as input_mean and input_std, not folded (standardise inputs as (x - input_mean) / input_std)"
-			n := m.Sizes[0]
-			ts = append(ts, datasets.Tensor{Name: "input_mean", Shape: []int{n}, Data: std.Mean},
-				datasets.Tensor{Name: "input_std", Shape: []int{n}, Data: std.Std})
-		}
-	}
-	return ts, how
 }

@@ -1,4 +1,9 @@
-package main
+// Package mnist is the MNIST reproduction behind obs reproduce mnist:
+// LeNet-300-100 (or a trained model per seed) pruned one-shot and gradually
+// by magnitude, OBD, block-diagonal OBS and layer-wise OBS, every method a
+// plan of prune.Prune, with the report, CSV, JSON summary and figure it
+// writes. The command line only parses the flags into a Config.
+package mnist
 
 import (
 	"context"
@@ -18,48 +23,23 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
+	"github.com/obs-toolkit/obs/internal/reproduce"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
 
-// obs reproduce mnist: LeNet-300-100 on MNIST pruned one-shot and
-// gradually by magnitude, OBD and layer-wise OBS.
-
-func mnistReproduceFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.BoolFlag{Name: "quick", Usage: "mnist: a fast check (1 seed, a 784-16-8-10 network, 2,000 training and 1,000 test images, 5 epochs of batches of 32, 200 calibration patterns)"},
-		&cli.IntFlag{Name: "epochs", Value: 15, Usage: "mnist: training epochs (Adam, lr 1e-3 times --lr-decay per epoch)"},
-		&cli.Float64Flag{Name: "lr-decay", Value: 0.8, Usage: "mnist: multiply the training learning rate by this after every epoch"},
-		&cli.StringFlag{Name: "models", Usage: "mnist: comma-separated trained model `FILES`, one per seed 1..N (e.g. from obs train --seed N with the same recipe), used instead of training"},
-		&cli.IntFlag{Name: "ft-epochs", Value: 1, Usage: "mnist: fine-tuning epochs after each gradual pruning step"},
-		&cli.IntFlag{Name: "ft-patterns", Usage: "mnist: fine-tune on the first `N` training images only (0: all)"},
-		&cli.IntFlag{Name: "calib", Value: 1000, Usage: "mnist: calibration patterns M (the first M training images) for OBD's diagonal, OBS's block curvature and layer-wise OBS"},
-		&cli.StringFlag{Name: "sparsities", Value: "0.5,0.7,0.9,0.95,0.98", Usage: "mnist: weight sparsity targets, ascending"},
-		&cli.StringFlag{Name: "methods", Value: strings.Join(mnistAllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B), or none (gradual runs only)"},
-		&cli.StringFlag{Name: "gradual-methods", Value: "all", Usage: "mnist: methods also run gradually (prune, fine-tune, repeat): a list as --methods, all (every one of --methods) or none"},
-		&cli.IntFlag{Name: "mc-samples", Value: 1, Usage: "mnist: Monte-Carlo targets per pattern of obs-mcfisher-* (seeded with the training seed)"},
-		&cli.StringFlag{Name: "merge", Usage: "mnist: run nothing; write one report from the mnist-summary.json of earlier runs in the comma-separated `DIRS` (same sparsities, calibration and damping; rows with fewer seeds are marked)"},
-		&cli.StringFlag{Name: "allocations", Value: "global,per-layer", Usage: "mnist: sparsity allocations: global, per-layer"},
-	}
-}
-
-// mnistFlagNames are the flags that only obs reproduce mnist takes.
-var mnistFlagNames = []string{"quick", "epochs", "lr-decay", "models", "ft-epochs", "ft-patterns", "calib", "sparsities", "methods", "gradual-methods", "mc-samples", "allocations", "merge"}
-
-// mnistAlpha is OBS's damping on MNIST when --alpha is not given: the
+// Alpha is OBS's damping on MNIST when --alpha is not given: the
 // curvature of a trained classifier is small (confident softmax outputs),
 // so the SNNS-sized default 1e-6 is replaced by the Fisher dampening
 // WoodFisher uses (Singh & Alistarh 2020).
-const mnistAlpha = 1e-5
+const Alpha = 1e-5
 
-// mnistAllMethods are every method of the table.
-func mnistAllMethods() []string {
+// AllMethods are every method of the table.
+func AllMethods() []string {
 	out := []string{"magnitude", "obd", "lobs"}
 	for _, k := range []string{"ggn", "ef", "mcfisher"} {
 		for _, b := range []int{32, 128, 512} {
@@ -69,45 +49,70 @@ func mnistAllMethods() []string {
 	return out
 }
 
-// mnistOBS parses an OBS method name obs-KIND-bB.
-func mnistOBS(name string) (kind hessian.Kind, b int, ok bool) {
+// ParseOBS parses an OBS method name: obs-KIND-bB (blocks of B) or
+// obs-KIND-kfac[E] (K-FAC with E exact downdates per layer, KIND ggn or
+// mcfisher).
+func ParseOBS(name string) (kind hessian.Kind, st prune.Structure, ok bool) {
 	rest, found := strings.CutPrefix(name, "obs-")
 	if !found {
-		return 0, 0, false
+		return 0, nil, false
 	}
-	k, bs, found := strings.Cut(rest, "-b")
+	k, tail, found := strings.Cut(rest, "-")
 	if !found {
-		return 0, 0, false
+		return 0, nil, false
 	}
 	kind, err := hessian.ParseKind(k)
 	if err != nil || kind == hessian.Exact {
-		return 0, 0, false
+		return 0, nil, false
 	}
-	b, err = strconv.Atoi(bs)
+	if es, isKFAC := strings.CutPrefix(tail, "kfac"); isKFAC {
+		e := 0
+		if es != "" {
+			if e, err = strconv.Atoi(es); err != nil || e < 1 || strconv.Itoa(e) != es {
+				return 0, nil, false
+			}
+		}
+		if kind != hessian.GGN && kind != hessian.MCFisher {
+			return 0, nil, false
+		}
+		return kind, prune.KFAC{Exact: e}, true
+	}
+	bs, found := strings.CutPrefix(tail, "b")
+	if !found {
+		return 0, nil, false
+	}
+	b, err := strconv.Atoi(bs)
 	if err != nil || b < 1 || strconv.Itoa(b) != bs {
-		return 0, 0, false
+		return 0, nil, false
 	}
-	return kind, b, true
+	return kind, prune.Blocks{Size: b}, true
 }
 
-// mnistMethodList parses a comma-separated list of methods.
-func mnistMethodList(flag, v string) ([]string, error) {
+// KFACGroup is the number of weights a K-FAC step removes together
+// (OBS's group formula): a K-FAC step updates and rescores its whole layer
+// (235,500 weights in LeNet's first), so single deletions would cost
+// O(n^2) in all.
+const KFACGroup = 512
+
+// ParseMethods parses a comma-separated list of methods given as the flag
+// --flag; an error names the flag.
+func ParseMethods(flag, v string) ([]string, error) {
 	var out []string
 	for _, f := range strings.Split(v, ",") {
 		f = strings.TrimSpace(f)
-		if _, _, ok := mnistOBS(f); !ok && f != "magnitude" && f != "obd" && f != "lobs" {
-			return nil, usagef("--%s: unknown method %q (want magnitude, obd, lobs or obs-KIND-bB, KIND ggn, ef or mcfisher)", flag, f)
+		if _, _, ok := ParseOBS(f); !ok && f != "magnitude" && f != "obd" && f != "lobs" {
+			return nil, fmt.Errorf("--%s: unknown method %q (want magnitude, obd, lobs, obs-KIND-bB (KIND ggn, ef or mcfisher) or obs-KIND-kfac[E] (KIND ggn or mcfisher))", flag, f)
 		}
 		if slices.Contains(out, f) {
-			return nil, usagef("--%s: %q given twice", flag, f)
+			return nil, fmt.Errorf("--%s: %q given twice", flag, f)
 		}
 		out = append(out, f)
 	}
 	return out, nil
 }
 
-// mnistRun is one row of mnist-runs.csv.
-type mnistRun struct {
+// Run is one row of mnist-runs.csv.
+type Run struct {
 	Seed       uint64  `json:"seed"`
 	Method     string  `json:"method"`
 	Allocation string  `json:"allocation"`
@@ -124,109 +129,40 @@ type mnistRun struct {
 	PeakRSSMiB  float64 `json:"peak_rss_mib"`
 }
 
-type mnistConfig struct {
-	Arch          string    `json:"arch"`
-	Hidden        string    `json:"hidden"`
-	Seeds         int       `json:"seeds"`
-	Epochs        int       `json:"epochs"`
-	Batch         int       `json:"batch"`
-	LearningRate  float64   `json:"learning_rate"`
-	FTEpochs      int       `json:"ft_epochs"`
-	FTPatterns    int       `json:"ft_patterns"`
-	FTRate        float64   `json:"ft_learning_rate"`
-	LRDecay       float64   `json:"lr_decay"`
-	Models        []string  `json:"models,omitempty"`
-	Calib         int       `json:"calibration_patterns"`
-	Damp          float64   `json:"layerwise_damp"`
-	Alpha         float64   `json:"obs_alpha"`
-	MCSamples     int       `json:"mc_samples"`
-	Gradual       []string  `json:"gradual_methods"`
-	Train, Test   int       `json:"-"`
-	TrainPatterns int       `json:"train_patterns"`
-	TestPatterns  int       `json:"test_patterns"`
-	Sparsities    []float64 `json:"sparsities"`
-	Methods       []string  `json:"methods"`
-	Allocations   []string  `json:"allocations"`
-	allocs        []prune.Allocation
-	Quick         bool `json:"quick"`
+// Config is the protocol of a reproduction, as mnist-summary.json records
+// it. Train and Test, when > 0, take the first Train training and Test test
+// images only (--quick); Allocs are the allocations of Allocations.
+type Config struct {
+	Arch          string             `json:"arch"`
+	Hidden        string             `json:"hidden"`
+	Seeds         int                `json:"seeds"`
+	Epochs        int                `json:"epochs"`
+	Batch         int                `json:"batch"`
+	LearningRate  float64            `json:"learning_rate"`
+	FTEpochs      int                `json:"ft_epochs"`
+	FTPatterns    int                `json:"ft_patterns"`
+	FTRate        float64            `json:"ft_learning_rate"`
+	LRDecay       float64            `json:"lr_decay"`
+	Models        []string           `json:"models,omitempty"`
+	Calib         int                `json:"calibration_patterns"`
+	Damp          float64            `json:"layerwise_damp"`
+	Alpha         float64            `json:"obs_alpha"`
+	MCSamples     int                `json:"mc_samples"`
+	Gradual       []string           `json:"gradual_methods"`
+	Train, Test   int                `json:"-"`
+	TrainPatterns int                `json:"train_patterns"`
+	TestPatterns  int                `json:"test_patterns"`
+	Sparsities    []float64          `json:"sparsities"`
+	Methods       []string           `json:"methods"`
+	Allocations   []string           `json:"allocations"`
+	Allocs        []prune.Allocation `json:"-"`
+	Quick         bool               `json:"quick"`
 }
 
-func mnistSettings(c *cli.Context) (mnistConfig, error) {
-	cfg := mnistConfig{Arch: "784-300-100-10", Hidden: "relu", Seeds: 3, Epochs: c.Int("epochs"), Batch: model.DefaultBatchSize,
-		LearningRate: model.DefaultAdamRate, LRDecay: c.Float64("lr-decay"), FTEpochs: c.Int("ft-epochs"), FTRate: 5e-4, Calib: c.Int("calib"), Damp: prune.DefaultLayerDamp,
-		Alpha: mnistAlpha, MCSamples: c.Int("mc-samples"), Quick: c.Bool("quick")}
-	if c.IsSet("alpha") {
-		cfg.Alpha = c.Float64("alpha")
-	}
-	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) || !(cfg.LRDecay > 0 && cfg.LRDecay <= 1) || cfg.MCSamples < 1 {
-		return cfg, usagef("--alpha %v must be a finite number > 0, --lr-decay %v in (0, 1] and --mc-samples %d >= 1", cfg.Alpha, cfg.LRDecay, cfg.MCSamples)
-	}
-	if v := c.String("models"); v != "" {
-		cfg.Models = strings.Split(v, ",")
-		if c.IsSet("seeds") && c.Int("seeds") != len(cfg.Models) {
-			return cfg, usagef("--seeds %d but %d --models", c.Int("seeds"), len(cfg.Models))
-		}
-		for _, f := range []string{"epochs", "lr-decay", "quick"} {
-			if c.IsSet(f) {
-				return cfg, usagef("--%s does not apply with --models (the models are trained)", f)
-			}
-		}
-		cfg.Seeds = len(cfg.Models)
-	}
-	if c.Int("seeds") > 0 {
-		cfg.Seeds = c.Int("seeds")
-	}
-	if cfg.Quick {
-		cfg.Arch, cfg.Train, cfg.Test, cfg.Batch = "784-16-8-10", 2000, 1000, 32
-		if !c.IsSet("seeds") {
-			cfg.Seeds = 1
-		}
-		if !c.IsSet("epochs") {
-			cfg.Epochs = 5
-		}
-		if !c.IsSet("calib") {
-			cfg.Calib = 200
-		}
-	}
-	cfg.FTPatterns = c.Int("ft-patterns")
-	if cfg.Epochs < 1 || cfg.FTEpochs < 0 || cfg.Calib < 1 || cfg.FTPatterns < 0 {
-		return cfg, usagef("--epochs %d must be >= 1, --ft-epochs %d >= 0, --ft-patterns %d >= 0 and --calib %d >= 1", cfg.Epochs, cfg.FTEpochs, cfg.FTPatterns, cfg.Calib)
-	}
-	for _, f := range strings.Split(c.String("sparsities"), ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v > 0 && v < 1) || (len(cfg.Sparsities) > 0 && v <= cfg.Sparsities[len(cfg.Sparsities)-1]) {
-			return cfg, usagef("--sparsities %q: want ascending fractions in (0, 1)", c.String("sparsities"))
-		}
-		cfg.Sparsities = append(cfg.Sparsities, v)
-	}
-	var err error
-	if c.String("methods") == "none" {
-		cfg.Methods = []string{}
-	} else if cfg.Methods, err = mnistMethodList("methods", c.String("methods")); err != nil {
-		return cfg, err
-	}
-	switch g := c.String("gradual-methods"); g {
-	case "all":
-		cfg.Gradual = cfg.Methods
-	case "none":
-		cfg.Gradual = []string{}
-	default:
-		if cfg.Gradual, err = mnistMethodList("gradual-methods", g); err != nil {
-			return cfg, err
-		}
-	}
-	if len(cfg.Methods)+len(cfg.Gradual) == 0 {
-		return cfg, usagef("--methods none and --gradual-methods none leave nothing to run")
-	}
-	for _, f := range strings.Split(c.String("allocations"), ",") {
-		a, err := prune.ParseAllocation(strings.TrimSpace(f))
-		if err != nil {
-			return cfg, usageError{err}
-		}
-		cfg.allocs = append(cfg.allocs, a)
-		cfg.Allocations = append(cfg.Allocations, a.String())
-	}
-	return cfg, nil
+// Jobs is the number of jobs Reproduce reports progress on: per seed, the
+// training and every method's one-shot and gradual run per allocation.
+func (cfg *Config) Jobs() int {
+	return cfg.Seeds * (1 + (len(cfg.Methods)+len(cfg.Gradual))*len(cfg.Allocs))
 }
 
 // weightSparsity is the fraction of weights (biases excluded) pruned.
@@ -245,12 +181,12 @@ func weightSparsity(m *model.MLP) float64 {
 	return float64(g) / float64(n)
 }
 
-// mnistPlan is the plan of a method with an allocation: the weights only
+// plan is the plan of a method with an allocation: the weights only
 // (biases kept, though OBS's update moves them), pruned to each sparsity in
 // turn, every one a checkpoint. Magnitude, OBD and layer-wise OBS rank
 // once and round the counts to the nearest weight, OBS downdates after
 // every deletion and rounds down, as each always has.
-func mnistPlan(m *model.MLP, method string, alloc prune.Allocation, cfg *mnistConfig, seed uint64) *prune.Plan {
+func plan(m *model.MLP, method string, alloc prune.Allocation, cfg *Config, seed uint64) *prune.Plan {
 	p := &prune.Plan{Candidates: prune.Weights(m), PerLayer: alloc == prune.PerLayer, RankOnce: true, Round: prune.Nearest}
 	switch method {
 	case "magnitude":
@@ -260,9 +196,14 @@ func mnistPlan(m *model.MLP, method string, alloc prune.Allocation, cfg *mnistCo
 	case "lobs":
 		p.Method = prune.LayerOBSPruner{Damp: cfg.Damp, Relative: alloc == prune.Global}
 	default:
-		kind, b, _ := mnistOBS(method)
-		p.Method = prune.OBSPruner{Curvature: prune.Terms{Curvature: kind, Options: &hessian.Options{Samples: cfg.MCSamples, Seed: seed}},
-			Alpha: cfg.Alpha, Structure: prune.Blocks{Size: b}}
+		kind, st, _ := ParseOBS(method)
+		opts := &hessian.Options{Samples: cfg.MCSamples, Seed: seed}
+		var b prune.Builder = prune.Terms{Curvature: kind, Options: opts}
+		if _, ok := st.(prune.KFAC); ok {
+			b = prune.KFACFactors{Curvature: kind, Options: opts}
+			p.Group = KFACGroup
+		}
+		p.Method = prune.OBSPruner{Curvature: b, Alpha: cfg.Alpha, Structure: st}
 		p.RankOnce, p.Round = false, prune.Floor
 	}
 	for _, s := range cfg.Sparsities {
@@ -351,29 +292,18 @@ func peakRSS() float64 {
 	return float64(ru.Maxrss) / 1024
 }
 
-func runReproduceMNIST(c *cli.Context) error {
-	if c.IsSet("merge") {
-		return mergeMNIST(c)
-	}
-	cfg, err := mnistSettings(c)
-	if err != nil {
-		return err
-	}
-	for _, f := range []string{"monk-dir", "fix"} {
-		if c.IsSet(f) {
-			return usagef("--%s does not apply to obs reproduce mnist", f)
-		}
-	}
-	dir := c.String("out-dir")
-	// Trained models are read before anything runs: a bad file fails at once.
+// LoadModels reads the trained models of cfg.Models, one per seed, before
+// anything runs (a bad file fails at once), checks that each is an MNIST
+// classifier and records the architecture of the first in cfg.
+func LoadModels(cfg *Config) ([]*model.MLP, error) {
 	var trained []*model.MLP
 	for _, f := range cfg.Models {
 		m, _, err := model.Load(f)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if m.Sizes[0] != 784 || m.Sizes[len(m.Sizes)-1] != 10 || m.Spec.Loss != model.CrossEntropy {
-			return fmt.Errorf("model file %s: a %v network with %v loss, want 784 inputs, 10 outputs and cross-entropy", f, m.Sizes, m.Spec.Loss)
+			return nil, fmt.Errorf("model file %s: a %v network with %v loss, want 784 inputs, 10 outputs and cross-entropy", f, m.Sizes, m.Spec.Loss)
 		}
 		trained = append(trained, m)
 	}
@@ -381,12 +311,24 @@ func runReproduceMNIST(c *cli.Context) error {
 		cfg.Arch = archString(trained[0].Sizes)
 		cfg.Hidden = trained[0].Spec.Hidden.String()
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create output directory %s: %v", dir, err)
-	}
+	return trained, nil
+}
+
+// Progress receives the reproduction's progress: done of total jobs (a
+// seed's training, one method's one-shot or gradual run) and what was done.
+type Progress func(done, total int, desc string)
+
+// Reproduce runs the protocol cfg on the embedded MNIST, with the trained
+// models (one per seed, from LoadModels) or training a network per seed,
+// and returns one Run per seed, method, allocation, mode and target. After
+// every seed but the last, seedDone (if not nil) receives the protocol of
+// the seeds done so far and their rows, to write a partial report. It
+// stops with ctx's error when ctx is cancelled.
+func Reproduce(ctx context.Context, cfg *Config, trained []*model.MLP, progress Progress, seedDone func(Config, []Run) error) ([]Run, error) {
+	interrupted := func() bool { return ctx.Err() != nil }
 	train, test, err := datasets.MNIST()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	X, T, Xt, Tt := train.Inputs, train.Targets, test.Inputs, test.Targets
 	if cfg.Train > 0 {
@@ -397,18 +339,22 @@ func runReproduceMNIST(c *cli.Context) error {
 	cfg.Calib = len(Xc)
 	sizes, _ := model.ParseArch(cfg.Arch)
 	spec := model.Spec{Sizes: sizes, Hidden: model.ReLU, Output: model.Softmax, Loss: model.CrossEntropy}
-	allocs := cfg.allocs
-	stop := func() bool { return interrupted(c) }
-	jobs := cfg.Seeds * (1 + (len(cfg.Methods)+len(cfg.Gradual))*len(allocs))
-	b := newBar(c, jobs, "mnist")
+	allocs := cfg.Allocs
+	stop := interrupted
+	jobs := cfg.Jobs()
 	done := 0
-	tick := func(desc string) { done++; b.Set(done, "mnist: %s", desc) }
-	var runs []mnistRun
+	tick := func(desc string) {
+		done++
+		if progress != nil {
+			progress(done, jobs, desc)
+		}
+	}
+	var runs []Run
 	row := func(seed uint64, method string, alloc prune.Allocation, mode string, s float64, pm *model.MLP, mt *meter) {
 		sec, am := mt.now()
 		var acc float64
 		mt.exclude(func() { _, acc = pm.Evaluate(Xt, Tt) })
-		runs = append(runs, mnistRun{seed, method, alloc.String(), mode, s, weightSparsity(pm), acc, sec, am, mt.peakMiB(), peakRSS()})
+		runs = append(runs, Run{seed, method, alloc.String(), mode, s, weightSparsity(pm), acc, sec, am, mt.peakMiB(), peakRSS()})
 	}
 	for seed := uint64(1); seed <= uint64(cfg.Seeds); seed++ {
 		var m *model.MLP
@@ -417,30 +363,30 @@ func runReproduceMNIST(c *cli.Context) error {
 			m = trained[seed-1]
 		} else {
 			if m, err = model.New(spec); err != nil {
-				return err
+				return nil, err
 			}
-			m.Init(newRand(seed))
+			m.Init(reproduce.NewRand(seed))
 			err = mt.part(func() error {
 				_, err := model.TrainMiniBatch(m, X, T, &model.MiniBatchSettings{Epochs: cfg.Epochs, BatchSize: cfg.Batch, LearningRate: cfg.LearningRate, Decay: cfg.LRDecay, Seed: seed, Stop: stop})
 				return err
 			})
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if interrupted(c) {
-				return errInterrupted
+			if interrupted() {
+				return nil, ctx.Err()
 			}
 		}
 		_, acc := m.Evaluate(Xt, Tt)
-		runs = append(runs, mnistRun{seed, "dense", "-", "train", 0, 0, acc, mt.sec, mt.allocMiB, mt.peakMiB(), peakRSS()})
+		runs = append(runs, Run{seed, "dense", "-", "train", 0, 0, acc, mt.sec, mt.allocMiB, mt.peakMiB(), peakRSS()})
 		tick(fmt.Sprintf("seed %d trained, test accuracy %.4f", seed, acc))
 		for _, method := range cfg.Methods {
 			for _, alloc := range allocs {
-				if err := mnistOneShot(c.Context, m, method, alloc, &cfg, seed, Xc, Tc, row); err != nil {
-					return err
+				if err := oneShot(ctx, m, method, alloc, cfg, seed, Xc, Tc, row); err != nil {
+					return nil, err
 				}
-				if interrupted(c) {
-					return errInterrupted
+				if interrupted() {
+					return nil, ctx.Err()
 				}
 				tick(fmt.Sprintf("seed %d %s %s one-shot", seed, method, alloc))
 			}
@@ -451,7 +397,7 @@ func runReproduceMNIST(c *cli.Context) error {
 				// (the curvature then rebuilt at the new weights).
 				pm := m.Clone()
 				var mt meter
-				p := mnistPlan(pm, method, alloc, &cfg, seed)
+				p := plan(pm, method, alloc, cfg, seed)
 				p.Retrain = prune.Retraining{AtCheckpoints: true, Train: func(net *model.MLP, si int) error {
 					if cfg.FTEpochs == 0 {
 						return nil
@@ -466,51 +412,43 @@ func runReproduceMNIST(c *cli.Context) error {
 				}}
 				p.Checkpoint = func(i int) error { row(seed, method, alloc, "gradual", cfg.Sparsities[i], pm, &mt); return nil }
 				err := mt.part(func() error {
-					if _, err := prune.Prune(c.Context, pm, Xc, Tc, p); err != nil {
+					if _, err := prune.Prune(ctx, pm, Xc, Tc, p); err != nil {
 						return fmt.Errorf("%s: %w", method, err)
 					}
 					return nil
 				})
-				if interrupted(c) {
-					return errInterrupted
+				if interrupted() {
+					return nil, ctx.Err()
 				}
 				if err != nil {
-					return err
+					return nil, err
 				}
 				tick(fmt.Sprintf("seed %d %s %s gradual", seed, method, alloc))
 			}
 		}
-		if seed < uint64(cfg.Seeds) {
+		if seed < uint64(cfg.Seeds) && seedDone != nil {
 			// The seeds done so far, in case the run is stopped.
-			part := cfg
+			part := *cfg
 			part.Seeds = int(seed)
 			if len(cfg.Models) > 0 {
 				part.Models = cfg.Models[:seed]
 			}
-			if err := writeMNIST(c, dir, part, runs, false); err != nil {
-				return err
+			if err := seedDone(part, runs); err != nil {
+				return nil, err
 			}
-			// Committed now (obs holds every output back until the
-			// command ends): each file is complete, and a run stopped in
-			// a later seed leaves these.
-			if err := atomicfile.Commit(); err != nil {
-				return err
-			}
-			atomicfile.Stage()
 		}
 	}
-	b.Done()
-	return writeMNIST(c, dir, cfg, runs, true)
+	return runs, nil
 }
 
-// mnistOneShot prunes m one-shot to every target with method and
+// oneShot prunes m one-shot to every target with method and
 // allocation and records a row per target: one run of prune.Prune, one
 // build, through the targets as checkpoints.
-func mnistOneShot(ctx context.Context, m *model.MLP, method string, alloc prune.Allocation, cfg *mnistConfig, seed uint64, Xc, Tc [][]float64,
+func oneShot(ctx context.Context, m *model.MLP, method string, alloc prune.Allocation, cfg *Config, seed uint64, Xc, Tc [][]float64,
 	row func(seed uint64, method string, alloc prune.Allocation, mode string, s float64, pm *model.MLP, mt *meter)) error {
 	var mt meter
 	pm := m.Clone()
-	p := mnistPlan(pm, method, alloc, cfg, seed)
+	p := plan(pm, method, alloc, cfg, seed)
 	p.Checkpoint = func(i int) error { row(seed, method, alloc, "one-shot", cfg.Sparsities[i], pm, &mt); return nil }
 	return mt.part(func() error {
 		if _, err := prune.Prune(ctx, pm, Xc, Tc, p); err != nil {
@@ -520,31 +458,26 @@ func mnistOneShot(ctx context.Context, m *model.MLP, method string, alloc prune.
 	})
 }
 
-// mnistSummary is mnist-summary.json.
-type mnistSummary struct {
-	Config mnistConfig `json:"config"`
-	Runs   []mnistRun  `json:"runs"`
+// Summary is mnist-summary.json.
+type Summary struct {
+	Config Config `json:"config"`
+	Runs   []Run  `json:"runs"`
 }
 
-// mergeMNIST writes one report from the summaries of earlier runs: their
-// methods, gradual methods and allocations joined, the dense rows taken
-// from the first.
-func mergeMNIST(c *cli.Context) error {
-	for _, f := range c.FlagNames() {
-		if f != "merge" && f != "out-dir" && f != "quiet" && f != "json" && c.IsSet(f) {
-			return usagef("--merge runs nothing and takes only --out-dir, --quiet and --json, not --%s", f)
-		}
-	}
-	var cfg mnistConfig
-	var runs []mnistRun
-	for i, d := range strings.Split(c.String("merge"), ",") {
+// Merge joins the summaries (mnist-summary.json) of earlier runs in dirs
+// into one protocol and its rows, for one report: their methods, gradual
+// methods and allocations joined, the dense rows taken from the first.
+func Merge(dirs []string) (Config, []Run, error) {
+	var cfg Config
+	var runs []Run
+	for i, d := range dirs {
 		b, err := os.ReadFile(filepath.Join(d, "mnist-summary.json"))
 		if err != nil {
-			return fmt.Errorf("--merge: %v", err)
+			return cfg, nil, fmt.Errorf("--merge: %v", err)
 		}
-		var s mnistSummary
+		var s Summary
 		if err := json.Unmarshal(b, &s); err != nil {
-			return fmt.Errorf("--merge: %s: %v", filepath.Join(d, "mnist-summary.json"), err)
+			return cfg, nil, fmt.Errorf("--merge: %s: %v", filepath.Join(d, "mnist-summary.json"), err)
 		}
 		o := s.Config
 		if i == 0 {
@@ -553,7 +486,7 @@ func mergeMNIST(c *cli.Context) error {
 		} else if !slices.Equal(o.Sparsities, cfg.Sparsities) || o.Calib != cfg.Calib || o.Alpha != cfg.Alpha || o.MCSamples != cfg.MCSamples ||
 			o.Damp != cfg.Damp || o.Arch != cfg.Arch || !(prefix(o.Models, cfg.Models) || prefix(cfg.Models, o.Models)) ||
 			(len(o.Gradual) > 0 && len(cfg.Gradual) > 0 && (o.FTEpochs != cfg.FTEpochs || o.FTPatterns != cfg.FTPatterns || o.FTRate != cfg.FTRate)) {
-			return fmt.Errorf("--merge: %s was run with other settings than %s", d, strings.Split(c.String("merge"), ",")[0])
+			return cfg, nil, fmt.Errorf("--merge: %s was run with other settings than %s", d, dirs[0])
 		}
 		if o.Seeds > cfg.Seeds { // runs stopped early have fewer seeds
 			cfg.Seeds, cfg.Models = o.Seeds, o.Models
@@ -582,11 +515,7 @@ func mergeMNIST(c *cli.Context) error {
 			}
 		}
 	}
-	dir := c.String("out-dir")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create output directory %s: %v", dir, err)
-	}
-	return writeMNIST(c, dir, cfg, runs, true)
+	return cfg, runs, nil
 }
 
 // prefix reports whether a is a prefix of b.
@@ -601,11 +530,12 @@ func archString(sizes []int) string {
 	return strings.Join(parts, "-")
 }
 
-// cell is the mean and range of a set of accuracies.
-type cell struct{ Mean, Min, Max float64 }
+// Cell is the mean and range of a set of accuracies.
+type Cell struct{ Mean, Min, Max float64 }
 
-func summarise(v []float64) cell {
-	c := cell{Min: math.Inf(1), Max: math.Inf(-1)}
+// Summarise returns the mean, minimum and maximum of v.
+func Summarise(v []float64) Cell {
+	c := Cell{Min: math.Inf(1), Max: math.Inf(-1)}
 	for _, x := range v {
 		c.Mean += x / float64(len(v))
 		c.Min, c.Max = math.Min(c.Min, x), math.Max(c.Max, x)
@@ -613,13 +543,14 @@ func summarise(v []float64) cell {
 	return c
 }
 
-func (c cell) String() string {
+// String formats c in percent as "mean [min, max]".
+func (c Cell) String() string {
 	return fmt.Sprintf("%.2f [%.2f, %.2f]", 100*c.Mean, 100*c.Min, 100*c.Max)
 }
 
-// writeMNIST writes the report, CSV, JSON and figure of runs; when final,
-// it also prints the summary (a partial write after each seed does not).
-func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun, final bool) error {
+// Write writes the report, CSV, JSON and figure of runs into dir and
+// returns the names of the files and the dense networks' test accuracy.
+func Write(dir string, cfg Config, runs []Run) (files []string, dense Cell, err error) {
 	pick := func(method, alloc, mode string, s float64) (acc, sec, am, heap []float64) {
 		for _, r := range runs {
 			if r.Method == method && r.Allocation == alloc && r.Mode == mode && r.Target == s {
@@ -628,10 +559,13 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun, fi
 		}
 		return
 	}
-	dense, dsec, _, dheap := pick("dense", "-", "train", 0)
+	denseAcc, dsec, _, dheap := pick("dense", "-", "train", 0)
 	name := func(method string) string {
-		if kind, b, ok := mnistOBS(method); ok {
-			return fmt.Sprintf("OBS %s, blocks of %d (`%s`)", kind, b, method)
+		if kind, st, ok := ParseOBS(method); ok {
+			if b, ok := st.(prune.Blocks); ok {
+				return fmt.Sprintf("OBS %s, blocks of %d (`%s`)", kind, b.Size, method)
+			}
+			return fmt.Sprintf("OBS %s, %s in steps of %d weights (`%s`)", kind, st, KFACGroup, method)
 		}
 		return map[string]string{"magnitude": "magnitude", "obd": "OBD (Gauss-Newton diagonal)", "lobs": "layer-wise OBS"}[method]
 	}
@@ -663,9 +597,9 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun, fi
 		"layer-wise OBS computes its paths once. Gradual: pruned to each target in turn, each step followed by %d epoch(s) of Adam at lr %g (the mask kept); "+
 		"gradual OBS rebuilds its curvature at every step.%s\n\n",
 		cfg.TrainPatterns, cfg.TestPatterns, cfg.Calib, cfg.MCSamples, cfg.Alpha, cfg.Damp, cfg.FTEpochs, cfg.FTRate, ftNote)
-	fmt.Fprintf(&md, "Dense network: test accuracy %s %% (mean [min, max] over %d seeds)", summarise(dense), len(dense))
+	fmt.Fprintf(&md, "Dense network: test accuracy %s %% (mean [min, max] over %d seeds)", Summarise(denseAcc), len(denseAcc))
 	if len(cfg.Models) == 0 {
-		fmt.Fprintf(&md, ", training %.1f s per seed, peak heap %.0f MiB", summarise(dsec).Mean, slices.Max(dheap))
+		fmt.Fprintf(&md, ", training %.1f s per seed, peak heap %.0f MiB", Summarise(dsec).Mean, slices.Max(dheap))
 	}
 	md.WriteString(".\n\n")
 	md.WriteString("Test accuracy in %, mean [min, max] over seeds. Time: wall seconds of the whole run through every target (one-shot: the build and all targets; gradual: every step and fine-tune), mean over seeds; " +
@@ -694,7 +628,7 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun, fi
 				fig := figures.Series{Label: fmt.Sprintf("%s %s %s", method, alloc, mode)}
 				for _, s := range cfg.Sparsities {
 					acc, _, _, _ := pick(method, alloc, mode, s)
-					cl := summarise(acc)
+					cl := Summarise(acc)
 					if len(acc) != cfg.Seeds {
 						fmt.Fprintf(&md, " %s, %d seed(s) |", cl, len(acc))
 					} else {
@@ -703,7 +637,7 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun, fi
 					fig.X, fig.Y = append(fig.X, 100*s), append(fig.Y, 100*cl.Mean)
 				}
 				_, sec, _, heap := pick(method, alloc, mode, last)
-				fmt.Fprintf(&md, " %.1f | %.0f |\n", summarise(sec).Mean, slices.Max(heap))
+				fmt.Fprintf(&md, " %.1f | %.0f |\n", Summarise(sec).Mean, slices.Max(heap))
 				series = append(series, fig)
 			}
 		}
@@ -714,10 +648,10 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun, fi
 	}
 	fmt.Fprintf(&md, "\nTimes on a machine that may have been shared; the largest peak resident memory of the process(es) was %.0f MiB. "+
 		"The times and memory are the only columns that differ between identical runs.\n\n", rss)
-	md.WriteString(mnistPublished)
-	files := []string{"mnist-report.md", "mnist-runs.csv", "mnist-summary.json", "mnist-accuracy.png"}
+	md.WriteString(published)
+	files = []string{"mnist-report.md", "mnist-runs.csv", "mnist-summary.json", "mnist-accuracy.png"}
 	if err := atomicfile.Write(filepath.Join(dir, files[0]), func(w io.Writer) error { _, err := io.WriteString(w, md.String()); return err }); err != nil {
-		return err
+		return nil, dense, err
 	}
 	if err := atomicfile.Write(filepath.Join(dir, files[1]), func(w io.Writer) error {
 		cw := csv.NewWriter(w)
@@ -729,33 +663,25 @@ func writeMNIST(c *cli.Context, dir string, cfg mnistConfig, runs []mnistRun, fi
 		cw.Flush()
 		return cw.Error()
 	}); err != nil {
-		return err
+		return nil, dense, err
 	}
-	summary := mnistSummary{cfg, runs}
+	summary := Summary{Config: cfg, Runs: runs}
 	if err := atomicfile.Write(filepath.Join(dir, files[2]), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
 		return enc.Encode(summary)
 	}); err != nil {
-		return err
+		return nil, dense, err
 	}
 	if err := figures.Write(filepath.Join(dir, files[3]), series, figures.Options{Title: "MNIST " + cfg.Arch + ": test accuracy after pruning (mean over seeds)", XLabel: "weight sparsity (%)", YLabel: "test accuracy (%)", Width: 20, Height: 14}); err != nil {
-		return err
+		return nil, dense, err
 	}
-	if !final {
-		return nil
-	}
-	info(c, "wrote %s in %s\n", strings.Join(files, ", "), dir)
-	return emit(c, struct {
-		OutDir string   `json:"out_dir"`
-		Files  []string `json:"files"`
-		Dense  cell     `json:"dense_test_accuracy"`
-	}{dir, files, summarise(dense)})
+	return files, Summarise(denseAcc), nil
 }
 
-// mnistPublished is the comparison with published LeNet-300-100 results,
+// published is the comparison with published LeNet-300-100 results,
 // quoted with their sources.
-const mnistPublished = `## Published LeNet-300-100 results
+const published = `## Published LeNet-300-100 results
 
 | source | network | test error | parameters kept |
 |---|---|---|---|

@@ -1,4 +1,4 @@
-package main
+package datasets
 
 import (
 	"fmt"
@@ -7,13 +7,57 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/model"
 )
 
-// defaultBNEps is BatchNorm's eps when --bn-eps is not given, PyTorch's
-// default (nn.BatchNorm1d/2d(eps=1e-5)); a state_dict does not hold it.
-const defaultBNEps = 1e-5
+// DefaultBNEps is BatchNorm's eps when none is given, PyTorch's default
+// (nn.BatchNorm1d/2d(eps=1e-5)); a state dict does not hold it.
+const DefaultBNEps = 1e-5
+
+// ImportLayers builds the network of spec, given by its layers
+// (Spec.Layers), from the tensors ts of a PyTorch state dict read from the
+// file src (named in errors). The tensors of the items with tensors
+// (linear, conv, bn) are read in the order of the list, under the
+// prefixes names (one per such item) or, if names is nil, under each
+// item's index in the list, as nn.Sequential numbers its modules when
+// each item is one module; an ordering by name is never guessed. Each
+// tensor's shape is checked against its layer and every tensor must be
+// used: an error names the first that does not fit. BatchNorms are folded
+// into the layer before them with eps (see importLayered); Folded counts
+// them. Masks as ImportMLP's.
+func ImportLayers(spec model.Spec, names []string, ts []Tensor, src string, eps float64) (*Imported, error) {
+	if !(eps >= 0) || math.IsInf(eps, 0) {
+		return nil, fmt.Errorf("BatchNorm eps %v must be a finite number >= 0", eps)
+	}
+	prefixes, err := layerPrefixes(spec, names)
+	if err != nil {
+		return nil, err
+	}
+	r := &tensorReader{from: src, byName: map[string]Tensor{}, used: map[string]bool{}}
+	dtypes := map[string]bool{}
+	for _, t := range ts {
+		r.byName[t.Name] = t
+		dtypes[t.Dtype] = true
+	}
+	m, weightNames, folded, err := importLayered(spec, prefixes, r, eps)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		if !r.used[t.Name] {
+			return nil, fmt.Errorf("tensor %q in %s is not used by the layers (their tensors are under the prefixes %q, in the order of the layer list)", t.Name, src, prefixes)
+		}
+	}
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	imp := &Imported{Net: m, Layers: weightNames, Folded: folded}
+	for d := range dtypes {
+		imp.Dtypes = append(imp.Dtypes, d)
+	}
+	slices.Sort(imp.Dtypes)
+	return imp, nil
+}
 
 // layerPrefixes returns the tensor prefix of every item of spec's layer
 // list that has tensors (linear, conv, bn), in order: names if given (one
@@ -29,12 +73,12 @@ func layerPrefixes(spec model.Spec, names []string) ([]string, error) {
 	}
 	if names != nil {
 		if len(names) != len(want) {
-			return nil, usagef("--names gives %d prefixes but the layers have %d linear, conv and bn items", len(names), len(want))
+			return nil, fmt.Errorf("%d layer names given but the layers have %d linear, conv and bn items", len(names), len(want))
 		}
 		seen := map[string]bool{}
 		for _, n := range names {
 			if n == "" || seen[n] {
-				return nil, usagef("--names %q: prefixes must be non-empty and distinct", strings.Join(names, ","))
+				return nil, fmt.Errorf("layer names %q: prefixes must be non-empty and distinct", strings.Join(names, ","))
 			}
 			seen[n] = true
 		}
@@ -51,7 +95,7 @@ func layerPrefixes(spec model.Spec, names []string) ([]string, error) {
 // shapes and masks, and remembers which were used.
 type tensorReader struct {
 	from   string
-	byName map[string]datasets.Tensor
+	byName map[string]Tensor
 	used   map[string]bool
 }
 
@@ -117,10 +161,10 @@ func (r *tensorReader) has(name string) bool {
 func importLayered(spec model.Spec, prefixes []string, r *tensorReader, eps float64) (m *model.MLP, weightNames []string, folded int, err error) {
 	fspec, err := spec.Folded()
 	if err != nil {
-		return nil, nil, 0, usageError{err}
+		return nil, nil, 0, err
 	}
 	if m, err = model.New(fspec); err != nil {
-		return nil, nil, 0, usageError{err}
+		return nil, nil, 0, err
 	}
 	k, l := 0, 0 // the prefix and the weight layer
 	for i, it := range spec.Layers {
@@ -245,9 +289,9 @@ func foldBN(m *model.MLP, l int, p, what string, r *tensorReader, eps float64) e
 // network given by its layers: the imported names when the file keeps
 // them, else the layer's index in the list (nn.Sequential numbering of the
 // network as obs holds it, BatchNorm folded).
-func exportPrefixes(m *model.MLP, file *model.File) []string {
-	if len(file.LayerNames) == m.NumLayers() {
-		return file.LayerNames
+func exportPrefixes(m *model.MLP, names []string) []string {
+	if len(names) == m.NumLayers() {
+		return names
 	}
 	var out []string
 	for i, it := range m.Spec.Layers {
@@ -258,14 +302,17 @@ func exportPrefixes(m *model.MLP, file *model.File) []string {
 	return out
 }
 
-// exportLayered returns the tensors of a network given by its layers in
-// nn.Sequential naming: P.weight (out x in, or out x C x K x K) and P.bias
-// unless the layer has none, with P.weight_mask and P.bias_mask for a
-// pruned model when masks is set.
-func exportLayered(m *model.MLP, file *model.File, masks bool) []datasets.Tensor {
-	prefixes := exportPrefixes(m, file)
+// ExportLayers returns the tensors of a network given by its layers (the
+// network as obs holds it, BatchNorms folded) as the state dict of an
+// nn.Sequential of its items: P.weight (out x in, or out x C x K x K) and
+// P.bias unless the layer has none, P the weight layer's name in names if
+// there is one per weight layer (as ImportLayers read them), else its
+// index in the layer list; with P.weight_mask and P.bias_mask for a pruned
+// model when masks is set.
+func ExportLayers(m *model.MLP, names []string, masks bool) []Tensor {
+	prefixes := exportPrefixes(m, names)
 	pruned := m.NumFree() < len(m.Params)
-	var ts []datasets.Tensor
+	var ts []Tensor
 	for l := 1; l <= m.NumLayers(); l++ {
 		rows, cols, bias := m.LayerShape(l)
 		var wshape []int
@@ -294,14 +341,14 @@ func exportLayered(m *model.MLP, file *model.File, masks bool) []datasets.Tensor
 			}
 		}
 		p := prefixes[l-1]
-		ts = append(ts, datasets.Tensor{Name: p + ".weight", Shape: wshape, Data: w})
+		ts = append(ts, Tensor{Name: p + ".weight", Shape: wshape, Data: w})
 		if bias {
-			ts = append(ts, datasets.Tensor{Name: p + ".bias", Shape: []int{rows}, Data: b})
+			ts = append(ts, Tensor{Name: p + ".bias", Shape: []int{rows}, Data: b})
 		}
 		if pruned && masks {
-			ts = append(ts, datasets.Tensor{Name: p + ".weight_mask", Shape: wshape, Data: wm})
+			ts = append(ts, Tensor{Name: p + ".weight_mask", Shape: wshape, Data: wm})
 			if bias {
-				ts = append(ts, datasets.Tensor{Name: p + ".bias_mask", Shape: []int{rows}, Data: bm})
+				ts = append(ts, Tensor{Name: p + ".bias_mask", Shape: []int{rows}, Data: bm})
 			}
 		}
 	}

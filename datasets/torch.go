@@ -1,0 +1,257 @@
+package datasets
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/obs-toolkit/obs/model"
+)
+
+// A PyTorch state dict of a multilayer perceptron (nn.Sequential of
+// nn.Linear and element-wise activations) read as an obs network, and an
+// obs network written back as one.
+
+// Imported is a network read from a state dict by ImportMLP.
+type Imported struct {
+	// Net is the network, its pruned parameters those a mask marks.
+	Net *model.MLP
+	// Layers are the module prefixes of the linear layers, in order
+	// ("0", "2", ... in an nn.Sequential).
+	Layers []string
+	// Standardize is the input standardisation stored as input_mean and
+	// input_std, or nil.
+	Standardize *model.Standardization
+	// Dtypes are the element types of the tensors, sorted.
+	Dtypes []string
+	// Folded counts the BatchNorms folded into the layers before them
+	// (ImportLayers).
+	Folded int
+}
+
+// splitName splits a tensor name into its layer prefix and its field
+// ("weight", "bias", "weight_mask", ...).
+func splitName(name string) (prefix, field string) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return "", name
+	}
+	return name[:i], name[i+1:]
+}
+
+// comparePrefixes orders layer prefixes part by part, numbers as numbers.
+func comparePrefixes(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		x, ex := strconv.Atoi(pa[i])
+		y, ey := strconv.Atoi(pb[i])
+		switch {
+		case ex == nil && ey == nil && x != y:
+			if x < y {
+				return -1
+			}
+			return 1
+		case ex != nil || ey != nil:
+			if c := strings.Compare(pa[i], pb[i]); c != 0 {
+				return c
+			}
+		}
+	}
+	return len(pa) - len(pb)
+}
+
+// ImportMLP builds a network of spec from the tensors ts of a state dict
+// read from the file src (named in errors). Tensors follow nn.Sequential
+// naming: P.weight (out x in) and P.bias (out) for each linear layer, the
+// layers in the order of their prefixes P ("0", "2", ... compared part by
+// part, numbers as numbers). Shapes must match spec.Sizes and every tensor
+// must be used: a name obs does not read is an error, not silently
+// dropped. Masks in the convention of torch.nn.utils.prune (P.weight_mask
+// with P.weight_orig, or with P.weight) mark pruned weights; input_mean and
+// input_std become the standardisation.
+func ImportMLP(spec model.Spec, ts []Tensor, src string) (*Imported, error) {
+	m, err := model.New(spec)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]Tensor{}
+	used := map[string]bool{}
+	prefixes := map[string]bool{}
+	dtypes := map[string]bool{}
+	for _, t := range ts {
+		byName[t.Name] = t
+		dtypes[t.Dtype] = true
+		p, f := splitName(t.Name)
+		if f == "weight" || f == "weight_orig" {
+			prefixes[p] = true
+		}
+	}
+	var layers []string
+	for p := range prefixes {
+		layers = append(layers, p)
+	}
+	slices.SortFunc(layers, comparePrefixes)
+	L := len(spec.Sizes) - 1
+	if len(layers) != L {
+		return nil, fmt.Errorf("%s holds %d linear layers %q but --arch %s has %d", src, len(layers), layers, model.Arch(spec.Sizes), L)
+	}
+	// get returns the tensor prefix.field (or prefix.field_orig) times its
+	// mask, and the mask.
+	get := func(prefix, field string, shape []int) (vals []float64, pruned []bool, err error) {
+		name := prefix + "." + field
+		t, ok := byName[name]
+		if !ok {
+			name += "_orig"
+			if t, ok = byName[name]; !ok {
+				return nil, nil, fmt.Errorf("%s has no tensor %q for layer %s", src, prefix+"."+field, prefix)
+			}
+		}
+		if !slices.Equal(t.Shape, shape) {
+			return nil, nil, fmt.Errorf("tensor %q has shape %v but --arch %s needs %v", name, t.Shape, model.Arch(spec.Sizes), shape)
+		}
+		used[name] = true
+		vals = append([]float64(nil), t.Data...)
+		pruned = make([]bool, len(vals))
+		if mk, ok := byName[prefix+"."+field+"_mask"]; ok {
+			used[mk.Name] = true
+			if !slices.Equal(mk.Shape, shape) {
+				return nil, nil, fmt.Errorf("mask %q has shape %v, want %v", mk.Name, mk.Shape, shape)
+			}
+			for i, v := range mk.Data {
+				switch v {
+				case 0:
+					vals[i], pruned[i] = 0, true
+				case 1:
+				default:
+					return nil, nil, fmt.Errorf("mask %q element %d is %v, want 0 or 1", mk.Name, i, v)
+				}
+			}
+		} else if strings.HasSuffix(name, "_orig") {
+			return nil, nil, fmt.Errorf("%s has %q but no %q", src, name, prefix+"."+field+"_mask")
+		}
+		return vals, pruned, nil
+	}
+	for l := 1; l <= L; l++ {
+		in, outN := spec.Sizes[l-1], spec.Sizes[l]
+		w, wp, err := get(layers[l-1], "weight", []int{outN, in})
+		if err != nil {
+			return nil, err
+		}
+		b, bp, err := get(layers[l-1], "bias", []int{outN})
+		if err != nil {
+			return nil, err
+		}
+		for j := range outN {
+			for i := range in {
+				q := m.Index(l, j, i)
+				m.Params[q], m.Pruned[q] = w[j*in+i], wp[j*in+i]
+			}
+			q := m.Index(l, j, in)
+			m.Params[q], m.Pruned[q] = b[j], bp[j]
+		}
+	}
+	var std *model.Standardization
+	mean, hasMean := byName["input_mean"]
+	sd, hasStd := byName["input_std"]
+	if hasMean || hasStd {
+		if !hasMean || !hasStd || !slices.Equal(mean.Shape, []int{spec.Sizes[0]}) || !slices.Equal(sd.Shape, []int{spec.Sizes[0]}) {
+			return nil, fmt.Errorf("%s: input_mean and input_std must both be present with shape [%d]", src, spec.Sizes[0])
+		}
+		used["input_mean"], used["input_std"] = true, true
+		std = &model.Standardization{Mean: mean.Data, Std: sd.Data}
+	}
+	for _, t := range ts {
+		if !used[t.Name] {
+			return nil, fmt.Errorf("tensor %q in %s is not used by a %s network (obs reads P.weight, P.bias, their _mask/_orig, input_mean, input_std for layers %q)",
+				t.Name, src, model.Arch(spec.Sizes), layers)
+		}
+	}
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	var dts []string
+	for d := range dtypes {
+		dts = append(dts, d)
+	}
+	slices.Sort(dts)
+	return &Imported{Net: m, Layers: layers, Standardize: std, Dtypes: dts}, nil
+}
+
+// ExportMLP returns the tensors of m in nn.Sequential naming, under the
+// module prefixes layers (one per linear layer; nil: "0", "2", "4", ...),
+// with the masks P.weight_mask and P.bias_mask (1 kept, 0 pruned) of a
+// pruned network when masks is set, and says what was done with the
+// standardisation std (nil: none). With fold the standardisation is folded
+// into the first layer (W' = W / std, b' = b - W' mean), so the exported
+// network takes raw inputs; otherwise it is stored as input_mean and
+// input_std.
+func ExportMLP(m *model.MLP, layers []string, std *model.Standardization, fold, masks bool) ([]Tensor, string) {
+	L := len(m.Sizes) - 1
+	prefix := func(l int) string {
+		if len(layers) == L {
+			return layers[l-1]
+		}
+		return strconv.Itoa(2 * (l - 1))
+	}
+	pruned := m.NumFree() < len(m.Params)
+	unpruned := 0 // pruned first-layer biases that folding makes non-zero
+	how := "none (the model takes its inputs as they are)"
+	var ts []Tensor
+	for l := 1; l <= L; l++ {
+		in, outN := m.Sizes[l-1], m.Sizes[l]
+		w := make([]float64, outN*in)
+		b := make([]float64, outN)
+		wm := make([]float64, outN*in)
+		bm := make([]float64, outN)
+		for j := range outN {
+			for i := range in {
+				q := m.Index(l, j, i)
+				w[j*in+i] = m.Params[q]
+				if !m.Pruned[q] {
+					wm[j*in+i] = 1
+				}
+			}
+			q := m.Index(l, j, in)
+			b[j] = m.Params[q]
+			if !m.Pruned[q] {
+				bm[j] = 1
+			}
+		}
+		if l == 1 && std != nil && fold {
+			// z = W (x - mean)/std + b = (W/std) x + (b - (W/std) mean).
+			for j := range outN {
+				for i := range in {
+					w[j*in+i] /= std.Std[i]
+					b[j] -= w[j*in+i] * std.Mean[i]
+				}
+				if bm[j] == 0 && b[j] != 0 {
+					bm[j] = 1
+					unpruned++
+				}
+			}
+		}
+		p := prefix(l)
+		ts = append(ts, Tensor{Name: p + ".weight", Shape: []int{outN, in}, Data: w},
+			Tensor{Name: p + ".bias", Shape: []int{outN}, Data: b})
+		if pruned && masks {
+			ts = append(ts, Tensor{Name: p + ".weight_mask", Shape: []int{outN, in}, Data: wm},
+				Tensor{Name: p + ".bias_mask", Shape: []int{outN}, Data: bm})
+		}
+	}
+	if std != nil {
+		p := prefix(1)
+		if fold {
+			how = fmt.Sprintf("folded into %s.weight and %s.bias (the exported network takes raw inputs)", p, p)
+			if unpruned > 0 {
+				how += fmt.Sprintf("; %d pruned biases of the first layer become non-zero by folding and are kept", unpruned)
+			}
+		} else {
+			how = "stored as input_mean and input_std, not folded (standardise inputs as (x - input_mean) / input_std)"
+			n := m.Sizes[0]
+			ts = append(ts, Tensor{Name: "input_mean", Shape: []int{n}, Data: std.Mean},
+				Tensor{Name: "input_std", Shape: []int{n}, Data: std.Std})
+		}
+	}
+	return ts, how
+}
