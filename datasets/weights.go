@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -313,32 +314,37 @@ func WriteWeights(path, format string, ts []Tensor, single bool, metadata map[st
 }
 
 // npyValue returns t as a Go value that npyio writes with t's shape: a
-// slice for 1-D tensors, a slice of rows for 2-D ones.
+// slice for 1-D tensors, nested slices (rows, or out x C x K x K for a
+// convolution's weight) for the others.
 func npyValue(t Tensor, single bool) any {
-	conv := func(v []float64) any {
-		if !single {
-			return v
-		}
-		f := make([]float32, len(v))
-		for i, x := range v {
+	var flat any = t.Data
+	if single {
+		f := make([]float32, len(t.Data))
+		for i, x := range t.Data {
 			f[i] = float32(x)
 		}
-		return f
+		flat = f
 	}
-	if len(t.Shape) != 2 {
-		return conv(t.Data)
+	if len(t.Shape) < 2 || slices.Contains(t.Shape, 0) {
+		return flat
 	}
-	rows, cols := t.Shape[0], t.Shape[1]
-	if single {
-		out := make([][]float32, rows)
-		for i := range out {
-			out[i] = conv(t.Data[i*cols : (i+1)*cols]).([]float32)
+	return nested(reflect.ValueOf(flat), t.Shape).Interface()
+}
+
+// nested returns the flat slice as nested slices of the given shape, row
+// by row.
+func nested(flat reflect.Value, shape []int) reflect.Value {
+	if len(shape) == 1 {
+		return flat
+	}
+	step := flat.Len() / shape[0]
+	var out reflect.Value
+	for i := range shape[0] {
+		part := nested(flat.Slice(i*step, (i+1)*step), shape[1:])
+		if i == 0 {
+			out = reflect.MakeSlice(reflect.SliceOf(part.Type()), shape[0], shape[0])
 		}
-		return out
-	}
-	out := make([][]float64, rows)
-	for i := range out {
-		out[i] = t.Data[i*cols : (i+1)*cols]
+		out.Index(i).Set(part)
 	}
 	return out
 }
