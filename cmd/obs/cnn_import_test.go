@@ -60,6 +60,27 @@ func TestTorchCNNImport(t *testing.T) {
 		}
 	}
 
+	// --names maps the prefixes explicitly: the defaults spelt out read the
+	// same network; swapped, the first tensor that does not fit is named.
+	mustRun(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model.npz"), "--input", "1x8x8", "--layers", ref.Layers,
+		"--names", "0,1,4,5,8,9,11", "--loss", "ce", "--quiet", "--out", "n.json")
+	params := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, after, _ := strings.Cut(string(b), `"params"`)
+		p, _, _ := strings.Cut(after, "]")
+		return p
+	}
+	if params("m.json") != params("n.json") {
+		t.Error("--names with the default prefixes reads other parameters")
+	}
+	if r := obs(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model.npz"), "--input", "1x8x8", "--layers", ref.Layers,
+		"--names", "4,5,0,1,8,9,11", "--loss", "ce", "--out", "x.json"); r.code == 0 || !strings.Contains(r.stderr, `tensor "4.weight" has shape [6 4 3 3] but layer 1`) {
+		t.Errorf("import with swapped --names: exit %d, %q", r.code, r.stderr)
+	}
+
 	// Pruned and exported: the folded network's tensors under its
 	// nn.Sequential numbers, with masks.
 	mustRun(t, dir, "prune", "--model", "m.json", "--data", data, "--target", "class", "--method", "magnitude", "--sparsity", "0.5", "--quiet", "--out", "p.json")
