@@ -255,6 +255,14 @@ func (s Spec) Folded() (Spec, error) {
 	return s, nil
 }
 
+// Bounds of a layer list, far above anything obs can train or prune, so
+// that a model file cannot make the sizes overflow: the values of a point
+// of the network, and one layer's parameters.
+const (
+	maxWidth  = 1 << 26
+	maxParams = 1 << 32
+)
+
 // buildLayers returns the layers of a layer list on inputs of the given
 // shape, each item's input shape following from the items before it. It
 // fails on an item that does not fit the shape it gets (a conv or pool
@@ -270,6 +278,9 @@ func buildLayers(input []int, specs []LayerSpec) ([]Layer, error) {
 			return nil, fmt.Errorf("model: input shape %s: sizes must be in [1, 2^24]", FormatInput(input))
 		}
 	}
+	if input[0] > maxWidth/max(1, input[len(input)-1]) || (len(input) == 3 && input[0]*input[2] > maxWidth/input[1]) {
+		return nil, fmt.Errorf("model: input shape %s has more than %d values", FormatInput(input), maxWidth)
+	}
 	shape := append([]int(nil), input...)
 	width := func() int {
 		w := 1
@@ -283,6 +294,9 @@ func buildLayers(input []int, specs []LayerSpec) ([]Layer, error) {
 		fail := func(format string, a ...any) ([]Layer, error) {
 			return nil, fmt.Errorf("model: layer %d %q on input %s: %s", i+1, sp, FormatInput(shape), fmt.Sprintf(format, a...))
 		}
+		if sp.Out > maxWidth || sp.Kernel > maxWidth || sp.Stride > maxWidth || sp.Padding > maxWidth {
+			return fail("sizes above %d", maxWidth)
+		}
 		var ly Layer
 		switch sp.Kind {
 		case KindLinear:
@@ -294,6 +308,9 @@ func buildLayers(input []int, specs []LayerSpec) ([]Layer, error) {
 		case KindConv:
 			if len(shape) != 3 {
 				return fail("a conv layer needs a CxHxW input")
+			}
+			if sp.Kernel > 1<<13 || shape[0]*sp.Kernel*sp.Kernel > maxWidth {
+				return fail("a kernel of %d x %d x %d weights: too large", shape[0], sp.Kernel, sp.Kernel)
 			}
 			c := Conv2d{Channels: shape[0], Height: shape[1], Width: shape[2], OutChannels: sp.Out, Kernel: sp.Kernel, Stride: sp.Stride, Padding: sp.Padding, NoBias: sp.NoBias}
 			if err := c.Validate(); err != nil {
@@ -327,6 +344,9 @@ func buildLayers(input []int, specs []LayerSpec) ([]Layer, error) {
 			return fail("bn stands for a BatchNorm that obs import folds into the layer before it; a network holds none (train without bn)")
 		default:
 			return fail("unknown layer kind %d", sp.Kind)
+		}
+		if ly.Out() > maxWidth || ly.NumParams() > maxParams || ly.Out() < 1 {
+			return fail("%d outputs and %d parameters: too large (at most %d and %d)", ly.Out(), ly.NumParams(), maxWidth, maxParams)
 		}
 		ls = append(ls, ly)
 	}
