@@ -25,6 +25,9 @@ type Imported struct {
 	Standardize *model.Standardization
 	// Dtypes are the element types of the tensors, sorted.
 	Dtypes []string
+	// Folded counts the BatchNorms folded into the layers before them
+	// (ImportLayers).
+	Folded int
 }
 
 // splitName splits a tensor name into its layer prefix and its field

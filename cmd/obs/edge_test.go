@@ -101,7 +101,7 @@ func TestImportLayerOrder(t *testing.T) {
 	if r := imp(); r.code != 1 || !strings.Contains(r.stderr, "--layers") {
 		t.Errorf("named modules without --layers: exit %d, stderr %q; want exit 1 asking for --layers", r.code, r.stderr)
 	}
-	mustRun(t, dir, "import", "--from", "named.npz", "--arch", "2-2-2", "--act", "tanh", "--loss", "ce", "--layers", "hidden,classifier", "--quiet", "--out", "m.json")
+	mustRun(t, dir, "import", "--from", "named.npz", "--arch", "2-2-2", "--act", "tanh", "--loss", "ce", "--names", "hidden,classifier", "--quiet", "--out", "m.json")
 	_, f, err := model.Load(filepath.Join(dir, "m.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestImportLayerOrder(t *testing.T) {
 	// A 2-3-2 network given in the wrong order: the tensor that does not
 	// fit is named.
 	writeWeights("n232.npz", append(layer("hidden", 3, 2, 0.5), layer("classifier", 2, 3, -1)...)...)(t, dir)
-	r := obs(t, dir, "import", "--from", "n232.npz", "--arch", "2-3-2", "--act", "tanh", "--loss", "ce", "--layers", "classifier,hidden", "--quiet", "--out", "m2.json")
+	r := obs(t, dir, "import", "--from", "n232.npz", "--arch", "2-3-2", "--act", "tanh", "--loss", "ce", "--names", "classifier,hidden", "--quiet", "--out", "m2.json")
 	if r.code != 1 || !strings.Contains(r.stderr, `"classifier.weight"`) {
 		t.Errorf("layers reversed: exit %d, stderr %q; want exit 1 naming classifier.weight", r.code, r.stderr)
 	}
