@@ -96,6 +96,20 @@ type sizeFigures struct {
 
 func sizesOf(m *model.MLP) sizeFigures {
 	d, nz := prune.MultiplyAdds(m)
+	if m.Layered() {
+		// The hidden units of a network given by its layers: the outputs
+		// of its Linear layers but the last, and its filters.
+		hidden, last := 0, 0
+		for _, l := range m.Layers() {
+			switch l := l.(type) {
+			case model.Linear:
+				hidden, last = hidden+l.Outputs, l.Outputs
+			case model.Conv2d:
+				hidden += l.OutChannels
+			}
+		}
+		return sizeFigures{Arch: model.FormatLayers(m.Spec.Layers), HiddenUnits: hidden - last, MultiplyAdds: d, NonzeroMultiplyAdds: nz}
+	}
 	return sizeFigures{Arch: model.Arch(m.Sizes), HiddenUnits: hiddenUnits(m.Sizes), MultiplyAdds: d, NonzeroMultiplyAdds: nz}
 }
 
