@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,7 +44,8 @@ func ParseCSV(r io.Reader, name string, targets []string) (*Set, error) {
 
 // CSVOptions say how ParseCSVWith reads a CSV file.
 type CSVOptions struct {
-	// Targets names the target columns (the last column if empty).
+	// Targets names the target columns (if empty, the last column, or with
+	// Inputs the last column that is not an input).
 	Targets []string
 
 	// Labels reads the single target column as class labels (any
@@ -69,6 +71,14 @@ type CSVOptions struct {
 	// every column is then an input and the set has no targets (for
 	// predictions on new data).
 	NoTargets bool
+
+	// Inputs, if not nil, names the input columns in the order the
+	// network takes them (a model file's input names): columns are matched
+	// by name, whatever their order in the file, and a name missing from
+	// the header, or a column that is neither an input nor a target, is an
+	// error naming both sides. nil: every column that is not a target is
+	// an input, in file order.
+	Inputs []string
 }
 
 // ParseCSVWith reads a CSV file as ParseCSV does, with the options opts.
@@ -101,6 +111,18 @@ func ParseCSVWith(r io.Reader, name string, opts CSVOptions) (*Set, error) {
 	}
 	if len(targets) == 0 {
 		targets = header[len(header)-1:]
+		if opts.Inputs != nil {
+			// The last column that is not an input, or none.
+			targets = nil
+			for j := len(header) - 1; j >= 0 && targets == nil; j-- {
+				if !slices.Contains(opts.Inputs, header[j]) {
+					targets = header[j : j+1]
+				}
+			}
+			if targets == nil && !opts.NoTargets {
+				return nil, fmt.Errorf("datasets: %s: every column %s is an input of the model, want a target column too", name, quoteList(first(header, 10)))
+			}
+		}
 	}
 	if opts.NoTargets {
 		present := false
@@ -133,6 +155,11 @@ func ParseCSVWith(r io.Reader, name string, opts CSVOptions) (*Set, error) {
 	for j := range header {
 		if !isTarget[j] {
 			icol = append(icol, j)
+		}
+	}
+	if opts.Inputs != nil {
+		if icol, err = matchInputs(name, header, cols, isTarget, opts.Inputs); err != nil {
+			return nil, err
 		}
 	}
 	if len(icol) == 0 {
@@ -250,4 +277,30 @@ func LoadCSVWith(path string, opts CSVOptions) (*Set, error) {
 	base := filepath.Base(path)
 	s.Name = strings.TrimSuffix(base, filepath.Ext(base))
 	return s, nil
+}
+
+// matchInputs returns the header positions of the input columns named
+// inputs, in that order, or an error naming the column of one side that the
+// other lacks.
+func matchInputs(name string, header []string, cols map[string]int, isTarget []bool, inputs []string) ([]int, error) {
+	icol := make([]int, len(inputs))
+	isInput := make([]bool, len(header))
+	for i, in := range inputs {
+		j, ok := cols[in]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("datasets: %s: no column %q, an input of the model (the model's inputs %s; the file's columns %s)",
+				name, in, quoteList(first(inputs, 10)), quoteList(first(header, 10)))
+		case isTarget[j]:
+			return nil, fmt.Errorf("datasets: %s: column %q is read as a target but is an input of the model (inputs %s)", name, in, quoteList(first(inputs, 10)))
+		}
+		icol[i], isInput[j] = j, true
+	}
+	for j, h := range header {
+		if !isInput[j] && !isTarget[j] {
+			return nil, fmt.Errorf("datasets: %s: column %q is not an input of the model (the model's inputs %s; the file's columns %s)",
+				name, h, quoteList(first(inputs, 10)), quoteList(first(header, 10)))
+		}
+	}
+	return icol, nil
 }

@@ -3,11 +3,19 @@
 // are built in, and CSV files (numeric targets, or class labels encoded
 // one-hot; Set.Split for a seeded hold-out, Set.Standardized for
 // standardisation). It also reads and writes the weight files of obs import
-// and export (.npz, .safetensors; ReadWeights, WriteWeights).
+// and export (.npz, .safetensors; ReadWeights, WriteWeights) and turns a
+// PyTorch state dict into a network and back (ImportMLP, ExportMLP: masks
+// of torch.nn.utils.prune, the standardisation folded or stored); see
+// Example_pyTorch.
 //
 // A data set is a Set: P patterns, each with N inputs and K targets, held as
 // dense row slices with column names. Every loader returns a Set that passes
-// Set.Validate.
+// Set.Validate. Its Inputs and Targets are the X, T [][]float64 that the
+// model, hessian, prune and metrics packages take (P rows of inputs and P
+// rows of targets), the one data convention of the library. CSV columns are
+// read by name: CSVOptions.Targets names the targets and, for a trained
+// network, CSVOptions.Inputs its inputs in the network's order, so a file
+// with the same columns in another order reads the same.
 //
 // # MONK's problems
 //

@@ -28,7 +28,7 @@ func (s *Set) encodeLabels(labels []string, opts CSVOptions) error {
 	for p, l := range labels {
 		i, ok := index[l]
 		if !ok {
-			return fmt.Errorf("datasets: %s: pattern %d has class %q, not one of %s", s.Source, p+1, l, quoteList(first(classes, 10)))
+			return &UnknownClassError{fmt.Sprintf("datasets: %s: pattern %d has class %q, not one of %s", s.Source, p+1, l, quoteList(first(classes, 10)))}
 		}
 		if opts.Binary {
 			s.Targets[p] = []float64{float64(i)}
@@ -90,3 +90,9 @@ func first(s []string, n int) []string {
 	}
 	return s
 }
+
+// UnknownClassError is the error of a class label that is not one of the
+// classes given (CSVOptions.Classes).
+type UnknownClassError struct{ msg string }
+
+func (e *UnknownClassError) Error() string { return e.msg }

@@ -40,37 +40,93 @@ func splitName(name string) (prefix, field string) {
 	return name[:i], name[i+1:]
 }
 
-// comparePrefixes orders layer prefixes part by part, numbers as numbers.
-func comparePrefixes(a, b string) int {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		x, ex := strconv.Atoi(pa[i])
-		y, ey := strconv.Atoi(pb[i])
-		switch {
-		case ex == nil && ey == nil && x != y:
-			if x < y {
-				return -1
-			}
-			return 1
-		case ex != nil || ey != nil:
-			if c := strings.Compare(pa[i], pb[i]); c != 0 {
-				return c
-			}
-		}
+// sequentialIndex returns the index of an nn.Sequential module prefix: its
+// last part when that is a non-negative integer ("2", "net.4"), with the
+// rest of the path.
+func sequentialIndex(prefix string) (path string, index int, ok bool) {
+	path, last := "", prefix
+	if i := strings.LastIndexByte(prefix, '.'); i >= 0 {
+		path, last = prefix[:i], prefix[i+1:]
 	}
-	return len(pa) - len(pb)
+	n, err := strconv.Atoi(last)
+	if err != nil || n < 0 || strconv.Itoa(n) != last {
+		return "", 0, false
+	}
+	return path, n, true
 }
 
-// ImportMLP builds a network of spec from the tensors ts of a state dict
-// read from the file src (named in errors). Tensors follow nn.Sequential
-// naming: P.weight (out x in) and P.bias (out) for each linear layer, the
-// layers in the order of their prefixes P ("0", "2", ... compared part by
-// part, numbers as numbers). Shapes must match spec.Sizes and every tensor
-// must be used: a name obs does not read is an error, not silently
+// ImportOptions are the settings of ImportMLP. A nil *ImportOptions is
+// the zero value.
+type ImportOptions struct {
+	// Layers are the module prefixes of the linear layers, input side
+	// first (P of P.weight). If nil, every prefix must be an index of one
+	// nn.Sequential ("0", "2", ... or "net.0", "net.2", ...), and the
+	// layers are taken in the order of their indices, which is the order
+	// of the network; named modules ("hidden", "classifier") need Layers,
+	// since a state dict's names do not say their order.
+	Layers []string
+	// Source names the weight file in errors.
+	Source string
+}
+
+// layerOrder returns the linear layers' prefixes in the network's order.
+func (o *ImportOptions) layerOrder(prefixes map[string]bool, L int, arch string) ([]string, error) {
+	var found []string
+	for p := range prefixes {
+		found = append(found, p)
+	}
+	slices.Sort(found)
+	if o.Layers != nil {
+		for _, p := range o.Layers {
+			if !prefixes[p] {
+				return nil, fmt.Errorf("%s has no linear layer %q (no %q): its linear layers are %q", o.Source, p, p+".weight", found)
+			}
+		}
+		for _, p := range found {
+			if !slices.Contains(o.Layers, p) {
+				return nil, fmt.Errorf("tensor %q in %s is a linear layer not among the layers given %q", p+".weight", o.Source, o.Layers)
+			}
+		}
+		if len(o.Layers) != L {
+			return nil, fmt.Errorf("%d layers given %q but --arch %s has %d", len(o.Layers), o.Layers, arch, L)
+		}
+		return append([]string(nil), o.Layers...), nil
+	}
+	var path string
+	for i, p := range found {
+		pp, _, ok := sequentialIndex(p)
+		if !ok || (i > 0 && pp != path) {
+			return nil, fmt.Errorf("%s: the linear layers %q are not the numbered modules of one nn.Sequential, so their order is not in their names: give it with --layers (the prefixes, input side first)", o.Source, found)
+		}
+		path = pp
+	}
+	slices.SortFunc(found, func(a, b string) int {
+		_, x, _ := sequentialIndex(a)
+		_, y, _ := sequentialIndex(b)
+		return x - y
+	})
+	if len(found) != L {
+		return nil, fmt.Errorf("%s holds %d linear layers %q but --arch %s has %d", o.Source, len(found), found, arch, L)
+	}
+	return found, nil
+}
+
+// ImportMLP builds a network of spec from the tensors ts of a state dict.
+// Tensors follow PyTorch's naming: P.weight (out x in) and P.bias (out) for
+// each linear layer P, the layers in the order opts says. Each tensor's
+// shape must be that of its layer in spec.Sizes, and every tensor must be
+// used: a name obs does not read is an error naming it, not silently
 // dropped. Masks in the convention of torch.nn.utils.prune (P.weight_mask
 // with P.weight_orig, or with P.weight) mark pruned weights; input_mean and
 // input_std become the standardisation.
-func ImportMLP(spec model.Spec, ts []Tensor, src string) (*Imported, error) {
+func ImportMLP(spec model.Spec, ts []Tensor, opts *ImportOptions) (*Imported, error) {
+	if opts == nil {
+		opts = &ImportOptions{}
+	}
+	src := opts.Source
+	if src == "" {
+		src = "the state dict"
+	}
 	m, err := model.New(spec)
 	if err != nil {
 		return nil, err
@@ -87,14 +143,12 @@ func ImportMLP(spec model.Spec, ts []Tensor, src string) (*Imported, error) {
 			prefixes[p] = true
 		}
 	}
-	var layers []string
-	for p := range prefixes {
-		layers = append(layers, p)
-	}
-	slices.SortFunc(layers, comparePrefixes)
 	L := len(spec.Sizes) - 1
-	if len(layers) != L {
-		return nil, fmt.Errorf("%s holds %d linear layers %q but --arch %s has %d", src, len(layers), layers, model.Arch(spec.Sizes), L)
+	o := *opts
+	o.Source = src
+	layers, err := o.layerOrder(prefixes, L, model.Arch(spec.Sizes))
+	if err != nil {
+		return nil, err
 	}
 	// get returns the tensor prefix.field (or prefix.field_orig) times its
 	// mask, and the mask.
@@ -108,7 +162,7 @@ func ImportMLP(spec model.Spec, ts []Tensor, src string) (*Imported, error) {
 			}
 		}
 		if !slices.Equal(t.Shape, shape) {
-			return nil, nil, fmt.Errorf("tensor %q has shape %v but --arch %s needs %v", name, t.Shape, model.Arch(spec.Sizes), shape)
+			return nil, nil, fmt.Errorf("tensor %q has shape %v but layer %q, linear layer %d of --arch %s, needs %v", name, t.Shape, prefix, slices.Index(layers, prefix)+1, model.Arch(spec.Sizes), shape)
 		}
 		used[name] = true
 		vals = append([]float64(nil), t.Data...)

@@ -192,7 +192,7 @@ var scratchPool = sync.Pool{New: func() any { return new([]float64) }}
 // generator each (their terms do not depend on one another), except for
 // MCFisher, whose targets are drawn in pattern order by one generator so
 // that they are the samples Terms gives. Each pattern's terms are rows of
-// the generator, copied whole, so no strided writes are made. The matrix is
+// the generator, written in place, so no strided writes are made. The matrix is
 // reused between calls of fn.
 func termRows(c *rankOne, patterns int, fn func(ut blas64.General)) {
 	P, K, nf := len(c.X), c.perPattern, len(c.free)
@@ -216,8 +216,7 @@ func termRows(c *rankOne, patterns int, fn func(ut blas64.General)) {
 			go func() {
 				defer wg.Done()
 				for p := lo; p < hi; p++ {
-					g.pattern(p)
-					copy(buf[(p-p0)*K*nf:(p-p0+1)*K*nf], g.terms)
+					g.patternTo(buf[(p-p0)*K*nf:(p-p0+1)*K*nf], p)
 				}
 			}()
 		}
@@ -294,6 +293,11 @@ func InverseBlocks(c Curvature, starts []int, alpha float64, fix Fix) ([]*mat.Sy
 			idx[b] = c.free[starts[b]:starts[b+1]]
 		}
 		c.net.HessianBlocks(c.net.NewWorkspace(), blocks, idx, c.X, c.T)
+		if d := c.extraDecay(); d != 0 {
+			for _, a := range blocks {
+				addDiag(a, d)
+			}
+		}
 		reps := make([]FixReport, nb)
 		err := parallel.For(nb, 0, nil, nil, func(b int) error {
 			a := blocks[b]
@@ -350,8 +354,9 @@ func InverseDiagonal(dst []float64, c Curvature, alpha float64, fix Fix) (FixRep
 			idx[i] = []int{q}
 		}
 		ex.net.HessianBlocks(ex.net.NewWorkspace(), blocks, idx, ex.X, ex.T)
+		d := ex.extraDecay()
 		for i := range dst {
-			dst[i] = blocks[i].At(0, 0)
+			dst[i] = blocks[i].At(0, 0) + d
 		}
 	default:
 		return rep, fmt.Errorf("hessian: no diagonal inverse for curvature %v of type %T", c.Kind(), c)

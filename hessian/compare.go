@@ -58,8 +58,10 @@ func RelFrobenius(a, b mat.Symmetric) float64 {
 // BestScale returns the scale c* = <A,B>_F / <A,A>_F that brings A closest
 // to B in the Frobenius norm and the relative distance after scaling,
 // ||c* A - B||_F / ||B||_F. If A is 0 it returns c* = 0 and distance 1 (or 0
-// if B is 0 too). For squared error near a minimum, F_emp ~ sigma^2 G, so
-// BestScale(G, F_emp) gives about MeanSquaredResidual.
+// if B is 0 too). For squared error near a minimum with noise-like
+// residuals the data parts (decay left out) satisfy F_emp ~ sigma^2 G, so
+// BestScale of G's and F_emp's data parts gives about MeanSquaredResidual;
+// the full matrices do not, the decay being added to both unscaled.
 func BestScale(a, b mat.Symmetric) (c, distAfter float64) {
 	aa := frobeniusDot(a, a)
 	if aa == 0 {
@@ -125,8 +127,9 @@ func OBSSaliencies(dst, w []float64, inv mat.Symmetric) {
 // MeanSquaredResidual returns (1/(P K)) sum_p ||grad_f l_p||^2, the mean
 // square of the output gradients over the P patterns and K outputs. For
 // squared error grad_f l_p is the residual r_p = f(x_p) - t_p, so this is
-// the noise variance sigma^2 estimated from the residuals: F_emp ~ sigma^2 G
-// when residuals behave like noise. It panics if X and T do not fit net.
+// the noise variance sigma^2 estimated from the residuals: the data parts
+// satisfy F_emp ~ sigma^2 G when residuals behave like noise. For
+// cross-entropy it is no noise variance. It panics if X and T do not fit net.
 func MeanSquaredResidual(net *model.MLP, X, T [][]float64) float64 {
 	if err := net.CheckData(X, T); err != nil {
 		panic(err)

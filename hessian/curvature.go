@@ -39,11 +39,11 @@ func New(kind Kind, net *model.MLP, X, T [][]float64, opts *Options) (Curvature,
 	if len(free) == 0 {
 		return nil, fmt.Errorf("hessian: every parameter of the %s network is pruned; there is no curvature to build", net.Describe())
 	}
-	base := base{kind: kind, net: net.Clone(), X: X, T: T, free: free}
+	base := base{kind: kind, net: net.Clone(), X: X, T: T, free: free, decay: net.Decay}
 	K := net.NumOutputs()
 	switch kind {
 	case Exact:
-		return &exact{base: base}, nil
+		return &exact{base: base, cache: &exactCache{}}, nil
 	case GGN:
 		return &rankOne{base: base, perPattern: K}, nil
 	case EmpiricalFisher:
@@ -87,13 +87,16 @@ type base struct {
 	X, T [][]float64
 	free []int
 	ctx  context.Context // nil: never cancelled (see WithContext)
+	// decay is the weight-decay coefficient of C: net.Decay, or another
+	// value set by WithDecay (relative damping).
+	decay float64
 }
 
 func (b *base) Kind() Kind     { return b.kind }
 func (b *base) Dim() int       { return len(b.free) }
 func (b *base) Free() []int    { return b.free }
 func (b *base) Norm() int      { return len(b.X) }
-func (b *base) Decay() float64 { return b.net.Decay }
+func (b *base) Decay() float64 { return b.decay }
 func (b *base) sizeSym(dst *mat.SymDense) {
 	n := len(b.free)
 	if dst.IsEmpty() {
@@ -113,38 +116,53 @@ func (b *base) checkDiagLen(dst []float64) {
 // exact is the exact Hessian of E over the free parameters.
 type exact struct {
 	base
-	once sync.Once
-	h    *mat.SymDense // nf x nf, computed on first use
+	cache *exactCache // shared by the copies of WithDecay
 }
 
-// hessian computes (once) and returns the exact Hessian over the free parameters.
+// exactCache is the exact Hessian with the network's own weight decay,
+// computed on first use.
+type exactCache struct {
+	once sync.Once
+	h    *mat.SymDense // nf x nf
+}
+
+// hessian computes (once) and returns the exact Hessian over the free
+// parameters, with the network's weight decay net.Decay.
 func (c *exact) hessian() *mat.SymDense {
-	c.once.Do(func() {
+	c.cache.once.Do(func() {
 		var full mat.SymDense
 		c.net.Hessian(c.net.NewWorkspace(), &full, c.X, c.T)
 		n := len(c.free)
-		c.h = mat.NewSymDense(n, nil)
+		c.cache.h = mat.NewSymDense(n, nil)
 		for a, qa := range c.free {
 			for b := a; b < n; b++ {
-				c.h.SetSym(a, b, full.At(qa, c.free[b]))
+				c.cache.h.SetSym(a, b, full.At(qa, c.free[b]))
 			}
 		}
 	})
-	return c.h
+	return c.cache.h
 }
+
+// extraDecay is what the model's Hessian lacks on its diagonal: Decay -
+// net.Decay, 0 unless WithDecay changed the decay.
+func (c *exact) extraDecay() float64 { return c.decay - c.net.Decay }
 
 // Dense writes the exact Hessian H = (1/P) sum_p hess l_p + Decay I over the
 // free parameters into dst.
 func (c *exact) Dense(dst *mat.SymDense) {
 	c.sizeSym(dst)
 	dst.CopySym(c.hessian())
+	if d := c.extraDecay(); d != 0 {
+		addDiag(dst, d)
+	}
 }
 
 // Diag writes the diagonal of the exact Hessian into dst.
 func (c *exact) Diag(dst []float64) {
 	c.checkDiagLen(dst)
 	h := c.hessian()
+	d := c.extraDecay()
 	for i := range dst {
-		dst[i] = h.At(i, i)
+		dst[i] = h.At(i, i) + d
 	}
 }

@@ -35,7 +35,12 @@
 //
 // Damping is explicit: every inverse is of C + alpha I with alpha > 0 given
 // by the caller, and nothing is ever added silently when a factorization
-// fails. Three inverses of a RankOne curvature give the same matrix up to
+// fails. Damp with Relative makes the decay and alpha multiples of the
+// curvature's scale s = tr(C_data)/nf (C_data + (Decay + alpha) s I), so
+// that a curvature c times another (the empirical Fisher is about c* G in
+// its data part) gets c times its ridge; Absolute, the default, adds them
+// as they are. EffectiveSamples gives n_eff = (sum ||g_p||^2)^2 /
+// sum ||g_p||^4, the effective number of per-pattern gradients. Three inverses of a RankOne curvature give the same matrix up to
 // rounding:
 //
 //   - InverseRecursive, Hassibi & Stork's recursion, one rank-1 update per term;

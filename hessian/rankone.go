@@ -116,24 +116,24 @@ type generator struct {
 	ws    *model.Workspace
 	jac   mat.Dense // K x n output Jacobian
 	u     mat.Dense // K x K output Hessian factor
-	jf    []float64 // K x nf: the Jacobian's free columns
+	jf    []float64 // K x nf: the Jacobian's free columns (jac's own data when every parameter is free)
 	grad  []float64 // n: per-pattern gradient
 	pi    []float64 // K: the network's prediction
 	v     []float64 // K: sampled output gradient
+	w     []float64 // perPattern x K: the weights of the terms' combinations
 	terms []float64 // perPattern x nf: the pattern's terms, one per row
 	rng   *rand.Rand
 }
 
 func (c *rankOne) newGenerator() *generator {
-	n, nf, K := len(c.net.Params), len(c.free), c.net.NumOutputs()
+	n, K := len(c.net.Params), c.net.NumOutputs()
 	g := &generator{
-		c:     c,
-		ws:    c.net.NewWorkspace(),
-		jf:    make([]float64, K*nf),
-		grad:  make([]float64, n),
-		pi:    make([]float64, K),
-		v:     make([]float64, K),
-		terms: make([]float64, c.perPattern*nf),
+		c:    c,
+		ws:   c.net.NewWorkspace(),
+		grad: make([]float64, n),
+		pi:   make([]float64, K),
+		v:    make([]float64, K),
+		w:    make([]float64, c.perPattern*K),
 	}
 	g.jac.ReuseAs(K, n)
 	g.u.ReuseAs(K, K)
@@ -143,12 +143,20 @@ func (c *rankOne) newGenerator() *generator {
 	return g
 }
 
-// freeJacobian computes J_p and gathers its free columns into g.jf.
+// freeJacobian computes J_p and gathers its free columns into g.jf; when
+// every parameter is free, g.jf is the Jacobian itself (no copy).
 func (g *generator) freeJacobian(x []float64) {
 	c := g.c
 	nf := len(c.free)
 	c.net.OutputJacobian(g.ws, &g.jac, x)
 	r := g.jac.RawMatrix()
+	if nf == r.Cols && r.Stride == r.Cols {
+		g.jf = r.Data[:r.Rows*r.Cols]
+		return
+	}
+	if len(g.jf) != r.Rows*nf || (len(g.jf) > 0 && &g.jf[0] == &r.Data[0]) {
+		g.jf = make([]float64, r.Rows*nf)
+	}
 	for j := 0; j < r.Rows; j++ {
 		row := r.Data[j*r.Stride : j*r.Stride+r.Cols]
 		dst := g.jf[j*nf : (j+1)*nf]
@@ -158,39 +166,66 @@ func (g *generator) freeJacobian(x []float64) {
 	}
 }
 
-// combine writes the term J_f^T w (scaled by scale) into row k of g.terms.
-func (g *generator) combine(k int, w []float64, scale float64) {
+// combineTile is the number of columns of the Jacobian that combine takes
+// at a time: K rows of it (80 KiB for K = 10) stay in cache while every term
+// is formed from them, instead of the whole K x nf Jacobian being read from
+// memory once per term.
+const combineTile = 1024
+
+// combine writes the terms J_f^T w_k (scaled by scale), w_k the rows of
+// g.w (K each), into the rows of dst (perPattern x nf). Each entry is the
+// same sum, in the same order (j ascending, zero weights skipped), as one
+// floats.AddScaled per j over the whole row: only the loop over the columns
+// is cut into tiles.
+func (g *generator) combine(dst []float64, scale float64) {
 	nf := len(g.c.free)
-	row := g.terms[k*nf : (k+1)*nf]
-	for a := range row {
-		row[a] = 0
-	}
-	for j, wj := range w {
-		if wj != 0 {
-			floats.AddScaled(row, scale*wj, g.jf[j*nf:(j+1)*nf])
+	K := len(g.v)
+	for a0 := 0; a0 < nf; a0 += combineTile {
+		a1 := min(a0+combineTile, nf)
+		for k := 0; k < g.c.perPattern; k++ {
+			row := dst[k*nf+a0 : k*nf+a1]
+			for a := range row {
+				row[a] = 0
+			}
+			for j, wj := range g.w[k*K : (k+1)*K] {
+				if wj != 0 {
+					floats.AddScaled(row, scale*wj, g.jf[j*nf+a0:j*nf+a1])
+				}
+			}
 		}
 	}
 }
 
 // pattern computes the terms of pattern p into g.terms.
 func (g *generator) pattern(p int) {
+	nf := len(g.c.free)
+	if len(g.terms) != g.c.perPattern*nf {
+		g.terms = make([]float64, g.c.perPattern*nf)
+	}
+	g.patternTo(g.terms, p)
+}
+
+// patternTo computes the terms of pattern p into the rows of dst
+// (perPattern x nf).
+func (g *generator) patternTo(dst []float64, p int) {
 	c := g.c
 	x, t := c.X[p], c.T[p]
+	K := len(g.v)
 	switch c.kind {
 	case GGN:
 		// Terms J_p^T u_k for the columns u_k of U, U U^T = L_p.
 		g.freeJacobian(x)
 		c.net.OutputHessianFactor(g.ws, &g.u, x, floats.Sum(t))
 		for k := 0; k < c.perPattern; k++ {
-			for j := range g.v {
-				g.v[j] = g.u.At(j, k)
+			for j := 0; j < K; j++ {
+				g.w[k*K+j] = g.u.At(j, k)
 			}
-			g.combine(k, g.v, 1)
 		}
+		g.combine(dst, 1)
 	case EmpiricalFisher:
 		c.net.PatternGrad(g.ws, g.grad, x, t)
 		for a, q := range c.free {
-			g.terms[a] = g.grad[q]
+			dst[a] = g.grad[q]
 		}
 	case MCFisher:
 		copy(g.pi, c.net.Forward(g.ws, x))
@@ -200,8 +235,9 @@ func (g *generator) pattern(p int) {
 		s := floats.Sum(t)
 		for k := 0; k < S; k++ {
 			g.sample(s)
-			g.combine(k, g.v, scale)
+			copy(g.w[k*K:(k+1)*K], g.v)
 		}
+		g.combine(dst, scale)
 	default:
 		panic(fmt.Sprintf("hessian: %v has no rank-1 terms", c.kind))
 	}

@@ -2,9 +2,9 @@
 // and accuracy, a per-class table of a classifier (support, predictions,
 // recall, precision) and the RMSE and R² of a regression network.
 //
-// Data come as a datasets.Set (its Inputs and Targets are the X, T of the
-// model, hessian and prune packages: P rows of inputs and P rows of
-// targets).
+// Data follow package model's convention, as in hessian and prune: X, T
+// [][]float64, P rows of inputs and P rows of targets (a datasets.Set gives
+// them as Inputs and Targets).
 package metrics
 
 import (
@@ -14,7 +14,6 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat"
 
-	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -31,29 +30,29 @@ type Stats struct {
 // byte-identical.
 const BigSet = 10000
 
-// Evaluate returns the error E of m on s (with m's weight decay) and its
-// accuracy where s is a classification problem.
-func Evaluate(m *model.MLP, s *datasets.Set) Stats {
-	if s.Len() >= BigSet {
-		e, a := m.Evaluate(s.Inputs, s.Targets)
+// Evaluate returns the error E of m on X, T (with m's weight decay) and its
+// accuracy where T is a classification problem.
+func Evaluate(m *model.MLP, X, T [][]float64) Stats {
+	if len(X) >= BigSet {
+		e, a := m.Evaluate(X, T)
 		st := Stats{Error: e}
-		if IsClassification(s) {
+		if IsClassification(T) {
 			st.Accuracy = &a
 		}
 		return st
 	}
 	ws := m.NewWorkspace()
-	st := Stats{Error: m.Error(ws, s.Inputs, s.Targets)}
-	if IsClassification(s) {
-		a := m.Accuracy(ws, s.Inputs, s.Targets)
+	st := Stats{Error: m.Error(ws, X, T)}
+	if IsClassification(T) {
+		a := m.Accuracy(ws, X, T)
 		st.Accuracy = &a
 	}
 	return st
 }
 
-// IsClassification reports whether every target of s is 0 or 1.
-func IsClassification(s *datasets.Set) bool {
-	for _, row := range s.Targets {
+// IsClassification reports whether every target of T is 0 or 1.
+func IsClassification(T [][]float64) bool {
+	for _, row := range T {
 		for _, v := range row {
 			if v != 0 && v != 1 {
 				return false
@@ -107,19 +106,19 @@ type ClassRow struct {
 	Precision *float64 `json:"precision"`
 }
 
-// PerClass counts, for every class, the patterns of s of that class
+// PerClass counts, for every class, the patterns of X, T of that class
 // (support), the patterns predicted as it and those right, with recall =
 // correct / support and precision = correct / predicted (nil where
 // undefined).
-func PerClass(m *model.MLP, s *datasets.Set, classes []string) []ClassRow {
+func PerClass(m *model.MLP, X, T [][]float64, classes []string) []ClassRow {
 	rows := make([]ClassRow, len(classes))
 	for k := range rows {
 		rows[k].Class = classes[k]
 	}
 	ws := m.NewWorkspace()
-	for p, x := range s.Inputs {
+	for p, x := range X {
 		k := Predicted(m.Forward(ws, x))
-		t := Predicted(s.Targets[p])
+		t := Predicted(T[p])
 		rows[t].Support++
 		rows[k].Predicted++
 		if k == t {
@@ -140,26 +139,26 @@ func PerClass(m *model.MLP, s *datasets.Set, classes []string) []ClassRow {
 	return rows
 }
 
-// Regression returns the root mean squared error of m on s over all
+// Regression returns the root mean squared error of m on X, T over all
 // outputs and R² = 1 - SS_res/SS_tot per output, averaged uniformly over
 // the outputs (scikit-learn's r2_score default), with SS_tot about the
 // set's own mean. R² is NaN for an output whose targets are constant.
-func Regression(m *model.MLP, s *datasets.Set) (rmse, r2 float64) {
+func Regression(m *model.MLP, X, T [][]float64) (rmse, r2 float64) {
 	ws := m.NewWorkspace()
 	K := m.NumOutputs()
 	ys := make([][]float64, K)
 	ts := make([][]float64, K)
 	sq := 0.0
-	for p, x := range s.Inputs {
+	for p, x := range X {
 		y := m.Forward(ws, x)
 		for k := range K {
-			d := y[k] - s.Targets[p][k]
+			d := y[k] - T[p][k]
 			sq += d * d
 			ys[k] = append(ys[k], y[k])
-			ts[k] = append(ts[k], s.Targets[p][k])
+			ts[k] = append(ts[k], T[p][k])
 		}
 	}
-	rmse = math.Sqrt(sq / float64(s.Len()*K))
+	rmse = math.Sqrt(sq / float64(len(X)*K))
 	for k := range K {
 		r2 += stat.RSquaredFrom(ys[k], ts[k], nil)
 	}

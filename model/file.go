@@ -72,18 +72,13 @@ type DataSpec struct {
 	SplitSeed uint64   `json:"split_seed,omitempty"`
 }
 
-// Version is the obs release that ToFile records in every model file
-// (File.ObsVersion); the command-line tool sets it at start-up. Empty leaves
-// the field out.
-var Version string
-
 // File is the JSON form of a model: architecture, activations, loss, weight
 // decay, parameters in the documented order with their names, the mask, the
 // provenance of the weights and the history of what was done to them
 // (pruning runs append their summaries).
 type File struct {
 	Format     string            `json:"format"`
-	ObsVersion string            `json:"obs_version,omitempty"` // the obs release that wrote the file
+	ObsVersion string            `json:"obs_version,omitempty"` // the obs release that wrote the file (set by the writer; ToFile leaves it empty)
 	Arch       []int             `json:"arch,omitempty"`        // an MLP's sizes (Spec.Sizes)
 	Hidden     string            `json:"hidden,omitempty"`      // an MLP's hidden activation
 	Input      []int             `json:"input,omitempty"`       // the input shape of a network given by its layers
@@ -111,14 +106,19 @@ type File struct {
 	// file ("0", "2", ... in nn.Sequential naming), kept from obs import so
 	// that obs export writes the same names.
 	LayerNames []string `json:"layer_names,omitempty"`
+	// InputNames name the inputs in the order the network takes them (the
+	// columns of the CSV file it was trained on), so that data are matched
+	// by name, not by position. Files written before it have none.
+	InputNames []string `json:"input_names,omitempty"`
 }
 
 // CarryData copies the data-related fields (standardisation, class names,
-// data spec, layer names) of from into f and returns f, so that a command
+// data spec, layer names, input names) of from into f and returns f, so that a command
 // that rewrites a model keeps them.
 func (f *File) CarryData(from *File) *File {
 	if from != nil {
 		f.Standardize, f.Classes, f.Data, f.LayerNames = from.Standardize, from.Classes, from.Data, from.LayerNames
+		f.InputNames = from.InputNames
 	}
 	return f
 }
@@ -155,6 +155,18 @@ func (f *File) checkData(m *MLP) error {
 	if f.LayerNames != nil && len(f.LayerNames) != m.NumLayers() {
 		return fmt.Errorf("layer_names has %d entries, want %d", len(f.LayerNames), m.NumLayers())
 	}
+	if f.InputNames != nil {
+		if len(f.InputNames) != n {
+			return fmt.Errorf("input_names has %d names, want %d (one per input)", len(f.InputNames), n)
+		}
+		seen := map[string]bool{}
+		for _, c := range f.InputNames {
+			if c == "" || seen[c] {
+				return fmt.Errorf("input_names: names must be non-empty and distinct, got %q twice or empty", c)
+			}
+			seen[c] = true
+		}
+	}
 	return nil
 }
 
@@ -169,7 +181,6 @@ func (m *MLP) ToFile(prov Provenance, history []json.RawMessage) *File {
 	}
 	return &File{
 		Format:     FormatOf(m),
-		ObsVersion: Version,
 		Arch:       arch,
 		Hidden:     hidden,
 		Input:      input,
@@ -229,6 +240,9 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 		case errors.As(err, &se):
 			return fail("not valid JSON at byte %d: %v", se.Offset, err)
 		}
+		return fail("%v", err)
+	}
+	if err := checkKeys(data); err != nil {
 		return fail("%v", err)
 	}
 	if f.Format != FileFormat && f.Format != LayeredFormat {

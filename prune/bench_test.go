@@ -41,7 +41,10 @@ func benchNet(b *testing.B, sizes []int, P int) (*model.MLP, *datasets.Set) {
 // BenchmarkOneShot is one-shot OBS with the GGN in blocks of 128, M
 // patterns, to 90% sparsity (prune.OneShot: one build, every deletion by
 // downdate), reporting the build's and the deletions' seconds apart.
-// "small" (100-30-10, M = 200) runs in a second; the LeNet-300-100
+// "small" (100-30-10, M = 200) runs in a second, "32k" (100-300-10, 33,310
+// parameters, M = 1000; the case where the openblas build was slower than
+// pure Go) in a few, "deletions" (784-100-10, 79,510 parameters, M = 50) is
+// mostly its 71,559 deletions; the LeNet-300-100
 // (784-300-100-10, 266,610 parameters, M = 1000) runs only with
 // OBS_BENCH_LENET=1, and scripts/bench_oneshot.sh runs it under
 // /usr/bin/time -v for the peak memory; "big" (784-1000-1000-10, 1.8M
@@ -55,6 +58,8 @@ func BenchmarkOneShot(b *testing.B) {
 		P     int
 	}{
 		{"small", []int{100, 30, 10}, 200},
+		{"32k", []int{100, 300, 10}, 1000},
+		{"deletions", []int{784, 100, 10}, 50},
 		{"lenet", []int{784, 300, 100, 10}, 1000},
 		{"big", []int{784, 1000, 1000, 10}, 1000},
 	} {

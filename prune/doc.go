@@ -55,6 +55,19 @@
 // Cancellation is by the context given to Prune; it reaches the curvature's
 // long loops through hessian.WithContext.
 //
+// # Structured pruning
+//
+// Plan.Granularity makes the unit of deletion a hidden unit (ByUnit: the
+// groups of UnitGroups, a unit's incoming weights and bias or its outgoing
+// weights) or an N:M pattern (ByNM: N of every M consecutive input weights
+// of a row, NMBlocks, removed in the method's order among the blocks that
+// have fewer than N zeros, as OBC does). Every method scores a unit by its
+// group form (OBS exact for the inverse's structure, the group solve of a
+// block-diagonal inverse running block by block; OBD the sum; magnitude the
+// L2 or L1 norm), and LayerUnitOBSPruner is layer-wise OBS for units.
+// Compact then returns the physically smaller network, and MultiplyAdds its
+// cost per pattern.
+//
 // Run (step by step, every step measured) and OneShot (one build, every
 // deletion by downdate, only the start and the end measured, the mode of
 // large networks) are Prune with the plan a flat Config describes

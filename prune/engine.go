@@ -86,6 +86,10 @@ type Plan struct {
 	// (Candidates must then be nil). Sparsity and Keep count groups. nil:
 	// every candidate parameter alone.
 	Groups [][]int
+	// Granularity, if not zero, is what is removed as one unit: hidden
+	// units (their groups replace Groups) or an N:M pattern (which sets
+	// Candidates, Target and a cap on the method); see Granularity.
+	Granularity Granularity
 	// PerLayer brings every layer's candidates to the target separately
 	// (a group belongs to the layer of its first parameter) instead of
 	// choosing across the whole network; it needs a Sparsity and no Keep.
@@ -294,7 +298,7 @@ type engine struct {
 
 	sc           Scorer
 	sal          []float64 // saliency per unit
-	heaps        []*salHeap
+	heaps        []unitQueue
 	since, built int
 	compactAt    int
 	left         int // free parameters (NumFree, kept up to date)
@@ -317,6 +321,10 @@ type engine struct {
 // into ErrStopped), with net in the state after the last completed step;
 // other errors leave it there too.
 func Prune(ctx context.Context, net *model.MLP, X, T [][]float64, p *Plan) (*Result, error) {
+	p, err := p.Granularity.resolve(net, p)
+	if err != nil {
+		return nil, err
+	}
 	if err := p.validate(len(net.Params)); err != nil {
 		return nil, err
 	}
@@ -433,7 +441,7 @@ func (e *engine) run(stages [][]int) (done bool, err error) {
 			}
 			g := -1
 			for i, h := range e.heaps {
-				if ps.gone[i] < want[i] && h.Len() > 0 && (g < 0 || h.Less2(h.idx[0], e.heaps[g].idx[0])) {
+				if ps.gone[i] < want[i] && h.Len() > 0 && (g < 0 || h.less(h.min(), e.heaps[g].min())) {
 					g = i
 				}
 			}
@@ -497,33 +505,13 @@ func (e *engine) build() error {
 			rank[u] = r.TieRank(e.ps.unit(u, e.buf)[0])
 		}
 	}
-	e.heaps = make([]*salHeap, len(e.ps.total))
-	for g := range e.heaps {
-		e.heaps[g] = &salHeap{sal: e.sal, rank: rank}
-	}
 	for u := range e.sal {
 		e.sal[u] = math.NaN()
 		if !e.ps.pruned(e.net, u) {
 			e.sal[u] = sc.Saliency(e.net.Params, e.live(u))
 		}
 	}
-	at := make([]int, len(e.sal))
-	for u := range at {
-		at[u] = -1
-	}
-	for g := range e.heaps {
-		e.heaps[g].at = at
-	}
-	for u, s := range e.sal {
-		if !math.IsNaN(s) {
-			h := e.heaps[e.ps.poolOf[u]]
-			at[u] = len(h.idx)
-			h.idx = append(h.idx, u)
-		}
-	}
-	for _, h := range e.heaps {
-		heap.Init(h)
-	}
+	e.heaps = newQueues(e.sal, e.ps.poolOf, len(e.ps.total), rank)
 	return nil
 }
 
@@ -535,7 +523,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 	var Q []int
 	s := Step{Step: e.step, Method: e.res.Method, Rebuilt: rebuilt, Predicted: math.NaN()}
 	for range k {
-		u := heap.Pop(e.heaps[g]).(int)
+		u := e.heaps[g].pop()
 		Q = append(Q, e.live(u)...)
 		s.Saliency += e.sal[u]
 	}
@@ -602,7 +590,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 	}
 	e.res.Removed = append(e.res.Removed, Q...)
 	e.res.Predicted += u.Predicted
-	if !retrained && !p.RankOnce && (p.Rebuild == nil || !p.Rebuild.Due(e.since+k, e.built)) {
+	if !retrained && !p.RankOnce && (p.Rebuild == nil || !p.Rebuild.Due(e.since+len(Q), e.built)) {
 		// The state follows the survivors; when the next step rebuilds it
 		// anyway, the downdate would be wasted.
 		changed, err := e.sc.Remove(Q)
@@ -617,7 +605,7 @@ func (e *engine) take(g, k int, rebuilt bool) (ok bool, err error) {
 			}
 		}
 	}
-	e.since += k
+	e.since += len(Q) // parameters, as built counts them (k units of groups)
 	if p.Measure {
 		s.DeadUnits = deadUnits(net)
 		e.res.Steps = append(e.res.Steps, s)

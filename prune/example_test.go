@@ -11,8 +11,8 @@ import (
 	"github.com/obs-toolkit/obs/prune"
 )
 
-// Train, prune and read the result: the snippet of the README's "Use it
-// from Go" (TestREADMESnippet keeps the two identical). Data are X, T, P
+// Train, prune and read the result: the snippet of the README's "Train and
+// prune from scratch" (TestREADMESnippet keeps the two identical). Data are X, T, P
 // rows each, as everywhere in model, hessian and prune.
 func Example() {
 	X := [][]float64{{0, 0}, {0, 1}, {1, 0}, {1, 1}}       // P rows of inputs (XOR)

@@ -12,19 +12,24 @@ import (
 // OBDPruner is Optimal Brain Damage (LeCun, Denker & Solla, NIPS 2, 1990):
 // the saliency of parameter q is 1/2 C_qq w_q^2 from the diagonal of the
 // undamped curvature, a group's the sum over its parameters, the predicted
-// increase is the saliency, and there is no update. Curvature builds C
-// (GGN or Exact; GGNDiagonal computes the diagonal alone).
+// increase is the saliency, and there is no update.
 type OBDPruner struct {
+	// Curvature builds C (GGN or Exact): nil is GGNDiagonal{}, the
+	// Gauss–Newton diagonal alone.
 	Curvature Builder
 }
 
-func (p OBDPruner) String() string { return "obd-" + p.Curvature.Kind().String() }
+func (p OBDPruner) String() string { return "obd-" + p.curvature().Kind().String() }
+
+func (p OBDPruner) curvature() Builder {
+	if p.Curvature == nil {
+		return GGNDiagonal{}
+	}
+	return p.Curvature
+}
 
 func (p OBDPruner) check() error {
-	if p.Curvature == nil {
-		return fmt.Errorf("prune: obd needs a curvature builder")
-	}
-	if k := p.Curvature.Kind(); k != hessian.GGN && k != hessian.Exact {
+	if k := p.curvature().Kind(); k != hessian.GGN && k != hessian.Exact {
 		return fmt.Errorf("prune: obd uses the diagonal of ggn or exact, not %v", k)
 	}
 	return nil
@@ -35,7 +40,7 @@ func (p OBDPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibratio
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	curv, err := p.Curvature.Build(ctx, net, calib)
+	curv, err := p.curvature().Build(ctx, net, calib)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,14 @@ func (u Update) Apply(w []float64) {
 // It returns an error wrapping hessian.ErrNotPositiveDefinite if [C^-1]_QQ
 // is not positive definite.
 func OBSStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
+	if b, ok := inv.(*BlockInverse); ok && len(Q) == 1 {
+		return b.step1(w, Q[0])
+	}
+	return obsStep(inv, w, Q)
+}
+
+// obsStep is OBSStep through gonum's mat, for any inverse and Q.
+func obsStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
 	wq, y, err := blockSolve(inv, w, Q)
 	if err != nil {
 		return Update{}, err
@@ -72,6 +80,11 @@ func OBSStep(inv InverseCurvature, w []float64, Q []int) (Update, error) {
 // blockSolve returns w_Q and y = ([C^-1]_QQ)^-1 w_Q, or an error wrapping
 // hessian.ErrNotPositiveDefinite if [C^-1]_QQ is not positive definite.
 func blockSolve(inv InverseCurvature, w []float64, Q []int) (wq, y *mat.VecDense, err error) {
+	if b, ok := inv.(*BlockInverse); ok {
+		if wq, y, done, err := b.groupSolve(w, Q); done {
+			return wq, y, err
+		}
+	}
 	k := len(Q)
 	s := mat.NewSymDense(k, nil)
 	inv.Block(s, Q)
@@ -102,11 +115,20 @@ func Saliency(inv InverseCurvature, w []float64, q int) float64 {
 // the inverse follows the survivors by the constrained downdate. C is
 // built by Curvature and inverted, damped by Alpha, in Structure.
 type OBSPruner struct {
+	// Curvature builds C: nil is Terms{}, the Gauss–Newton matrix
+	// (hessian.GGN) of the calibration set.
 	Curvature Builder
 	// Structure stores the inverse: nil is Dense.
 	Structure Structure
 	// Alpha is the damping: OBS inverts C + Alpha I. If zero, DefaultAlpha.
 	Alpha float64
+	// DampingMode is how Alpha and the weight decay enter C (see
+	// hessian.Damping): the zero value, hessian.Absolute, as they are;
+	// hessian.Relative as multiples of the curvature's scale
+	// s = tr(C_data)/n, recomputed at every build, so that OBS inverts
+	// C_data + (Decay + Alpha) s I. The method's name then ends in
+	// "-relative".
+	DampingMode hessian.Damping
 	// Fix makes an indefinite exact Hessian invertible (FixNone fails).
 	Fix hessian.Fix
 	// Inverse is the form used to invert a rank-1 curvature with the dense
@@ -119,14 +141,24 @@ type OBSPruner struct {
 }
 
 func (p OBSPruner) String() string {
-	s := "obs-" + p.Curvature.Kind().String()
+	s := "obs-" + p.curvature().Kind().String()
 	if st := p.structure(); st.String() != "dense" {
 		s += "-" + strings.ReplaceAll(st.String(), ":", "")
 	}
 	if p.NoUpdate {
 		s += "-noupdate"
 	}
+	if p.DampingMode == hessian.Relative {
+		s += "-relative"
+	}
 	return s
+}
+
+func (p OBSPruner) curvature() Builder {
+	if p.Curvature == nil {
+		return Terms{}
+	}
+	return p.Curvature
 }
 
 func (p OBSPruner) structure() Structure {
@@ -143,24 +175,30 @@ func (p OBSPruner) alpha() float64 {
 	return p.Alpha
 }
 
-// Damping returns the damping alpha used.
+// Damping returns the damping alpha used (with relative damping, the
+// multiple of the curvature's scale).
 func (p OBSPruner) Damping() float64 { return p.alpha() }
 
-// config is the Config a Structure reads its settings from.
-func (p OBSPruner) config() *Config {
-	return &Config{Method: OBS, Curvature: p.Curvature.Kind(), Alpha: p.alpha(), Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate}
+// config is the Config a Structure reads its settings from, with the
+// damping alpha actually added.
+func (p OBSPruner) config(alpha float64) *Config {
+	return &Config{Method: OBS, Curvature: p.curvature().Kind(), Alpha: alpha, Fix: p.Fix, Inverse: p.Inverse, Structure: p.Structure, NoUpdate: p.NoUpdate,
+		Damping: p.DampingMode}
 }
 
 // Prepare builds the curvature and its inverse in the structure.
 func (p OBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error) {
-	if p.Curvature == nil {
-		return nil, fmt.Errorf("prune: obs needs a curvature builder")
-	}
-	curv, err := p.Curvature.Build(ctx, net, calib)
+	curv, err := p.curvature().Build(ctx, net, calib)
 	if err != nil {
 		return nil, err
 	}
-	s := &obsScorer{net: net, alpha: p.alpha(), noUpdate: p.NoUpdate}
+	alpha := p.alpha()
+	if p.DampingMode != hessian.Absolute {
+		if curv, alpha, _, err = hessian.Damp(p.DampingMode, curv, alpha); err != nil {
+			return nil, err
+		}
+	}
+	s := &obsScorer{net: net, alpha: alpha, noUpdate: p.NoUpdate}
 	_, dense := p.structure().(Dense)
 	if p.NoUpdate || dense {
 		// Only NoUpdate reads the diagonal; a large network's curvature is
@@ -169,7 +207,7 @@ func (p OBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibratio
 			return nil, err
 		}
 	}
-	inv, fix, err := p.structure().Inverse(net, curv, p.config())
+	inv, fix, err := p.structure().Inverse(net, curv, p.config(alpha))
 	s.fix = fix
 	if err != nil {
 		return s, err

@@ -62,7 +62,7 @@ func OneShot(net *model.MLP, X, T [][]float64, cfg Config) (*OneShotResult, erro
 	if cfg.Recompute != 0 || cfg.Retrain != 0 || cfg.RetrainAbove != 0 || cfg.MaxError != 0 || cfg.MinAccuracy != 0 || cfg.MaxPredicted != 0 || cfg.RemoveDead {
 		return nil, fmt.Errorf("prune: one-shot pruning builds once and neither retrains nor checks errors: recompute, retrain, max-error, min-accuracy, max-predicted and remove-dead must be unset")
 	}
-	if cfg.Sparsity == 0 && cfg.Keep == 0 {
+	if cfg.Sparsity == 0 && cfg.Keep == 0 && cfg.Granularity.Kind != ByNM {
 		return nil, fmt.Errorf("prune: one-shot pruning needs a target: a sparsity or a number of parameters to keep")
 	}
 	if len(cfg.Checkpoints) > 0 {

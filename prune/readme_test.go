@@ -6,22 +6,22 @@ import (
 	"testing"
 )
 
-// TestREADMESnippet checks that the Go snippet of the README's "Use it from
-// Go" is the body of Example (unindented once), so the README's code
-// compiles and its output line is checked by go test.
+// TestREADMESnippet checks that the Go snippet of the README's "Train and
+// prune from scratch" is the body of Example (unindented once), so the
+// README's code compiles and its output line is checked by go test.
 func TestREADMESnippet(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const head = "## Use it from Go\n\n```go\n"
+	const head = "### Train and prune from scratch\n\n```go\n"
 	_, after, ok := strings.Cut(string(readme), head)
 	if !ok {
-		t.Fatalf("README.md has no %q section opening with a Go block", "Use it from Go")
+		t.Fatalf("README.md has no %q section opening with a Go block", "Train and prune from scratch")
 	}
 	snippet, _, ok := strings.Cut(after, "```\n")
 	if !ok {
-		t.Fatal("README.md: the Go block of \"Use it from Go\" is not closed")
+		t.Fatal("README.md: the Go block of \"Train and prune from scratch\" is not closed")
 	}
 
 	src, err := os.ReadFile("example_test.go")
@@ -41,6 +41,6 @@ func TestREADMESnippet(t *testing.T) {
 		lines[i] = strings.TrimPrefix(l, "\t")
 	}
 	if want := strings.Join(lines, "\n") + "\n"; snippet != want {
-		t.Errorf("README.md's \"Use it from Go\" snippet differs from the body of Example in prune/example_test.go:\nREADME:\n%s\nExample:\n%s", snippet, want)
+		t.Errorf("README.md's \"Train and prune from scratch\" snippet differs from the body of Example in prune/example_test.go:\nREADME:\n%s\nExample:\n%s", snippet, want)
 	}
 }

@@ -35,9 +35,9 @@ func (c *Config) pruner() Pruner {
 	case OBD:
 		return OBDPruner{Curvature: b}
 	case OBS:
-		return OBSPruner{Curvature: b, Structure: c.Structure, Alpha: c.Alpha, Fix: c.Fix, Inverse: c.Inverse, NoUpdate: c.NoUpdate}
+		return OBSPruner{Curvature: b, Structure: c.Structure, Alpha: c.Alpha, Fix: c.Fix, Inverse: c.Inverse, NoUpdate: c.NoUpdate, DampingMode: c.Damping}
 	}
-	return MagnitudePruner{}
+	return MagnitudePruner{L1: c.L1}
 }
 
 // schedule returns the rebuild schedule of Recompute and RecomputeFraction.
@@ -56,8 +56,8 @@ func (c *Config) schedule() Schedule {
 // excepted: Prune takes a context). Run sets Measure on it; OneShot
 // RankOnce for the methods without an update.
 func (c *Config) Plan() *Plan {
-	p := &Plan{Method: c.pruner(), Target: Target{Sparsity: c.Sparsity, Keep: c.Keep}, Candidates: c.Candidates, PerLayer: c.PerLayer,
-		Group: c.Group, Rebuild: c.schedule(), RemoveDead: c.RemoveDead, TestX: c.TestX, TestT: c.TestT, Progress: c.Progress, Rebuilt: c.Rebuilt,
+	p := &Plan{Method: c.pruner(), Calib: c.Calib, Target: Target{Sparsity: c.Sparsity, Keep: c.Keep}, Candidates: c.Candidates, PerLayer: c.PerLayer,
+		Granularity: c.Granularity, Group: c.Group, Rebuild: c.schedule(), RemoveDead: c.RemoveDead, TestX: c.TestX, TestT: c.TestT, Progress: c.Progress, Rebuilt: c.Rebuilt,
 		Rules:   Rules{MaxError: c.MaxError, MinAccuracy: c.MinAccuracy, MaxPredicted: c.MaxPredicted, MaxPredictedRatio: c.MaxPredictedRatio},
 		Retrain: Retraining{Every: c.Retrain, Above: c.RetrainAbove, Settings: c.Train}}
 	for _, s := range c.Checkpoints {
@@ -96,6 +96,9 @@ func (c *Config) validate() error {
 		if _, ok := c.structure().(KFAC); ok && c.Curvature != hessian.GGN && c.Curvature != hessian.MCFisher {
 			return fmt.Errorf("prune: structure kfac is built for curvature ggn or mcfisher, not %v", c.Curvature)
 		}
+	}
+	if c.L1 && c.Method != Magnitude {
+		return fmt.Errorf("prune: the L1 norm applies to magnitude pruning, not %v", c.Method)
 	}
 	if c.Group < 0 {
 		return fmt.Errorf("prune: group size %d must be >= 1", c.Group)

@@ -72,8 +72,17 @@ type Config struct {
 	Curvature hessian.Kind
 	// CurvatureOptions are passed to hessian.New (Monte-Carlo samples, seed).
 	CurvatureOptions *hessian.Options
+	// Calib is the calibration set the curvature (OBS, OBD) is built from,
+	// with every structure; the zero value is the training set X, T (see
+	// Plan.Calib, FirstN, Sample). E, the accuracy and the stopping rules
+	// are always measured on X, T.
+	Calib Calibration
 	// Alpha is the damping: OBS inverts C + Alpha I. If zero, DefaultAlpha.
 	Alpha float64
+	// Damping is how Alpha and the weight decay enter OBS's curvature:
+	// absolute (the zero value) or relative to its scale tr(C_data)/n (see
+	// OBSPruner.DampingMode and hessian.Damping). OBD and magnitude ignore it.
+	Damping hessian.Damping
 	// Fix is how OBS makes an indefinite exact Hessian invertible. FixNone
 	// fails when it is not positive definite.
 	Fix hessian.Fix
@@ -87,6 +96,13 @@ type Config struct {
 	// chosen parameters are just set to 0. The predicted increase is then
 	// the quadratic model's 1/2 C_qq w_q^2.
 	NoUpdate bool
+	// Granularity is what is removed as one unit (see Granularity): with
+	// ByUnit, Group, Keep and Sparsity count hidden units and PerLayer
+	// applies to Run too; ByNM sets the target itself.
+	Granularity Granularity
+	// L1 scores a group by the L1 norm of its weights in magnitude pruning
+	// (instead of the L2 norm).
+	L1 bool
 	// Group removes this many parameters per step with the block formula.
 	// If zero, 1.
 	Group int

@@ -18,8 +18,9 @@ cross-entropy) on a seeded synthetic 3-class CSV, saves its state_dict as .npz
      leaves the pruned weights at 0; without masks a plain nn.Sequential loads
      the weights strictly.
 
-It writes the small fixtures the Go test cmd/obs/torch_test.go reads, so the
-same checks run without Python:
+It writes the small fixtures the Go test TestTorchRoundTrip (cmd/obs) reads,
+so the same checks run without Python; run again, it rewrites them with the
+same bytes (the same obs version, PyTorch and NumPy):
 
   /usr/bin/python3 scripts/torch_roundtrip.py cmd/obs/testdata/torch
 
@@ -88,8 +89,8 @@ def net(dtype):
     return nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3)).to(dtype)
 
 
-def run(obs, *args):
-    r = subprocess.run([obs, *args, "--quiet"], capture_output=True, text=True)
+def run(obs, *args, cwd=None):
+    r = subprocess.run([obs, *args, "--quiet"], capture_output=True, text=True, cwd=cwd)
     if r.returncode != 0:
         sys.exit("obs %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr.strip()))
     return r.stdout
@@ -168,10 +169,25 @@ def main():
                 ev = json.loads(run(obs, "eval", "--model", mj, "--data", data, "--target", "class", "--json"))
                 check("eval E, float64 .%s vs CrossEntropyLoss" % ext, ev["error"], loss64, TOL64)
 
-    # 3 and 4: prune in obs, export, load in PyTorch.
+    # 3 and 4: prune in obs, export, load in PyTorch. The fixture pruned.json
+    # records the commands that made it, so they run in a directory of their
+    # own on plain file names (not the random temporary directory, nor the
+    # path the script was given), with every setting that decides the
+    # numbers spelled out (not left to defaults that may change): the same
+    # bytes however and wherever the script is run.
+    work = os.path.join(tmp, "work")
+    os.makedirs(work)
+    for f in ("model64.npz", "data.csv"):
+        with open(os.path.join(out, f), "rb") as src, open(os.path.join(work, f), "wb") as dst:
+            dst.write(src.read())
+    run(obs, "import", "--from", "model64.npz", "--arch", "4-6-3", "--act", "tanh", "--loss", "ce",
+        "--classes", "a,b,c", "--out", "m64.json", cwd=work)
+    run(obs, "prune", "--model", "m64.json", "--data", "data.csv", "--target", "class",
+        "--method", "obs", "--curvature", "ggn", "--alpha", "1e-6", "--inverse", "blocked",
+        "--recompute", "1", "--sparsity", "0.5", "--out", "pruned.json", cwd=work)
     pruned = os.path.join(out, "pruned.json")
-    run(obs, "prune", "--model", os.path.join(tmp, "m64-npz.json"), "--data", data, "--target", "class",
-        "--method", "obs", "--curvature", "ggn", "--sparsity", "0.5", "--out", pruned)
+    with open(os.path.join(work, "pruned.json"), "rb") as src, open(pruned, "wb") as dst:
+        dst.write(src.read())
     pc = os.path.join(tmp, "obs_pruned_probs.csv")
     run(obs, "predict", "--model", pruned, "--data", data, "--target", "class", "--out", pc)
     obs_pruned = read_preds(pc, 3)

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/obs-toolkit/obs/model"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,14 +42,24 @@ func usagef(format string, a ...any) error {
 // errInterrupted is returned by commands stopped by SIGINT or SIGTERM.
 var errInterrupted = errors.New("interrupted; no output was written")
 
-// exitInterrupted is the exit code after SIGINT or SIGTERM (128 + SIGINT).
-const exitInterrupted = 130
+// exitInterrupted is the exit code after SIGINT (128 + SIGINT) and
+// exitTerminated after SIGTERM (128 + SIGTERM), the shells' convention.
+const (
+	exitInterrupted = 130
+	exitTerminated  = 143
+)
+
+// signalExit returns the exit code of a run stopped by sig.
+func signalExit(sig os.Signal) int {
+	if sig == syscall.SIGTERM {
+		return exitTerminated
+	}
+	return exitInterrupted
+}
 
 // version is the release of obs, written into every model file and printed
 // by --version; builds may set it with -ldflags "-X main.version=...".
 var version = "0.2.0-dev"
-
-func init() { model.Version = version }
 
 // graceTime is how long the first Ctrl-C lets the command stop by itself
 // (its loops poll the context between blocks) before obs exits anyway. The
@@ -60,7 +70,15 @@ const graceTime = 500 * time.Millisecond
 // run builds the application, runs it on args and returns the exit code.
 // Errors are printed to stderr as one line "obs: ...".
 func run(args []string, stdout, stderr io.Writer) int {
+	// Every write to stdout is checked: a result that cannot be written is
+	// a failure (exit 1), never a silent success.
+	out := &checkedWriter{w: stdout, what: "stdout"}
+	stdout = out
 	if code, done := helpOnly(args, stdout, stderr); done {
+		if err := out.Err(); err != nil && code == exitOK {
+			fmt.Fprintf(stderr, "obs: %v\n", err)
+			return exitFailure
+		}
 		return code
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,9 +88,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	finished := make(chan struct{})
 	defer close(finished)
+	var stopSig atomic.Value // the first signal, for the exit code
 	go func() {
 		select {
-		case <-sigs:
+		case sig := <-sigs:
+			stopSig.Store(sig)
 		case <-finished:
 			return
 		}
@@ -89,7 +109,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			msg = "interrupted after the outputs were written completely"
 		}
 		fmt.Fprintf(stderr, "obs: %s\n", msg)
-		os.Exit(exitInterrupted)
+		os.Exit(signalExit(stopSig.Load().(os.Signal)))
 	}()
 	app := newApp(stdout, stderr)
 	notFound := false
@@ -101,6 +121,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// one set, under a lock on the output directories.
 	atomicfile.Stage()
 	err := app.RunContext(ctx, args)
+	if werr := out.Err(); werr != nil && (err == nil || !isUsage(err)) {
+		// The outputs are committed only with the results printed; the
+		// error a command returned from a failed print is this one.
+		err = werr
+	}
 	if notFound {
 		atomicfile.RemovePending()
 		return exitUsage
@@ -123,6 +148,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if errors.Is(err, errInterrupted) {
+		if sig, ok := stopSig.Load().(os.Signal); ok {
+			return signalExit(sig)
+		}
 		return exitInterrupted
 	}
 	return exitFailure
@@ -220,13 +248,18 @@ Surgeon (Hassibi & Stork 1993), Optimal Brain Damage or magnitude pruning.
 
 Every command accepts --json (one JSON summary object on stdout) and --quiet
 (no progress or log lines). Results go to stdout, progress and log lines to
-stderr. Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted
-(Ctrl-C: the run stops within a second; a second Ctrl-C exits at once; the
-outputs are then complete or untouched). --help or -h anywhere prints help
-and runs nothing; "obs help CMD" does the same.
+stderr; a result that cannot be written (a full disk) is a failure. Exit
+codes: 0 success, 1 failure (also a run refused or stopped for lack of
+memory), 2 usage error, 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM
+(the run stops within a second; a second signal exits at once; the outputs
+are then complete or untouched). --help or -h anywhere prints help and runs
+nothing; "obs help CMD" does the same.
 
-Built-in data: xor, monk1, monk2, monk3 (the UCI MONK's files, CC BY 4.0,
-Thrun et al. 1991, built into obs; --monk-dir DIR reads another copy).`,
+Built-in data: xor; monk1, monk2, monk3 (the UCI MONK's files, CC BY 4.0,
+Thrun et al. 1991, built into obs; --monk-dir DIR reads another copy); mnist
+(the MNIST training and test sets, LeCun, Cortes & Burges, built into obs;
+--mnist-dir DIR reads another copy, such as Fashion-MNIST). nettalk needs
+--nettalk-dir (the corpus is not shipped); any other --data is a CSV file.`,
 		Version:   version,
 		Writer:    stdout,
 		ErrWriter: stderr,

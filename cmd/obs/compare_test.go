@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/obs-toolkit/obs/internal/study"
 )
 
 // checkPNG decodes a PNG and requires a figure-sized image.
@@ -39,7 +41,7 @@ func TestCompareMonk1(t *testing.T) {
 		t.Fatalf("compare exit %d: %s", r.code, r.stderr)
 	}
 	s := decodeJSON(t, r)
-	for _, f := range compareOutputs {
+	for _, f := range study.CompareOutputs {
 		st, err := os.Stat(filepath.Join(dir, "out", f))
 		if err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
@@ -51,7 +53,7 @@ func TestCompareMonk1(t *testing.T) {
 		t.Error("curves.svg is not SVG")
 	}
 
-	var sum compareSummary
+	var sum study.CompareSummary
 	b, _ := os.ReadFile(filepath.Join(dir, "out", "summary.json"))
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatal(err)
@@ -128,7 +130,7 @@ func TestCompareMonk1(t *testing.T) {
 	if r := obs(t, dir, "compare", "--model", "m.json", "--data", "monk1", "--out-dir", "again", "--quiet"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	for _, f := range compareOutputs {
+	for _, f := range study.CompareOutputs {
 		a, _ := os.ReadFile(filepath.Join(dir, "out", f))
 		b, _ := os.ReadFile(filepath.Join(dir, "again", f))
 		if f == "summary.json" { // it names the output directory

@@ -23,11 +23,28 @@ func fixFlag(what string) cli.Flag {
 		Usage: what + ": none (fail if indefinite), shift, abs (|eigenvalue| + alpha), clip or pinv; the same default in every command"}
 }
 
+// dampingFlag is --damping, the same in every command that inverts a
+// curvature.
+func dampingFlag() cli.Flag {
+	return &cli.StringFlag{Name: "damping", Value: hessian.Absolute.String(),
+		Usage: "how --alpha and the weight decay enter C: absolute (C_data + (decay + alpha) I) or relative (as multiples of the curvature's scale s = tr(C_data)/n: C_data + (decay + alpha) s I, so that a curvature c times another gets c times its ridge); every output states it"}
+}
+
+// parseDamping reads --damping.
+func parseDamping(c *cli.Context) (hessian.Damping, error) {
+	d, err := hessian.ParseDamping(c.String("damping"))
+	if err != nil {
+		return d, usageError{err}
+	}
+	return d, nil
+}
+
 // curvatureFlags are the flags that choose and damp a curvature.
 func curvatureFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "curvature", Usage: "curvature for obs (ggn, ef, mcfisher, exact) or obd (ggn, exact); default ggn; not with magnitude"},
 		&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "damping: OBS inverts C + alpha I, the recursion starts at I/alpha"},
+		dampingFlag(),
 		fixFlag("how to invert an indefinite exact Hessian"),
 		&cli.StringFlag{Name: "structure", Value: "dense", Usage: "how obs stores C^-1: dense, block:B (contiguous blocks of B free parameters, WoodFisher), layer (one block per layer), diag (OBD-like) or kfac[:E] (K-FAC, G ⊗ A per layer, ggn or mcfisher; E exact downdates per layer, default 0); the entries between blocks are taken as 0"},
 		&cli.StringFlag{Name: "inverse", Value: "direct", Usage: "inverse form for ggn/ef/mcfisher: direct (Cholesky of the formed matrix; the fastest at every measured size, see README), blocked (Woodbury; half the memory) or recursive (Hassibi–Stork rank-1)"},
@@ -57,9 +74,31 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 	if cfg.Method == prune.OBD && cfg.Curvature != hessian.GGN && cfg.Curvature != hessian.Exact {
 		return cfg, usagef("--method obd uses the diagonal of ggn or exact, not %v", cfg.Curvature)
 	}
+	// A flag that has no meaning for the method or curvature chosen is a
+	// usage error, never silently ignored (issue 23).
+	if cfg.Method != prune.OBS {
+		for _, f := range []string{"alpha", "inverse"} {
+			if c.IsSet(f) {
+				return cfg, usagef("--%s applies only to --method obs (%s uses no inverse)", f, cfg.Method)
+			}
+		}
+	}
+	if cfg.Method == prune.Magnitude || cfg.Curvature != hessian.MCFisher {
+		for _, f := range []string{"samples", "sigma", "curv-seed"} {
+			if c.IsSet(f) {
+				return cfg, usagef("--%s applies only to --curvature mcfisher", f)
+			}
+		}
+	}
 	cfg.Alpha = c.Float64("alpha")
 	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) {
 		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.Alpha)
+	}
+	if cfg.Damping, err = parseDamping(c); err != nil {
+		return cfg, err
+	}
+	if c.IsSet("damping") && cfg.Method != prune.OBS {
+		return cfg, usagef("--damping applies only to --method obs (%v has no damping)", cfg.Method)
 	}
 	if cfg.Fix, err = hessian.ParseFix(c.String("fix")); err != nil {
 		return cfg, usageError{err}
@@ -103,4 +142,13 @@ func num(v float64) *float64 {
 		return nil
 	}
 	return &v
+}
+
+// dampingNote states a damping mode in an output: its name and, for
+// relative damping, what alpha and the decay are multiples of.
+func dampingNote(d hessian.Damping) string {
+	if d == hessian.Relative {
+		return "relative (alpha and decay are multiples of tr(C_data)/n, recomputed at every curvature build)"
+	}
+	return d.String()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -24,7 +26,7 @@ func dataFlags(required bool) []cli.Flag {
 		&cli.StringFlag{Name: "monk-dir", Usage: "read the UCI files `DIR`/monks-N.train and monks-N.test instead of the copy built into obs"},
 		&cli.StringFlag{Name: "target", Usage: "comma-separated target `COLS` of a CSV file (default: its last column); with --loss ce or bce one column of class labels"},
 		&cli.StringFlag{Name: "test", Usage: "test set `FILE.csv`, read like --data (same columns)"},
-		&cli.Float64Flag{Name: "split", Usage: "hold out the fraction `F` (0 < F < 1) of the --data rows as the test set, drawn with --split-seed"},
+		&cli.Float64Flag{Name: "split", Usage: "hold out the fraction `F` (0 < F < 1) of the --data rows as the test set, drawn with --split-seed; 0 holds out none (and switches off a split recorded in the model file)"},
 		&cli.Uint64Flag{Name: "split-seed", Value: 1, Usage: "seed of the --split draw (the same seed gives the same split)"},
 		&cli.StringFlag{Name: "nettalk-dir", Usage: "with --data nettalk: the `DIR` holding nettalk.data, features.tsv and common1000.txt (non-commercial corpus, not shipped; 7-letter window, train on the 1,000 common words, test on the rest)"},
 		&cli.StringFlag{Name: "mnist-dir", Usage: "with --data mnist, read the four IDX files (train-images-idx3-ubyte.gz, ...; gzip or plain) from `DIR` instead of the embedded MNIST, e.g. Fashion-MNIST"},
@@ -40,13 +42,31 @@ type dataCtx struct {
 	classes  []string
 	std      *model.Standardization
 	rec      *model.DataSpec
-	noTarget bool // the CSV may lack the target column (obs predict)
-	noSplit  bool // read every row of --data, ignoring a recorded split (obs predict)
+	inputs   []string // the model's input names: CSV columns are matched by them
+	named    bool     // classes are the model file's own (not "0", "1", ... for want of names)
+	noTarget bool     // the CSV may lack the target column (obs predict)
+	noSplit  bool     // read every row of --data, ignoring a recorded split (obs predict)
 }
 
 // ctxOf returns the data context of a model file.
 func ctxOf(m *model.MLP, f *model.File) dataCtx {
-	return dataCtx{loss: m.Loss, output: m.Output, classes: f.Classes, std: f.Standardize, rec: f.Data}
+	dc := dataCtx{loss: m.Loss, output: m.Output, classes: f.Classes, std: f.Standardize, rec: f.Data, inputs: f.InputNames, named: f.Classes != nil}
+	if labels, _ := datasets.LabelsFor(m.Loss); labels && dc.classes == nil {
+		// A classifier without class names (obs import without --classes):
+		// its outputs are the classes "0", "1", ..., and labels in a CSV
+		// must be those, never mapped to outputs in sorted order.
+		dc.classes = metrics.ClassNames(m, nil)
+	}
+	return dc
+}
+
+// csvInputs returns the input names of s where s was read from a CSV file,
+// to record in a model file; nil for a built-in data set.
+func csvInputs(s *datasets.Set) []string {
+	if !strings.HasSuffix(strings.ToLower(s.Source), ".csv") {
+		return nil
+	}
+	return append([]string(nil), s.InputNames...)
 }
 
 // loadDataWith reads the data flags, falling back on the data recorded in
@@ -59,7 +79,18 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	rec := dc.rec
 	if rec != nil && (spec.Data == "" || spec.Data == rec.Data) {
 		spec = *rec
+		if !c.IsSet("data") {
+			spec.Data = resolveRecorded(c, "--data", spec.Data)
+		}
+		if !c.IsSet("test") && !c.IsSet("split") && spec.Test != "" {
+			spec.Test = resolveRecorded(c, "--test", spec.Test)
+		}
 	} else {
+		if rec != nil && isCSVName(spec.Data) && isCSVName(rec.Data) {
+			// Another CSV file: its target is found by the name the
+			// model was trained with (--target overrides it below).
+			spec.Target = rec.Target
+		}
 		rec = nil
 	}
 	if spec.Data == "" {
@@ -76,15 +107,20 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 	if c.IsSet("split") {
 		spec.Split = c.Float64("split")
-		if !(spec.Split > 0 && spec.Split < 1) {
-			return nil, nil, spec, usagef("--split %v must be strictly between 0 and 1 (the fraction of rows held out)", spec.Split)
+		if spec.Split != 0 && !(spec.Split > 0 && spec.Split < 1) {
+			return nil, nil, spec, usagef("--split %v must be strictly between 0 and 1 (the fraction of rows held out), or 0 for none", spec.Split)
 		}
-		spec.Test = ""
-		if c.IsSet("test") {
-			return nil, nil, spec, usagef("give --test or --split, not both")
+		if spec.Split != 0 {
+			spec.Test = ""
+			if c.IsSet("test") {
+				return nil, nil, spec, usagef("give --test or --split, not both")
+			}
 		}
 	} else if c.IsSet("test") {
 		spec.Split = 0
+	}
+	if c.IsSet("split-seed") && spec.Split == 0 {
+		return nil, nil, spec, usagef("--split-seed applies only with a --split (given, or recorded in the model file)")
 	}
 	if c.IsSet("split-seed") || rec == nil || rec.Split == 0 {
 		spec.SplitSeed = c.Uint64("split-seed") // the flag's default where nothing is recorded
@@ -97,12 +133,19 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 
 	isCSV := strings.HasSuffix(strings.ToLower(spec.Data), ".csv")
+	// Flags of another kind of data are usage errors, not ignored.
+	if c.IsSet("target") && !isCSV {
+		return nil, nil, spec, usagef("--target names columns of a CSV file; %s has its own targets", spec.Data)
+	}
+	if c.IsSet("monk-dir") && spec.Data != "monk1" && spec.Data != "monk2" && spec.Data != "monk3" {
+		return nil, nil, spec, usagef("--monk-dir applies only to --data monk1, monk2 or monk3, not %q", spec.Data)
+	}
 	labels, binary := datasets.LabelsFor(dc.loss)
 	if len(spec.Target) > 1 {
 		labels = false // several target columns are numeric (one-hot already)
 	}
 	opts := datasets.CSVOptions{Targets: spec.Target, Labels: labels, Binary: binary, Classes: dc.classes, NoTargets: dc.noTarget,
-		TargetHint: "for class labels use --loss ce (or bce for two classes)"}
+		TargetHint: "for class labels use --loss ce (or bce for two classes)", Inputs: dc.inputs}
 	switch {
 	case c.String("mnist-dir") != "":
 		if spec.Data != "mnist" {
@@ -113,6 +156,9 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 		train, test, err = loadNettalk(c, spec)
 	case isCSV:
 		train, err = datasets.LoadCSVWith(spec.Data, opts)
+		if u := (*datasets.UnknownClassError)(nil); errors.As(err, &u) && !dc.named {
+			err = fmt.Errorf("%v; the model file names no classes, so its outputs are the classes %q: give the class names in output order with obs import --classes", err, dc.classes)
+		}
 	default:
 		train, test, err = datasets.Load(spec.Data, c.String("monk-dir"), spec.Target)
 	}
@@ -260,6 +306,9 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 	if f.Classes == nil && train.Classes != nil {
 		f.Classes = train.Classes
 	}
+	if f.InputNames == nil {
+		f.InputNames = csvInputs(train)
+	}
 	if f.Data == nil && c.IsSet("data") {
 		spec := model.DataSpec{Data: c.String("data")}
 		if c.IsSet("target") {
@@ -271,6 +320,7 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 		if c.IsSet("split") {
 			spec.Split, spec.SplitSeed = c.Float64("split"), c.Uint64("split-seed")
 		}
+		recordTarget(&spec, train)
 		f.Data = &spec
 	}
 	return f

@@ -123,8 +123,10 @@ func TestTorchRoundTrip(t *testing.T) {
 	}
 
 	// An imported model pruned with --data records the data and the class
-	// names, so eval needs no data flags afterwards.
-	mustRun(t, dir, "import", "--from", filepath.Join(torchDir, "model64.npz"), "--arch", "4-6-3", "--act", "tanh", "--loss", "ce", "--quiet", "--out", "imp.json")
+	// names, so eval needs no data flags afterwards. (Its labels a, b, c
+	// are matched to the outputs by --classes: without it they would be
+	// refused, not mapped in sorted order; see TestImportedClassesChecked.)
+	mustRun(t, dir, "import", "--from", filepath.Join(torchDir, "model64.npz"), "--arch", "4-6-3", "--act", "tanh", "--loss", "ce", "--classes", "a,b,c", "--quiet", "--out", "imp.json")
 	mustRun(t, dir, "prune", "--model", "imp.json", "--data", data, "--target", "class", "--keep", "30", "--quiet", "--out", "imp-p.json")
 	var ev struct {
 		Patterns int      `json:"patterns"`
@@ -177,7 +179,7 @@ func TestTorchRoundTrip(t *testing.T) {
 		if masked != pm.NumParams-pm.NumFree || len(ts) != 8 {
 			t.Errorf(".%s: %d masked of %d tensors, model has %d pruned", ext, masked, len(ts), pm.NumParams-pm.NumFree)
 		}
-		mustRun(t, dir, "import", "--from", w, "--arch", "4-6-3", "--act", "tanh", "--loss", "ce", "--quiet", "--out", "back.json")
+		mustRun(t, dir, "import", "--from", w, "--arch", "4-6-3", "--act", "tanh", "--loss", "ce", "--classes", "a,b,c", "--quiet", "--out", "back.json")
 		mustRun(t, dir, "predict", "--model", "back.json", "--data", data, "--quiet", "--out", "pb.csv")
 		if d := maxAbsDiff(t, readFloatCSV(t, filepath.Join(dir, "pb.csv"), true, 1, 3), obsPruned); d != 0 {
 			t.Errorf(".%s: export -> import changed the outputs by %g", ext, d)
@@ -250,7 +252,7 @@ func TestWineCLI(t *testing.T) {
 	if !strings.Contains(r.stdout, "folded") {
 		t.Errorf("export does not say the standardisation was folded: %s", r.stdout)
 	}
-	mustRun(t, dir, "import", "--from", "p.safetensors", "--arch", "13-8-3", "--act", "sigmoid", "--loss", "ce", "--quiet", "--out", "raw.json")
+	mustRun(t, dir, "import", "--from", "p.safetensors", "--arch", "13-8-3", "--act", "sigmoid", "--loss", "ce", "--classes", "1,2,3", "--quiet", "--out", "raw.json")
 	mustRun(t, dir, "predict", "--model", "raw.json", "--data", wineCSV, "--target", "class", "--quiet", "--out", "raw.csv")
 	// Folding changes the order of the arithmetic only.
 	const tolFold = 1e-9
@@ -259,7 +261,7 @@ func TestWineCLI(t *testing.T) {
 	}
 	// --no-fold stores the statistics, and import reads them back.
 	mustRun(t, dir, "export", "--model", "p.json", "--no-fold", "--quiet", "--out", "nf.npz")
-	mustRun(t, dir, "import", "--from", "nf.npz", "--arch", "13-8-3", "--act", "sigmoid", "--loss", "ce", "--quiet", "--out", "nf.json")
+	mustRun(t, dir, "import", "--from", "nf.npz", "--arch", "13-8-3", "--act", "sigmoid", "--loss", "ce", "--classes", "1,2,3", "--quiet", "--out", "nf.json")
 	mustRun(t, dir, "predict", "--model", "nf.json", "--data", wineCSV, "--target", "class", "--quiet", "--out", "nf.csv")
 	if d := maxAbsDiff(t, readFloatCSV(t, filepath.Join(dir, "nf.csv"), true, 1, 3), a); d != 0 {
 		t.Errorf("--no-fold export -> import differs by %g", d)
@@ -352,7 +354,8 @@ func TestDataBadInputs(t *testing.T) {
 		{"labels 0/1/2 with sigmoid mse", labels012, []string{"train", "--data", "l.csv", "--out", "o.json"}, 2, "--loss ce"},
 		{"text labels with mse", good, []string{"train", "--data", "good.csv", "--out", "o.json"}, 1, "--loss ce"},
 		// Split and test sets.
-		{"split 0", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "0", "--out", "o.json"}, 2, "split"},
+		{"split negative", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "-0.2", "--out", "o.json"}, 2, "split"},
+		{"split-seed without a split", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split-seed", "3", "--out", "o.json"}, 2, "split-seed"},
 		{"split 1", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "1", "--out", "o.json"}, 2, "split"},
 		{"split too small", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "0.01", "--out", "o.json"}, 1, "split"},
 		{"split and test", good, []string{"train", "--data", "good.csv", "--loss", "bce", "--split", "0.5", "--test", "good.csv", "--out", "o.json"}, 2, "not both"},

@@ -100,7 +100,7 @@ func TestBadInputs(t *testing.T) {
 		{"saliency no-update with obd", xorTrained, []string{"saliency", "--model", "xor.json", "--data", "xor", "--method", "obd", "--no-update"}, 2, "no-update"},
 		{"saliency csv dir missing", xorTrained, []string{"saliency", "--model", "xor.json", "--data", "xor", "--csv", "no/c.csv"}, 1, "does not exist"},
 		// Data flags.
-		{"monk-dir with xor", nil, []string{"train", "--data", "xor", "--monk-dir", ".", "--out", "o.json"}, 1, "monk"},
+		{"monk-dir with xor", nil, []string{"train", "--data", "xor", "--monk-dir", ".", "--out", "o.json"}, 2, "monk"},
 		{"monk-dir missing files", nil, []string{"train", "--data", "monk2", "--monk-dir", ".", "--out", "o.json"}, 1, "monks-2.train"},
 		{"unknown command", nil, []string{"frobnicate"}, 2, "frobnicate"},
 	}

@@ -151,7 +151,7 @@ func TestHessianXOR(t *testing.T) {
 
 	// Global fields: the settings every result depends on, and E, the
 	// residuals recomputed here from the network's outputs.
-	if s["normalisation"] != "1/P (P = training patterns)" || fieldF(t, s, "P") != 4 || fieldF(t, s, "alpha") != 1e-6 ||
+	if s["normalisation"] != "1/P (P = training patterns)" || fieldF(t, s, "patterns") != 4 || fieldF(t, s, "alpha") != 1e-6 ||
 		fieldF(t, s, "decay") != 0 || s["fix"] != "shift" || fieldF(t, s, "seeds", "curv_seed") != 1 ||
 		fieldF(t, s, "samples") != float64(hessian.DefaultSamples) || fieldF(t, s, "sigma") != hessian.DefaultSigma {
 		t.Errorf("settings not reported as given: %v", s)
@@ -248,7 +248,7 @@ func TestHessianXOR(t *testing.T) {
 			Kind, Matrix, Inverse string
 		}
 		Alpha, Decay  float64
-		P             int
+		P             int `json:"patterns"`
 		Fix           string
 		Normalisation string
 		Seeds         map[string]any
@@ -472,8 +472,8 @@ func TestHessianMonk1(t *testing.T) {
 	p := pairOf(t, s, "ggn", "ef")
 	t.Logf("MONK-1: ggn vs ef relative distance %.4g, best scale %.4g (after scaling %.4g), mean squared residual %.4g",
 		fieldF(t, p, "rel_frobenius"), fieldF(t, p, "best_scale"), fieldF(t, p, "rel_frobenius_scaled"), fieldF(t, s, "mean_squared_residual"))
-	if fieldF(t, s, "P") != 124 || fieldF(t, s, "free") != 58 {
-		t.Errorf("P %v, free %v; want 124 and 58", s["P"], s["free"])
+	if fieldF(t, s, "patterns") != 124 || fieldF(t, s, "free") != 58 {
+		t.Errorf("patterns %v, free %v; want 124 and 58", s["patterns"], s["free"])
 	}
 }
 

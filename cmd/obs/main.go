@@ -8,5 +8,10 @@ import (
 )
 
 func main() {
+	// Under ulimit -v, as a child whose runtime out-of-memory ends in one
+	// line and exit 1 (supervise.go).
+	if code, ok := supervise(os.Args); ok {
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }

@@ -45,6 +45,9 @@ func mnistSettings(c *cli.Context) (mnist.Config, error) {
 	if c.IsSet("alpha") {
 		cfg.Alpha = c.Float64("alpha")
 	}
+	if c.IsSet("damping") {
+		return cfg, usagef("--damping applies to xor and monk1..3; obs reproduce mnist damps absolutely (prune --damping relative for one model)")
+	}
 	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) || !(cfg.LRDecay > 0 && cfg.LRDecay <= 1) || cfg.MCSamples < 1 {
 		return cfg, usagef("--alpha %v must be a finite number > 0, --lr-decay %v in (0, 1] and --mc-samples %d >= 1", cfg.Alpha, cfg.LRDecay, cfg.MCSamples)
 	}

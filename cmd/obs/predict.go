@@ -54,8 +54,8 @@ func runPredict(c *cli.Context) error {
 	if out == "" && c.Bool("json") {
 		return usagef("--json prints the summary on stdout; give --out for the predictions")
 	}
-	if c.IsSet("test") || c.IsSet("split") {
-		return usagef("predict writes every row of --data; --test and --split do not apply")
+	if c.IsSet("test") || c.IsSet("split") || c.IsSet("split-seed") {
+		return usagef("predict writes every row of --data; --test, --split and --split-seed do not apply")
 	}
 	if out != "" {
 		if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {

@@ -23,7 +23,8 @@ func newBar(c *cli.Context, max int, desc string) *bar {
 	if c.Bool("quiet") {
 		return nil
 	}
-	if !isTerminal(c.App.ErrWriter) {
+	// Under a supervisor (supervise.go) stderr is a pipe to a terminal.
+	if !isTerminal(c.App.ErrWriter) && (os.Getenv(stderrTerminalEnv) == "" || c.App.ErrWriter != os.Stderr) {
 		every := logEvery
 		if d, err := time.ParseDuration(os.Getenv("OBS_PROGRESS_EVERY")); err == nil && d > 0 {
 			every = d

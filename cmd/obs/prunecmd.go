@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,8 +44,15 @@ do (obs reproduce does); 0 never rebuilds. OBD: saliency 1/2 C_qq w_q^2, no
 update. Magnitude: |w_q|. --fix (exact Hessian) defaults to abs, as in every
 command.
 
-A run expected to take more than 10 seconds prints its estimated time after
-the first deletion (stderr), with the settings that would shorten it.
+Before it starts, a run estimates its time from what it will do (the
+curvature builds of its schedule, the deletions, and for a step-by-step run
+the measurement of E after every step, at a rate measured on this machine)
+and prints the estimate (stderr) when it exceeds 10 seconds, with the
+settings that would shorten it; the progress lines update it as the run
+goes. A run estimated beyond --max-time (default 30m) is refused before it
+starts (exit 1), naming those settings: a step-by-step run of a large
+network measures E on the whole training set after every deletion, where
+--one-shot measures only the start and the end.
 
 --curvature layer-input (with --structure layer) is layer-wise OBS (Dong et al.
 2017; OBC, Frantar & Alistarh 2022): it approximates each layer's
@@ -95,8 +101,8 @@ Example:
 			&cli.StringFlag{Name: "records", Usage: "write every step to `STEPS.csv`"},
 			&cli.BoolFlag{Name: "one-shot", Usage: "build the curvature once and delete down to --sparsity or --keep by downdates only, measuring only the start and the end (for large networks; no retraining, no --records)"},
 			&cli.BoolFlag{Name: "in-place", Usage: "allow --out to be the --model file itself (otherwise refused, so a typo cannot destroy the model)"},
-			memoryFlag(),
-		), append(curvatureFlags(), layerPruneFlags()...)...),
+			memoryFlag(), maxTimeFlag(),
+		), append(append(curvatureFlags(), layerPruneFlags()...), granularityFlags()...)...),
 		Action: runPrune,
 	}
 }
@@ -128,8 +134,11 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 		return usageError{err}
 	}
 	cfg.Train = &model.TrainSettings{Method: method}
+	if c.IsSet("trainer") && !c.IsSet("retrain") && !c.IsSet("retrain-above") {
+		return usagef("--trainer applies only with --retrain or --retrain-above")
+	}
 	cfg.Keep = c.Int("keep")
-	if c.IsSet("keep") && (cfg.Keep < 0 || cfg.Keep > nFree) {
+	if c.IsSet("keep") && (cfg.Keep < 0 || (cfg.Keep > nFree && cfg.Granularity.Kind == prune.ByWeight)) {
 		return usagef("--keep %d is outside 0..%d, the model's unpruned parameters", cfg.Keep, nFree)
 	}
 	cfg.Sparsity = c.Float64("sparsity")
@@ -146,7 +155,7 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 	if !(cfg.MinAccuracy >= 0 && cfg.MinAccuracy <= 1) {
 		return usagef("--min-accuracy %v must be in [0, 1]", cfg.MinAccuracy)
 	}
-	if !c.IsSet("keep") && !c.IsSet("sparsity") && !c.IsSet("max-error") && !c.IsSet("min-accuracy") && !c.IsSet("max-predicted") && !c.IsSet("max-predicted-ratio") {
+	if cfg.Granularity.Kind != prune.ByNM && !c.IsSet("keep") && !c.IsSet("sparsity") && !c.IsSet("max-error") && !c.IsSet("min-accuracy") && !c.IsSet("max-predicted") && !c.IsSet("max-predicted-ratio") {
 		return usagef("give a stopping rule: --keep, --sparsity, --max-error, --min-accuracy, --max-predicted or --max-predicted-ratio")
 	}
 	cfg.RemoveDead = c.Bool("remove-dead")
@@ -163,36 +172,47 @@ type stepJSON struct {
 }
 
 type pruneSummary struct {
-	Model             string            `json:"model"`
-	Out               string            `json:"out"`
-	Records           string            `json:"records,omitempty"`
-	Data              string            `json:"data"`
-	Method            string            `json:"method"`
-	Curvature         string            `json:"curvature,omitempty"`
-	Alpha             *float64          `json:"alpha,omitempty"`
-	Fix               string            `json:"fix,omitempty"`
-	Inverse           string            `json:"inverse,omitempty"`
-	Structure         string            `json:"structure,omitempty"`
-	OneShot           bool              `json:"one_shot,omitempty"`
-	Normalisation     string            `json:"normalisation"`
-	Recompute         int               `json:"recompute"`
-	RecomputeSchedule string            `json:"recompute_schedule"`
-	Retrain           int               `json:"retrain"`
-	Group             int               `json:"group"`
-	ParamsBefore      int               `json:"params_before"`
-	ParamsAfter       int               `json:"params_after"`
-	Steps             int               `json:"steps"`
-	TrainErrorBefore  float64           `json:"train_error_before"`
-	TrainErrorAfter   float64           `json:"train_error_after"`
-	TrainAccBefore    *float64          `json:"train_accuracy_before"`
-	TrainAccAfter     *float64          `json:"train_accuracy_after"`
-	TestAccBefore     *float64          `json:"test_accuracy_before,omitempty"`
-	TestAccAfter      *float64          `json:"test_accuracy_after,omitempty"`
-	GradNormAfter     float64           `json:"grad_norm_after"`
-	SpearmanPredicted *float64          `json:"spearman_predicted_actual"`
-	StopReason        string            `json:"stop_reason"`
-	Rejected          *stepJSON         `json:"rejected,omitempty"`
-	FixReports        []json.RawMessage `json:"fix_reports,omitempty"`
+	Model             string          `json:"model"`
+	Out               string          `json:"out"`
+	Records           string          `json:"records,omitempty"`
+	Data              string          `json:"data"`
+	Method            string          `json:"method"`
+	Curvature         string          `json:"curvature,omitempty"`
+	Alpha             *float64        `json:"alpha,omitempty"`
+	Damping           string          `json:"damping,omitempty"`
+	Fix               string          `json:"fix,omitempty"`
+	Inverse           string          `json:"inverse,omitempty"`
+	Structure         string          `json:"structure,omitempty"`
+	OneShot           bool            `json:"one_shot,omitempty"`
+	Normalisation     string          `json:"normalisation"`
+	Calibration       int             `json:"calibration_patterns,omitempty"`
+	Recompute         *int            `json:"recompute,omitempty"`          // every N deletions; omitted for P% and one-shot
+	RecomputeSchedule string          `json:"recompute_schedule,omitempty"` // omitted for one-shot (built once)
+	Retrain           *int            `json:"retrain,omitempty"`            // omitted for one-shot
+	Group             int             `json:"group"`
+	ParamsBefore      int             `json:"params_before"`
+	ParamsAfter       int             `json:"params_after"`
+	Steps             int             `json:"steps"`
+	TrainErrorBefore  float64         `json:"train_error_before"`
+	TrainErrorAfter   float64         `json:"train_error_after"`
+	TrainAccBefore    *float64        `json:"train_accuracy_before"`
+	TrainAccAfter     *float64        `json:"train_accuracy_after"`
+	TestAccBefore     *float64        `json:"test_accuracy_before,omitempty"`
+	TestAccAfter      *float64        `json:"test_accuracy_after,omitempty"`
+	GradNormAfter     float64         `json:"grad_norm_after"`
+	SpearmanPredicted *float64        `json:"spearman_predicted_actual"`
+	StopReason        string          `json:"stop_reason"`
+	Rejected          *stepJSON       `json:"rejected,omitempty"`
+	FixReports        []fixReportJSON `json:"fix_reports,omitempty"`
+	// Structured pruning (--granularity other than weight).
+	Granularity string       `json:"granularity,omitempty"`
+	Allocation  string       `json:"allocation,omitempty"`
+	Before      *sizeFigures `json:"before,omitempty"`
+	After       *sizeFigures `json:"after,omitempty"`
+	// Compacted: the written model is the pruned one without its removed
+	// units (physically smaller), with CompactedParams parameters left.
+	Compacted       bool `json:"compacted,omitempty"`
+	CompactedParams int  `json:"compacted_params,omitempty"`
 }
 
 func runPrune(c *cli.Context) error {
@@ -211,8 +231,19 @@ func runPrune(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := readGranularity(c, &cfg); err != nil {
+		return err
+	}
 	if err := pruneFlags(c, &cfg, len(m.Params), m.NumFree()); err != nil {
 		return err
+	}
+	if err := calibFlags(c, &cfg, train); err != nil {
+		return err
+	}
+	if cfg.Granularity.Kind == prune.ByUnit {
+		if err := checkUnitTarget(c, &cfg, m); err != nil {
+			return err
+		}
 	}
 	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
 	resources.AddKFAC(est, &cfg, m.Sizes)
@@ -231,16 +262,34 @@ func runPrune(c *cli.Context) error {
 		}
 		cfg.Recompute, cfg.Train = 0, nil
 	}
+	sizeBefore := sizesOf(m)
 	before := m.NumFree()
 	// The bar counts the deletions --keep and --sparsity allow; error and
 	// accuracy rules can end the run sooner.
 	target := min(cfg.KeepTarget(len(m.Params)), before)
+	eta, err := estimatePruneTime(c, &cfg, m, train, test, before, target)
+	if err != nil {
+		return err
+	}
 	b := newBar(c, before-target, "pruning "+c.String("method"))
-	eta := newETA(c, &cfg, before, target)
-	cfg.Rebuilt = eta.rebuilt
+	if cfg.Method != prune.Magnitude {
+		b.Set(0, "building the curvature (%d calibration patterns)", calibLen(&cfg, train))
+	}
+	cfg.Rebuilt = func(free int, took time.Duration) {
+		eta.rebuilt(free, took)
+		b.Set(before-free, "pruning: %d left%s", free, eta.leftText())
+	}
 	cfg.Progress = func(s prune.Step) {
-		eta.step(s)
-		b.Set(before-s.Left, "pruning: %d left, E %.3g", s.Left, s.TrainError)
+		if s.Method == "dead-unit" {
+			b.Set(before-s.Left, "pruning: %d left (dead units removed)", s.Left)
+			return
+		}
+		eta.step()
+		if math.IsNaN(s.TrainError) { // one-shot: only the start and the end are measured
+			b.Set(before-s.Left, "pruning: %d left%s", s.Left, eta.leftText())
+		} else {
+			b.Set(before-s.Left, "pruning: %d left, E %.3g%s", s.Left, s.TrainError, eta.leftText())
+		}
 	}
 	cfg.Stop = func() bool { return interrupted(c) }
 	if test != nil {
@@ -269,7 +318,7 @@ func runPrune(c *cli.Context) error {
 	}
 	s := pruneSummary{
 		Model: c.String("model"), Out: outPath, Records: records, Data: train.Name, Method: res.Method,
-		Normalisation: "1/P (P = training patterns)", Recompute: cfg.Recompute, RecomputeSchedule: recomputeSchedule(&cfg), Retrain: cfg.Retrain, Group: cfg.Group,
+		Normalisation: "1/P (P = training patterns)", Group: cfg.Group,
 		ParamsBefore: res.Start.Params, ParamsAfter: res.End.Params, Steps: len(res.Steps),
 		TrainErrorBefore: res.Start.TrainError, TrainErrorAfter: res.End.TrainError,
 		TrainAccBefore: num(res.Start.TrainAccuracy), TrainAccAfter: num(res.End.TrainAccuracy),
@@ -278,12 +327,25 @@ func runPrune(c *cli.Context) error {
 	}
 	if s.OneShot {
 		s.Steps = res.Start.Params - res.End.Params
+	} else {
+		// Only the schedule that was used is stated: "recompute" (every N
+		// deletions) beside a P% rule would read as "never".
+		s.RecomputeSchedule, s.Retrain = recomputeSchedule(&cfg), &cfg.Retrain
+		if cfg.RecomputeFraction == 0 {
+			s.Recompute = &cfg.Recompute
+		}
 	}
 	if cfg.Method != prune.Magnitude {
 		s.Curvature = cfg.Curvature.String()
+		s.Calibration = train.Len()
+		if cfg.Calib.Len() > 0 {
+			s.Calibration = cfg.Calib.Len()
+			s.Normalisation = "1/P (P = calibration patterns for the curvature, training patterns for E)"
+		}
 	}
 	if cfg.Method == prune.OBS {
 		s.Alpha = num(res.Alpha)
+		s.Damping = dampingNote(cfg.Damping)
 		s.Inverse = cfg.Inverse.String()
 		if cfg.Structure != nil {
 			s.Structure, s.Inverse = cfg.Structure.String(), "cholesky per block"
@@ -307,11 +369,26 @@ func runPrune(c *cli.Context) error {
 	if r := res.Rejected; r != nil {
 		s.Rejected = &stepJSON{Step: r.Step, Index: r.Index, Name: r.Name, Predicted: num(r.Predicted), Actual: num(r.Actual), Accuracy: num(r.TrainAccuracy)}
 	}
-	for _, fr := range res.FixReports {
-		b, _ := marshal(fr)
-		s.FixReports = append(s.FixReports, b)
+	for _, f := range res.FixReports {
+		// The same snake_case keys as obs hessian's, and NaN or Inf as null.
+		s.FixReports = append(s.FixReports, fixReportJSON{Fix: f.Fix, Alpha: f.Alpha, Shift: f.Shift, MinEigen: num(f.MinEigen), MaxEigen: num(f.MaxEigen),
+			Negative: f.Negative, Changed: f.Clipped, Condition: num(f.Condition)})
 	}
 
+	written := m
+	if g := cfg.Granularity; g.Kind != prune.ByWeight {
+		s.Granularity, s.Before = g.String(), &sizeBefore
+		if g.Kind == prune.ByUnit {
+			s.Allocation = "global"
+			if cfg.PerLayer {
+				s.Allocation = "per-layer"
+			}
+			written, _ = prune.Compact(m)
+			s.Compacted, s.CompactedParams = true, written.NumFree()
+		}
+		after := sizesOf(written)
+		s.After = &after
+	}
 	hist, _ := marshal(struct {
 		Command string       `json:"command"`
 		Summary pruneSummary `json:"summary"`
@@ -323,10 +400,13 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := withData(c, m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(outPath); err != nil {
+	if err := withData(c, stamp(written.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(outPath); err != nil {
 		return err
 	}
 	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, outPath)
+	if s.Compacted {
+		info(c, "compacted %s to %s (%d parameters): %s holds the smaller network\n", s.Before.Arch, s.After.Arch, s.CompactedParams, outPath)
+	}
 	return emit(c, s)
 }
 
@@ -351,84 +431,6 @@ func parseRecompute(s string) (every int, fraction float64, err error) {
 		return 0, 0, usagef("--recompute %q must be a number of deletions >= 0 or a percentage like 5%%", s)
 	}
 	return n, 0, nil
-}
-
-// longRun is the estimated time above which prune prints its estimate and
-// what would shorten it.
-const longRun = 10 * time.Second
-
-// eta estimates a pruning run's time from its first curvature build and
-// its first deletion, and prints the estimate once.
-type eta struct {
-	c            *cli.Context
-	cfg          *prune.Config
-	free, target int
-	start        time.Time
-	build        time.Duration // the first build
-	buildFree    int
-	printed      bool
-}
-
-func newETA(c *cli.Context, cfg *prune.Config, free, target int) *eta {
-	return &eta{c: c, cfg: cfg, free: free, target: target, start: time.Now()}
-}
-
-func (e *eta) rebuilt(free int, took time.Duration) {
-	if e.buildFree == 0 {
-		e.build, e.buildFree = took, free
-	}
-}
-
-// step prints the estimate after the first deletion: the builds of the
-// schedule, each scaled from the first by (free/first free)^2 (forming a
-// rank-1 curvature from M >= n terms costs M n^2, more than its n^3/3
-// Cholesky) or ^3 (the exact Hessian's eigendecomposition), plus every
-// deletion at the first one's cost.
-func (e *eta) step(s prune.Step) {
-	if e.printed || e.c.Bool("quiet") || s.Method == "dead-unit" {
-		return
-	}
-	e.printed = true
-	perStep := time.Since(e.start) - e.build
-	deletions := e.free - e.target
-	total := time.Duration(deletions) * perStep
-	builds := 0
-	if e.cfg.Method != prune.Magnitude && e.buildFree > 0 {
-		pow := 2.0
-		if e.cfg.Curvature == hessian.Exact {
-			pow = 3
-		}
-		at := e.cfg.Builds(e.free, e.target)
-		builds = len(at)
-		for _, n := range at {
-			total += time.Duration(float64(e.build) * math.Pow(float64(n)/float64(e.buildFree), pow))
-		}
-	}
-	if total < longRun {
-		return
-	}
-	bound := "to reach the --keep/--sparsity target"
-	if e.target == 0 {
-		bound = "at most, if no rule stops it sooner"
-	}
-	var shorter []string
-	if builds > 1 {
-		shorter = append(shorter, "a sparser --recompute (e.g. 10% or 20%)")
-	}
-	if e.cfg.Method == prune.OBS {
-		shorter = append(shorter, "--group K (K deletions per step)", "--structure block:B (block-diagonal curvature)")
-	}
-	if e.cfg.Curvature == hessian.Exact {
-		shorter = append(shorter, "--curvature ggn")
-	}
-	msg := fmt.Sprintf("estimated time about %s %s: %d deletions at about %s each", total.Round(time.Second), bound, deletions, perStep.Round(time.Millisecond))
-	if builds > 0 {
-		msg += fmt.Sprintf(" and %d curvature builds (--recompute %s; the first, over %d parameters, took %s)", builds, e.c.String("recompute"), e.buildFree, e.build.Round(time.Millisecond))
-	}
-	if len(shorter) > 0 {
-		msg += "; shorter: " + strings.Join(shorter, ", ")
-	}
-	info(e.c, "%s\n", msg)
 }
 
 // recomputeSchedule says in words when the curvature was rebuilt.

@@ -2,13 +2,14 @@ package main
 
 import (
 	"errors"
-	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -19,10 +20,40 @@ import (
 
 func layerPruneFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "allocation", Value: "per-layer", Usage: "with --structure layer: per-layer (every layer to --sparsity) or global (--sparsity of all weights, layers compared by relative reconstruction error)"},
-		&cli.IntFlag{Name: "calib", Value: 1000, Usage: "with --structure layer: calibration patterns, the first N of the training set"},
-		&cli.Float64Flag{Name: "damp", Value: prune.DefaultLayerDamp, Usage: "with --structure layer: damping lambda = damp * mean(diag(2XX^T/N)) added to each layer's input Hessian"},
+		&cli.StringFlag{Name: "allocation", Value: "per-layer", Usage: "only with --curvature layer-input: per-layer (every layer to --sparsity) or global (--sparsity of all weights, layers compared by relative reconstruction error)"},
+		&cli.IntFlag{Name: "calib", DefaultText: "every training pattern; 1000 with --curvature layer-input", Usage: "build the curvature (obs, obd; every --structure) from the first `N` training patterns; E, the accuracy and the stopping rules are still measured on all of them"},
+		&cli.Float64Flag{Name: "damp", Value: prune.DefaultLayerDamp, Usage: "only with --curvature layer-input: damping lambda = damp * mean(diag(2XX^T/N)) added to each layer's input Hessian (--alpha is the damping of the other curvatures)"},
 	}
+}
+
+// defaultLayerCalib is --calib's default with --curvature layer-input.
+const defaultLayerCalib = 1000
+
+// calibFlags reads --calib for the curvature of --method obs or obd and
+// refuses the flags of layer-wise OBS alone: it returns the calibration
+// set, the first --calib patterns of train (the zero value without
+// --calib: every pattern).
+func calibFlags(c *cli.Context, cfg *prune.Config, train *datasets.Set) error {
+	for _, f := range []string{"allocation", "damp"} {
+		if f == "allocation" && cfg.Granularity.Kind == prune.ByUnit {
+			continue // the units' global or per-layer allocation (granularityFlags)
+		}
+		if c.IsSet(f) {
+			return usagef("--%s applies only to --curvature layer-input (layer-wise OBS)", f)
+		}
+	}
+	if !c.IsSet("calib") {
+		return nil
+	}
+	if cfg.Method == prune.Magnitude {
+		return usagef("--calib does not apply to --method magnitude (no curvature)")
+	}
+	n := c.Int("calib")
+	if n < 1 {
+		return usagef("--calib %d must be >= 1", n)
+	}
+	cfg.Calib = prune.FirstN(train.Inputs, train.Targets, n)
+	return nil
 }
 
 // layerSummary is the JSON summary of obs prune --structure layer.
@@ -56,7 +87,10 @@ func runPruneLayer(c *cli.Context) error {
 	if c.String("structure") != "layer" || c.String("method") != "obs" {
 		return usagef("--curvature layer-input is layer-wise OBS: it needs --method obs --structure layer")
 	}
-	for _, f := range []string{"one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"} {
+	if c.IsSet("granularity") {
+		return runPruneLayerUnits(c)
+	}
+	for _, f := range []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "damping", "fix", "inverse", "samples", "sigma", "curv-seed"} {
 		if c.IsSet(f) {
 			return usagef("--%s does not apply to --structure layer", f)
 		}
@@ -72,7 +106,10 @@ func runPruneLayer(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp := c.Int("calib"), c.Float64("damp")
+	calib, damp := defaultLayerCalib, c.Float64("damp")
+	if c.IsSet("calib") {
+		calib = c.Int("calib")
+	}
 	if calib < 1 {
 		return usagef("--calib %d must be >= 1", calib)
 	}
@@ -95,10 +132,10 @@ func runPruneLayer(c *cli.Context) error {
 		Loss:      "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
 		Structure: "layer", Curvature: "layer-input", Allocation: alloc.String(), Calibration: len(X), Damp: c.Float64("damp"),
 		ParamsBefore: m.NumFree()}
-	before := metrics.Evaluate(m, train)
+	before := metrics.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
 	if test != nil {
-		s.TestAccBefore = metrics.Evaluate(m, test).Accuracy
+		s.TestAccBefore = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	rows := 0
 	for l := 1; l <= m.NumLayers(); l++ {
@@ -120,16 +157,16 @@ func runPruneLayer(c *cli.Context) error {
 	s.Seconds = time.Since(start).Seconds()
 	s.Sparsity, s.LayerSparsity, s.LayerError, s.LayerEnergy = res.Sparsity, res.LayerSparsity, res.LayerError, res.LayerEnergy
 	s.ParamsAfter = m.NumFree()
-	after := metrics.Evaluate(m, train)
+	after := metrics.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
 	if test != nil {
-		s.TestAccAfter = metrics.Evaluate(m, test).Accuracy
+		s.TestAccAfter = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	hist, _ := marshal(struct {
 		Command string       `json:"command"`
 		Summary layerSummary `json:"summary"`
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
-	if err := withData(c, m.ToFile(file.Provenance, append(file.History, hist)).CarryData(file), train).Save(out); err != nil {
+	if err := withData(c, stamp(m.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
 		return err
 	}
 	info(c, "layer-wise OBS (%s): %d -> %d parameters, weight sparsity %.4f; wrote %s\n", alloc, s.ParamsBefore, s.ParamsAfter, s.Sparsity, out)

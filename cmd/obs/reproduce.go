@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -96,6 +94,7 @@ Example:
 			&cli.IntFlag{Name: "seeds", Usage: "number of seeds 1..N, for the XOR networks and the MONK seeds alike; 0 means 100 XOR networks and 10 MONK seeds"},
 			&cli.StringFlag{Name: "out-dir", Value: "reproduce-out", Usage: "output `DIR`, created if missing"},
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "OBS damping: OBS inverts C + alpha I"},
+			dampingFlag(),
 			fixFlag("how OBS-exact inverts the exact Hessian"),
 			&cli.StringFlag{Name: "max-predicted-ratio", Value: "0.001,0.003,0.01,0.03,0.1", Usage: "comma-separated `R` values of the MONK's ratio rule: OBS-GGN deletes while L_q <= R E"},
 		}, mnistReproduceFlags()...),
@@ -114,14 +113,6 @@ Example:
 type reproduceJSON struct {
 	OutDir string   `json:"out_dir"`
 	Files  []string `json:"files"`
-	reproduce.Summary
-}
-
-// summaryFile is summary.json: the summary and the files, without the
-// output directory, so that identical runs write identical files.
-type summaryFile struct {
-	Command string   `json:"command"`
-	Files   []string `json:"files"`
 	reproduce.Summary
 }
 
@@ -227,6 +218,10 @@ func runReproduce(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	damping, err := parseDamping(c)
+	if err != nil {
+		return err
+	}
 	// Read the MONK's files before any work, so a missing file fails at once.
 	for _, p := range problems {
 		if dir != "" {
@@ -262,9 +257,9 @@ func runReproduce(c *cli.Context) error {
 	}
 
 	settings := reproduce.DefaultSettings()
-	settings.Seeds, settings.Alpha, settings.Fix = c.Int("seeds"), alpha, fix
+	settings.Seeds, settings.Alpha, settings.Fix, settings.Damping = c.Int("seeds"), alpha, fix, damping
 	settings.Stop = func() bool { return interrupted(c) }
-	rep := &reproduce.Report{Command: reproduceCommandLine(c, doXOR, problems)}
+	rep := &reproduce.Report{Command: reproduceCommandLine(c, doXOR, problems), Damping: damping}
 	start := time.Now()
 	if doXOR {
 		b := newBar(c, -1, "XOR networks")
@@ -291,7 +286,7 @@ func runReproduce(c *cli.Context) error {
 	}
 	elapsed := time.Since(start)
 
-	files, err := writeReproduction(out, rep)
+	files, err := reproduce.Write(out, rep)
 	if err != nil {
 		return err
 	}
@@ -326,56 +321,12 @@ func reproduceCommandLine(c *cli.Context, doXOR bool, problems []int) string {
 			parts = append(parts, fmt.Sprintf("monk%d", p))
 		}
 	}
-	for _, f := range []string{"monk-dir", "seeds", "alpha", "fix", "max-predicted-ratio"} {
+	for _, f := range []string{"monk-dir", "seeds", "alpha", "damping", "fix", "max-predicted-ratio"} {
 		if c.IsSet(f) {
 			parts = append(parts, "--"+f, c.String(f))
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// writeReproduction writes every output file into dir and returns their names.
-func writeReproduction(dir string, rep *reproduce.Report) ([]string, error) {
-	var files []string
-	write := func(name string, fn func(io.Writer) error) error {
-		files = append(files, name)
-		return atomicfile.Write(filepath.Join(dir, name), fn)
-	}
-	if err := write("report.md", rep.WriteMarkdown); err != nil {
-		return nil, err
-	}
-	if err := write("runs.csv", rep.WriteRunsCSV); err != nil {
-		return nil, err
-	}
-	if rep.XOR != nil {
-		if err := write("xor.csv", rep.WriteXORCSV); err != nil {
-			return nil, err
-		}
-	}
-	if err := write("steps.csv", rep.WriteStepsCSV); err != nil {
-		return nil, err
-	}
-	if rep.Monk != nil {
-		for i := range rep.Monk.Problems {
-			p := &rep.Monk.Problems[i]
-			name := p.Name + "-curves.png"
-			files = append(files, name)
-			if err := reproduce.WriteCurves(filepath.Join(dir, name), p); err != nil {
-				return nil, err
-			}
-		}
-	}
-	files = append(files, "summary.json")
-	sum := summaryFile{Command: rep.Command, Files: files, Summary: rep.Summary()}
-	if err := atomicfile.Write(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
-	}); err != nil {
-		return nil, err
-	}
-	return files, nil
 }
 
 // printReproduction prints the key figures on stdout.

@@ -55,6 +55,7 @@ type saliencySummary struct {
 	Data                 string         `json:"data"`
 	Method               string         `json:"method"`
 	Alpha                *float64       `json:"alpha,omitempty"`
+	Damping              string         `json:"damping,omitempty"`
 	Normalisation        string         `json:"normalisation"`
 	Candidates           int            `json:"candidates"`
 	Error                float64        `json:"error"`
@@ -88,6 +89,12 @@ func runSaliency(c *cli.Context) error {
 	method, err := model.ParseMethod(c.String("trainer"))
 	if err != nil {
 		return usageError{err}
+	}
+	if c.IsSet("top") && c.Bool("json") {
+		return usagef("--top sets the rows of the table, which --json does not print (--csv writes every candidate)")
+	}
+	if c.IsSet("trainer") && !c.Bool("retrain") {
+		return usagef("--trainer applies only with --retrain")
 	}
 	csvPath := c.String("csv")
 	if err := checkOutputs(c, out("--csv", csvPath)); err != nil {
@@ -127,6 +134,9 @@ func runSaliency(c *cli.Context) error {
 	}
 	if a.Alpha == 0 {
 		s.Alpha = nil
+	}
+	if cfg.Method == prune.OBS {
+		s.Damping = dampingNote(cfg.Damping)
 	}
 	if acfg.Retrain {
 		s.PearsonRetrained, s.SpearmanRetrained, s.KendallRetrained = num(a.PearsonRetrained), num(a.SpearmanRetrained), num(a.KendallRetrained)

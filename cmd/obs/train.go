@@ -80,7 +80,7 @@ Example:
 			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "adam, sgd: multiply the learning rate by this after every epoch (1: constant)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the initial weights"},
 			&cli.IntFlag{Name: "restarts", Value: 5, Usage: "train from N initial weights drawn in turn from --seed's stream and keep the lowest final E (small networks such as 2-2-1 on XOR have local minima)"},
-			&cli.Float64Flag{Name: "grad-tol", Value: model.DefaultGradTol, Usage: "stop when ||grad E||_2 falls to this (> 0)"},
+			&cli.Float64Flag{Name: "grad-tol", Value: model.DefaultGradTol, Usage: "stop when ||grad E||_2 falls to this (> 0); absolute, in the units of E: with regression targets of scale s, E and its gradient grow like s^2, so scale it with them (there is no relative tolerance)"},
 			&cli.IntFlag{Name: "max-iter", Value: 0, Usage: "cap on the iterations of every stage together, the Newton-CG polish included (0: the trainer's default, 10000; gd 200000)"},
 			&cli.BoolFlag{Name: "standardize", Usage: "scale every input to mean 0, standard deviation 1 on the training set; the statistics are stored in the model file and applied by every later command"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "model `FILE` to write (JSON)"},
@@ -276,10 +276,10 @@ func runTrain(c *cli.Context) error {
 	if test != nil {
 		s.TestData, s.TestPatterns = test.Source, test.Len()
 	}
-	tr := metrics.Evaluate(m, train)
+	tr := metrics.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainError, s.TrainAccuracy = tr.Error, tr.Accuracy
 	if test != nil {
-		te := metrics.Evaluate(m, test)
+		te := metrics.Evaluate(m, test.Inputs, test.Targets)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
 	}
 	prov := model.Provenance{
@@ -288,13 +288,15 @@ func runTrain(c *cli.Context) error {
 		TrainAccuracy: s.TrainAccuracy, TestAccuracy: s.TestAccuracy,
 		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
 	}
-	file := m.ToFile(prov, nil)
+	file := stamp(m.ToFile(prov, nil))
+	recordTarget(&dspec, train)
 	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
+	file.InputNames = csvInputs(train)
 	if err := file.Save(out); err != nil {
 		return err
 	}
 	if mini == nil && !s.Converged {
-		info(c, "warning: training stopped before ||grad E|| <= %g (%s); OBS assumes a minimum\n", c.Float64("grad-tol"), s.Status)
+		info(c, "warning: training stopped before ||grad E|| <= %g (%s), at ||grad E|| %.3g with E %.3g; OBS assumes a minimum. --grad-tol is absolute, in the units of E: targets of scale s make E and its gradient about s^2 larger, so scale --grad-tol (or the targets) with them\n", c.Float64("grad-tol"), s.Status, s.GradNorm, s.TrainError)
 	}
 	acc := ""
 	if s.TestAccuracy != nil {

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/model"
 )
 
 func norm2(v []float64) float64 { return floats.Norm(v, 2) }
@@ -86,4 +87,10 @@ func ensureDir(flag, dir string) error {
 		return fmt.Errorf("cannot create %s directory %s: %v", flag, dir, err)
 	}
 	return nil
+}
+
+// stamp records in f the obs release writing it (version).
+func stamp(f *model.File) *model.File {
+	f.ObsVersion = version
+	return f
 }

@@ -29,9 +29,10 @@ writes an obs model file:
   .npz          numpy.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()})
   .safetensors  safetensors.torch.save_file(model.state_dict(), path)
 
-Tensors follow nn.Sequential naming: P.weight (out x in) and P.bias (out) for
-each linear layer, the layers in the order of their prefixes P ("0", "2", ...
-compared part by part, numbers as numbers). float32 and float64 are read;
+Tensors follow PyTorch's naming: P.weight (out x in) and P.bias (out) for
+each linear layer P. The layers of an nn.Sequential ("0", "2", ... or
+"net.0", "net.2", ...) are taken in the order of their indices; named
+modules (self.hidden, self.classifier) need --names, their order. float32 and float64 are read;
 obs computes in float64. Shapes must match --arch; every tensor must be used:
 a name obs does not read is an error, not silently dropped. Masks in the
 convention of torch.nn.utils.prune (P.weight_mask with P.weight_orig, or with
@@ -45,7 +46,7 @@ Example:
 			&cli.StringFlag{Name: "from", Required: true, Usage: "weight `FILE` (.npz or .safetensors)"},
 			&cli.StringFlag{Name: "arch", Usage: "an MLP's layer sizes, input first, like `4-16-3` (with --act; or --input and --layers)"},
 			inputFlag(), layersFlag(),
-			&cli.StringFlag{Name: "names", Usage: "with --layers: the tensor prefixes of its linear, conv and bn items in order, comma-separated, like `features.0,features.1,classifier` (default: each item's index in the list, nn.Sequential numbering)"},
+			&cli.StringFlag{Name: "names", Usage: "the tensor `PREFIXES` of the parameterised layers in order, comma-separated: with --arch the linear layers input side first (like hidden,classifier; needed unless they are numbered nn.Sequential modules), with --layers its linear, conv and bn items (like features.0,features.1,classifier; default: each item's index in the list, nn.Sequential numbering)"},
 			&cli.Float64Flag{Name: "bn-eps", Value: datasets.DefaultBNEps, Usage: "with --layers: the eps of every BatchNorm (a state_dict does not hold it)"},
 			&cli.StringFlag{Name: "act", Usage: "hidden activation: " + model.HiddenActivations + " (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU(), nn.GELU(), nn.GELU(approximate=\"tanh\"), nn.SiLU)"},
 			&cli.StringFlag{Name: "loss", Required: true, Usage: "loss: mse, bce (sigmoid + binary cross-entropy, BCEWithLogitsLoss) or ce (softmax + cross-entropy, CrossEntropyLoss)"},
@@ -85,7 +86,7 @@ func runImport(c *cli.Context) error {
 		return usagef("--layers needs --input (CxHxW or N): the weight file does not say the input's shape")
 	}
 	if !layered {
-		for _, f := range []string{"names", "bn-eps"} {
+		for _, f := range []string{"bn-eps"} {
 			if c.IsSet(f) {
 				return usagef("--%s applies to --layers, not to --arch", f)
 			}
@@ -111,14 +112,14 @@ func runImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var names []string
+	if c.IsSet("names") {
+		for _, n := range strings.Split(c.String("names"), ",") {
+			names = append(names, strings.TrimSpace(n))
+		}
+	}
 	var imp *datasets.Imported
 	if layered {
-		var names []string
-		if c.IsSet("names") {
-			for _, n := range strings.Split(c.String("names"), ",") {
-				names = append(names, strings.TrimSpace(n))
-			}
-		}
 		if imp, err = datasets.ImportLayers(spec, names, ts, from, c.Float64("bn-eps")); err != nil {
 			return err
 		}
@@ -130,7 +131,7 @@ func runImport(c *cli.Context) error {
 		if err := spec.Validate(); err != nil {
 			return usageError{err}
 		}
-		if imp, err = datasets.ImportMLP(spec, ts, from); err != nil {
+		if imp, err = datasets.ImportMLP(spec, ts, &datasets.ImportOptions{Source: from, Layers: names}); err != nil {
 			return err
 		}
 	}
@@ -138,7 +139,7 @@ func runImport(c *cli.Context) error {
 	sum := fmt.Sprintf("%x", sha256.Sum256(raw))
 	prov := model.Provenance{Command: "obs " + strings.Join(os.Args[1:], " "), ImportedFrom: from, ImportFormat: format,
 		ImportDtype: strings.Join(dts, ","), ImportSHA256: sum}
-	file := m.ToFile(prov, nil)
+	file := stamp(m.ToFile(prov, nil))
 	file.LayerNames, file.Standardize = layers, std
 	if cl := c.String("classes"); cl != "" {
 		for _, s := range strings.Split(cl, ",") {
@@ -229,6 +230,11 @@ func runExport(c *cli.Context) error {
 	}
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
+	}
+	if f, _ := datasets.WeightFormat(out); f != format {
+		// A file's name says its format: obs import, numpy and
+		// safetensors read it by its extension.
+		return usagef("--format %s but --out %s does not end in .%s", format, out, format)
 	}
 	m, file, err := model.Load(c.String("model"))
 	if err != nil {

@@ -534,7 +534,11 @@ func archString(sizes []int) string {
 }
 
 // Cell is the mean and range of a set of accuracies.
-type Cell struct{ Mean, Min, Max float64 }
+type Cell struct {
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
 
 // Summarise returns the mean, minimum and maximum of v.
 func Summarise(v []float64) Cell {
@@ -600,6 +604,16 @@ func Write(dir string, cfg Config, runs []Run) (files []string, dense Cell, err 
 		"layer-wise OBS computes its paths once. Gradual: pruned to each target in turn, each step followed by %d epoch(s) of Adam at lr %g (the mask kept); "+
 		"gradual OBS rebuilds its curvature at every step.%s\n\n",
 		cfg.TrainPatterns, cfg.TestPatterns, cfg.Calib, cfg.MCSamples, cfg.Alpha, cfg.Damp, cfg.FTEpochs, cfg.FTRate, ftNote)
+	for _, m := range append(append([]string(nil), cfg.Methods...), cfg.Gradual...) {
+		if _, st, ok := ParseOBS(m); ok {
+			if _, kfac := st.(prune.KFAC); kfac {
+				fmt.Fprintf(&md, "OBS with K-FAC (`obs-KIND-kfac[E]`, KIND ggn or mcfisher) holds per layer the inverse of the pi-damped (G + sqrt(alpha)/pi I) ⊗ (A + pi sqrt(alpha) I), "+
+					"A the layer's inputs (bias as a constant 1) and G its output-side vectors, from the same calibration patterns, and removes %d weights per step by OBS's group formula "+
+					"(a step updates the whole layer); the first E deletions of each layer downdate the inverse exactly, later ones drop their row and column (E = 0 without a number).\n\n", KFACGroup)
+				break
+			}
+		}
+	}
 	fmt.Fprintf(&md, "Dense network: test accuracy %s %% (mean [min, max] over %d seeds)", Summarise(denseAcc), len(denseAcc))
 	if len(cfg.Models) == 0 {
 		fmt.Fprintf(&md, ", training %.1f s per seed, peak heap %.0f MiB", Summarise(dsec).Mean, slices.Max(dheap))

@@ -22,7 +22,7 @@ func newMethod(m prune.Method, k hessian.Kind, retrain int, s Settings, mcSeed u
 		cfg.Curvature = k
 	}
 	if m == prune.OBS {
-		cfg.Alpha = s.alpha()
+		cfg.Alpha, cfg.Damping = s.alpha(), s.Damping
 		if k == hessian.Exact {
 			cfg.Fix = s.Fix
 		}

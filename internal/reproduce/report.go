@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/prune"
 )
 
@@ -19,6 +20,17 @@ type Report struct {
 	Command string
 	XOR     *XORResult  // nil if XOR was not run
 	Monk    *MonkResult // nil if no MONK's problem was run
+	// Damping is the damping mode of the runs (Settings.Damping); only a
+	// relative one is stated, so that the default files do not change.
+	Damping hessian.Damping
+}
+
+// relativeNote states a relative damping (empty for absolute).
+func (r *Report) relativeNote() string {
+	if r.Damping != hessian.Relative {
+		return ""
+	}
+	return "relative damping: alpha and the weight decay enter as multiples of each curvature's scale s = tr(C_data)/n, recomputed at every build, so OBS inverts C_data + (lambda + alpha) s I (obs --damping relative); the floors lambda + alpha below are then in units of s"
 }
 
 // fmtFloat formats v with the fewest digits that read back exactly; NaN is
@@ -203,6 +215,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		"trained by L-BFGS and an exact-Hessian Newton polish to ||grad E|| <= 1e-8. "+
 		"Seed s draws its initial weights from PCG(s, 0x6f6273), as `obs train --seed s` does.\n\n",
 		r.alpha(), r.fix(), r.mcSamples())
+	if n := r.relativeNote(); n != "" {
+		p("**%s.**\n\n", strings.ToUpper(n[:1])+n[1:])
+	}
 	if r.Monk != nil {
 		r.monkMarkdown(p)
 	}

@@ -11,6 +11,7 @@ import (
 type Summary struct {
 	Alpha         *float64     `json:"alpha"`
 	AlphaNote     string       `json:"alpha_note"`
+	Damping       string       `json:"damping,omitempty"`
 	Normalisation string       `json:"normalisation"`
 	Recompute     int          `json:"recompute"`
 	Fix           string       `json:"fix_exact_hessian"`
@@ -191,7 +192,7 @@ func sequencesJSON(ss []SequenceSummary) []SequenceJSON {
 // Summary returns the JSON summary of the report.
 func (r *Report) Summary() Summary {
 	s := Summary{Alpha: jnum(r.alpha()), AlphaNote: "OBS inverts C + alpha I; OBD and magnitude use no damping",
-		Normalisation: "1/P (P = training patterns); every curvature includes the weight decay", Recompute: 1, Fix: r.fix()}
+		Normalisation: "1/P (P = training patterns); every curvature includes the weight decay", Recompute: 1, Fix: r.fix(), Damping: r.relativeNote()}
 	if x := r.XOR; x != nil {
 		xs := &XORSummary{DataSource: "built-in XOR (4 patterns)", Networks: x.Networks, Seeds: fmt.Sprintf("1..%d", x.Networks), StartsPerSeed: 1,
 			KeepGradTol: x.KeepGradTol, TieTol: x.TieTol, MCSamples: x.MCSamples,

@@ -83,6 +83,11 @@ type Settings struct {
 	// Alpha is the OBS damping: OBS inverts C + Alpha I. If zero,
 	// prune.DefaultAlpha (1e-6).
 	Alpha float64
+	// Damping is how Alpha and the weight decay enter OBS's curvature
+	// (prune.Config.Damping): absolute, the zero value, or relative to the
+	// curvature's scale tr(C_data)/n. The method labels stay; the report
+	// and the summary state a relative damping.
+	Damping hessian.Damping
 	// Fix is how OBS-exact inverts the exact Hessian.
 	Fix hessian.Fix
 	// MCSamples is the number of Monte-Carlo Fisher targets per pattern

@@ -83,7 +83,7 @@ func AddCurvature(e *Estimate, cfg *prune.Config, n float64) {
 			e.Floats("the diagonal curvature", 2*n)
 			return
 		case prune.KFAC:
-			return // its factors depend on the layer sizes: addKFAC
+			return // its factors depend on the layer sizes: AddKFAC
 		}
 	}
 	switch {

@@ -115,7 +115,8 @@ func Check(e *Estimate, limit float64, alternatives string) error {
 // Available returns the memory this process can still use in bytes: the
 // kernel's MemAvailable (/proc/meminfo), lowered to the cgroup's limit
 // minus its usage where one is set (cgroup v2 memory.max, or v1
-// memory.limit_in_bytes). src names where the figure came from; ok is
+// memory.limit_in_bytes) and to what the soft RLIMIT_AS (ulimit -v)
+// leaves of the address space (Linux). src names where the figure came from; ok is
 // false where neither can be read (then nothing is refused).
 func Available() (bytes float64, src string, ok bool) {
 	if v, found := memAvailable("/proc/meminfo"); found {
@@ -134,6 +135,9 @@ func Available() (bytes float64, src string, ok bool) {
 			bytes, src, ok = free, "cgroup limit "+cg[0]+" minus usage", true
 		}
 		break
+	}
+	if as, found := addressSpace(); found && (!ok || as < bytes) {
+		bytes, src, ok = as, "RLIMIT_AS (ulimit -v) minus the address space in use", true
 	}
 	return bytes, src, ok
 }

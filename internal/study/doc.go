@@ -3,19 +3,26 @@
 // compares pruning methods on one trained network.
 //
 // Run trains small students in the settings of Settings (teacher–student
-// regression with and without noise, heteroscedastic noise, a smaller
-// student, sigmoid output with squared error, softmax classification with
-// sampled, argmax, smoothed and flipped labels) over 20 seeds, and scores the
-// OBS predictions of the exact Hessian, G, F_emp, the Monte-Carlo Fisher, the
-// mini-batch empirical Fisher, OBD and magnitude against one shared ground
-// truth: E after deleting each parameter and retraining the rest (truth.go).
-// Report renders the results, with bootstrap intervals and paired
-// differences, as docs/gn-vs-fisher.md. Every curvature carries the 1/P of E.
+// regression with and without noise, heteroscedastic noise, a smaller and
+// an overparameterised student, sigmoid output with squared error, softmax
+// classification with sampled, argmax, smoothed and flipped labels) over 20
+// seeds, and scores the OBS predictions of the exact Hessian, G, F_emp,
+// F_emp/c* (the scale control), relative decay, the Monte-Carlo Fisher with
+// 1 and 64 samples, the population empirical Fisher, the mini-batch
+// empirical Fisher, OBD and magnitude against one shared ground truth: E
+// after deleting each parameter and retraining the rest (truth.go); and
+// again with curvatures on P_c independent calibration patterns (the
+// calibration factor). Markdown renders the results, with bootstrap
+// intervals, Bonferroni-corrected paired differences and opening sentences
+// chosen by conditions on the numbers, as docs/gn-vs-fisher.md; SeedsCSV
+// the per-seed results. Every curvature carries the 1/P of E.
 //
 // Diagnose answers, for one network and data set, "is the empirical Fisher
 // usable here?" (obs hessian prints it): the best scale c* of F_emp against
-// G and the mean squared residual, the distance left after scaling, an
-// information-matrix-equality statistic and the scale from G to H.
+// G, the distance left after scaling read against the distances of
+// Monte-Carlo Fishers with one sample per pattern (a null of the same
+// sample size), n_eff, an information-matrix-equality statistic with its
+// finite-sample floor and the scale from G to H.
 //
 // Measure is the single-network measurement of the first study (c* and
 // distance, saliency agreement, and each curvature's prediction scored

@@ -117,7 +117,7 @@ func runOne(s *Setting, seed uint64, quick bool, stop func() bool) (*NetResult, 
 	if stop() {
 		return nil, ErrStopped
 	}
-	out, err := scoreNet(net, train, test, seed, quick, stop)
+	out, err := scoreNet(s, net, train, test, seed, quick, stop)
 	if err != nil {
 		return nil, err
 	}

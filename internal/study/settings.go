@@ -96,6 +96,10 @@ const (
 	// gives those directions curvature, so that retraining reaches a
 	// minimum instead of crawling along a flat valley.
 	regressionDecay = 1e-4
+	// overHidden and overDecay are the overparameterised student's hidden
+	// units and weight decay.
+	overHidden = 8
+	overDecay  = 1e-6
 	// startNoise is the standard deviation of the perturbation of the
 	// teacher's weights that FromTeacher starts from.
 	startNoise = 0.1
@@ -127,16 +131,23 @@ func Settings(quick bool) []Setting {
 	sig := ts("sigmoid + squared error", "sigmoid output, squared error, 0/1 labels, λ = 1e-4")
 	sig.StudentOutput, sig.Binary, sig.Sigma, sig.Decay = model.Sigmoid, true, 0, 1e-4
 	sampled := cls("sampled labels (calibrated), λ = 1e-4", 1e-4)
-	argmax := cls("argmax labels (over-confident), λ = 1e-3", 1e-3)
+	// The argmax setting has the sampled one's decay, so that the two
+	// differ in the labels alone.
+	argmax := cls("argmax labels (over-confident), λ = 1e-4", 1e-4)
 	argmax.Argmax = true
 	smooth := cls("argmax labels, label smoothing 0.1, λ = 1e-4", 1e-4)
 	smooth.Argmax, smooth.Smooth = true, 0.1
 	flip := cls("argmax labels, 20% flipped (label noise), λ = 1e-3", 1e-3)
 	flip.Argmax, flip.Flip = true, 0.2
+	// Overparameterised: a student wider than the teacher, from random
+	// starts, with almost no decay (λ → 0): flat directions, the regime
+	// where an unscaled ridge decides most.
+	over := ts("overparameterisation", fmt.Sprintf("student %s (wider than the teacher), λ = %g", model.Arch([]int{inputs, overHidden, 1}), overDecay))
+	over.Student, over.FromTeacher, over.Restarts, over.Decay = []int{inputs, overHidden, 1}, false, restarts, overDecay
 	if quick {
 		return []Setting{base, sampled}
 	}
-	return []Setting{base, exact, het, small, sig, sampled, argmax, smooth, flip}
+	return []Setting{base, exact, het, small, over, sig, sampled, argmax, smooth, flip}
 }
 
 // Stream numbers of the PCG generators drawn from a seed, one per purpose,
@@ -150,6 +161,75 @@ const (
 	streamTest
 	streamBatches
 )
+
+// streamCalib draws the calibration patterns of the P_c factor (a constant
+// of its own: streamBatches+1 draws the quick study's candidates).
+const streamCalib uint64 = 0x63616c6962 // "calib"
+
+// calibration returns PcMax patterns drawn from the setting's law with
+// their targets, independent of the training set (the P_c factor takes the
+// first P_c of them).
+func (s *Setting) calibration(seed uint64, n int) *datasets.Set {
+	r := newRand(seed, streamCalib)
+	set := s.draw(n, r, r, r, s.teacher(seed))
+	set.Source = fmt.Sprintf("teacher %s, seed %d, calibration", model.Arch(s.Teacher), seed)
+	return set
+}
+
+// targetLaw returns the law of the target of input x: atoms (weights w and
+// targets t) plus, for regression, Gaussian noise of variance noiseVar
+// around them; ok is false when the target is a function of x (argmax or
+// 0/1 labels without flips: the population Fisher is then the empirical one).
+func (s *Setting) targetLaw(t *model.MLP, ws *model.Workspace, x []float64) (w []float64, targets [][]float64, noiseVar float64, ok bool) {
+	y := t.Forward(ws, x)
+	K := len(y)
+	if s.Task == TeacherStudent {
+		if s.Binary {
+			return nil, nil, 0, false
+		}
+		sigma := s.Sigma
+		if s.Hetero {
+			sigma *= math.Abs(x[0])
+		}
+		return []float64{1}, [][]float64{append([]float64(nil), y...)}, sigma * sigma, true
+	}
+	q := make([]float64, K)
+	if s.Argmax {
+		c := 0
+		for k := range y {
+			if y[k] > y[c] {
+				c = k
+			}
+		}
+		q[c] = 1
+	} else {
+		copy(q, y)
+	}
+	if s.Flip > 0 {
+		f := make([]float64, K)
+		for c := range f {
+			f[c] = (1 - s.Flip) * q[c]
+			for o := range q {
+				if o != c {
+					f[c] += s.Flip * q[o] / float64(K-1)
+				}
+			}
+		}
+		q = f
+	}
+	for c, v := range q {
+		if v == 0 {
+			continue
+		}
+		tgt := make([]float64, K)
+		for k := range tgt {
+			tgt[k] = s.Smooth / float64(K)
+		}
+		tgt[c] += 1 - s.Smooth
+		w, targets = append(w, v), append(targets, tgt)
+	}
+	return w, targets, 0, len(w) > 1
+}
 
 func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
 

@@ -82,7 +82,7 @@ func TestTruthAndRegret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := scoreNet(net, train, test, 1, true, func() bool { return false })
+	r, err := scoreNet(&s, net, train, test, 1, true, func() bool { return false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestDiagnose(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := Diagnose(net, train)
+		d, err := Diagnose(net, train, DiagnoseConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}

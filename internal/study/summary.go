@@ -1,6 +1,7 @@
 package study
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -27,6 +28,22 @@ type Interval struct {
 // percentile bootstrap interval from BootstrapResamples resamples drawn
 // with rng.
 func bootstrap(x []float64, rng *rand.Rand) Interval {
+	return bootstrapAt(x, rng, 0.95, BootstrapResamples)
+}
+
+// FamilyLevel is the family-wise confidence of the Bonferroni-corrected
+// intervals: the m intervals of a corrected table are each at level
+// 1 - (1 - FamilyLevel)/m, so that all m cover together with probability
+// at least FamilyLevel. BonferroniResamples is their number of bootstrap
+// resamples (enough for the far quantiles).
+const (
+	FamilyLevel         = 0.95
+	BonferroniResamples = 20000
+)
+
+// bootstrapAt is bootstrap at the given two-sided level with the given
+// number of resamples.
+func bootstrapAt(x []float64, rng *rand.Rand, level float64, resamples int) Interval {
 	var v []float64
 	for _, a := range x {
 		if finite(a) {
@@ -38,7 +55,7 @@ func bootstrap(x []float64, rng *rand.Rand) Interval {
 		return iv
 	}
 	iv.Mean = stat.Mean(v, nil)
-	means := make([]float64, BootstrapResamples)
+	means := make([]float64, resamples)
 	for b := range means {
 		s := 0.0
 		for range v {
@@ -47,8 +64,8 @@ func bootstrap(x []float64, rng *rand.Rand) Interval {
 		means[b] = s / float64(len(v))
 	}
 	sort.Float64s(means)
-	iv.Lo = stat.Quantile(0.025, stat.Empirical, means, nil)
-	iv.Hi = stat.Quantile(0.975, stat.Empirical, means, nil)
+	iv.Lo = stat.Quantile((1-level)/2, stat.Empirical, means, nil)
+	iv.Hi = stat.Quantile(1-(1-level)/2, stat.Empirical, means, nil)
 	return iv
 }
 
@@ -101,15 +118,36 @@ type RowSummary struct {
 	BatchScale                                                          []Interval
 	// Predictors[d][i] is Predictors[i] at Deltas[d].
 	Predictors [][]PredictorSummary
-	// Pairs at MainDelta: ggn−ef, exact−ggn, mcfisher−ggn, ggn−obd,
-	// ef-b32−ef.
+	// NEff is n_eff on the training set, NEffOverN n_eff / n.
+	NEff, NEffOverN Interval
+	// Pairs at MainDelta (PairList), with Bonferroni-corrected intervals
+	// over the len(PairList) x settings intervals of the table.
 	Pairs []Paired
+	// Pc[j] is the calibration factor at PcSizes[j]; Matched[j] is mc4 at
+	// PcSizes[j] − ef/c* at PcSizes[j+1] (as many gradients), 95%.
+	Pc      []PcSummary
+	Matched []Paired
 	// DeltaPairs[d] is ef − ggn at Deltas[d].
 	DeltaPairs []Paired
 	// CurvePairs: obs-ef − obs-ggn test increase at the last fraction
 	// (negative: EF's pruning hurt the test loss less).
 	Curves     []CurveSummary
 	CurvePairs []Paired
+}
+
+// PairList are the paired Spearman differences A − B of the main table.
+var PairList = [][2]string{{"ggn", "ef"}, {"ggn", "ef/c*"}, {"mc1", "ef/c*"}, {"ggn", "mc1"}, {"popf", "ef/c*"}, {"ef-rel", "ef"}, {"exact", "ggn"}}
+
+// PcPairList are the paired differences of the calibration factor.
+var PcPairList = [][2]string{{"ggn", "ef"}, {"ggn", "ef/c*"}, {"mc1", "ef/c*"}, {"popf", "ef/c*"}}
+
+// PcSummary is one calibration size over the seeds: n_eff / n, c*, the
+// Spearman correlations of PcPredictors and the pairs of PcPairList (95%).
+type PcSummary struct {
+	P                int
+	NEffOverN, CStar Interval
+	Spearman         []Interval
+	Pairs            []Paired
 }
 
 // MainIndex is the index of MainDelta in Deltas.
@@ -135,13 +173,24 @@ func predictorIndex(name string) int {
 // bootstrap of setting i draws from PCG(i, bootstrapStream).
 func (r *Results) Summary() []RowSummary {
 	var out []RowSummary
+	level := 1 - (1-FamilyLevel)/float64(len(PairList)*len(r.Rows))
 	for i, row := range r.Rows {
-		out = append(out, summariseRow(row, newRand(uint64(i), bootstrapStream)))
+		out = append(out, summariseRow(row, newRand(uint64(i), bootstrapStream), level))
 	}
 	return out
 }
 
-func summariseRow(row Row, rng *rand.Rand) RowSummary {
+// pcIndex returns the index of name in PcPredictors.
+func pcIndex(name string) int {
+	for i, p := range PcPredictors {
+		if p == name {
+			return i
+		}
+	}
+	panic("study: unknown calibration predictor " + name)
+}
+
+func summariseRow(row Row, rng *rand.Rand, level float64) RowSummary {
 	nets := row.Nets
 	s := RowSummary{Setting: row.Setting, Seeds: len(nets)}
 	col := func(f func(n *NetResult) float64) Interval {
@@ -160,7 +209,14 @@ func summariseRow(row Row, rng *rand.Rand) RowSummary {
 	s.E = col(func(n *NetResult) float64 { return n.TrainE })
 	s.MSR = col(func(n *NetResult) float64 { return n.MSR })
 	s.CStar = col(func(n *NetResult) float64 { return n.CStar })
-	s.CStarOverMSR = col(func(n *NetResult) float64 { return n.CStar / n.MSR })
+	s.CStarOverMSR = col(func(n *NetResult) float64 {
+		if row.Setting.Task != TeacherStudent {
+			return math.NaN() // the MSR is no noise variance for cross-entropy
+		}
+		return n.CStar / n.MSR
+	})
+	s.NEff = col(func(n *NetResult) float64 { return n.NEff })
+	s.NEffOverN = col(func(n *NetResult) float64 { return n.NEff / float64(n.N) })
 	s.DistAfter = col(func(n *NetResult) float64 { return n.DistAfter })
 	s.MCScale = col(func(n *NetResult) float64 { return n.MCScale })
 	s.MCDist = col(func(n *NetResult) float64 { return n.MCDist })
@@ -188,10 +244,18 @@ func summariseRow(row Row, rng *rand.Rand) RowSummary {
 		}
 		s.Predictors = append(s.Predictors, ps)
 	}
-	pair := func(a, b string, d int) Paired {
+	pair := func(a, b string, d int, lv float64) Paired {
 		ia, ib := predictorIndex(a), predictorIndex(b)
 		p := Paired{A: a, B: b}
-		p.Diff = col(func(n *NetResult) float64 { return n.Scores[ia][d].Spearman - n.Scores[ib][d].Spearman })
+		x := make([]float64, len(nets))
+		for i := range nets {
+			x[i] = nets[i].Scores[ia][d].Spearman - nets[i].Scores[ib][d].Spearman
+		}
+		if lv == 0.95 {
+			p.Diff = bootstrap(x, rng)
+		} else {
+			p.Diff = bootstrapAt(x, rng, lv, BonferroniResamples)
+		}
 		for _, n := range nets {
 			if n.Scores[ia][d].Spearman > n.Scores[ib][d].Spearman {
 				p.Wins++
@@ -200,9 +264,42 @@ func summariseRow(row Row, rng *rand.Rand) RowSummary {
 		return p
 	}
 	m := MainIndex()
-	s.Pairs = []Paired{pair("ggn", "ef", m), pair("exact", "ggn", m), pair("mcfisher", "ggn", m), pair("ggn", "obd", m), pair("ef-b32", "ef", m)}
+	for _, pr := range PairList {
+		s.Pairs = append(s.Pairs, pair(pr[0], pr[1], m, level))
+	}
 	for d := range Deltas {
-		s.DeltaPairs = append(s.DeltaPairs, pair("ef", "ggn", d))
+		s.DeltaPairs = append(s.DeltaPairs, pair("ef", "ggn", d, 0.95))
+	}
+	// The calibration factor (the quick study has fewer sizes).
+	npc := len(PcSizes)
+	for _, n := range nets {
+		npc = min(npc, len(n.Pc))
+	}
+	pcPair := func(a string, ja int, b string, jb int) Paired {
+		ia, ib := pcIndex(a), pcIndex(b)
+		p := Paired{A: a, B: b}
+		p.Diff = col(func(n *NetResult) float64 { return n.Pc[ja].Scores[ia].Spearman - n.Pc[jb].Scores[ib].Spearman })
+		for _, n := range nets {
+			if n.Pc[ja].Scores[ia].Spearman > n.Pc[jb].Scores[ib].Spearman {
+				p.Wins++
+			}
+		}
+		return p
+	}
+	for j := 0; j < npc; j++ {
+		ps := PcSummary{P: PcSizes[j]}
+		ps.NEffOverN = col(func(n *NetResult) float64 { return n.Pc[j].NEff / float64(n.N) })
+		ps.CStar = col(func(n *NetResult) float64 { return n.Pc[j].CStar })
+		for i := range PcPredictors {
+			ps.Spearman = append(ps.Spearman, col(func(n *NetResult) float64 { return n.Pc[j].Scores[i].Spearman }))
+		}
+		for _, pr := range PcPairList {
+			ps.Pairs = append(ps.Pairs, pcPair(pr[0], j, pr[1], j))
+		}
+		s.Pc = append(s.Pc, ps)
+	}
+	for j := 0; j+1 < npc; j++ {
+		s.Matched = append(s.Matched, pcPair(fmt.Sprintf("mc%d", McS), j, "ef/c*", j+1))
 	}
 	for c, name := range CurveMethods {
 		cs := CurveSummary{Method: name}

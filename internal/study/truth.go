@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -18,13 +19,44 @@ import (
 
 // Predictors are the curvatures (and the two baselines) whose predictions
 // of the cost of deleting one parameter are scored against the shared
-// ground truth, in report order. "ef-bB" is the mini-batch empirical Fisher
-// that WoodFisher uses: the per-pattern gradients averaged over B patterns
-// before the outer product, (1/nb) sum_b gbar_b gbar_b^T. "obd" is OBD's
-// saliency 1/2 G_qq w_q^2 (the diagonal of the Gauss–Newton matrix, decay
-// included, no damping) and "magnitude" ranks by w_q^2 (no prediction of
-// size, so it has no calibration).
-var Predictors = []string{"exact", "ggn", "ef", "mcfisher", "ef-b8", "ef-b32", "obd", "magnitude"}
+// ground truth, in report order, all built on the training set:
+//
+//   - "exact", "ggn", "ef": H, G and F_emp with the decay lambda I added
+//     as it is;
+//   - "ef/c*": F_emp's data part divided by its best scale c* (F_emp ~ c*
+//     G) before lambda I is added: the audit's scale control;
+//   - "ggn-rel", "ef-rel": the data part D plus lambda s I, s = tr(D)/n
+//     (hessian.Damp with hessian.Relative, obs --damping relative);
+//   - "mc1", "mcfisher": the Monte-Carlo Fisher with 1 and MCCheckSamples
+//     sampled targets per pattern (E = G); mc1 is an average of as many
+//     single-sample gradients as F_emp;
+//   - "popf": the population empirical Fisher, F_emp with the target's
+//     noise integrated out under its known law at the training inputs,
+//     divided by its own best scale against G as F_emp/c* is (NaN where
+//     the target is a function of the input);
+//   - "ef-bB": the mini-batch empirical Fisher that WoodFisher uses, the
+//     per-pattern gradients averaged over B patterns before the outer
+//     product, (1/nb) sum_b gbar_b gbar_b^T, of rank at most P/B;
+//   - "obd": OBD's saliency 1/2 G_qq w_q^2 (the diagonal of the
+//     Gauss–Newton matrix, decay included, no damping) and "magnitude"
+//     ranks by w_q^2 (no prediction of size, so it has no calibration).
+var Predictors = []string{"exact", "ggn", "ef", "ef/c*", "ggn-rel", "ef-rel", "mc1", "mcfisher", "popf", "ef-b8", "ef-b32", "obd", "magnitude"}
+
+// PcSizes are the calibration sizes P_c of the calibration factor: the
+// curvatures are built at the trained weights on the first P_c patterns of
+// a calibration set drawn from the setting's law, independent of the
+// training set, and scored against the same truth.
+var PcSizes = []int{32, 128, 512, 2048}
+
+// PcPredictors are the predictors of the calibration factor (at
+// MainDelta): "mc4" is the Monte-Carlo Fisher with McS = 4 targets per
+// pattern, as many gradients as F_emp on 4 P_c patterns.
+var PcPredictors = []string{"ggn", "ef", "ef/c*", "mc1", "mc4", "popf"}
+
+// McS is the samples per pattern of "mc4": PcSizes grow by this factor, so
+// mc4 at P_c and F_emp at McS P_c are built from the same number of
+// gradients.
+const McS = 4
 
 // Batches are the mini-batch sizes of the "ef-bB" predictors (B = 1 is "ef").
 var Batches = []int{8, 32}
@@ -120,11 +152,23 @@ type NetResult struct {
 	// Scores[i][d] is Predictors[i] at Deltas[d] (the same for every d for
 	// obd and magnitude).
 	Scores [][]Score
+	// NEff is hessian.EffectiveSamples on the training set.
+	NEff float64
+	// Pc[j] is the calibration factor at PcSizes[j].
+	Pc     []PcResult
 	Curves []Curve
 }
 
+// PcResult is one calibration size: n_eff and c* of its F_emp, and
+// Scores[i] of PcPredictors[i] at MainDelta.
+type PcResult struct {
+	P           int
+	NEff, CStar float64
+	Scores      []Score
+}
+
 // scoreNet trains nothing: it measures the network at its weights.
-func scoreNet(net *model.MLP, train, test *datasets.Set, seed uint64, quick bool, stop func() bool) (*NetResult, error) {
+func scoreNet(set *Setting, net *model.MLP, train, test *datasets.Set, seed uint64, quick bool, stop func() bool) (*NetResult, error) {
 	X, T := train.Inputs, train.Targets
 	ws := net.NewWorkspace()
 	grad := make([]float64, len(net.Params))
@@ -167,7 +211,15 @@ func scoreNet(net *model.MLP, train, test *datasets.Set, seed uint64, quick bool
 	sH := mat.NewSymDense(H.SymmetricDim(), nil)
 	sH.ScaleSym(s, H)
 	r.IMStat = hessian.RelFrobenius(F, sH)
-	datas := map[string]*mat.SymDense{"exact": H, "ggn": G, "ef": F, "mcfisher": M}
+	M1, _, err := build(hessian.MCFisher, &hessian.Options{Samples: 1, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	if r.NEff, err = hessian.EffectiveSamples(net, X, T); err != nil {
+		return nil, err
+	}
+	datas := map[string]*mat.SymDense{"exact": H, "ggn": G, "ef": F, "mcfisher": M, "mc1": M1,
+		"ef/c*": scaled(F, r.CStar), "ggn-rel": G, "ef-rel": F, "popf": scaledLike(G, popFisher(set, net, train, seed))}
 	for _, b := range Batches {
 		FB := batchFisher(efc.(hessian.RankOne), b, seed)
 		datas[fmt.Sprintf("ef-b%d", b)] = FB
@@ -226,15 +278,28 @@ func scoreNet(net *model.MLP, train, test *datasets.Set, seed uint64, quick bool
 					full[a] = w[a] * w[a]
 				}
 			default:
-				full = obsPredictions(datas[name], lambda, delta, w)
+				full = predictWith(name, datas[name], lambda, delta, w)
 			}
-			pred := make([]float64, len(cand))
-			for i, a := range cand {
-				pred[i] = full[a]
-			}
-			row[d] = score(pred, truth, truthTest, name != "magnitude")
+			row[d] = score(pick(full, cand), truth, truthTest, name != "magnitude")
 		}
 		r.Scores = append(r.Scores, row)
+	}
+
+	// The calibration factor: curvatures on P_c fresh patterns.
+	calib := set.calibration(seed, PcSizes[len(PcSizes)-1])
+	for _, pc := range PcSizes {
+		if quick && pc > 4*set.P {
+			break
+		}
+		if stop() {
+			return nil, ErrStopped
+		}
+		sub := &datasets.Set{Inputs: calib.Inputs[:pc], Targets: calib.Targets[:pc]}
+		res, err := scorePc(set, net, sub, seed, w, cand, truth, truthTest)
+		if err != nil {
+			return nil, err
+		}
+		r.Pc = append(r.Pc, *res)
 	}
 
 	// Multi-step pruning curves.
@@ -280,6 +345,137 @@ func obsPredictions(D *mat.SymDense, lambda, delta float64, w []float64) []float
 	return pred
 }
 
+// predictWith returns the OBS predictions of the predictor name from the
+// data part D (NaN everywhere if D is nil): relative decay for the "-rel"
+// predictors, lambda as it is for the others.
+func predictWith(name string, D *mat.SymDense, lambda, delta float64, w []float64) []float64 {
+	if D == nil {
+		out := make([]float64, len(w))
+		for i := range out {
+			out[i] = math.NaN()
+		}
+		return out
+	}
+	if strings.HasSuffix(name, "-rel") {
+		lambda *= mat.Trace(D) / float64(D.SymmetricDim())
+	}
+	return obsPredictions(D, lambda, delta, w)
+}
+
+// scaled returns D / c (nil if c is not a finite number > 0).
+func scaled(D *mat.SymDense, c float64) *mat.SymDense {
+	if !(c > 0) || math.IsInf(c, 1) {
+		return nil
+	}
+	out := mat.NewSymDense(D.SymmetricDim(), nil)
+	out.ScaleSym(1/c, D)
+	return out
+}
+
+// scaledLike returns D divided by its best scale against G (c with D ~ c
+// G), so that D is compared with G at G's scale as F_emp/c* is; nil if D is
+// nil or the scale is not a finite number > 0.
+func scaledLike(G, D *mat.SymDense) *mat.SymDense {
+	if D == nil {
+		return nil
+	}
+	c, _ := hessian.BestScale(G, D)
+	return scaled(D, c)
+}
+
+// pick returns full at the candidates' positions.
+func pick(full []float64, cand []int) []float64 {
+	out := make([]float64, len(cand))
+	for i, a := range cand {
+		out[i] = full[a]
+	}
+	return out
+}
+
+// scorePc builds the calibration factor's curvatures on calib at net's
+// weights and scores them against the training set's truth.
+func scorePc(set *Setting, net *model.MLP, calib *datasets.Set, seed uint64, w []float64, cand []int, truth, truthTest []float64) (*PcResult, error) {
+	X, T := calib.Inputs, calib.Targets
+	res := &PcResult{P: len(X)}
+	build := func(k hessian.Kind, opts *hessian.Options) (*mat.SymDense, error) {
+		c, err := hessian.New(k, net, X, T, opts)
+		if err != nil {
+			return nil, err
+		}
+		return dataPart(c), nil
+	}
+	G, err := build(hessian.GGN, nil)
+	if err != nil {
+		return nil, err
+	}
+	F, err := build(hessian.EmpiricalFisher, nil)
+	if err != nil {
+		return nil, err
+	}
+	M1, err := build(hessian.MCFisher, &hessian.Options{Samples: 1, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	MS, err := build(hessian.MCFisher, &hessian.Options{Samples: McS, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	if res.NEff, err = hessian.EffectiveSamples(net, X, T); err != nil {
+		return nil, err
+	}
+	res.CStar, _ = hessian.BestScale(G, F)
+	datas := map[string]*mat.SymDense{"ggn": G, "ef": F, "ef/c*": scaled(F, res.CStar), "mc1": M1, fmt.Sprintf("mc%d", McS): MS,
+		"popf": scaledLike(G, popFisher(set, net, calib, seed))}
+	for _, name := range PcPredictors {
+		full := predictWith(name, datas[name], net.Decay, MainDelta, w)
+		res.Scores = append(res.Scores, score(pick(full, cand), truth, truthTest, true))
+	}
+	return res, nil
+}
+
+// popFisher returns the data part of the population empirical Fisher of
+// net on the inputs of data: for each pattern the expectation of g g^T over
+// the target's law (Setting.targetLaw) instead of the observed target,
+//
+//	(1/P) sum_p [sum_a w_a J_p^T v_a v_a^T J_p + noiseVar_p J_p^T J_p],
+//
+// v_a = grad_f l at the atom's target, J_p the output Jacobian over the free
+// parameters. It is nil when the law is degenerate (the target a function
+// of the input). The seed selects the teacher.
+func popFisher(set *Setting, net *model.MLP, data *datasets.Set, seed uint64) *mat.SymDense {
+	teacher := set.teacher(seed)
+	tws, ws := teacher.NewWorkspace(), net.NewWorkspace()
+	free := net.Free()
+	n, K := len(free), net.NumOutputs()
+	D := mat.NewSymDense(n, nil)
+	var jac mat.Dense
+	jf := mat.NewDense(K, n, nil)
+	v := make([]float64, K)
+	u := mat.NewVecDense(n, nil)
+	for _, x := range data.Inputs {
+		wts, targets, noiseVar, ok := set.targetLaw(teacher, tws, x)
+		if !ok {
+			return nil
+		}
+		net.OutputJacobian(ws, &jac, x)
+		for k := 0; k < K; k++ {
+			for a, q := range free {
+				jf.Set(k, a, jac.At(k, q))
+			}
+		}
+		for i, t := range targets {
+			net.OutputGrad(ws, v, x, t)
+			u.MulVec(jf.T(), mat.NewVecDense(K, v))
+			D.SymRankOne(D, wts[i], u)
+		}
+		if noiseVar > 0 {
+			D.SymRankK(D, noiseVar, jf.T())
+		}
+	}
+	D.ScaleSym(1/float64(len(data.Inputs)), D)
+	return D
+}
+
 // batchFisher returns the data part of the mini-batch empirical Fisher:
 // the per-pattern gradients g_p (the rank-1 terms of F_emp) grouped into
 // batches of b patterns in a seeded random order, averaged per batch, and
@@ -315,10 +511,11 @@ func batchFisher(ef hessian.RankOne, b int, seed uint64) *mat.SymDense {
 // score compares predictions with the true costs.
 func score(pred, truth, truthTest []float64, calibrate bool) Score {
 	s := Score{Spearman: stats.Spearman(pred, truth), SpearmanTest: stats.Spearman(pred, truthTest), CalMedian: math.NaN(), CalSpread: math.NaN()}
-	first := stats.ArgMin(pred)
-	best := floats.Min(truth)
-	s.Regret = truth[first] - best
-	s.FirstIsBest = s.Regret == 0
+	s.Regret = math.NaN()
+	if first := stats.ArgMin(pred); first >= 0 { // -1: no prediction (popf without a noise law)
+		s.Regret = truth[first] - floats.Min(truth)
+		s.FirstIsBest = s.Regret == 0
+	}
 	if calibrate {
 		var lr []float64
 		for i := range pred {

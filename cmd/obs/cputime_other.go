@@ -1,0 +1,8 @@
+//go:build !linux
+
+package main
+
+import "time"
+
+// processCPU is not measured here: the rate probe falls back on wall time.
+func processCPU() (time.Duration, bool) { return 0, false }

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/metrics"
+	"github.com/obs-toolkit/obs/model"
+	"github.com/obs-toolkit/obs/prune"
+)
+
+// Structured pruning in obs prune (--granularity unit, unit:outgoing or
+// N:M) and the size and speed figures of obs eval.
+
+func granularityFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "granularity", Value: "weight", Usage: "what is removed as one unit: weight, unit (a hidden neuron: its incoming weights and bias), unit:outgoing (its outgoing weights) or N:M such as 2:4 (N of every M consecutive input weights of a row)"},
+		&cli.StringFlag{Name: "norm", Value: "l2", Usage: "with --method magnitude --granularity unit: a unit's score, the l2 or l1 norm of its group"},
+	}
+}
+
+// readGranularity reads --granularity and --norm into cfg; it is called
+// before pruneFlags, whose target checks depend on the granularity.
+func readGranularity(c *cli.Context, cfg *prune.Config) error {
+	g, err := prune.ParseGranularity(c.String("granularity"))
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.Granularity = g
+	switch c.String("norm") {
+	case "l2":
+	case "l1":
+		cfg.L1 = true
+	default:
+		return usagef("--norm %q: want l2 or l1", c.String("norm"))
+	}
+	if c.IsSet("norm") && (g.Kind != prune.ByUnit || cfg.Method != prune.Magnitude) {
+		return usagef("--norm applies to --method magnitude with --granularity unit")
+	}
+	switch g.Kind {
+	case prune.ByUnit:
+		if c.IsSet("allocation") {
+			a, err := prune.ParseAllocation(c.String("allocation"))
+			if err != nil {
+				return usageError{err}
+			}
+			cfg.PerLayer = a == prune.PerLayer
+		}
+	case prune.ByNM:
+		for _, f := range []string{"keep", "sparsity", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "group", "allocation"} {
+			if c.IsSet(f) {
+				return usagef("--%s does not apply to --granularity %v, which sets its own target (%d of every %d weights)", f, g, g.N, g.M)
+			}
+		}
+	}
+	return nil
+}
+
+// checkUnitTarget checks --keep and the per-layer allocation against the
+// hidden units of m.
+func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
+	if m.NumLayers() < 2 {
+		return usagef("--granularity %v needs a hidden layer; %s has none", cfg.Granularity, model.Arch(m.Sizes))
+	}
+	units := hiddenUnits(m.Sizes)
+	if c.IsSet("keep") && cfg.Keep > units {
+		return usagef("--keep %d is more than the model's %d hidden units (--granularity unit counts units)", cfg.Keep, units)
+	}
+	if cfg.PerLayer && (!c.IsSet("sparsity") || c.IsSet("keep")) {
+		return usagef("--allocation per-layer needs --sparsity and no --keep")
+	}
+	return nil
+}
+
+func hiddenUnits(sizes []int) int {
+	n := 0
+	for _, s := range sizes[1 : len(sizes)-1] {
+		n += s
+	}
+	return n
+}
+
+// sizeFigures are the size and cost figures of a network.
+type sizeFigures struct {
+	Arch        string `json:"arch"`
+	HiddenUnits int    `json:"hidden_units"`
+	// MultiplyAdds is a dense forward pass's per pattern (every weight of
+	// the layers' shapes), NonzeroMultiplyAdds the unpruned weights'.
+	MultiplyAdds        int `json:"multiply_adds"`
+	NonzeroMultiplyAdds int `json:"nonzero_multiply_adds"`
+}
+
+func sizesOf(m *model.MLP) sizeFigures {
+	d, nz := prune.MultiplyAdds(m)
+	return sizeFigures{Arch: model.Arch(m.Sizes), HiddenUnits: hiddenUnits(m.Sizes), MultiplyAdds: d, NonzeroMultiplyAdds: nz}
+}
+
+// inferenceTime measures the forward pass of m on X (batched, as
+// model.MLP.Evaluate runs it): the best of at least 5 passes and 0.5 s,
+// in microseconds per pattern.
+func inferenceTime(m *model.MLP, X, T [][]float64) float64 {
+	best := time.Duration(1<<63 - 1)
+	start := time.Now()
+	for i := 0; i < 5 || time.Since(start) < 500*time.Millisecond; i++ {
+		t0 := time.Now()
+		m.Evaluate(X, T)
+		best = min(best, time.Since(t0))
+	}
+	return best.Seconds() * 1e6 / float64(len(X))
+}
+
+// layerUnitSummary is the JSON summary of layer-wise unit OBS.
+type layerUnitSummary struct {
+	Model            string      `json:"model"`
+	Out              string      `json:"out"`
+	Data             string      `json:"data"`
+	Method           string      `json:"method"`
+	Loss             string      `json:"loss_approximated"`
+	Granularity      string      `json:"granularity"`
+	Curvature        string      `json:"curvature"`
+	Allocation       string      `json:"allocation"`
+	Calibration      int         `json:"calibration_patterns"`
+	Damp             float64     `json:"damp"`
+	Sparsity         float64     `json:"sparsity"`
+	Before           sizeFigures `json:"before"`
+	After            sizeFigures `json:"after"`
+	ParamsBefore     int         `json:"params_before"`
+	ParamsAfter      int         `json:"params_after"`
+	TrainErrorBefore float64     `json:"train_error_before"`
+	TrainErrorAfter  float64     `json:"train_error_after"`
+	TrainAccBefore   *float64    `json:"train_accuracy_before"`
+	TrainAccAfter    *float64    `json:"train_accuracy_after"`
+	TestAccBefore    *float64    `json:"test_accuracy_before,omitempty"`
+	TestAccAfter     *float64    `json:"test_accuracy_after,omitempty"`
+	Compacted        bool        `json:"compacted"`
+	Seconds          float64     `json:"seconds"`
+}
+
+// runPruneLayerUnits is obs prune --curvature layer-input --structure
+// layer --granularity unit:outgoing: layer-wise OBS of hidden units
+// (prune.LayerUnitOBSPruner), one shot to --sparsity of the units.
+func runPruneLayerUnits(c *cli.Context) error {
+	g, err := prune.ParseGranularity(c.String("granularity"))
+	if err != nil {
+		return usageError{err}
+	}
+	if g.Kind != prune.ByUnit || !g.Outgoing {
+		return usagef("--curvature layer-input removes units by their outgoing weights: --granularity unit:outgoing, not %v", g)
+	}
+	for _, f := range []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"} {
+		if c.IsSet(f) {
+			return usagef("--%s does not apply to layer-wise unit OBS", f)
+		}
+	}
+	sp := c.Float64("sparsity")
+	if !c.IsSet("sparsity") || !(sp >= 0 && sp <= 1) {
+		return usagef("layer-wise unit OBS needs --sparsity in [0, 1], the fraction of hidden units to remove")
+	}
+	alloc, err := prune.ParseAllocation(c.String("allocation"))
+	if err != nil {
+		return usageError{err}
+	}
+	calib, damp := defaultLayerCalib, c.Float64("damp")
+	if c.IsSet("calib") {
+		calib = c.Int("calib")
+	}
+	if calib < 1 {
+		return usagef("--calib %d must be >= 1", calib)
+	}
+	if !(damp >= 0) || damp > 1e300 {
+		return usagef("--damp %v must be a finite number >= 0", damp)
+	}
+	if damp == 0 {
+		damp = -1 // none (zero selects the default in prune)
+	}
+	out := c.String("out")
+	m, file, train, test, err := loadModelData(c)
+	if err != nil {
+		return err
+	}
+	if m.NumLayers() < 2 {
+		return usagef("--granularity %v needs a hidden layer; %s has none", g, model.Arch(m.Sizes))
+	}
+	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
+		return err
+	}
+	cal := prune.FirstN(train.Inputs, train.Targets, min(calib, train.Len()))
+	s := layerUnitSummary{Model: c.String("model"), Out: out, Data: train.Name, Method: "layer-wise unit obs",
+		Loss:        "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
+		Granularity: g.String(), Curvature: "layer-input", Allocation: alloc.String(), Calibration: cal.Len(), Damp: c.Float64("damp"), Sparsity: sp,
+		Before: sizesOf(m), ParamsBefore: m.NumFree(), Compacted: true}
+	before := metrics.Evaluate(m, train.Inputs, train.Targets)
+	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
+	if test != nil {
+		s.TestAccBefore = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
+	}
+	start := time.Now()
+	ctx := prune.PollContext(func() bool { return interrupted(c) })
+	_, err = prune.Prune(ctx, m, train.Inputs, train.Targets, &prune.Plan{Method: prune.LayerUnitOBSPruner{Damp: damp, Relative: alloc == prune.Global},
+		Calib: cal, Granularity: g, PerLayer: alloc == prune.PerLayer, Target: prune.Target{Sparsity: sp}})
+	if interrupted(c) {
+		return errInterrupted
+	}
+	if err != nil {
+		return err
+	}
+	s.Seconds = time.Since(start).Seconds()
+	small, _ := prune.Compact(m)
+	s.After, s.ParamsAfter = sizesOf(small), small.NumFree()
+	after := metrics.Evaluate(small, train.Inputs, train.Targets)
+	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
+	if test != nil {
+		s.TestAccAfter = metrics.Evaluate(small, test.Inputs, test.Targets).Accuracy
+	}
+	hist, _ := marshal(struct {
+		Command string           `json:"command"`
+		Summary layerUnitSummary `json:"summary"`
+	}{"obs " + strings.Join(os.Args[1:], " "), s})
+	if err := withData(c, stamp(small.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
+		return err
+	}
+	info(c, "layer-wise unit OBS (%s): compacted %s to %s (%d parameters); wrote %s\n", alloc, s.Before.Arch, s.After.Arch, s.ParamsAfter, out)
+	return emit(c, s)
+}
