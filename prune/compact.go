@@ -20,7 +20,11 @@ import (
 // Granularity ByUnit leaves the units' groups pruned; Compact makes the
 // network physically smaller (784-300-100-10 with 150 and 50 units left
 // becomes 784-150-50-10).
+// It panics for a network given by its layers (it removes an MLP's units).
 func Compact(net *model.MLP) (*model.MLP, [][]int) {
+	if net.Layered() {
+		panic("prune: Compact of a network given by its layers")
+	}
 	c := net.Clone()
 	removeDead(c)
 	sizes := []int{c.Sizes[0]}
@@ -76,14 +80,20 @@ func Compact(net *model.MLP) (*model.MLP, [][]int) {
 // MultiplyAdds returns the multiply–adds of one pattern's forward pass
 // through net: dense counts every weight of its layers (what a dense
 // runtime computes), nonzero only the unpruned weights (biases are adds
-// and not counted).
+// and not counted). A convolution's weight counts once per output
+// position.
 func MultiplyAdds(net *model.MLP) (dense, nonzero int) {
 	for l := 1; l <= net.NumLayers(); l++ {
-		for j := range net.Sizes[l] {
-			for i := range net.Sizes[l-1] {
-				dense++
+		rows, cols, _ := net.LayerShape(l)
+		uses := 1
+		if c, ok := net.WeightLayer(l).(model.Conv2d); ok {
+			uses = c.OutHeight() * c.OutWidth()
+		}
+		for j := range rows {
+			for i := range cols {
+				dense += uses
 				if !net.Pruned[net.Index(l, j, i)] {
-					nonzero++
+					nonzero += uses
 				}
 			}
 		}

@@ -42,7 +42,7 @@ func TestTorchCNNImport(t *testing.T) {
 	want := readFloatCSV(t, filepath.Join(torchCNNDir, "torch_probs.csv"), false, 0, 3)
 	for _, ext := range []string{"npz", "safetensors"} {
 		mustRun(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model."+ext), "--input", "1x8x8", "--layers", ref.Layers,
-			"--loss", "ce", "--quiet", "--out", "m.json")
+			"--loss", "ce", "--classes", "c0,c1,c2", "--quiet", "--out", "m.json")
 		var ev struct {
 			Error    float64 `json:"error"`
 			Accuracy float64 `json:"accuracy"`
@@ -63,7 +63,7 @@ func TestTorchCNNImport(t *testing.T) {
 	// --names maps the prefixes explicitly: the defaults spelt out read the
 	// same network; swapped, the first tensor that does not fit is named.
 	mustRun(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model.npz"), "--input", "1x8x8", "--layers", ref.Layers,
-		"--names", "0,1,4,5,8,9,11", "--loss", "ce", "--quiet", "--out", "n.json")
+		"--names", "0,1,4,5,8,9,11", "--loss", "ce", "--classes", "c0,c1,c2", "--quiet", "--out", "n.json")
 	params := func(name string) string {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

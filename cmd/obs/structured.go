@@ -63,6 +63,9 @@ func readGranularity(c *cli.Context, cfg *prune.Config) error {
 // checkUnitTarget checks --keep and the per-layer allocation against the
 // hidden units of m.
 func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
+	if m.Layered() {
+		return usagef("--granularity %v removes an MLP's hidden units; %s is given by its layers", cfg.Granularity, m.Describe())
+	}
 	if m.NumLayers() < 2 {
 		return usagef("--granularity %v needs a hidden layer; %s has none", cfg.Granularity, model.Arch(m.Sizes))
 	}
@@ -94,8 +97,18 @@ type sizeFigures struct {
 	NonzeroMultiplyAdds int `json:"nonzero_multiply_adds"`
 }
 
+// For a network given by its layers, the hidden units are the rows
+// (units, conv channels) of its weight layers but the last.
 func sizesOf(m *model.MLP) sizeFigures {
 	d, nz := prune.MultiplyAdds(m)
+	if m.Layered() {
+		units := 0
+		for l := 1; l < m.NumLayers(); l++ {
+			r, _, _ := m.LayerShape(l)
+			units += r
+		}
+		return sizeFigures{Arch: m.Describe(), HiddenUnits: units, MultiplyAdds: d, NonzeroMultiplyAdds: nz}
+	}
 	return sizeFigures{Arch: model.Arch(m.Sizes), HiddenUnits: hiddenUnits(m.Sizes), MultiplyAdds: d, NonzeroMultiplyAdds: nz}
 }
 
@@ -181,6 +194,9 @@ func runPruneLayerUnits(c *cli.Context) error {
 	m, file, train, test, err := loadModelData(c)
 	if err != nil {
 		return err
+	}
+	if m.Layered() {
+		return usagef("--granularity %v removes an MLP's hidden units; %s is given by its layers", g, m.Describe())
 	}
 	if m.NumLayers() < 2 {
 		return usagef("--granularity %v needs a hidden layer; %s has none", g, model.Arch(m.Sizes))
