@@ -90,7 +90,7 @@ func TestInputsMatchedByName(t *testing.T) {
 // TestImportLayerOrder is issue 23's class 1 for import: the modules of a
 // state dict were ordered by sorted name, so hidden/classifier came out
 // reversed, silently where the shapes allow it. Named modules now need
-// --layers; the order is then checked tensor by tensor.
+// --names; the order is then checked tensor by tensor.
 func TestImportLayerOrder(t *testing.T) {
 	dir := t.TempDir()
 	// A 2-2-2 network: both orders fit the shapes.
@@ -98,8 +98,8 @@ func TestImportLayerOrder(t *testing.T) {
 	imp := func(extra ...string) result {
 		return obs(t, dir, append([]string{"import", "--from", "named.npz", "--arch", "2-2-2", "--act", "tanh", "--loss", "ce", "--quiet", "--out", "m.json"}, extra...)...)
 	}
-	if r := imp(); r.code != 1 || !strings.Contains(r.stderr, "--layers") {
-		t.Errorf("named modules without --layers: exit %d, stderr %q; want exit 1 asking for --layers", r.code, r.stderr)
+	if r := imp(); r.code != 1 || !strings.Contains(r.stderr, "--names") {
+		t.Errorf("named modules without --names: exit %d, stderr %q; want exit 1 asking for --names", r.code, r.stderr)
 	}
 	mustRun(t, dir, "import", "--from", "named.npz", "--arch", "2-2-2", "--act", "tanh", "--loss", "ce", "--names", "hidden,classifier", "--quiet", "--out", "m.json")
 	_, f, err := model.Load(filepath.Join(dir, "m.json"))
@@ -109,8 +109,8 @@ func TestImportLayerOrder(t *testing.T) {
 	if strings.Join(f.LayerNames, ",") != "hidden,classifier" || f.Params[0] != 0.5 {
 		t.Errorf("layers %q, first weight %v; want hidden first (0.5)", f.LayerNames, f.Params[0])
 	}
-	if r := imp("--layers", "hidden,output"); r.code != 1 || !strings.Contains(r.stderr, `"output"`) {
-		t.Errorf("--layers naming a missing module: exit %d, stderr %q", r.code, r.stderr)
+	if r := imp("--names", "hidden,output"); r.code != 1 || !strings.Contains(r.stderr, `"output"`) {
+		t.Errorf("--names naming a missing module: exit %d, stderr %q", r.code, r.stderr)
 	}
 	// A 2-3-2 network given in the wrong order: the tensor that does not
 	// fit is named.
