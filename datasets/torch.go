@@ -96,7 +96,7 @@ func (o *ImportOptions) layerOrder(prefixes map[string]bool, L int, arch string)
 	for i, p := range found {
 		pp, _, ok := sequentialIndex(p)
 		if !ok || (i > 0 && pp != path) {
-			return nil, fmt.Errorf("%s: the linear layers %q are not the numbered modules of one nn.Sequential, so their order is not in their names: give it with --names (the prefixes, input side first; ImportOptions.Layers from Go)", o.Source, found)
+			return nil, fmt.Errorf("%s: the linear layers %q are not the numbered modules of one nn.Sequential, so their order is not in their names: give it with --names (the prefixes, input side first)", o.Source, found)
 		}
 		path = pp
 	}

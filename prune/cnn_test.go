@@ -54,6 +54,11 @@ func TestPruneCNNEveryMethod(t *testing.T) {
 	if acc0 < 0.9 {
 		t.Fatalf("the tiny CNN trains to accuracy %.3f only", acc0)
 	}
+	// A conv weight is used at every output position: conv1 3 x 9 weights
+	// at 6 x 6 positions, conv2 4 x 12 at 2 x 2, the linear layer 16 x 4.
+	if dense, nonzero := prune.MultiplyAdds(net); dense != 3*9*36+4*12*4+16*4 || nonzero != dense {
+		t.Errorf("MultiplyAdds = %d, %d; want %d for both", dense, nonzero, 3*9*36+4*12*4+16*4)
+	}
 	weights := prune.Weights(net)
 	nw := 0
 	for q, w := range weights {

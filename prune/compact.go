@@ -20,7 +20,11 @@ import (
 // Granularity ByUnit leaves the units' groups pruned; Compact makes the
 // network physically smaller (784-300-100-10 with 150 and 50 units left
 // becomes 784-150-50-10).
+// It panics for a network given by its layers (it removes an MLP's units).
 func Compact(net *model.MLP) (*model.MLP, [][]int) {
+	if net.Layered() {
+		panic("prune: Compact of a network given by its layers")
+	}
 	c := net.Clone()
 	removeDead(c)
 	sizes := []int{c.Sizes[0]}
@@ -76,50 +80,23 @@ func Compact(net *model.MLP) (*model.MLP, [][]int) {
 // MultiplyAdds returns the multiply–adds of one pattern's forward pass
 // through net: dense counts every weight of its layers (what a dense
 // runtime computes), nonzero only the unpruned weights (biases are adds
-// and not counted).
+// and not counted). A convolution's weight counts once per output
+// position.
 func MultiplyAdds(net *model.MLP) (dense, nonzero int) {
-	if net.Layered() {
-		return layeredMultiplyAdds(net)
-	}
 	for l := 1; l <= net.NumLayers(); l++ {
-		for j := range net.Sizes[l] {
-			for i := range net.Sizes[l-1] {
-				dense++
-				if !net.Pruned[net.Index(l, j, i)] {
-					nonzero++
-				}
-			}
+		rows, cols, _ := net.LayerShape(l)
+		uses := 1
+		if c, ok := net.WeightLayer(l).(model.Conv2d); ok {
+			uses = c.OutHeight() * c.OutWidth()
 		}
-	}
-	return dense, nonzero
-}
-
-// layeredMultiplyAdds is MultiplyAdds for a network given by its layers: a
-// Linear weight is used once per pattern, a Conv2d weight once per output
-// position (OutHeight x OutWidth); biases and parameter-free layers
-// (activations, pooling) are not counted.
-func layeredMultiplyAdds(net *model.MLP) (dense, nonzero int) {
-	off := 0
-	for _, layer := range net.Layers() {
-		uses := 0
-		switch l := layer.(type) {
-		case model.Linear:
-			uses = 1
-		case model.Conv2d:
-			uses = l.OutHeight() * l.OutWidth()
-		}
-		if uses > 0 {
-			for q := off; q < off+layer.NumParams(); q++ {
-				if net.IsBias(q) {
-					continue
-				}
+		for j := range rows {
+			for i := range cols {
 				dense += uses
-				if !net.Pruned[q] {
+				if !net.Pruned[net.Index(l, j, i)] {
 					nonzero += uses
 				}
 			}
 		}
-		off += layer.NumParams()
 	}
 	return dense, nonzero
 }

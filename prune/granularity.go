@@ -154,8 +154,9 @@ func NMBlocks(net *model.MLP, m int) [][]int {
 	}
 	var blocks [][]int
 	for l := 1; l <= net.NumLayers(); l++ {
-		for j := range net.Sizes[l] {
-			for b := 0; b+m <= net.Sizes[l-1]; b += m {
+		rows, cols, _ := net.LayerShape(l)
+		for j := range rows {
+			for b := 0; b+m <= cols; b += m {
 				blk := make([]int, m)
 				for i := range blk {
 					blk[i] = net.Index(l, j, b+i)
@@ -192,6 +193,9 @@ func (g Granularity) resolve(net *model.MLP, p *Plan) (*Plan, error) {
 	q.Granularity = Granularity{}
 	switch g.Kind {
 	case ByUnit:
+		if net.Layered() {
+			return nil, fmt.Errorf("prune: granularity %v removes an MLP's hidden units; a network given by its layers (%s) is not supported", g, net.Describe())
+		}
 		if net.NumLayers() < 2 {
 			return nil, fmt.Errorf("prune: granularity %v needs a hidden layer; %s has none", g, model.Arch(net.Sizes))
 		}
@@ -202,7 +206,7 @@ func (g Granularity) resolve(net *model.MLP, p *Plan) (*Plan, error) {
 		}
 		blocks := NMBlocks(net, g.M)
 		if len(blocks) == 0 {
-			return nil, fmt.Errorf("prune: %s has no row of %d or more inputs for %v", model.Arch(net.Sizes), g.M, g)
+			return nil, fmt.Errorf("prune: %s has no row of %d or more inputs for %v", net.Describe(), g.M, g)
 		}
 		blockOf := make([]int, len(net.Params))
 		for i := range blockOf {

@@ -135,8 +135,8 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         m, pr, ex = os.path.join(d, "m.json"), os.path.join(d, "p.json"), os.path.join(d, "p.npz")
         data_csv = os.path.join(out, "data.csv")
-        run(obs, "import", "--from", os.path.join(out, "model.npz"), "--input", "1x8x8", "--layers", LAYERS, "--classes", "c0,c1,c2",
-            "--loss", "ce", "--quiet", "--out", m)
+        run(obs, "import", "--from", os.path.join(out, "model.npz"), "--input", "1x8x8", "--layers", LAYERS,
+            "--loss", "ce", "--classes", "c0,c1,c2", "--quiet", "--out", m)
         e = json.loads(run(obs, "eval", "--model", m, "--data", data_csv, "--target", "class", "--json", "--quiet"))
         assert abs(e["error"] - loss) <= 1e-9 * abs(loss), (e["error"], loss)
         assert abs(e["accuracy"] - acc) <= 1e-12, (e["accuracy"], acc)

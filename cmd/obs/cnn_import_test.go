@@ -41,8 +41,8 @@ func TestTorchCNNImport(t *testing.T) {
 	data := filepath.Join(torchCNNDir, "data.csv")
 	want := readFloatCSV(t, filepath.Join(torchCNNDir, "torch_probs.csv"), false, 0, 3)
 	for _, ext := range []string{"npz", "safetensors"} {
-		mustRun(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model."+ext), "--input", "1x8x8", "--layers", ref.Layers, "--classes", "c0,c1,c2",
-			"--loss", "ce", "--quiet", "--out", "m.json")
+		mustRun(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model."+ext), "--input", "1x8x8", "--layers", ref.Layers,
+			"--loss", "ce", "--classes", "c0,c1,c2", "--quiet", "--out", "m.json")
 		var ev struct {
 			Error    float64 `json:"error"`
 			Accuracy float64 `json:"accuracy"`
@@ -62,8 +62,8 @@ func TestTorchCNNImport(t *testing.T) {
 
 	// --names maps the prefixes explicitly: the defaults spelt out read the
 	// same network; swapped, the first tensor that does not fit is named.
-	mustRun(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model.npz"), "--input", "1x8x8", "--layers", ref.Layers, "--classes", "c0,c1,c2",
-		"--names", "0,1,4,5,8,9,11", "--loss", "ce", "--quiet", "--out", "n.json")
+	mustRun(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model.npz"), "--input", "1x8x8", "--layers", ref.Layers,
+		"--names", "0,1,4,5,8,9,11", "--loss", "ce", "--classes", "c0,c1,c2", "--quiet", "--out", "n.json")
 	params := func(name string) string {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -76,7 +76,7 @@ func TestTorchCNNImport(t *testing.T) {
 	if params("m.json") != params("n.json") {
 		t.Error("--names with the default prefixes reads other parameters")
 	}
-	if r := obs(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model.npz"), "--input", "1x8x8", "--layers", ref.Layers, "--classes", "c0,c1,c2",
+	if r := obs(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model.npz"), "--input", "1x8x8", "--layers", ref.Layers,
 		"--names", "4,5,0,1,8,9,11", "--loss", "ce", "--out", "x.json"); r.code == 0 || !strings.Contains(r.stderr, `tensor "4.weight" has shape [6 4 3 3] but layer 1`) {
 		t.Errorf("import with swapped --names: exit %d, %q", r.code, r.stderr)
 	}

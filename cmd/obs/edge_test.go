@@ -90,7 +90,7 @@ func TestInputsMatchedByName(t *testing.T) {
 // TestImportLayerOrder is issue 23's class 1 for import: the modules of a
 // state dict were ordered by sorted name, so hidden/classifier came out
 // reversed, silently where the shapes allow it. Named modules now need
-// --layers; the order is then checked tensor by tensor.
+// --names; the order is then checked tensor by tensor.
 func TestImportLayerOrder(t *testing.T) {
 	dir := t.TempDir()
 	// A 2-2-2 network: both orders fit the shapes.

@@ -127,8 +127,9 @@ func costOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 			return jac + Mf*r*n
 		case prune.Layers:
 			s := 0.0
-			for l := 1; l < len(net.Sizes); l++ {
-				L := float64(net.Sizes[l]) * float64(net.Sizes[l-1]+1) * n / N
+			for l := 1; l <= net.NumLayers(); l++ {
+				rows, cols, _ := net.LayerShape(l)
+				L := float64(rows) * float64(cols+1) * n / N
 				s += Mf*r*L*L + L*L*L
 			}
 			if cfg.Curvature == hessian.Exact {
@@ -153,7 +154,7 @@ func costOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 		case prune.Diagonal:
 			return 20 * G
 		case prune.Layers:
-			L := n / float64(len(net.Sizes)-1)
+			L := n / float64(net.NumLayers())
 			return 2*L*L*G + G*G*G
 		}
 		return 2*n*n*G + G*G*G + n

@@ -18,7 +18,7 @@ import (
 
 func granularityFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "granularity", Value: "weight", Usage: "what is removed as one unit: weight, unit (a hidden neuron: its incoming weights and bias), unit:outgoing (its outgoing weights; with obs and a block or layer structure the better group) or N:M such as 2:4 (N of every M consecutive input weights of a row); unit pruning writes the compacted network"},
+		&cli.StringFlag{Name: "granularity", Value: "weight", Usage: "what is removed as one unit: weight, unit (a hidden neuron: its incoming weights and bias), unit:outgoing (its outgoing weights) or N:M such as 2:4 (N of every M consecutive input weights of a row)"},
 		&cli.StringFlag{Name: "norm", Value: "l2", Usage: "with --method magnitude --granularity unit: a unit's score, the l2 or l1 norm of its group"},
 	}
 }
@@ -63,6 +63,9 @@ func readGranularity(c *cli.Context, cfg *prune.Config) error {
 // checkUnitTarget checks --keep and the per-layer allocation against the
 // hidden units of m.
 func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
+	if m.Layered() {
+		return usagef("--granularity %v removes an MLP's hidden units; %s is given by its layers", cfg.Granularity, m.Describe())
+	}
 	if m.NumLayers() < 2 {
 		return usagef("--granularity %v needs a hidden layer; %s has none", cfg.Granularity, model.Arch(m.Sizes))
 	}
@@ -94,21 +97,17 @@ type sizeFigures struct {
 	NonzeroMultiplyAdds int `json:"nonzero_multiply_adds"`
 }
 
+// For a network given by its layers, the hidden units are the rows
+// (units, conv channels) of its weight layers but the last.
 func sizesOf(m *model.MLP) sizeFigures {
 	d, nz := prune.MultiplyAdds(m)
 	if m.Layered() {
-		// The hidden units of a network given by its layers: the outputs
-		// of its Linear layers but the last, and its filters.
-		hidden, last := 0, 0
-		for _, l := range m.Layers() {
-			switch l := l.(type) {
-			case model.Linear:
-				hidden, last = hidden+l.Outputs, l.Outputs
-			case model.Conv2d:
-				hidden += l.OutChannels
-			}
+		units := 0
+		for l := 1; l < m.NumLayers(); l++ {
+			r, _, _ := m.LayerShape(l)
+			units += r
 		}
-		return sizeFigures{Arch: model.FormatLayers(m.Spec.Layers), HiddenUnits: hidden - last, MultiplyAdds: d, NonzeroMultiplyAdds: nz}
+		return sizeFigures{Arch: m.Describe(), HiddenUnits: units, MultiplyAdds: d, NonzeroMultiplyAdds: nz}
 	}
 	return sizeFigures{Arch: model.Arch(m.Sizes), HiddenUnits: hiddenUnits(m.Sizes), MultiplyAdds: d, NonzeroMultiplyAdds: nz}
 }
@@ -195,6 +194,9 @@ func runPruneLayerUnits(c *cli.Context) error {
 	m, file, train, test, err := loadModelData(c)
 	if err != nil {
 		return err
+	}
+	if m.Layered() {
+		return usagef("--granularity %v removes an MLP's hidden units; %s is given by its layers", g, m.Describe())
 	}
 	if m.NumLayers() < 2 {
 		return usagef("--granularity %v needs a hidden layer; %s has none", g, model.Arch(m.Sizes))
