@@ -388,7 +388,7 @@ func (e *estimate) left() (time.Duration, bool) {
 	} else {
 		left += seconds(float64(stepsLeft)*(rc.perStep+rc.measure)*ratio, e.rate)
 	}
-	left += seconds(rc.fixed/2, e.rate) // the end's measurement
+	left += seconds(rc.fixed/2*ratio, e.rate) // the end's measurement, at the builds' pace
 	return left, e.buildsDone > 0
 }
 
