@@ -25,6 +25,9 @@ type Imported struct {
 	Standardize *model.Standardization
 	// Dtypes are the element types of the tensors, sorted.
 	Dtypes []string
+	// Folded counts the BatchNorms folded into the layers before them
+	// (ImportLayers).
+	Folded int
 }
 
 // splitName splits a tensor name into its layer prefix and its field
@@ -93,7 +96,7 @@ func (o *ImportOptions) layerOrder(prefixes map[string]bool, L int, arch string)
 	for i, p := range found {
 		pp, _, ok := sequentialIndex(p)
 		if !ok || (i > 0 && pp != path) {
-			return nil, fmt.Errorf("%s: the linear layers %q are not the numbered modules of one nn.Sequential, so their order is not in their names: give it with --layers (the prefixes, input side first)", o.Source, found)
+			return nil, fmt.Errorf("%s: the linear layers %q are not the numbered modules of one nn.Sequential, so their order is not in their names: give it with --names (the prefixes, input side first; ImportOptions.Layers from Go)", o.Source, found)
 		}
 		path = pp
 	}

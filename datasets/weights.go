@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -24,7 +25,8 @@ type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float64
-	// Dtype is the element type in the file: "float32" or "float64".
+	// Dtype is the element type in the file: "float32", "float64" or
+	// "int64" (an integer buffer such as BatchNorm's num_batches_tracked).
 	Dtype string
 }
 
@@ -48,8 +50,8 @@ func WeightFormat(path string) (string, error) {
 
 // ReadWeights reads every tensor of a .npz file (numpy.savez, read with
 // codeberg.org/sbinet/npyio) or a .safetensors file (read with
-// github.com/nlpodyssey/safetensors). Only float32 and float64 tensors are
-// accepted; values are converted to float64. Every value must be finite.
+// github.com/nlpodyssey/safetensors). Only float32, float64 and int64
+// tensors are accepted; values are converted to float64. Every value must be finite.
 // Tensors are returned in name order.
 func ReadWeights(path string) ([]Tensor, error) {
 	format, err := WeightFormat(path)
@@ -156,8 +158,19 @@ func parseNPZ(b []byte) ([]Tensor, error) {
 			for i, v := range f {
 				t.Data[i] = float64(v)
 			}
+		case "<i8":
+			// An integer buffer such as a BatchNorm's num_batches_tracked.
+			t.Dtype = "int64"
+			var v []int64
+			if err := r.Read(key, &v); err != nil {
+				return nil, fmt.Errorf("array %q: %v", t.Name, err)
+			}
+			t.Data = make([]float64, len(v))
+			for i, x := range v {
+				t.Data[i] = float64(x)
+			}
 		default:
-			return nil, fmt.Errorf("array %q has dtype %s, want float32 (<f4) or float64 (<f8)", t.Name, h.Descr.Type)
+			return nil, fmt.Errorf("array %q has dtype %s, want float32 (<f4), float64 (<f8) or int64 (<i8)", t.Name, h.Descr.Type)
 		}
 		if len(t.Data) != n {
 			return nil, fmt.Errorf("array %q: %d values for shape %v", t.Name, len(t.Data), t.Shape)
@@ -235,8 +248,15 @@ func parseSafetensors(b []byte) ([]Tensor, error) {
 			for i := range t.Data {
 				t.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
 			}
+		case safetensors.I64:
+			// An integer buffer such as a BatchNorm's num_batches_tracked.
+			t.Dtype = "int64"
+			t.Data = make([]float64, len(raw)/8)
+			for i := range t.Data {
+				t.Data[i] = float64(int64(binary.LittleEndian.Uint64(raw[8*i:])))
+			}
 		default:
-			return nil, fmt.Errorf("tensor %q has dtype %s, want F32 or F64", t.Name, tv.DType())
+			return nil, fmt.Errorf("tensor %q has dtype %s, want F32, F64 or I64", t.Name, tv.DType())
 		}
 		ts = append(ts, t)
 	}
@@ -294,32 +314,37 @@ func WriteWeights(path, format string, ts []Tensor, single bool, metadata map[st
 }
 
 // npyValue returns t as a Go value that npyio writes with t's shape: a
-// slice for 1-D tensors, a slice of rows for 2-D ones.
+// slice for 1-D tensors, nested slices (rows, or out x C x K x K for a
+// convolution's weight) for the others.
 func npyValue(t Tensor, single bool) any {
-	conv := func(v []float64) any {
-		if !single {
-			return v
-		}
-		f := make([]float32, len(v))
-		for i, x := range v {
+	var flat any = t.Data
+	if single {
+		f := make([]float32, len(t.Data))
+		for i, x := range t.Data {
 			f[i] = float32(x)
 		}
-		return f
+		flat = f
 	}
-	if len(t.Shape) != 2 {
-		return conv(t.Data)
+	if len(t.Shape) < 2 || slices.Contains(t.Shape, 0) {
+		return flat
 	}
-	rows, cols := t.Shape[0], t.Shape[1]
-	if single {
-		out := make([][]float32, rows)
-		for i := range out {
-			out[i] = conv(t.Data[i*cols : (i+1)*cols]).([]float32)
+	return nested(reflect.ValueOf(flat), t.Shape).Interface()
+}
+
+// nested returns the flat slice as nested slices of the given shape, row
+// by row.
+func nested(flat reflect.Value, shape []int) reflect.Value {
+	if len(shape) == 1 {
+		return flat
+	}
+	step := flat.Len() / shape[0]
+	var out reflect.Value
+	for i := range shape[0] {
+		part := nested(flat.Slice(i*step, (i+1)*step), shape[1:])
+		if i == 0 {
+			out = reflect.MakeSlice(reflect.SliceOf(part.Type()), shape[0], shape[0])
 		}
-		return out
-	}
-	out := make([][]float64, rows)
-	for i := range out {
-		out[i] = t.Data[i*cols : (i+1)*cols]
+		out.Index(i).Set(part)
 	}
 	return out
 }

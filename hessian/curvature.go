@@ -37,7 +37,7 @@ func New(kind Kind, net *model.MLP, X, T [][]float64, opts *Options) (Curvature,
 	}
 	free := net.Free()
 	if len(free) == 0 {
-		return nil, fmt.Errorf("hessian: every parameter of the %s network is pruned; there is no curvature to build", model.Arch(net.Sizes))
+		return nil, fmt.Errorf("hessian: every parameter of the %s network is pruned; there is no curvature to build", net.Describe())
 	}
 	base := base{kind: kind, net: net.Clone(), X: X, T: T, free: free, decay: net.Decay}
 	K := net.NumOutputs()

@@ -102,7 +102,7 @@ func NewKFAC(ctx context.Context, kind Kind, net *model.MLP, X, T [][]float64, o
 	}
 	free := net.Free()
 	if len(free) == 0 {
-		return nil, fmt.Errorf("hessian: every parameter of the %s network is pruned; there is no curvature to build", model.Arch(net.Sizes))
+		return nil, fmt.Errorf("hessian: every parameter of the %s network is pruned; there is no curvature to build", net.Describe())
 	}
 	c := &KFAC{kind: kind, free: free, p: len(X), decay: net.Decay}
 	off, H := 0, 0

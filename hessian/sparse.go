@@ -56,6 +56,9 @@ import (
 // same way whatever the number of goroutines, so the result does not
 // depend on it; it equals the dense build to rounding.
 func NewSparse(kind Kind, net *model.MLP, X, T [][]float64) (RankOne, error) {
+	if net != nil && net.Layered() {
+		return nil, fmt.Errorf("hessian: the sparse build is for MLPs; build the curvature of a network given by its layers with New")
+	}
 	if kind != GGN && kind != EmpiricalFisher {
 		return nil, fmt.Errorf("hessian: the sparse build covers %v and %v, not %v", GGN, EmpiricalFisher, kind)
 	}

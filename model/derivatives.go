@@ -89,8 +89,8 @@ func (m *MLP) checkWorkspace(ws *Workspace) {
 // view into ws, valid until its next use.
 func (m *MLP) Forward(ws *Workspace, x []float64) []float64 {
 	m.checkWorkspace(ws)
-	if len(x) != m.Sizes[0] {
-		panic(fmt.Sprintf("model: input has %d values, network takes %d", len(x), m.Sizes[0]))
+	if len(x) != m.NumInputs() {
+		panic(fmt.Sprintf("model: input has %d values, network takes %d", len(x), m.NumInputs()))
 	}
 	copy(ws.val[0], x)
 	for k, ly := range m.layers {

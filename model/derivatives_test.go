@@ -49,7 +49,7 @@ func derivativeCases() []netCase {
 			})
 		}
 	}
-	return cases
+	return append(cases, cnnCases()...)
 }
 
 // randomNet returns a network of the given spec with seeded random
@@ -429,9 +429,13 @@ func TestPerPatternFunctionsAllocateNothing(t *testing.T) {
 }
 
 // UnitJacobian is the bias columns of OutputJacobian (checked against finite
-// differences above), for every unit whose bias is not pruned.
+// differences above), for every unit whose bias is not pruned. (MLPs
+// only: a conv channel's bias column sums its units.)
 func TestUnitJacobianIsBiasColumns(t *testing.T) {
 	for _, c := range derivativeCases() {
+		if len(c.spec.Layers) > 0 {
+			continue
+		}
 		t.Run(c.name, func(t *testing.T) {
 			m := randomNet(t, c, 5)
 			X, _ := randomData(m, 3, 6)

@@ -1,7 +1,9 @@
 // Package model implements a feed-forward network as a sequence of layers
 // with exact first and second derivatives of its loss, the losses used by
 // the Optimal Brain Surgeon literature, and full-batch and mini-batch
-// trainers. The network of today is the fully connected MLP.
+// trainers. A network is either the fully connected MLP of Spec.Sizes or a
+// list of layers named in order (Spec.Input, Spec.Layers: linear, conv,
+// pools, flatten, activations; see ParseLayers), such as LeNet-5.
 //
 // # Data
 //
@@ -26,6 +28,15 @@
 // Blocks are stored in layer order. Names() gives every index a name such
 // as "in3->h1.0" (weight from input 3 to unit 0 of hidden layer 1),
 // "h1.0->out0" or "bias->out0".
+//
+// In a network given by its layers, the weight layers l = 1..L are its
+// Linear and Conv2d layers in order, each block a matrix of rows (a
+// Linear's outputs, a Conv2d's output channels) of cols weights (a
+// Linear's inputs, a Conv2d's Channels*Kernel*Kernel in PyTorch's order
+// c, u, v), each row followed by its bias unless the layer has none
+// (LayerShape); Index(l, j, i) and Locate address them as above with
+// i == cols for the bias, and the names are "conv1.w[o,c,u,v]",
+// "conv1.b[o]", "linear2.w[j,i]", "linear2.b[j]".
 //
 // # Layers
 //
@@ -53,7 +64,9 @@
 // and batched), the batched gradient, the GGN diagonal (with the rule
 // SquaredGrad) and the sparse one-hot first layer (a Linear whose batched
 // products visit only the non-zero inputs). A new kind of layer is one type
-// with its own finite-difference test.
+// with its own finite-difference test: Conv2d (by im2col and gemm),
+// MaxPool2d, AvgPool2d and Flatten came that way, on patterns that are flat
+// C*H*W vectors in PyTorch's memory order.
 //
 // The element-wise activations are identity, sigmoid, tanh, relu,
 // leakyrelu (slope LeakySlope = 0.01 below 0, PyTorch's default), gelu

@@ -14,8 +14,21 @@ import (
 	"github.com/obs-toolkit/obs/internal/bounded"
 )
 
-// FileFormat is the format tag written into every model file.
-const FileFormat = "obs-model/1"
+// FileFormat is the format tag written into every model file of an MLP
+// (arch and hidden), LayeredFormat that of a network given by its layers
+// (input and layers), which older releases cannot read.
+const (
+	FileFormat    = "obs-model/1"
+	LayeredFormat = "obs-model/2"
+)
+
+// FormatOf returns the format tag of m's file.
+func FormatOf(m *MLP) string {
+	if m.Layered() {
+		return LayeredFormat
+	}
+	return FileFormat
+}
 
 // Provenance records where a model's weights came from. Every field is
 // optional; Seed is a pointer so that seed 0 and "no seed" differ.
@@ -66,8 +79,10 @@ type DataSpec struct {
 type File struct {
 	Format     string            `json:"format"`
 	ObsVersion string            `json:"obs_version,omitempty"` // the obs release that wrote the file (set by the writer; ToFile leaves it empty)
-	Arch       []int             `json:"arch"`
-	Hidden     string            `json:"hidden"`
+	Arch       []int             `json:"arch,omitempty"`        // an MLP's sizes (Spec.Sizes)
+	Hidden     string            `json:"hidden,omitempty"`      // an MLP's hidden activation
+	Input      []int             `json:"input,omitempty"`       // the input shape of a network given by its layers
+	Layers     string            `json:"layers,omitempty"`      // its layers, as ParseLayers reads them
 	Output     string            `json:"output"`
 	Loss       string            `json:"loss"`
 	Decay      float64           `json:"decay"`
@@ -109,8 +124,8 @@ func (f *File) CarryData(from *File) *File {
 }
 
 // checkData validates the data-related fields against the architecture.
-func (f *File) checkData() error {
-	n, k := f.Arch[0], f.Arch[len(f.Arch)-1]
+func (f *File) checkData(m *MLP) error {
+	n, k := m.NumInputs(), m.NumOutputs()
 	if s := f.Standardize; s != nil {
 		if len(s.Mean) != n || len(s.Std) != n {
 			return fmt.Errorf("standardize has %d means and %d deviations, want %d (one per input)", len(s.Mean), len(s.Std), n)
@@ -137,8 +152,8 @@ func (f *File) checkData() error {
 			seen[c] = true
 		}
 	}
-	if f.LayerNames != nil && len(f.LayerNames) != len(f.Arch)-1 {
-		return fmt.Errorf("layer_names has %d entries, want %d", len(f.LayerNames), len(f.Arch)-1)
+	if f.LayerNames != nil && len(f.LayerNames) != m.NumLayers() {
+		return fmt.Errorf("layer_names has %d entries, want %d", len(f.LayerNames), m.NumLayers())
 	}
 	if f.InputNames != nil {
 		if len(f.InputNames) != n {
@@ -157,10 +172,19 @@ func (f *File) checkData() error {
 
 // ToFile returns the file form of m with the given provenance and history.
 func (m *MLP) ToFile(prov Provenance, history []json.RawMessage) *File {
+	var arch, input []int
+	var hidden, layers string
+	if m.Layered() {
+		input, layers = append([]int(nil), m.Input...), FormatLayers(m.Spec.Layers)
+	} else {
+		arch, hidden = append([]int(nil), m.Sizes...), m.Hidden.String()
+	}
 	return &File{
-		Format:     FileFormat,
-		Arch:       append([]int(nil), m.Sizes...),
-		Hidden:     m.Hidden.String(),
+		Format:     FormatOf(m),
+		Arch:       arch,
+		Hidden:     hidden,
+		Input:      input,
+		Layers:     layers,
 		Output:     m.Output.String(),
 		Loss:       m.Loss.String(),
 		Decay:      m.Decay,
@@ -221,12 +245,33 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 	if err := checkKeys(data); err != nil {
 		return fail("%v", err)
 	}
-	if f.Format != FileFormat {
-		return fail("format %q, want %q", f.Format, FileFormat)
+	if f.Format != FileFormat && f.Format != LayeredFormat {
+		return fail("format %q, want %q or %q", f.Format, FileFormat, LayeredFormat)
 	}
-	hidden, err := ParseActivation(f.Hidden)
-	if err != nil {
-		return fail("hidden activation: %v", err)
+	if (f.Format == LayeredFormat) != (f.Layers != "") {
+		return fail("format %q goes with %s", f.Format, map[bool]string{true: "a layer list (layers)", false: "sizes (arch), not a layer list"}[f.Format == LayeredFormat])
+	}
+	var spec Spec
+	if f.Layers != "" {
+		if f.Arch != nil || f.Hidden != "" {
+			return fail("a network given by its layers has no arch or hidden activation")
+		}
+		ls, err := ParseLayers(f.Layers)
+		if err != nil {
+			return fail("%v", err)
+		}
+		spec.Input, spec.Layers = f.Input, ls
+	} else {
+		hidden, err := ParseActivation(f.Hidden)
+		if err != nil {
+			return fail("hidden activation: %v", err)
+		}
+		spec.Sizes, spec.Hidden = f.Arch, hidden
+		for _, s := range f.Arch {
+			if s > 1<<20 {
+				return fail("layer size %d is too large", s)
+			}
+		}
 	}
 	output, err := ParseActivation(f.Output)
 	if err != nil {
@@ -236,27 +281,22 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 	if err != nil {
 		return fail("%v", err)
 	}
-	spec := Spec{Sizes: f.Arch, Hidden: hidden, Output: output, Loss: loss, Decay: f.Decay}
+	spec.Output, spec.Loss, spec.Decay = output, loss, f.Decay
 	if err := spec.Validate(); err != nil {
 		return fail("%v", err)
-	}
-	for _, s := range f.Arch {
-		if s > 1<<20 {
-			return fail("layer size %d is too large", s)
-		}
 	}
 	// Compare the parameter count before allocating anything of that size:
 	// the file's own list bounds it.
 	n := spec.NumParams()
 	if len(f.Params) != n {
-		return fail("architecture %s has %d parameters but the file lists %d", Arch(f.Arch), n, len(f.Params))
+		return fail("architecture %s has %d parameters but the file lists %d", spec.Describe(), n, len(f.Params))
 	}
 	m, err := New(spec)
 	if err != nil {
 		return fail("%v", err)
 	}
 	if f.NumParams != 0 && f.NumParams != n {
-		return fail("num_params is %d but architecture %s has %d", f.NumParams, Arch(f.Arch), n)
+		return fail("num_params is %d but architecture %s has %d", f.NumParams, spec.Describe(), n)
 	}
 	if f.Pruned == nil {
 		f.Pruned = make([]bool, n)
@@ -282,7 +322,7 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 	if f.NumFree != 0 && f.NumFree != m.NumFree() {
 		return fail("num_free is %d but the mask leaves %d", f.NumFree, m.NumFree())
 	}
-	if err := f.checkData(); err != nil {
+	if err := f.checkData(m); err != nil {
 		return fail("%v", err)
 	}
 	return m, &f, nil

@@ -26,6 +26,8 @@ func FuzzParseFile(f *testing.F) {
 	f.Add([]byte(`{"format":"obs-model/1","arch":[1,1],"hidden":"tanh","output":"identity","loss":"mse","params":[0.5,0],"pruned":[false,true]}`))
 	f.Add([]byte(`{"format":"obs-model/1","arch":[3,2],"hidden":"relu","output":"softmax","loss":"ce","params":[1,2,3,4,5,6,7,8]}`))
 	f.Add([]byte(`{"format":"obs-model/1","arch":[65536,65536,65536],"hidden":"relu","output":"identity","loss":"mse"}`))
+	f.Add([]byte(`{"format":"obs-model/2","input":[1,3,3],"layers":"conv:1:2:nobias,relu,flatten,linear:1:nobias","output":"identity","loss":"mse","params":[1,2,3,4,5,6,7,8]}`))
+	f.Add([]byte(`{"format":"obs-model/2","input":[67108864,67108864,67108864],"layers":"conv:1:8192:p=8191,flatten,linear:1","output":"identity","loss":"mse"}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, data []byte) {

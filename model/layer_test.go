@@ -19,6 +19,7 @@ func layerCases() []Layer {
 	for _, a := range elementwiseActivations() {
 		ls = append(ls, Act{Func: a, Width: 5})
 	}
+	ls = append(ls, convCases()...)
 	return ls
 }
 
@@ -29,7 +30,7 @@ func layerName(ly Layer) string {
 	case Act:
 		return fmt.Sprintf("act-%v", l.Func)
 	}
-	return fmt.Sprintf("%T", ly)
+	return fmt.Sprintf("%T%+v", ly, ly)
 }
 
 func randVec(rng *rand.Rand, n int) []float64 {

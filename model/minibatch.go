@@ -526,10 +526,10 @@ func (m *MLP) LayerInputs(X [][]float64) []*mat.Dense {
 	if len(X) == 0 {
 		panic("model: empty data set")
 	}
-	L := len(m.Sizes) - 1
+	L := m.NumLayers()
 	out := make([]*mat.Dense, L)
 	for l := range L {
-		out[l] = mat.NewDense(len(X), m.Sizes[l], nil)
+		out[l] = mat.NewDense(len(X), m.layers[m.pidx[l]].In(), nil)
 	}
 	bw := m.newBatchWork(min(evalChunk, len(X)))
 	for p0 := 0; p0 < len(X); p0 += evalChunk {
@@ -537,7 +537,7 @@ func (m *MLP) LayerInputs(X [][]float64) []*mat.Dense {
 		m.forwardBatch(bw, bw.run, X[p0:p1])
 		for l := range L {
 			a := bw.val[m.pidx[l]]
-			n := m.Sizes[l]
+			n := a.Cols
 			for p := p0; p < p1; p++ {
 				copy(out[l].RawRowView(p), a.Data[(p-p0)*a.Stride:(p-p0)*a.Stride+n])
 			}

@@ -33,10 +33,10 @@ func (m *MLP) CheckData(X, T [][]float64) error {
 	}
 	for p := range X {
 		if len(X[p]) != m.NumInputs() {
-			return fmt.Errorf("model: data row %d has %d inputs but the network (%s) takes %d", p, len(X[p]), Arch(m.Sizes), m.NumInputs())
+			return fmt.Errorf("model: data row %d has %d inputs but the network (%s) takes %d", p, len(X[p]), m.Describe(), m.NumInputs())
 		}
 		if len(T[p]) != m.NumOutputs() {
-			return fmt.Errorf("model: data row %d has %d targets but the network (%s) has %d outputs", p, len(T[p]), Arch(m.Sizes), m.NumOutputs())
+			return fmt.Errorf("model: data row %d has %d targets but the network (%s) has %d outputs", p, len(T[p]), m.Describe(), m.NumOutputs())
 		}
 		for _, row := range [][]float64{X[p], T[p]} {
 			for _, v := range row {

@@ -93,15 +93,26 @@ func (l Loss) DefaultOutput() Activation {
 	return Sigmoid
 }
 
-// Spec describes a network: its layer sizes, activations, loss and weight
-// decay. Zero fields are defaults: Spec{Sizes: []int{2, 2, 1}} is a
-// sigmoid network with a sigmoid output, squared error and no decay.
+// Spec describes a network: its layers, output activation, loss and
+// weight decay. A network is given either by Sizes and Hidden, the MLP
+// shorthand, or by Input and Layers, its layers named in order. Zero
+// fields are defaults: Spec{Sizes: []int{2, 2, 1}} is a sigmoid network
+// with a sigmoid output, squared error and no decay.
 type Spec struct {
-	// Sizes are the layer widths, input first, output last; at least two.
+	// Sizes are the layer widths of an MLP, input first, output last; at
+	// least two. The MLP of sizes n_0-...-n_L is the layer list
+	// linear:n_1,Hidden,...,linear:n_L on input n_0, with the MLP's own
+	// parameter names and file form. Empty when Layers is given.
 	Sizes []int
-	// Hidden is the activation of every hidden layer. If zero, DefaultHidden
-	// (sigmoid).
+	// Hidden is the activation of every hidden layer of an MLP. If zero,
+	// DefaultHidden (sigmoid). Zero when Layers is given.
 	Hidden Activation
+	// Input is the shape of one pattern for a network given by Layers:
+	// [C, H, W] for images in PyTorch's memory order, or [N].
+	Input []int
+	// Layers names the network's layers in order (see ParseLayers); the
+	// last one's outputs go to the output activation and the loss.
+	Layers []LayerSpec
 	// Output is the output activation; it must suit Loss (see Validate). If
 	// zero, Loss.DefaultOutput() (sigmoid for mse and bce, softmax for ce).
 	Output Activation
@@ -111,6 +122,32 @@ type Spec struct {
 	// E = (1/P) sum_p l_p + (lambda/2) ||w||^2, applied to every unmasked
 	// parameter, biases included. Zero means none.
 	Decay float64
+}
+
+// NumOutputs returns the number of outputs of the spec's network; 0 for a
+// layer list that does not build.
+func (s Spec) NumOutputs() int {
+	if len(s.Layers) == 0 {
+		if len(s.Sizes) == 0 {
+			return 0
+		}
+		return s.Sizes[len(s.Sizes)-1]
+	}
+	ls, err := buildLayers(s.Input, s.Layers)
+	if err != nil {
+		return 0
+	}
+	return ls[len(ls)-1].Out()
+}
+
+// Describe returns the architecture as the command line gives it:
+// "784-300-100-10" for an MLP, "input 1x28x28, layers conv:6:5,..."
+// otherwise.
+func (s Spec) Describe() string {
+	if len(s.Layers) == 0 {
+		return Arch(s.Sizes)
+	}
+	return "input " + FormatInput(s.Input) + ", layers " + FormatLayers(s.Layers)
 }
 
 // ParseArch parses an architecture such as "17-3-1" into layer sizes.
@@ -142,7 +179,7 @@ func Arch(sizes []int) string {
 // WithDefaults returns s with its zero activations replaced by their
 // defaults (see Spec).
 func (s Spec) WithDefaults() Spec {
-	if s.Hidden == DefaultActivation {
+	if s.Hidden == DefaultActivation && len(s.Layers) == 0 {
 		s.Hidden = DefaultHidden
 	}
 	if s.Output == DefaultActivation {
@@ -155,18 +192,33 @@ func (s Spec) WithDefaults() Spec {
 // this package supports.
 func (s Spec) Validate() error {
 	s = s.WithDefaults()
-	if len(s.Sizes) < 2 {
-		return fmt.Errorf("model: need at least an input and an output layer, got %d layer(s)", len(s.Sizes))
-	}
-	for i, v := range s.Sizes {
-		if v < 1 {
-			return fmt.Errorf("model: layer %d has size %d; sizes must be positive", i, v)
+	var k int
+	if len(s.Layers) > 0 {
+		if len(s.Sizes) > 0 || s.Hidden != DefaultActivation {
+			return fmt.Errorf("model: a network is given by its layers or by sizes and a hidden activation, not both")
 		}
+		ls, err := buildLayers(s.Input, s.Layers)
+		if err != nil {
+			return err
+		}
+		k = ls[len(ls)-1].Out()
+	} else {
+		if len(s.Input) > 0 {
+			return fmt.Errorf("model: an input shape goes with a layer list, not with sizes")
+		}
+		if len(s.Sizes) < 2 {
+			return fmt.Errorf("model: need at least an input and an output layer, got %d layer(s)", len(s.Sizes))
+		}
+		for i, v := range s.Sizes {
+			if v < 1 {
+				return fmt.Errorf("model: layer %d has size %d; sizes must be positive", i, v)
+			}
+		}
+		if !elementwise(s.Hidden) {
+			return fmt.Errorf("model: hidden activation %v is not allowed (want %s)", s.Hidden, HiddenActivations)
+		}
+		k = s.Sizes[len(s.Sizes)-1]
 	}
-	if !elementwise(s.Hidden) {
-		return fmt.Errorf("model: hidden activation %v is not allowed (want %s)", s.Hidden, HiddenActivations)
-	}
-	k := s.Sizes[len(s.Sizes)-1]
 	switch s.Loss {
 	case SquaredError:
 		if s.Output != Identity && s.Output != Sigmoid && s.Output != Tanh {
@@ -193,8 +245,19 @@ func (s Spec) Validate() error {
 }
 
 // NumParams returns the number of parameters (weights and biases) of the spec.
+// For a layer list that does not build it is 0.
 func (s Spec) NumParams() int {
 	n := 0
+	if len(s.Layers) > 0 {
+		ls, err := buildLayers(s.Input, s.Layers)
+		if err != nil {
+			return 0
+		}
+		for _, l := range ls {
+			n += l.NumParams()
+		}
+		return n
+	}
 	for l := 1; l < len(s.Sizes); l++ {
 		n += s.Sizes[l] * (s.Sizes[l-1] + 1)
 	}

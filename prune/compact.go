@@ -78,6 +78,9 @@ func Compact(net *model.MLP) (*model.MLP, [][]int) {
 // runtime computes), nonzero only the unpruned weights (biases are adds
 // and not counted).
 func MultiplyAdds(net *model.MLP) (dense, nonzero int) {
+	if net.Layered() {
+		return layeredMultiplyAdds(net)
+	}
 	for l := 1; l <= net.NumLayers(); l++ {
 		for j := range net.Sizes[l] {
 			for i := range net.Sizes[l-1] {
@@ -87,6 +90,36 @@ func MultiplyAdds(net *model.MLP) (dense, nonzero int) {
 				}
 			}
 		}
+	}
+	return dense, nonzero
+}
+
+// layeredMultiplyAdds is MultiplyAdds for a network given by its layers: a
+// Linear weight is used once per pattern, a Conv2d weight once per output
+// position (OutHeight x OutWidth); biases and parameter-free layers
+// (activations, pooling) are not counted.
+func layeredMultiplyAdds(net *model.MLP) (dense, nonzero int) {
+	off := 0
+	for _, layer := range net.Layers() {
+		uses := 0
+		switch l := layer.(type) {
+		case model.Linear:
+			uses = 1
+		case model.Conv2d:
+			uses = l.OutHeight() * l.OutWidth()
+		}
+		if uses > 0 {
+			for q := off; q < off+layer.NumParams(); q++ {
+				if net.IsBias(q) {
+					continue
+				}
+				dense += uses
+				if !net.Pruned[q] {
+					nonzero += uses
+				}
+			}
+		}
+		off += layer.NumParams()
 	}
 	return dense, nonzero
 }

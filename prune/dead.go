@@ -23,7 +23,11 @@ func unitPaths(net *model.MLP, l, j int) (in, out, any bool) {
 
 // deadUnits names the hidden units that have lost every incoming or every
 // outgoing connection but still own an unpruned parameter.
+// Dead units are an MLP's: a network given by its layers has none.
 func deadUnits(net *model.MLP) []string {
+	if net.Layered() {
+		return nil
+	}
 	var dead []string
 	for l := 1; l < net.NumLayers(); l++ {
 		for j := 0; j < net.Sizes[l]; j++ {
@@ -47,7 +51,11 @@ func unitName(net *model.MLP, l, j int) string {
 // phi(bias), which is folded into the biases of the units it feeds before
 // its outgoing weights are removed (skipped where such a bias was pruned).
 // It returns the indices removed, repeating until no dead unit is left.
+// A network given by its layers has no dead units (see deadUnits).
 func removeDead(net *model.MLP) []int {
+	if net.Layered() {
+		return nil
+	}
 	var removed []int
 	ws := net.NewWorkspace()
 	for changed := true; changed; {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -298,6 +299,49 @@ func TestParseGranularity(t *testing.T) {
 	for _, s := range []string{"", "units", "4:4", "0:4", "5:4", "a:b", "2:4:8"} {
 		if _, err := ParseGranularity(s); err == nil {
 			t.Errorf("ParseGranularity(%q): no error", s)
+		}
+	}
+}
+
+// Unit pruning step by step with a rebuild schedule: the schedule counts
+// parameters, so with Fraction{0.2} of the 131 parameters (due after 27)
+// the 6 removals of layer-1 units of 7 parameters and layer-2 units of 9
+// rebuild once on the way (counting units against parameters, it never
+// rebuilt). With RemoveDead every removal leaves
+// a dead unit, folded and removed; the result is whole units and compacts
+// to the same outputs.
+func TestUnitPruningMeasured(t *testing.T) {
+	m, s := deepNet(t, 6)
+	for _, dead := range []bool{false, true} {
+		net := m.Clone()
+		builds := 0
+		plan := &Plan{Method: OBSPruner{Curvature: Terms{Curvature: hessian.GGN}, Alpha: 1e-2}, Granularity: Granularity{Kind: ByUnit},
+			Target: Target{Keep: 8}, Measure: true, RemoveDead: dead, Rebuild: Fraction{F: 0.2}, Rebuilt: func(int, time.Duration) { builds++ }}
+		res, err := Prune(context.Background(), net, s.Inputs, s.Targets, plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		units := 0
+		for _, st := range res.Steps {
+			if st.Method != "dead-unit" {
+				units++
+			}
+		}
+		if units != 6 || (!dead && builds != 2) {
+			t.Errorf("remove dead %v: %d unit steps, %d builds; want 6 steps and 2 builds", dead, units, builds)
+		}
+		small, _ := Compact(net)
+		if hiddenLeft := small.Sizes[1] + small.Sizes[2]; hiddenLeft != 8 {
+			t.Errorf("compacted to %v, want 8 hidden units", small.Sizes)
+		}
+		ws, cws := net.NewWorkspace(), small.NewWorkspace()
+		for _, x := range s.Inputs {
+			a, b := net.Forward(ws, x), small.Forward(cws, x)
+			for k := range a {
+				if math.Abs(a[k]-b[k]) > 1e-12 {
+					t.Fatalf("output %d: compacted %v, masked %v", k, b[k], a[k])
+				}
+			}
 		}
 	}
 }

@@ -157,6 +157,11 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 	if len(X) == 0 {
 		return nil, errors.New("prune: layer-wise OBS needs calibration patterns")
 	}
+	for l := 1; l <= m.NumLayers(); l++ {
+		if _, _, bias := m.LayerShape(l); !bias {
+			return nil, fmt.Errorf("prune: layer-wise OBS needs a bias in every layer; %s has none", m.LayerName(l))
+		}
+	}
 	T := make([][]float64, len(X))
 	zero := make([]float64, m.NumOutputs())
 	for p := range T {
@@ -168,7 +173,7 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 	L := m.NumLayers()
 	lp := &LayerPaths{m: m.Clone(), x: X, damp: damp, hess: make([]*mat.SymDense, L), energy: make([]float64, L),
 		order: make([][][]int, L), delta: make([][][]float64, L), fixed: make([][]int, L)}
-	inputs := m.LayerInputs(X)
+	inputs := layerRowInputs(m, X)
 	type job struct{ l, j int }
 	var jobs []job
 	hinv := make([]*mat.SymDense, L)
@@ -186,16 +191,18 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 		if err := chol.InverseTo(hinv[l-1]); err != nil {
 			return nil, fmt.Errorf("prune: layer %d: inverting the input Hessian: %v", l, err)
 		}
-		lp.order[l-1] = make([][]int, m.Sizes[l])
-		lp.delta[l-1] = make([][]float64, m.Sizes[l])
-		lp.fixed[l-1] = make([]int, m.Sizes[l])
-		for j := range m.Sizes[l] {
+		rows, _, _ := m.LayerShape(l)
+		lp.order[l-1] = make([][]int, rows)
+		lp.delta[l-1] = make([][]float64, rows)
+		lp.fixed[l-1] = make([]int, rows)
+		for j := range rows {
 			jobs = append(jobs, job{l, j})
 		}
 	}
 	err := parallel.For(len(jobs), 0, set.Stop, set.Progress, func(i int) error {
 		l, j := jobs[i].l, jobs[i].j
-		d := m.Sizes[l-1] + 1
+		_, cols, _ := m.LayerShape(l)
+		d := cols + 1
 		w := make([]float64, d)
 		fixed := make([]bool, d)
 		for k := range d - 1 {
@@ -220,6 +227,23 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 	return lp, nil
 }
 
+// layerRowInputs returns, for each weight layer l = 1..L, the inputs its
+// rows see for the patterns X: a Linear's input activations (N x d_in),
+// or a Conv2d's input patches, the im2col rows (N*S x Channels*Kernel^2,
+// S output positions per pattern), as OBC does for convolutions (Frantar
+// & Alistarh, "Optimal Brain Compression", NeurIPS 2022, section 5): a
+// conv's row (an output channel) is a linear map applied at every
+// position, so its layer-wise Hessian is 2 X X^T / (N S) over the patches.
+func layerRowInputs(m *model.MLP, X [][]float64) []*mat.Dense {
+	inputs := m.LayerInputs(X)
+	for l := 1; l <= m.NumLayers(); l++ {
+		if c, ok := m.WeightLayer(l).(model.Conv2d); ok {
+			inputs[l-1] = c.Patches(inputs[l-1])
+		}
+	}
+	return inputs
+}
+
 // layerHessian returns H = (2/N) X~ X~^T + lambda I for layer l's inputs A
 // (N x d_in, row-major) and the layer's output energy.
 func layerHessian(m *model.MLP, l int, A *mat.Dense, damp float64) (*mat.SymDense, float64, error) {
@@ -241,8 +265,9 @@ func layerHessian(m *model.MLP, l int, A *mat.Dense, damp float64) (*mat.SymDens
 		h.SetSym(i, i, h.At(i, i)+lambda)
 	}
 	// Output energy (1/N) sum_p ||W~ x~_p||^2.
-	wt := mat.NewDense(m.Sizes[l], din+1, nil)
-	for j := range m.Sizes[l] {
+	rows, _, _ := m.LayerShape(l)
+	wt := mat.NewDense(rows, din+1, nil)
+	for j := range rows {
 		for k := range din + 1 {
 			wt.Set(j, k, m.Params[m.Index(l, j, k)])
 		}
@@ -430,9 +455,9 @@ func (lp *LayerPaths) Apply(sparsity float64, alloc Allocation) (*model.MLP, Lay
 	}
 	total, pruned := 0, 0
 	for l := 1; l <= L; l++ {
-		din := m.Sizes[l-1]
+		rows, din, _ := m.LayerShape(l)
 		gone := 0
-		for j := range m.Sizes[l] {
+		for j := range rows {
 			k := 0
 			for i := range din {
 				if out.Pruned[m.Index(l, j, i)] {
@@ -444,8 +469,8 @@ func (lp *LayerPaths) Apply(sparsity float64, alloc Allocation) (*model.MLP, Lay
 			}
 			gone += k
 		}
-		res.LayerSparsity[l-1] = float64(gone) / float64(din*m.Sizes[l])
-		total += din * m.Sizes[l]
+		res.LayerSparsity[l-1] = float64(gone) / float64(din*rows)
+		total += din * rows
 		pruned += gone
 	}
 	res.Sparsity = float64(pruned) / float64(total)
@@ -630,8 +655,8 @@ func (s *lobsScorer) Remove([]int) ([]int, error) { return nil, nil }
 func (s *lobsScorer) Settle(net *model.MLP) error {
 	m := s.lp.m
 	for l := 1; l <= m.NumLayers(); l++ {
-		din := m.Sizes[l-1]
-		for j := range m.Sizes[l] {
+		rows, din, _ := m.LayerShape(l)
+		for j := range rows {
 			var del []int
 			for k := range din {
 				if net.Pruned[m.Index(l, j, k)] {

@@ -97,8 +97,7 @@ func OneShot(net *model.MLP, X, T [][]float64, cfg Config) (*OneShotResult, erro
 func Weights(net *model.MLP) []bool {
 	w := make([]bool, len(net.Params))
 	for q := range w {
-		l, _, from := net.Locate(q)
-		w[q] = from != net.Sizes[l-1]
+		w[q] = !net.IsBias(q)
 	}
 	return w
 }

@@ -98,10 +98,10 @@ func TestImportLayerOrder(t *testing.T) {
 	imp := func(extra ...string) result {
 		return obs(t, dir, append([]string{"import", "--from", "named.npz", "--arch", "2-2-2", "--act", "tanh", "--loss", "ce", "--quiet", "--out", "m.json"}, extra...)...)
 	}
-	if r := imp(); r.code != 1 || !strings.Contains(r.stderr, "--layers") {
-		t.Errorf("named modules without --layers: exit %d, stderr %q; want exit 1 asking for --layers", r.code, r.stderr)
+	if r := imp(); r.code != 1 || !strings.Contains(r.stderr, "--names") {
+		t.Errorf("named modules without --names: exit %d, stderr %q; want exit 1 asking for --names", r.code, r.stderr)
 	}
-	mustRun(t, dir, "import", "--from", "named.npz", "--arch", "2-2-2", "--act", "tanh", "--loss", "ce", "--layers", "hidden,classifier", "--quiet", "--out", "m.json")
+	mustRun(t, dir, "import", "--from", "named.npz", "--arch", "2-2-2", "--act", "tanh", "--loss", "ce", "--names", "hidden,classifier", "--quiet", "--out", "m.json")
 	_, f, err := model.Load(filepath.Join(dir, "m.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -109,13 +109,13 @@ func TestImportLayerOrder(t *testing.T) {
 	if strings.Join(f.LayerNames, ",") != "hidden,classifier" || f.Params[0] != 0.5 {
 		t.Errorf("layers %q, first weight %v; want hidden first (0.5)", f.LayerNames, f.Params[0])
 	}
-	if r := imp("--layers", "hidden,output"); r.code != 1 || !strings.Contains(r.stderr, `"output"`) {
-		t.Errorf("--layers naming a missing module: exit %d, stderr %q", r.code, r.stderr)
+	if r := imp("--names", "hidden,output"); r.code != 1 || !strings.Contains(r.stderr, `"output"`) {
+		t.Errorf("--names naming a missing module: exit %d, stderr %q", r.code, r.stderr)
 	}
 	// A 2-3-2 network given in the wrong order: the tensor that does not
 	// fit is named.
 	writeWeights("n232.npz", append(layer("hidden", 3, 2, 0.5), layer("classifier", 2, 3, -1)...)...)(t, dir)
-	r := obs(t, dir, "import", "--from", "n232.npz", "--arch", "2-3-2", "--act", "tanh", "--loss", "ce", "--layers", "classifier,hidden", "--quiet", "--out", "m2.json")
+	r := obs(t, dir, "import", "--from", "n232.npz", "--arch", "2-3-2", "--act", "tanh", "--loss", "ce", "--names", "classifier,hidden", "--quiet", "--out", "m2.json")
 	if r.code != 1 || !strings.Contains(r.stderr, `"classifier.weight"`) {
 		t.Errorf("layers reversed: exit %d, stderr %q; want exit 1 naming classifier.weight", r.code, r.stderr)
 	}

@@ -73,7 +73,7 @@ func runPredict(c *cli.Context) error {
 		return err
 	}
 	if s.NumInputs() != m.NumInputs() {
-		return fmt.Errorf("%s has %d input columns %q but the network (%s) takes %d", s.Name, s.NumInputs(), s.InputNames, model.Arch(m.Sizes), m.NumInputs())
+		return fmt.Errorf("%s has %d input columns %q but the network (%s) takes %d", s.Name, s.NumInputs(), s.InputNames, m.Describe(), m.NumInputs())
 	}
 	hasTargets := len(s.Targets) > 0 && len(s.Targets[0]) > 0
 	if hasTargets {

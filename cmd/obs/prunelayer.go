@@ -138,8 +138,9 @@ func runPruneLayer(c *cli.Context) error {
 		s.TestAccBefore = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	rows := 0
-	for l := 1; l < len(m.Sizes); l++ {
-		rows += m.Sizes[l]
+	for l := 1; l <= m.NumLayers(); l++ {
+		r, _, _ := m.LayerShape(l)
+		rows += r
 	}
 	b := newBar(c, rows, "layer-wise OBS")
 	start := time.Now()

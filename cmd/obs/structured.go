@@ -18,7 +18,7 @@ import (
 
 func granularityFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "granularity", Value: "weight", Usage: "what is removed as one unit: weight, unit (a hidden neuron: its incoming weights and bias), unit:outgoing (its outgoing weights) or N:M such as 2:4 (N of every M consecutive input weights of a row)"},
+		&cli.StringFlag{Name: "granularity", Value: "weight", Usage: "what is removed as one unit: weight, unit (a hidden neuron: its incoming weights and bias), unit:outgoing (its outgoing weights; with obs and a block or layer structure the better group) or N:M such as 2:4 (N of every M consecutive input weights of a row); unit pruning writes the compacted network"},
 		&cli.StringFlag{Name: "norm", Value: "l2", Usage: "with --method magnitude --granularity unit: a unit's score, the l2 or l1 norm of its group"},
 	}
 }
@@ -96,6 +96,20 @@ type sizeFigures struct {
 
 func sizesOf(m *model.MLP) sizeFigures {
 	d, nz := prune.MultiplyAdds(m)
+	if m.Layered() {
+		// The hidden units of a network given by its layers: the outputs
+		// of its Linear layers but the last, and its filters.
+		hidden, last := 0, 0
+		for _, l := range m.Layers() {
+			switch l := l.(type) {
+			case model.Linear:
+				hidden, last = hidden+l.Outputs, l.Outputs
+			case model.Conv2d:
+				hidden += l.OutChannels
+			}
+		}
+		return sizeFigures{Arch: model.FormatLayers(m.Spec.Layers), HiddenUnits: hidden - last, MultiplyAdds: d, NonzeroMultiplyAdds: nz}
+	}
 	return sizeFigures{Arch: model.Arch(m.Sizes), HiddenUnits: hiddenUnits(m.Sizes), MultiplyAdds: d, NonzeroMultiplyAdds: nz}
 }
 

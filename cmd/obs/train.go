@@ -52,14 +52,23 @@ data flags.
 such as MNIST; it stops after --epochs, not at a minimum, and --restarts
 does not apply.
 
+--input CxHxW and --layers name the layers in order instead of --arch and
+--act (the MLP shorthand; giving both is a usage error): linear:OUT,
+conv:OUT:K (options :s=S stride, :p=P zero padding, :nobias), maxpool:K,
+avgpool:K, flatten and the activations; the last layer's outputs go to the
+loss's output activation (softmax for ce).
+
 Example:
   obs train --data xor --arch 2-2-1 --seed 1 --out xor.json
   obs train --data wine.csv --target class --loss ce --standardize --split 0.3 --arch 13-8-3 --out wine.json
   obs train --data mnist --act relu --loss ce --trainer adam --epochs 10 --seed 1 --out lenet.json
+  obs train --data mnist --input 1x28x28 --layers "` + lenet5 + `" \
+    --loss ce --trainer adam --epochs 1 --seed 1 --out lenet5.json
   obs train --data monk1 --monk-dir ../shared/datasets/monk --seed 1 --out monk1.json`,
 		Flags: append(dataFlags(true),
 			&cli.StringFlag{Name: "arch", Usage: "layer sizes, input first, like `17-3-1` (default: the data set's usual network)"},
 			&cli.StringFlag{Name: "act", Value: "sigmoid", Usage: "hidden activation: " + model.HiddenActivations},
+			inputFlag(), layersFlag(),
 			&cli.StringFlag{Name: "out-act", Usage: "output activation for mse: sigmoid, identity or tanh (default sigmoid; bce uses sigmoid, ce softmax)"},
 			&cli.StringFlag{Name: "loss", Value: "mse", Usage: "loss: mse (squared error), bce (sigmoid + binary cross-entropy) or ce (softmax + cross-entropy)"},
 			&cli.Float64Flag{Name: "decay", Value: 0, Usage: "L2 weight decay lambda in E = (1/P) sum l_p + (lambda/2)||w||^2"},
@@ -123,14 +132,24 @@ type trainSummary struct {
 func specFromFlags(c *cli.Context, defArch []int) (model.Spec, error) {
 	var spec model.Spec
 	var err error
-	spec.Sizes = defArch
-	if a := c.String("arch"); a != "" {
-		if spec.Sizes, err = model.ParseArch(a); err != nil {
+	if c.IsSet("layers") || c.IsSet("input") {
+		inputs := 0
+		if len(defArch) > 0 {
+			inputs = defArch[0]
+		}
+		if spec.Input, spec.Layers, err = layersFromFlags(c, inputs); err != nil {
+			return spec, err
+		}
+	} else {
+		spec.Sizes = defArch
+		if a := c.String("arch"); a != "" {
+			if spec.Sizes, err = model.ParseArch(a); err != nil {
+				return spec, usageError{err}
+			}
+		}
+		if spec.Hidden, err = model.ParseActivation(c.String("act")); err != nil {
 			return spec, usageError{err}
 		}
-	}
-	if spec.Hidden, err = model.ParseActivation(c.String("act")); err != nil {
-		return spec, usageError{err}
 	}
 	if spec.Loss, err = model.ParseLoss(c.String("loss")); err != nil {
 		return spec, usageError{err}
@@ -142,7 +161,15 @@ func specFromFlags(c *cli.Context, defArch []int) (model.Spec, error) {
 		}
 	}
 	spec.Decay = c.Float64("decay")
-	if err := spec.Validate(); err != nil {
+	check := spec
+	if len(spec.Layers) > 0 {
+		// A layer list is checked as the network it makes, bn folded
+		// (obs import folds it; obs train refuses it in model.New).
+		if check, err = spec.Folded(); err != nil {
+			return spec, usageError{err}
+		}
+	}
+	if err := check.Validate(); err != nil {
 		return spec, usageError{err}
 	}
 	return spec, nil
@@ -208,7 +235,7 @@ func runTrain(c *cli.Context) error {
 	if mini == nil && method == model.LM && spec.Loss != model.SquaredError {
 		return usagef("--trainer lm needs --loss mse, not %v", spec.Loss)
 	}
-	if err := checkMemory(c, resources.EstimateTrain(spec.Sizes, method), resources.TrainAlternatives(method)); err != nil {
+	if err := checkMemory(c, resources.EstimateTrain(spec, method), resources.TrainAlternatives(method)); err != nil {
 		return err
 	}
 	out := c.String("out")
@@ -243,7 +270,7 @@ func runTrain(c *cli.Context) error {
 	if interrupted(c) {
 		return errInterrupted
 	}
-	s.Out, s.Data, s.DataSource, s.Arch = out, train.Name, train.Source, model.Arch(spec.Sizes)
+	s.Out, s.Data, s.DataSource, s.Arch = out, train.Name, train.Source, spec.Describe()
 	s.Loss, s.Decay, s.Seed, s.Params = spec.Loss.String(), spec.Decay, seed, len(m.Params)
 	s.Standardized, s.Classes = std != nil, train.Classes
 	if test != nil {

@@ -32,7 +32,7 @@ writes an obs model file:
 Tensors follow PyTorch's naming: P.weight (out x in) and P.bias (out) for
 each linear layer P. The layers of an nn.Sequential ("0", "2", ... or
 "net.0", "net.2", ...) are taken in the order of their indices; named
-modules (self.hidden, self.classifier) need --layers, their order. float32 and float64 are read;
+modules (self.hidden, self.classifier) need --names, their order. float32 and float64 are read;
 obs computes in float64. Shapes must match --arch; every tensor must be used:
 a name obs does not read is an error, not silently dropped. Masks in the
 convention of torch.nn.utils.prune (P.weight_mask with P.weight_orig, or with
@@ -44,13 +44,15 @@ Example:
   obs import --from mlp.safetensors --arch 4-16-3 --act tanh --loss ce --out mlp.json`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "from", Required: true, Usage: "weight `FILE` (.npz or .safetensors)"},
-			&cli.StringFlag{Name: "arch", Required: true, Usage: "layer sizes, input first, like `4-16-3`"},
-			&cli.StringFlag{Name: "act", Required: true, Usage: "hidden activation: " + model.HiddenActivations + " (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU(), nn.GELU(), nn.GELU(approximate=\"tanh\"), nn.SiLU)"},
+			&cli.StringFlag{Name: "arch", Usage: "an MLP's layer sizes, input first, like `4-16-3` (with --act; or --input and --layers)"},
+			inputFlag(), layersFlag(),
+			&cli.StringFlag{Name: "names", Usage: "the tensor `PREFIXES` of the parameterised layers in order, comma-separated: with --arch the linear layers input side first (like hidden,classifier; needed unless they are numbered nn.Sequential modules), with --layers its linear, conv and bn items (like features.0,features.1,classifier; default: each item's index in the list, nn.Sequential numbering)"},
+			&cli.Float64Flag{Name: "bn-eps", Value: datasets.DefaultBNEps, Usage: "with --layers: the eps of every BatchNorm (a state_dict does not hold it)"},
+			&cli.StringFlag{Name: "act", Usage: "hidden activation: " + model.HiddenActivations + " (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU(), nn.GELU(), nn.GELU(approximate=\"tanh\"), nn.SiLU)"},
 			&cli.StringFlag{Name: "loss", Required: true, Usage: "loss: mse, bce (sigmoid + binary cross-entropy, BCEWithLogitsLoss) or ce (softmax + cross-entropy, CrossEntropyLoss)"},
 			&cli.StringFlag{Name: "out-act", Usage: "output activation for mse: sigmoid, identity or tanh (default sigmoid)"},
 			&cli.Float64Flag{Name: "decay", Usage: "L2 weight decay lambda of E (the weight_decay the network was trained with, if any)"},
 			&cli.StringFlag{Name: "classes", Usage: "comma-separated class `NAMES` of a classifier, in output order"},
-			&cli.StringFlag{Name: "layers", Usage: "comma-separated module `PREFIXES` of the linear layers, input side first (like hidden,classifier; needed unless they are numbered nn.Sequential modules)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "model `FILE` to write (JSON)"},
 		},
 		Action: runImport,
@@ -69,11 +71,26 @@ type importSummary struct {
 	Pruned   int      `json:"pruned"`
 	Layers   []string `json:"layers"`
 	Standard bool     `json:"standardized"`
+	Folded   int      `json:"batchnorms_folded,omitempty"`
 }
 
 func runImport(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("import takes no arguments")
+	}
+	layered := c.IsSet("layers") || c.IsSet("input")
+	if !layered && (!c.IsSet("arch") || !c.IsSet("act")) {
+		return usagef("give the network by --arch and --act (an MLP) or by --input and --layers")
+	}
+	if layered && !c.IsSet("input") {
+		return usagef("--layers needs --input (CxHxW or N): the weight file does not say the input's shape")
+	}
+	if !layered {
+		for _, f := range []string{"bn-eps"} {
+			if c.IsSet(f) {
+				return usagef("--%s applies to --layers, not to --arch", f)
+			}
+		}
 	}
 	spec, err := specFromFlags(c, nil)
 	if err != nil {
@@ -95,18 +112,28 @@ func runImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := spec.Validate(); err != nil {
-		return usageError{err}
-	}
-	opts := &datasets.ImportOptions{Source: from}
-	if v := c.String("layers"); c.IsSet("layers") {
-		for _, p := range strings.Split(v, ",") {
-			opts.Layers = append(opts.Layers, strings.TrimSpace(p))
+	var names []string
+	if c.IsSet("names") {
+		for _, n := range strings.Split(c.String("names"), ",") {
+			names = append(names, strings.TrimSpace(n))
 		}
 	}
-	imp, err := datasets.ImportMLP(spec, ts, opts)
-	if err != nil {
-		return err
+	var imp *datasets.Imported
+	if layered {
+		if imp, err = datasets.ImportLayers(spec, names, ts, from, c.Float64("bn-eps")); err != nil {
+			return err
+		}
+		if imp.Folded > 0 {
+			info(c, "folded %d BatchNorm layers (eval mode, eps %g) into the layers before them\n", imp.Folded, c.Float64("bn-eps"))
+		}
+		spec = imp.Net.Spec
+	} else {
+		if err := spec.Validate(); err != nil {
+			return usageError{err}
+		}
+		if imp, err = datasets.ImportMLP(spec, ts, &datasets.ImportOptions{Source: from, Layers: names}); err != nil {
+			return err
+		}
 	}
 	m, layers, std, dts := imp.Net, imp.Layers, imp.Standardize, imp.Dtypes
 	sum := fmt.Sprintf("%x", sha256.Sum256(raw))
@@ -130,9 +157,9 @@ func runImport(c *cli.Context) error {
 	if err := file.Save(out); err != nil {
 		return err
 	}
-	info(c, "wrote %s (%s, %d parameters, %d pruned) from %s\n", out, model.Arch(spec.Sizes), len(m.Params), len(m.Params)-m.NumFree(), from)
+	info(c, "wrote %s (%s, %d parameters, %d pruned) from %s\n", out, spec.Describe(), len(m.Params), len(m.Params)-m.NumFree(), from)
 	return emit(c, importSummary{From: from, Format: format, Dtype: strings.Join(dts, ","), SHA256: sum, Out: out,
-		Arch: model.Arch(spec.Sizes), Loss: spec.Loss.String(), Params: len(m.Params), Pruned: len(m.Params) - m.NumFree(),
+		Arch: spec.Describe(), Folded: imp.Folded, Loss: spec.Loss.String(), Params: len(m.Params), Pruned: len(m.Params) - m.NumFree(),
 		Layers: layers, Standard: std != nil})
 }
 
@@ -213,7 +240,22 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ts, how := datasets.ExportMLP(m, file.LayerNames, file.Standardize, !c.Bool("no-fold"), c.Bool("masks"))
+	var ts []datasets.Tensor
+	var how string
+	if m.Layered() {
+		ts, how = datasets.ExportLayers(m, file.LayerNames, c.Bool("masks")), "none (the model takes its inputs as they are)"
+		if std := file.Standardize; std != nil {
+			if !c.Bool("no-fold") {
+				return usagef("model %s is standardised and given by its layers: a per-input standardisation does not fold into a conv layer; use --no-fold", c.String("model"))
+			}
+			how = "stored as input_mean and input_std, not folded (standardise inputs as (x - input_mean) / input_std)"
+			n := m.NumInputs()
+			ts = append(ts, datasets.Tensor{Name: "input_mean", Shape: []int{n}, Data: std.Mean},
+				datasets.Tensor{Name: "input_std", Shape: []int{n}, Data: std.Std})
+		}
+	} else {
+		ts, how = datasets.ExportMLP(m, file.LayerNames, file.Standardize, !c.Bool("no-fold"), c.Bool("masks"))
+	}
 	meta := map[string]string{"format": "pt", "obs_model": c.String("model"), "obs_standardization": how}
 	if err := datasets.WriteWeights(out, format, ts, dtype == "float32", meta); err != nil {
 		return err

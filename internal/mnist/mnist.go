@@ -302,6 +302,9 @@ func LoadModels(cfg *Config) ([]*model.MLP, error) {
 		if err != nil {
 			return nil, err
 		}
+		if m.Layered() {
+			return nil, fmt.Errorf("model file %s: a network given by its layers (%s); reproduce mnist runs MLPs", f, m.Describe())
+		}
 		if m.Sizes[0] != 784 || m.Sizes[len(m.Sizes)-1] != 10 || m.Spec.Loss != model.CrossEntropy {
 			return nil, fmt.Errorf("model file %s: a %v network with %v loss, want 784 inputs, 10 outputs and cross-entropy", f, m.Sizes, m.Spec.Loss)
 		}

@@ -59,10 +59,10 @@ func TrainAlternatives(method model.Method) string {
 }
 
 // EstimateTrain is obs train's estimate.
-func EstimateTrain(sizes []int, method model.Method) *Estimate {
+func EstimateTrain(spec model.Spec, method model.Method) *Estimate {
 	var e Estimate
-	n := NumParams(sizes)
-	AddTraining(&e, method, n, sizes[len(sizes)-1])
+	n := float64(spec.NumParams())
+	AddTraining(&e, method, n, spec.NumOutputs())
 	e.Add("the model file", ModelFileBytes*n)
 	return &e
 }

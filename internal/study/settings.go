@@ -178,8 +178,10 @@ func (s *Setting) calibration(seed uint64, n int) *datasets.Set {
 
 // targetLaw returns the law of the target of input x: atoms (weights w and
 // targets t) plus, for regression, Gaussian noise of variance noiseVar
-// around them; ok is false when the target is a function of x (argmax or
-// 0/1 labels without flips: the population Fisher is then the empirical one).
+// around them; ok is false for argmax or 0/1 labels without flips, whose
+// target is a function of x (the population Fisher is then the empirical
+// one). Regression without noise (Sigma 0) has a point-mass law: ok is
+// true and the population Fisher equals the empirical one.
 func (s *Setting) targetLaw(t *model.MLP, ws *model.Workspace, x []float64) (w []float64, targets [][]float64, noiseVar float64, ok bool) {
 	y := t.Forward(ws, x)
 	K := len(y)

@@ -45,6 +45,7 @@ func main() {
 	ftEpochs := flag.Int("ft-epochs", 1, "fine-tuning epochs after pruning (Adam, lr 5e-4) on -ft-patterns")
 	only := flag.String("methods", "", "comma-separated methods to run (default all): obs-ggn, obs-ef, obd, magnitude, the same with -out (a unit's outgoing weights as its group), lobs-unit, nm")
 	ftPatterns := flag.Int("ft-patterns", 5000, "fine-tuning patterns (the first N of the training subset)")
+	targetList := flag.String("targets", "0.5,0.75", "comma-separated fractions of the units of every hidden layer to remove, ascending")
 	timeArchs := flag.String("time-archs", "", "only time the forward pass of networks of these comma-separated shapes (random weights) and exit")
 	flag.Parse()
 	want := func(name string) bool {
@@ -115,7 +116,14 @@ func main() {
 			{"magnitude", "magnitude-l2", prune.MagnitudePruner{}},
 			{"lobs-unit", "lobs-unit (layer-wise, outgoing)", prune.LayerUnitOBSPruner{}},
 		}
-		targets := []float64{0.5, 0.75}
+		var targets []float64
+		for _, t := range strings.Split(*targetList, ",") {
+			v, err := strconv.ParseFloat(t, 64)
+			if err != nil {
+				log.Fatal(err)
+			}
+			targets = append(targets, v)
+		}
 		for _, mt := range methods {
 			if !want(mt.key) {
 				continue
