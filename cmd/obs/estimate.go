@@ -65,6 +65,7 @@ type runCost struct {
 	measure   float64   // the measurement after each step (0 for one-shot)
 	fixed     float64   // the measurements at the start and the end
 	oneShot   bool
+	unit      bool // deletions count hidden units (--granularity unit)
 }
 
 func (rc *runCost) buildTotal() float64 {
@@ -88,6 +89,25 @@ func costOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 	rc := &runCost{oneShot: oneShot, deletions: free - target}
 	g := max(cfg.Group, 1)
 	rc.steps = (rc.deletions + g - 1) / g
+	// With --granularity unit a step removes Group hidden units, each a
+	// group of about unitSize parameters; the schedule counts units.
+	units, unitsLeft, unitSize := 0, 0, 1.0
+	if cfg.Granularity.Kind == prune.ByUnit && len(net.Sizes) > 2 {
+		params := 0
+		for l := 1; l < len(net.Sizes)-1; l++ {
+			units += net.Sizes[l]
+			if cfg.Granularity.Outgoing {
+				params += net.Sizes[l] * net.Sizes[l+1]
+			} else {
+				params += net.Sizes[l] * (net.Sizes[l-1] + 1)
+			}
+		}
+		unitSize = float64(params) / float64(units)
+		unitsLeft = min(cfg.KeepTarget(units), units)
+		rc.unit = true
+		rc.deletions = units - unitsLeft
+		rc.steps = (rc.deletions + g - 1) / g
+	}
 	rc.fixed = 2 * (6*float64(P)*N + 4*float64(Pt)*N)
 	if !oneShot {
 		rc.measure = 6*float64(P)*N + 4*float64(Pt)*N
@@ -146,7 +166,7 @@ func costOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 		if cfg.Method != prune.OBS || cfg.NoUpdate {
 			return 20 + math.Log2(n+1)
 		}
-		G := float64(g)
+		G := float64(g) * unitSize
 		switch st := cfg.Structure.(type) {
 		case prune.Blocks:
 			B := math.Min(float64(st.Size), n)
@@ -159,9 +179,14 @@ func costOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 		}
 		return 2*n*n*G + G*G*G + n
 	}
-	if oneShot || cfg.Method == prune.Magnitude {
+	switch {
+	case oneShot || cfg.Method == prune.Magnitude:
 		rc.buildAt = []int{free}
-	} else {
+	case rc.unit:
+		for _, u := range cfg.Builds(units, unitsLeft) { // in units: scaled to parameters
+			rc.buildAt = append(rc.buildAt, int(float64(free)*float64(u)/float64(units)))
+		}
+	default:
 		rc.buildAt = cfg.Builds(free, target)
 	}
 	if cfg.Method != prune.Magnitude {
@@ -296,7 +321,11 @@ func (e *estimate) describe(recompute string) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s ≈ %s", what, fmtDur(seconds(rc.buildTotal(), e.rate))))
 	}
-	parts = append(parts, fmt.Sprintf("%d deletions ≈ %s", rc.deletions, fmtDur(seconds(float64(rc.steps)*rc.perStep, e.rate))))
+	what := "deletions"
+	if rc.unit {
+		what = "hidden units removed"
+	}
+	parts = append(parts, fmt.Sprintf("%d %s ≈ %s", rc.deletions, what, fmtDur(seconds(float64(rc.steps)*rc.perStep, e.rate))))
 	if rc.measure > 0 {
 		parts = append(parts, fmt.Sprintf("measuring E and its gradient after each of %d steps ≈ %s", rc.steps, fmtDur(seconds(float64(rc.steps)*rc.measure, e.rate))))
 	}
@@ -360,7 +389,7 @@ func (e *estimate) left() (time.Duration, bool) {
 	} else {
 		left += seconds(float64(stepsLeft)*(rc.perStep+rc.measure)*ratio, e.rate)
 	}
-	left += seconds(rc.fixed/2, e.rate) // the end's measurement
+	left += seconds(rc.fixed/2*ratio, e.rate) // the end's measurement, at the builds' pace
 	return left, e.buildsDone > 0
 }
 
