@@ -11,8 +11,9 @@
 // A data set is a Set: P patterns, each with N inputs and K targets, held as
 // dense row slices with column names. Every loader returns a Set that passes
 // Set.Validate. Its Inputs and Targets are the X, T [][]float64 that the
-// model, hessian, prune and metrics packages take (P rows of inputs and P
-// rows of targets), the one data convention of the library. CSV columns are
+// model, hessian and prune packages and this package's metrics (Evaluate,
+// PerClass, Regression) take (P rows of inputs and P rows of targets), the
+// one data convention of the library. CSV columns are
 // read by name: CSVOptions.Targets names the targets and, for a trained
 // network, CSVOptions.Inputs its inputs in the network's order, so a file
 // with the same columns in another order reads the same.

@@ -184,7 +184,7 @@ func TestParseLayersErrors(t *testing.T) {
 		"maxpool":            "want maxpool:K",
 		"bn:2":               "bn takes no options",
 		"linear:4,layernorm": `layer 2 "layernorm": layernorm is not supported`,
-		"linear:4,dropout":   `Dropout is the identity in eval mode`,
+		"linear:4,dropout":   `dropout is the identity in eval mode`,
 		"linear:4,tanhh":     `layer 2 "tanhh": unknown layer`,
 	} {
 		_, err := ParseLayers(s)

@@ -195,7 +195,7 @@ func parseLayerItem(item string) (LayerSpec, error) {
 	}
 	switch strings.ToLower(f[0]) {
 	case "dropout":
-		return l, fmt.Errorf("Dropout is the identity in eval mode: leave it out of the layers (with --names giving the other layers' tensor prefixes)")
+		return l, fmt.Errorf("dropout is the identity in eval mode: leave Dropout out of the layers (with --names giving the other layers' tensor prefixes)")
 	case "layernorm", "groupnorm", "instancenorm":
 		return l, fmt.Errorf("%s is not supported (obs folds only BatchNorm in eval mode, item bn)", f[0])
 	case "batchnorm", "batchnorm1d", "batchnorm2d":

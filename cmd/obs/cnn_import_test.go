@@ -98,7 +98,7 @@ func TestTorchCNNImport(t *testing.T) {
 	}{
 		{strings.Replace(ref.Layers, "conv:6:3", "conv:5:3", 1), `tensor "4.weight" has shape [6 4 3 3] but layer 5 "conv:5:3:nobias"`},
 		{strings.Replace(ref.Layers, "conv:4:3:p=1:nobias", "conv:4:3:p=1", 1), `has no tensor "0.bias"`},
-		{strings.Replace(ref.Layers, ",relu,linear:3", ",dropout,linear:3", 1), "Dropout is the identity in eval mode"},
+		{strings.Replace(ref.Layers, ",relu,linear:3", ",dropout,linear:3", 1), "dropout is the identity in eval mode"},
 		{strings.Replace(ref.Layers, "bn,relu,maxpool", "layernorm,relu,maxpool", 1), "layernorm is not supported"},
 	} {
 		r := obs(t, dir, "import", "--from", filepath.Join(torchCNNDir, "model.npz"), "--input", "1x8x8", "--layers", c.layers, "--loss", "ce", "--out", "x.json")

@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/datasets"
-	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -55,7 +54,7 @@ func ctxOf(m *model.MLP, f *model.File) dataCtx {
 		// A classifier without class names (obs import without --classes):
 		// its outputs are the classes "0", "1", ..., and labels in a CSV
 		// must be those, never mapped to outputs in sorted order.
-		dc.classes = metrics.ClassNames(m, nil)
+		dc.classes = datasets.ClassNames(m, nil)
 	}
 	return dc
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/obs-toolkit/obs/datasets"
-	"github.com/obs-toolkit/obs/metrics"
 )
 
 // Tolerances of the PyTorch round trip (see scripts/torch_roundtrip.py).
@@ -224,11 +223,11 @@ func TestWineCLI(t *testing.T) {
 	}
 	mustRun(t, dir, "prune", "--model", "wine.json", "--sparsity", "0.5", "--quiet", "--out", "p.json")
 	var ev struct {
-		TestAccuracy *float64           `json:"test_accuracy"`
-		PerClass     []metrics.ClassRow `json:"per_class"`
-		FreeParams   int                `json:"free_params"`
-		Patterns     int                `json:"patterns"`
-		Standardized bool               `json:"standardized"`
+		TestAccuracy *float64            `json:"test_accuracy"`
+		PerClass     []datasets.ClassRow `json:"per_class"`
+		FreeParams   int                 `json:"free_params"`
+		Patterns     int                 `json:"patterns"`
+		Standardized bool                `json:"standardized"`
 	}
 	json.Unmarshal([]byte(mustRun(t, dir, "eval", "--model", "p.json", "--json").stdout), &ev)
 	if ev.Patterns != 125 || ev.FreeParams != 70 || !ev.Standardized || len(ev.PerClass) != 3 || ev.PerClass[0].Class != "1" {
@@ -396,8 +395,8 @@ func TestTestFileRecorded(t *testing.T) {
 		t.Errorf("train: %d test patterns, classes %v", tr.TestPatterns, tr.Classes)
 	}
 	var ev struct {
-		TestAccuracy *float64           `json:"test_accuracy"`
-		PerClass     []metrics.ClassRow `json:"per_class"`
+		TestAccuracy *float64            `json:"test_accuracy"`
+		PerClass     []datasets.ClassRow `json:"per_class"`
 	}
 	json.Unmarshal([]byte(mustRun(t, dir, "eval", "--model", "m.json", "--json").stdout), &ev)
 	if ev.TestAccuracy == nil || *ev.TestAccuracy != 1 || len(ev.PerClass) != 2 || ev.PerClass[0].Class != "hi" || ev.PerClass[0].Support != 2 {

@@ -288,7 +288,6 @@ type estimate struct {
 	stepsDone  int
 	stepsStart time.Time // when the deletions after the last build began
 	stepsSince int
-	stepTime   time.Duration // time of the deletions so far, builds excluded
 }
 
 // smallRun is the work (operations) below which the rate is not measured

@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/obs-toolkit/obs/metrics"
+	"github.com/obs-toolkit/obs/datasets"
 )
 
 func init() { register(20, evalCommand) }
@@ -60,11 +60,11 @@ type evalSummary struct {
 	TestR2   *float64 `json:"test_r2,omitempty"`
 	// Classifiers: the class names and a per-class table on the test set
 	// (or the training set where there is none).
-	Classes      []string           `json:"classes,omitempty"`
-	PerClassOn   string             `json:"per_class_on,omitempty"`
-	PerClass     []metrics.ClassRow `json:"per_class,omitempty"`
-	Standardized bool               `json:"standardized"`
-	TestPatterns int                `json:"test_patterns,omitempty"`
+	Classes      []string            `json:"classes,omitempty"`
+	PerClassOn   string              `json:"per_class_on,omitempty"`
+	PerClass     []datasets.ClassRow `json:"per_class,omitempty"`
+	Standardized bool                `json:"standardized"`
+	TestPatterns int                 `json:"test_patterns,omitempty"`
 	sizeFigures
 	// InferMicros is the measured inference time per pattern (--timing).
 	InferMicros *float64 `json:"infer_us_per_pattern,omitempty"`
@@ -78,7 +78,7 @@ func runEval(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st := metrics.Evaluate(m, train.Inputs, train.Targets)
+	st := datasets.Evaluate(m, train.Inputs, train.Targets)
 	ws := m.NewWorkspace()
 	grad := make([]float64, len(m.Params))
 	m.Grad(ws, grad, train.Inputs, train.Targets)
@@ -91,12 +91,12 @@ func runEval(c *cli.Context) error {
 		s.InferMicros = num(inferenceTime(m, train.Inputs, train.Targets))
 	}
 	if test != nil {
-		te := metrics.Evaluate(m, test.Inputs, test.Targets)
+		te := datasets.Evaluate(m, test.Inputs, test.Targets)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
 		s.TestPatterns = test.Len()
 	}
 	s.Standardized = file.Standardize != nil
-	classes := metrics.ClassNames(m, file.Classes)
+	classes := datasets.ClassNames(m, file.Classes)
 	if classes == nil && st.Accuracy != nil && m.NumOutputs() == 1 {
 		classes = []string{"0", "1"} // 0/1 targets under mse (the MONK's problems)
 	}
@@ -104,10 +104,10 @@ func runEval(c *cli.Context) error {
 		classes = nil
 	}
 	if classes == nil {
-		rmse, r2 := metrics.Regression(m, train.Inputs, train.Targets)
+		rmse, r2 := datasets.Regression(m, train.Inputs, train.Targets)
 		s.RMSE, s.R2 = num(rmse), num(r2)
 		if test != nil {
-			rmse, r2 := metrics.Regression(m, test.Inputs, test.Targets)
+			rmse, r2 := datasets.Regression(m, test.Inputs, test.Targets)
 			s.TestRMSE, s.TestR2 = num(rmse), num(r2)
 		}
 	} else if m.NumOutputs() == 1 || m.NumOutputs() == len(classes) {
@@ -115,7 +115,7 @@ func runEval(c *cli.Context) error {
 		if test != nil {
 			on = test
 		}
-		s.Classes, s.PerClassOn, s.PerClass = classes, on.Name, metrics.PerClass(m, on.Inputs, on.Targets, classes)
+		s.Classes, s.PerClassOn, s.PerClass = classes, on.Name, datasets.PerClass(m, on.Inputs, on.Targets, classes)
 	}
 	if err := emit(c, s); err != nil {
 		return err
@@ -129,7 +129,7 @@ func runEval(c *cli.Context) error {
 }
 
 // printPerClass prints the per-class table of obs eval.
-func printPerClass(w io.Writer, on string, rows []metrics.ClassRow) {
+func printPerClass(w io.Writer, on string, rows []datasets.ClassRow) {
 	pct := func(p *float64) string {
 		if p == nil {
 			return "-"

@@ -8,8 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
-	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -81,7 +81,7 @@ func runPredict(c *cli.Context) error {
 			return err
 		}
 	}
-	classes := metrics.ClassNames(m, file.Classes)
+	classes := datasets.ClassNames(m, file.Classes)
 	header := []string{"row"}
 	if classes != nil {
 		if m.NumOutputs() == 1 {
@@ -118,10 +118,10 @@ func runPredict(c *cli.Context) error {
 				rec = append(rec, strconv.FormatFloat(v, 'g', -1, 64))
 			}
 			if classes != nil {
-				k := metrics.Predicted(y)
+				k := datasets.Predicted(y)
 				rec = append(rec, classes[k])
 				if hasTargets {
-					t := metrics.Predicted(s.Targets[p])
+					t := datasets.Predicted(s.Targets[p])
 					rec = append(rec, classes[t])
 					if t == k {
 						right++

@@ -10,7 +10,6 @@ import (
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
-	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/prune"
 )
 
@@ -132,10 +131,10 @@ func runPruneLayer(c *cli.Context) error {
 		Loss:      "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
 		Structure: "layer", Curvature: "layer-input", Allocation: alloc.String(), Calibration: len(X), Damp: c.Float64("damp"),
 		ParamsBefore: m.NumFree()}
-	before := metrics.Evaluate(m, train.Inputs, train.Targets)
+	before := datasets.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
 	if test != nil {
-		s.TestAccBefore = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
+		s.TestAccBefore = datasets.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	rows := 0
 	for l := 1; l <= m.NumLayers(); l++ {
@@ -157,10 +156,10 @@ func runPruneLayer(c *cli.Context) error {
 	s.Seconds = time.Since(start).Seconds()
 	s.Sparsity, s.LayerSparsity, s.LayerError, s.LayerEnergy = res.Sparsity, res.LayerSparsity, res.LayerError, res.LayerEnergy
 	s.ParamsAfter = m.NumFree()
-	after := metrics.Evaluate(m, train.Inputs, train.Targets)
+	after := datasets.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
 	if test != nil {
-		s.TestAccAfter = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
+		s.TestAccAfter = datasets.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	hist, _ := marshal(struct {
 		Command string       `json:"command"`

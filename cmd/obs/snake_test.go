@@ -5,7 +5,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -22,23 +23,30 @@ var notJSON = map[string]bool{"setStats": true}
 // internal/mnist (the JSON outputs of every command are built from them)
 // has a snake_case json key: a field without a tag would be encoded under
 // its Go name, as mnist's Mean, Min and Max were (issue 23, class 8). In
-// the packages whose results are also encoded (study, reproduce, metrics,
+// the packages whose results are also encoded (study, reproduce, datasets,
 // model), every struct with a json tag has them on every field.
 func TestJSONKeysSnakeCase(t *testing.T) {
 	n := 0
 	for _, d := range []struct {
 		dir    string
 		tagged bool // only the structs that have a json tag
-	}{{".", false}, {"../../internal/mnist", false}, {"../../internal/study", true}, {"../../internal/reproduce", true}, {"../../internal/metrics", true}, {"../../model", true}} {
+	}{{".", false}, {"../../internal/mnist", false}, {"../../internal/study", true}, {"../../internal/reproduce", true}, {"../../datasets", true}, {"../../model", true}} {
 		fset := token.NewFileSet()
-		pkgs, err := parser.ParseDir(fset, d.dir, func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+		entries, err := os.ReadDir(d.dir)
 		if err != nil {
-			if d.tagged {
-				continue // a package that moved away
-			}
 			t.Fatal(err)
 		}
-		for _, p := range pkgs {
+		var files []*ast.File
+		for _, e := range entries {
+			if name := e.Name(); strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") {
+				f, err := parser.ParseFile(fset, filepath.Join(d.dir, name), nil, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, f)
+			}
+		}
+		for _, p := range files {
 			ast.Inspect(p, func(node ast.Node) bool {
 				ts, ok := node.(*ast.TypeSpec)
 				if !ok || notJSON[ts.Name.Name] {

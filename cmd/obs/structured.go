@@ -7,8 +7,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
-	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -209,10 +209,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 		Loss:        "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
 		Granularity: g.String(), Curvature: "layer-input", Allocation: alloc.String(), Calibration: cal.Len(), Damp: c.Float64("damp"), Sparsity: sp,
 		Before: sizesOf(m), ParamsBefore: m.NumFree(), Compacted: true}
-	before := metrics.Evaluate(m, train.Inputs, train.Targets)
+	before := datasets.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
 	if test != nil {
-		s.TestAccBefore = metrics.Evaluate(m, test.Inputs, test.Targets).Accuracy
+		s.TestAccBefore = datasets.Evaluate(m, test.Inputs, test.Targets).Accuracy
 	}
 	start := time.Now()
 	ctx := prune.PollContext(func() bool { return interrupted(c) })
@@ -227,10 +227,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 	s.Seconds = time.Since(start).Seconds()
 	small, _ := prune.Compact(m)
 	s.After, s.ParamsAfter = sizesOf(small), small.NumFree()
-	after := metrics.Evaluate(small, train.Inputs, train.Targets)
+	after := datasets.Evaluate(small, train.Inputs, train.Targets)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
 	if test != nil {
-		s.TestAccAfter = metrics.Evaluate(small, test.Inputs, test.Targets).Accuracy
+		s.TestAccAfter = datasets.Evaluate(small, test.Inputs, test.Targets).Accuracy
 	}
 	hist, _ := marshal(struct {
 		Command string           `json:"command"`

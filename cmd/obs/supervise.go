@@ -72,7 +72,7 @@ func supervise(args []string) (code int, ok bool) {
 		}
 	}()
 	oom := passStderr(os.Stderr, pipe)
-	err = cmd.Wait()
+	_ = cmd.Wait() // the exit status is read from ProcessState below
 	code = cmd.ProcessState.ExitCode()
 	if ws, isWS := cmd.ProcessState.Sys().(syscall.WaitStatus); isWS && ws.Signaled() {
 		code = 128 + int(ws.Signal())

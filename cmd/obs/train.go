@@ -14,7 +14,6 @@ import (
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
-	"github.com/obs-toolkit/obs/metrics"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -276,10 +275,10 @@ func runTrain(c *cli.Context) error {
 	if test != nil {
 		s.TestData, s.TestPatterns = test.Source, test.Len()
 	}
-	tr := metrics.Evaluate(m, train.Inputs, train.Targets)
+	tr := datasets.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainError, s.TrainAccuracy = tr.Error, tr.Accuracy
 	if test != nil {
-		te := metrics.Evaluate(m, test.Inputs, test.Targets)
+		te := datasets.Evaluate(m, test.Inputs, test.Targets)
 		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
 	}
 	prov := model.Provenance{

@@ -1,11 +1,11 @@
-// Package metrics evaluates a network on a data set: the training error E
-// and accuracy, a per-class table of a classifier (support, predictions,
-// recall, precision) and the RMSE and R² of a regression network.
-//
-// Data follow package model's convention, as in hessian and prune: X, T
-// [][]float64, P rows of inputs and P rows of targets (a datasets.Set gives
-// them as Inputs and Targets).
-package metrics
+// Metrics: a network evaluated on a data set: the training error E and
+// accuracy, a per-class table of a classifier (support, predictions,
+// recall, precision) and the RMSE and R² of a regression network. Data
+// follow package model's convention, as in hessian and prune: X, T
+// [][]float64, P rows of inputs and P rows of targets (a Set gives them as
+// Inputs and Targets).
+
+package datasets
 
 import (
 	"math"
