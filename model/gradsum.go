@@ -167,3 +167,52 @@ func (m *MLP) gradSum(grad []float64, X, T [][]float64, count bool) (e float64, 
 	m.maskZero(grad)
 	return e/fP + m.decayTerm(), right
 }
+
+// ErrorAccuracy returns Error(ws, X, T) and the number of patterns
+// Accuracy counts as right, from one forward pass per pattern; for large
+// networks (n P at least 2^26) the patterns are shared out to GOMAXPROCS
+// goroutines and their losses summed in pattern order, so E is Error's bit
+// for bit.
+func (m *MLP) ErrorAccuracy(ws *Workspace, X, T [][]float64) (e float64, right int) {
+	m.checkSet(X, T)
+	P := len(X)
+	workers := runtime.GOMAXPROCS(0)
+	if len(m.Params)*P < gradSumMin || workers < 2 {
+		for p := range X {
+			y := m.Forward(ws, X[p])
+			if correct(y, T[p]) {
+				right++
+			}
+			e += m.lossAt(ws, T[p])
+		}
+		return e/float64(P) + m.decayTerm(), right
+	}
+	return m.errorAccuracy(X, T, workers)
+}
+
+// errorAccuracy is ErrorAccuracy on workers goroutines.
+func (m *MLP) errorAccuracy(X, T [][]float64, workers int) (e float64, right int) {
+	P := len(X)
+	loss := make([]float64, P)
+	ok := make([]bool, P)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws := m.NewWorkspace()
+			for p := w; p < P; p += workers {
+				ok[p] = correct(m.Forward(ws, X[p]), T[p])
+				loss[p] = m.lossAt(ws, T[p])
+			}
+		}()
+	}
+	wg.Wait()
+	for p := range loss {
+		e += loss[p]
+		if ok[p] {
+			right++
+		}
+	}
+	return e/float64(P) + m.decayTerm(), right
+}

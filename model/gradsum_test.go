@@ -10,7 +10,8 @@ import (
 
 // TestGradSumBitForBit checks that the parallel gradient (gradSum, which
 // Grad and GradAccuracy take for large networks) gives the serial Grad's
-// error and gradient and Accuracy's count bit for bit, on ReLU networks
+// error and gradient and Accuracy's count bit for bit, and ErrorAccuracy
+// Error's error and the same count, on ReLU networks
 // (many zero cotangents) and sigmoid ones, with pruned parameters and
 // weight decay, over several batches and a ragged last one.
 func TestGradSumBitForBit(t *testing.T) {
@@ -70,6 +71,16 @@ func TestGradSumBitForBit(t *testing.T) {
 			if math.Float64bits(got[q]) != math.Float64bits(want[q]) {
 				t.Fatalf("%v: gradient %d: %v, serial %v", spec.Sizes, q, got[q], want[q])
 			}
+		}
+		we := m.Error(ws, X, T)
+		for _, workers := range []int{1, 2, 3} {
+			e3, right3 := m.errorAccuracy(X, T, workers)
+			if math.Float64bits(e3) != math.Float64bits(we) || float64(right3)/float64(P) != acc {
+				t.Errorf("%v: %d workers: E %v and accuracy %v, serial %v and %v", spec.Sizes, workers, e3, float64(right3)/float64(P), we, acc)
+			}
+		}
+		if e4, right4 := m.ErrorAccuracy(ws, X, T); math.Float64bits(e4) != math.Float64bits(we) || float64(right4)/float64(P) != acc {
+			t.Errorf("%v: ErrorAccuracy %v and %v, serial %v and %v", spec.Sizes, e4, float64(right4)/float64(P), we, acc)
 		}
 	}
 }

@@ -52,9 +52,10 @@ func (ev *evaluator) snapshot() Snapshot {
 	}
 	s.GradNorm = floats.Norm(ev.grad, 2)
 	if ev.testX != nil {
-		s.TestError = m.Error(ev.ws, ev.testX, ev.testT)
+		e, right := m.ErrorAccuracy(ev.ws, ev.testX, ev.testT)
+		s.TestError = e
 		if ev.classes {
-			s.TestAccuracy = m.Accuracy(ev.ws, ev.testX, ev.testT)
+			s.TestAccuracy = float64(right) / float64(len(ev.testX))
 		}
 	}
 	return s
