@@ -39,8 +39,10 @@ const segSize = 64
 // a dense step every unit changed, and the queue is rebuilt in O(n).
 //
 // Its choice is the binary heap's whenever less is a strict total order:
-// always, unless a saliency is NaN, which Prune never gives a unit it
-// queues (the heap's choice with a NaN depends on its history).
+// always, unless a saliency is NaN (Prune queues none, but a group's
+// saliency turns NaN after a downdate if its [C^-1]_GG is no longer
+// positive definite). A NaN unit is then never chosen before a number,
+// where the heap's choice depended on its history.
 type segQueue struct {
 	sal   []float64
 	in    []bool  // in[u]: u is queued
