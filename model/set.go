@@ -72,6 +72,10 @@ func (m *MLP) Error(ws *Workspace, X, T [][]float64) float64 {
 func (m *MLP) Grad(ws *Workspace, grad []float64, X, T [][]float64) float64 {
 	m.checkSet(X, T)
 	m.checkParamLen("gradient", grad)
+	if m.gradSumOK(len(X)) { // the same sums on every core (gradsum.go)
+		e, _ := m.gradSum(grad, X, T, false)
+		return e
+	}
 	for i := range grad {
 		grad[i] = 0
 	}

@@ -39,8 +39,10 @@ const segSize = 64
 // a dense step every unit changed, and the queue is rebuilt in O(n).
 //
 // Its choice is the binary heap's whenever less is a strict total order:
-// always, unless a saliency is NaN, which Prune never gives a unit it
-// queues (the heap's choice with a NaN depends on its history).
+// always, unless a saliency is NaN (Prune queues none, but a group's
+// saliency turns NaN after a downdate if its [C^-1]_GG is no longer
+// positive definite). A NaN unit is then chosen after every number (NaN
+// units by index), where the heap's choice depended on its history.
 type segQueue struct {
 	sal   []float64
 	in    []bool  // in[u]: u is queued
@@ -82,10 +84,18 @@ func newSegQueue(sal []float64, in []bool) *segQueue {
 
 func (q *segQueue) Len() int { return q.count }
 
-// less is salHeap.Less2 without ranks: by saliency, ties to the lower unit.
+// less is salHeap.Less2 without ranks: by saliency, ties to the lower
+// unit; a NaN saliency comes after every number.
 func (q *segQueue) less(a, b int) bool {
-	if q.sal[a] != q.sal[b] {
-		return q.sal[a] < q.sal[b]
+	sa, sb := q.sal[a], q.sal[b]
+	if sa != sb {
+		switch {
+		case math.IsNaN(sa):
+			return false
+		case math.IsNaN(sb):
+			return true
+		}
+		return sa < sb
 	}
 	return a < b
 }

@@ -2,7 +2,9 @@ package prune
 
 import (
 	"container/heap"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -55,5 +57,23 @@ func TestSegQueueChoosesAsTheHeap(t *testing.T) {
 		if q.Len() != 0 {
 			t.Errorf("n %d: %d units left in the queue", n, q.Len())
 		}
+	}
+}
+
+// TestSegQueueNaNLast checks that units whose saliency turned NaN are
+// chosen after every number, in index order.
+func TestSegQueueNaNLast(t *testing.T) {
+	sal := []float64{3, 1, 2, 0.5, 4}
+	in := []bool{true, true, true, true, true}
+	q := newSegQueue(sal, in)
+	sal[1], sal[3] = math.NaN(), math.NaN()
+	q.fix(1)
+	q.fix(3)
+	var got []int
+	for q.Len() > 0 {
+		got = append(got, q.pop())
+	}
+	if want := []int{2, 0, 4, 1, 3}; !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
 	}
 }

@@ -44,15 +44,18 @@ func (ev *evaluator) trainError() float64 {
 func (ev *evaluator) snapshot() Snapshot {
 	m := ev.net
 	s := Snapshot{Params: m.NumFree(), TrainAccuracy: math.NaN(), TestError: math.NaN(), TestAccuracy: math.NaN()}
-	s.TrainError = m.Grad(ev.ws, ev.grad, ev.x, ev.t)
-	s.GradNorm = floats.Norm(ev.grad, 2)
-	if ev.classes {
-		s.TrainAccuracy = m.Accuracy(ev.ws, ev.x, ev.t)
+	if ev.classes { // Grad and Accuracy from one pass (the same numbers)
+		e, right := m.GradAccuracy(ev.ws, ev.grad, ev.x, ev.t)
+		s.TrainError, s.TrainAccuracy = e, float64(right)/float64(len(ev.x))
+	} else {
+		s.TrainError = m.Grad(ev.ws, ev.grad, ev.x, ev.t)
 	}
+	s.GradNorm = floats.Norm(ev.grad, 2)
 	if ev.testX != nil {
-		s.TestError = m.Error(ev.ws, ev.testX, ev.testT)
+		e, right := m.ErrorAccuracy(ev.ws, ev.testX, ev.testT)
+		s.TestError = e
 		if ev.classes {
-			s.TestAccuracy = m.Accuracy(ev.ws, ev.testX, ev.testT)
+			s.TestAccuracy = float64(right) / float64(len(ev.testX))
 		}
 	}
 	return s
