@@ -59,6 +59,28 @@ type bar struct {
 	start time.Time
 	done  chan struct{}
 	once  sync.Once
+
+	lastDue time.Time // Due's last true
+}
+
+// dueEvery is how often Due lets a caller update a bar it would otherwise
+// update on every deletion: a one-shot run of a large network makes
+// millions of steps, and describing each costs a format and a lock.
+const dueEvery = 50 * time.Millisecond
+
+// Due reports whether dueEvery has passed since it last reported true (or
+// the bar is new): callers skip their Set otherwise. It is false for a
+// nil bar (--quiet). A bar is updated from one goroutine.
+func (b *bar) Due() bool {
+	if b == nil {
+		return false
+	}
+	now := time.Now()
+	if now.Sub(b.lastDue) < dueEvery {
+		return false
+	}
+	b.lastDue = now
+	return true
 }
 
 // Set moves the bar to step and updates its description.

@@ -285,6 +285,9 @@ func runPrune(c *cli.Context) error {
 			return
 		}
 		eta.step()
+		if !b.Due() && s.Left > target {
+			return
+		}
 		if math.IsNaN(s.TrainError) { // one-shot: only the start and the end are measured
 			b.Set(before-s.Left, "pruning: %d left%s", s.Left, eta.leftText())
 		} else {
