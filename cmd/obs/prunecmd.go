@@ -276,19 +276,19 @@ func runPrune(c *cli.Context) error {
 		b.Set(0, "building the curvature (%d calibration patterns)", calibLen(&cfg, train))
 	}
 	cfg.Rebuilt = func(free int, took time.Duration) {
-		eta.rebuilt(free, took)
-		b.Set(before-free, "pruning: %d left%s", free, eta.leftText())
+		eta.Rebuilt(free, took)
+		b.Set(before-free, "pruning: %d left%s", free, eta.LeftText())
 	}
 	cfg.Progress = func(s prune.Step) {
 		if s.Method == "dead-unit" {
 			b.Set(before-s.Left, "pruning: %d left (dead units removed)", s.Left)
 			return
 		}
-		eta.step()
+		eta.Step()
 		if math.IsNaN(s.TrainError) { // one-shot: only the start and the end are measured
-			b.Set(before-s.Left, "pruning: %d left%s", s.Left, eta.leftText())
+			b.Set(before-s.Left, "pruning: %d left%s", s.Left, eta.LeftText())
 		} else {
-			b.Set(before-s.Left, "pruning: %d left, E %.3g%s", s.Left, s.TrainError, eta.leftText())
+			b.Set(before-s.Left, "pruning: %d left, E %.3g%s", s.Left, s.TrainError, eta.LeftText())
 		}
 	}
 	cfg.Stop = func() bool { return interrupted(c) }
