@@ -205,10 +205,10 @@ type pruneSummary struct {
 	Rejected          *stepJSON       `json:"rejected,omitempty"`
 	FixReports        []fixReportJSON `json:"fix_reports,omitempty"`
 	// Structured pruning (--granularity other than weight).
-	Granularity string       `json:"granularity,omitempty"`
-	Allocation  string       `json:"allocation,omitempty"`
-	Before      *sizeFigures `json:"before,omitempty"`
-	After       *sizeFigures `json:"after,omitempty"`
+	Granularity string             `json:"granularity,omitempty"`
+	Allocation  string             `json:"allocation,omitempty"`
+	Before      *prune.SizeFigures `json:"before,omitempty"`
+	After       *prune.SizeFigures `json:"after,omitempty"`
 	// Compacted: the written model is the pruned one without its removed
 	// units (physically smaller), with CompactedParams parameters left.
 	Compacted       bool `json:"compacted,omitempty"`
@@ -262,7 +262,7 @@ func runPrune(c *cli.Context) error {
 		}
 		cfg.Recompute, cfg.Train = 0, nil
 	}
-	sizeBefore := sizesOf(m)
+	sizeBefore := prune.SizeFiguresOf(m)
 	before := m.NumFree()
 	// The bar counts the deletions --keep and --sparsity allow; error and
 	// accuracy rules can end the run sooner.
@@ -386,7 +386,7 @@ func runPrune(c *cli.Context) error {
 			written, _ = prune.Compact(m)
 			s.Compacted, s.CompactedParams = true, written.NumFree()
 		}
-		after := sizesOf(written)
+		after := prune.SizeFiguresOf(written)
 		s.After = &after
 	}
 	hist, _ := marshal(struct {
