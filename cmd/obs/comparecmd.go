@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
@@ -191,11 +192,11 @@ func runCompare(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkFits(m, train); err != nil {
+	if err := datasets.CheckFits(m, train); err != nil {
 		return err
 	}
 	if test != nil {
-		if err := checkFits(m, test); err != nil {
+		if err := datasets.CheckFits(m, test); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
@@ -189,7 +190,7 @@ func runHessian(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkFits(m, train); err != nil {
+	if err := datasets.CheckFits(m, train); err != nil {
 		return err
 	}
 	if err := checkMemory(c, resources.EstimateHessian(len(cfg.Kinds), float64(m.NumFree())),
