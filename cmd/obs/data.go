@@ -84,7 +84,7 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 			spec.Test = resolveRecorded(c, "--test", spec.Test)
 		}
 	} else {
-		if rec != nil && isCSVName(spec.Data) && isCSVName(rec.Data) {
+		if rec != nil && datasets.IsCSVName(spec.Data) && datasets.IsCSVName(rec.Data) {
 			// Another CSV file: its target is found by the name the
 			// model was trained with (--target overrides it below).
 			spec.Target = rec.Target
@@ -247,7 +247,7 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 		if c.IsSet("split") {
 			spec.Split, spec.SplitSeed = c.Float64("split"), c.Uint64("split-seed")
 		}
-		recordTarget(&spec, train)
+		datasets.RecordTarget(&spec, train)
 		f.Data = &spec
 	}
 	return f

@@ -288,7 +288,7 @@ func runTrain(c *cli.Context) error {
 		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
 	}
 	file := stamp(m.ToFile(prov, nil))
-	recordTarget(&dspec, train)
+	datasets.RecordTarget(&dspec, train)
 	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
 	file.InputNames = csvInputs(train)
 	if err := file.Save(out); err != nil {
