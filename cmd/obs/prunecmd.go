@@ -2,11 +2,9 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -121,8 +119,8 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 	if cfg.Group > 1 && (cfg.Method != prune.OBS || cfg.NoUpdate) {
 		return usagef("--group needs --method obs with its update")
 	}
-	if cfg.Recompute, cfg.RecomputeFraction, err = parseRecompute(c.String("recompute")); err != nil {
-		return err
+	if cfg.Recompute, cfg.RecomputeFraction, err = prune.ParseRecompute(c.String("recompute")); err != nil {
+		return usagef("--%v", err)
 	}
 	cfg.Retrain = c.Int("retrain")
 	if cfg.Retrain < 0 {
@@ -330,7 +328,7 @@ func runPrune(c *cli.Context) error {
 	} else {
 		// Only the schedule that was used is stated: "recompute" (every N
 		// deletions) beside a P% rule would read as "never".
-		s.RecomputeSchedule, s.Retrain = recomputeSchedule(&cfg), &cfg.Retrain
+		s.RecomputeSchedule, s.Retrain = cfg.RecomputeSchedule(), &cfg.Retrain
 		if cfg.RecomputeFraction == 0 {
 			s.Recompute = &cfg.Recompute
 		}
@@ -415,33 +413,3 @@ func runPrune(c *cli.Context) error {
 // "Defaults"), so that the number of builds grows with the log of the
 // pruning ratio instead of with the number of deletions.
 const defaultRecompute = "5%"
-
-// parseRecompute reads --recompute: N (every N deletions, 0 never) or P%.
-func parseRecompute(s string) (every int, fraction float64, err error) {
-	s = strings.TrimSpace(s)
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		v, perr := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if perr != nil || !(v > 0 && v <= 100) {
-			return 0, 0, usagef("--recompute %q: a percentage must be in (0, 100]", s)
-		}
-		return 0, v / 100, nil
-	}
-	n, perr := strconv.Atoi(s)
-	if perr != nil || n < 0 {
-		return 0, 0, usagef("--recompute %q must be a number of deletions >= 0 or a percentage like 5%%", s)
-	}
-	return n, 0, nil
-}
-
-// recomputeSchedule says in words when the curvature was rebuilt.
-func recomputeSchedule(cfg *prune.Config) string {
-	switch {
-	case cfg.RecomputeFraction > 0:
-		return fmt.Sprintf("whenever %g%% of the parameters left at the last build have been deleted", 100*cfg.RecomputeFraction)
-	case cfg.Recompute == 0:
-		return "never (downdate only)"
-	case cfg.Recompute == 1:
-		return "after every deletion"
-	}
-	return fmt.Sprintf("every %d deletions", cfg.Recompute)
-}
