@@ -209,7 +209,7 @@ func runHessian(c *cli.Context) error {
 		return err
 	}
 	s, d, err := study.SummarizeCurvatures(m, train, &cfg, results, study.CurvatureGlobals{
-		Model: c.String("model"), Loss: file.Loss, Damping: dampingNote(cfg.Damping),
+		Model: c.String("model"), Loss: file.Loss, Damping: study.DampingNote(cfg.Damping),
 		Seeds: study.SeedsJSON{ModelSeed: file.Provenance.Seed},
 	})
 	if err != nil {

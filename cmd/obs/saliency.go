@@ -10,6 +10,7 @@ import (
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
+	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -136,7 +137,7 @@ func runSaliency(c *cli.Context) error {
 		s.Alpha = nil
 	}
 	if cfg.Method == prune.OBS {
-		s.Damping = dampingNote(cfg.Damping)
+		s.Damping = study.DampingNote(cfg.Damping)
 	}
 	if acfg.Retrain {
 		s.PearsonRetrained, s.SpearmanRetrained, s.KendallRetrained = num(a.PearsonRetrained), num(a.SpearmanRetrained), num(a.KendallRetrained)
