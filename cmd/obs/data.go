@@ -166,31 +166,11 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	if test != nil && (spec.Test != "" || spec.Split != 0) {
 		return nil, nil, spec, usagef("%s has its own test set; --test and --split apply to CSV files", spec.Data)
 	}
-	if spec.Test != "" {
-		if !strings.HasSuffix(strings.ToLower(spec.Test), ".csv") {
-			return nil, nil, spec, usagef("--test %s: want a CSV file", spec.Test)
-		}
-		opts.Classes = train.Classes
-		if test, err = datasets.LoadCSVWith(spec.Test, opts); err != nil {
-			return nil, nil, spec, err
-		}
-		if strings.Join(test.InputNames, ",") != strings.Join(train.InputNames, ",") {
-			return nil, nil, spec, fmt.Errorf("test file %s has inputs %q, training file %q", spec.Test, test.InputNames, train.InputNames)
-		}
+	if spec.Test != "" && !strings.HasSuffix(strings.ToLower(spec.Test), ".csv") {
+		return nil, nil, spec, usagef("--test %s: want a CSV file", spec.Test)
 	}
-	if spec.Split != 0 {
-		if train, test, err = train.Split(spec.Split, spec.SplitSeed); err != nil {
-			return nil, nil, spec, err
-		}
-	}
-	if dc.std != nil {
-		if len(dc.std.Mean) != train.NumInputs() {
-			return nil, nil, spec, fmt.Errorf("%s has %d inputs but the model's standardisation has %d", train.Name, train.NumInputs(), len(dc.std.Mean))
-		}
-		train = train.Standardized(dc.std.Mean, dc.std.Std)
-		if test != nil {
-			test = test.Standardized(dc.std.Mean, dc.std.Std)
-		}
+	if train, test, err = datasets.PrepareSets(train, test, spec.Test, opts, spec.Split, spec.SplitSeed, dc.std); err != nil {
+		return nil, nil, spec, err
 	}
 	return train, test, spec, nil
 }
