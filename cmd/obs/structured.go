@@ -130,18 +130,9 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp := defaultLayerCalib, c.Float64("damp")
-	if c.IsSet("calib") {
-		calib = c.Int("calib")
-	}
-	if calib < 1 {
-		return usagef("--calib %d must be >= 1", calib)
-	}
-	if !(damp >= 0) || damp > 1e300 {
-		return usagef("--damp %v must be a finite number >= 0", damp)
-	}
-	if damp == 0 {
-		damp = -1 // none (zero selects the default in prune)
+	calib, damp, err := layerCalibDamp(c)
+	if err != nil {
+		return err
 	}
 	out := c.String("out")
 	m, file, train, test, err := loadModelData(c)
