@@ -3,6 +3,8 @@ package datasets
 import (
 	"fmt"
 	"strings"
+
+	"github.com/obs-toolkit/obs/model"
 )
 
 // specs lists the built-in data set names accepted by Load.
@@ -56,4 +58,38 @@ func Load(spec, monkDir string, targets []string) (train, test *Set, err error) 
 		return train, nil, err
 	}
 	return nil, nil, fmt.Errorf("datasets: unknown data set %q, want one of %s or a path ending in .csv", spec, strings.Join(specs, ", "))
+}
+
+// PrepareSets completes the sets of a loaded training set train (and test,
+// its own test set or nil): it reads the test set from the CSV file
+// testCSV when not empty (with opts and train's classes; its inputs must
+// be train's), holds out the fraction split of train as the test set when
+// split is not 0 (Set.Split with seed), and standardises both sets with
+// std when not nil.
+func PrepareSets(train, test *Set, testCSV string, opts CSVOptions, split float64, seed uint64, std *model.Standardization) (*Set, *Set, error) {
+	var err error
+	if testCSV != "" {
+		opts.Classes = train.Classes
+		if test, err = LoadCSVWith(testCSV, opts); err != nil {
+			return nil, nil, err
+		}
+		if strings.Join(test.InputNames, ",") != strings.Join(train.InputNames, ",") {
+			return nil, nil, fmt.Errorf("test file %s has inputs %q, training file %q", testCSV, test.InputNames, train.InputNames)
+		}
+	}
+	if split != 0 {
+		if train, test, err = train.Split(split, seed); err != nil {
+			return nil, nil, err
+		}
+	}
+	if std != nil {
+		if len(std.Mean) != train.NumInputs() {
+			return nil, nil, fmt.Errorf("%s has %d inputs but the model's standardisation has %d", train.Name, train.NumInputs(), len(std.Mean))
+		}
+		train = train.Standardized(std.Mean, std.Std)
+		if test != nil {
+			test = test.Standardized(std.Mean, std.Std)
+		}
+	}
+	return train, test, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
@@ -191,11 +192,11 @@ func runCompare(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkFits(m, train); err != nil {
+	if err := datasets.CheckFits(m, train); err != nil {
 		return err
 	}
 	if test != nil {
-		if err := checkFits(m, test); err != nil {
+		if err := datasets.CheckFits(m, test); err != nil {
 			return err
 		}
 	}
@@ -219,31 +220,7 @@ func runCompare(c *cli.Context) error {
 		return err
 	}
 
-	set := study.CompareSettings{
-		Model: c.String("model"), ModelSeed: file.Provenance.Seed, Data: train.Name, DataSource: train.Source,
-		Patterns: len(train.Inputs), Normalisation: "1/P (P = training patterns); every curvature includes the model's weight decay",
-		Alpha: cmp.Alpha, Recompute: cmp.Recompute, Keep: cmp.Keep, Fix: cmp.Fix,
-		Structure: study.DenseEmpty(structure),
-		MCSamples: mc.Samples, MCSigma: mc.Sigma, CurvSeed: mc.Seed, BruteForceEvery: cmp.BruteForceEvery,
-		StartParams: cmp.Start.Params, StartError: cmp.Start.TrainError, StartAccuracy: num(cmp.Start.TrainAccuracy),
-		StartTestAcc: num(cmp.Start.TestAccuracy), StartGradNorm: cmp.Start.GradNorm,
-	}
-	if set.MCSamples == 0 {
-		set.MCSamples = hessian.DefaultSamples
-	}
-	if set.MCSigma == 0 {
-		set.MCSigma = hessian.DefaultSigma
-	}
-	if test != nil {
-		set.TestPatterns = len(test.Inputs)
-	}
-	s := study.CompareSummary{Settings: set, OutDir: dir}
-	for _, f := range study.CompareOutputs {
-		s.Files = append(s.Files, filepath.Join(dir, f))
-	}
-	for _, r := range cmp.Runs {
-		s.Methods = append(s.Methods, study.MethodSummary(r))
-	}
+	s := study.NewCompareSummary(cmp, cfg, train, test, c.String("model"), file.Provenance.Seed, dir)
 
 	if err := study.WriteComparison(dir, &s, cmp, test); err != nil {
 		return err

@@ -143,12 +143,3 @@ func num(v float64) *float64 {
 	}
 	return &v
 }
-
-// dampingNote states a damping mode in an output: its name and, for
-// relative damping, what alpha and the decay are multiples of.
-func dampingNote(d hessian.Damping) string {
-	if d == hessian.Relative {
-		return "relative (alpha and decay are multiples of tr(C_data)/n, recomputed at every curvature build)"
-	}
-	return d.String()
-}

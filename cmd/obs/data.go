@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -85,7 +84,7 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 			spec.Test = resolveRecorded(c, "--test", spec.Test)
 		}
 	} else {
-		if rec != nil && isCSVName(spec.Data) && isCSVName(rec.Data) {
+		if rec != nil && datasets.IsCSVName(spec.Data) && datasets.IsCSVName(rec.Data) {
 			// Another CSV file: its target is found by the name the
 			// model was trained with (--target overrides it below).
 			spec.Target = rec.Target
@@ -167,104 +166,13 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	if test != nil && (spec.Test != "" || spec.Split != 0) {
 		return nil, nil, spec, usagef("%s has its own test set; --test and --split apply to CSV files", spec.Data)
 	}
-	if spec.Test != "" {
-		if !strings.HasSuffix(strings.ToLower(spec.Test), ".csv") {
-			return nil, nil, spec, usagef("--test %s: want a CSV file", spec.Test)
-		}
-		opts.Classes = train.Classes
-		if test, err = datasets.LoadCSVWith(spec.Test, opts); err != nil {
-			return nil, nil, spec, err
-		}
-		if strings.Join(test.InputNames, ",") != strings.Join(train.InputNames, ",") {
-			return nil, nil, spec, fmt.Errorf("test file %s has inputs %q, training file %q", spec.Test, test.InputNames, train.InputNames)
-		}
+	if spec.Test != "" && !strings.HasSuffix(strings.ToLower(spec.Test), ".csv") {
+		return nil, nil, spec, usagef("--test %s: want a CSV file", spec.Test)
 	}
-	if spec.Split != 0 {
-		if train, test, err = train.Split(spec.Split, spec.SplitSeed); err != nil {
-			return nil, nil, spec, err
-		}
-	}
-	if dc.std != nil {
-		if len(dc.std.Mean) != train.NumInputs() {
-			return nil, nil, spec, fmt.Errorf("%s has %d inputs but the model's standardisation has %d", train.Name, train.NumInputs(), len(dc.std.Mean))
-		}
-		train = train.Standardized(dc.std.Mean, dc.std.Std)
-		if test != nil {
-			test = test.Standardized(dc.std.Mean, dc.std.Std)
-		}
+	if train, test, err = datasets.PrepareSets(train, test, spec.Test, opts, spec.Split, spec.SplitSeed, dc.std); err != nil {
+		return nil, nil, spec, err
 	}
 	return train, test, spec, nil
-}
-
-// checkTargets returns a one-line error, naming the fix, when the targets
-// cannot be reached by the network's output or are not what its loss
-// expects: values outside [0, 1] for bce or a sigmoid output, outside
-// [-1, 1] for tanh, and rows that are not probability vectors for ce.
-func checkTargets(spec model.Spec, s *datasets.Set) error {
-	lo, hi := math.Inf(-1), math.Inf(1)
-	switch {
-	case spec.Loss == model.BinaryCrossEntropy || spec.Output == model.Sigmoid:
-		lo, hi = 0, 1
-	case spec.Output == model.Tanh:
-		lo, hi = -1, 1
-	}
-	for p, row := range s.Targets {
-		sum := 0.0
-		for k, v := range row {
-			sum += v
-			if v < lo || v > hi {
-				fix := "for class labels use --loss ce"
-				if spec.Loss == model.SquaredError {
-					fix += "; for regression use --out-act identity"
-				}
-				return usagef("%s row %d: target %s = %v is outside [%g, %g], which the %s output with --loss %s cannot reach; %s",
-					s.Name, p+1, s.TargetNames[k], v, lo, hi, spec.Output, spec.Loss, fix)
-			}
-		}
-		if spec.Loss == model.CrossEntropy {
-			if len(row) < 2 {
-				return usagef("--loss ce needs one output per class; %s has one target column of numbers: give its class labels as one column with --target", s.Name)
-			}
-			if math.Abs(sum-1) > 1e-9 || floatsMin(row) < 0 {
-				return usagef("%s row %d: targets %v are not class probabilities (>= 0, sum 1) as --loss ce needs", s.Name, p+1, row)
-			}
-		}
-	}
-	return nil
-}
-
-func floatsMin(v []float64) float64 {
-	m := math.Inf(1)
-	for _, x := range v {
-		m = math.Min(m, x)
-	}
-	return m
-}
-
-// checkFits returns an error unless the data fit the network.
-func checkFits(m *model.MLP, s *datasets.Set) error {
-	if err := m.CheckData(s.Inputs, s.Targets); err != nil {
-		return fmt.Errorf("%s does not fit the model: %v", s.Name, strings.TrimPrefix(err.Error(), "model: "))
-	}
-	return nil
-}
-
-// defaultArch is the network used when --arch is not given: the OBS papers'
-// networks for XOR and the MONK's problems, one hidden layer of 4 otherwise.
-func defaultArch(data string, s *datasets.Set) []int {
-	switch data {
-	case "xor":
-		return []int{2, 2, 1}
-	case "monk1":
-		return []int{17, 3, 1}
-	case "monk2", "monk3":
-		return []int{17, 2, 1}
-	case "nettalk":
-		return []int{s.NumInputs(), 80, s.NumTargets()}
-	case "mnist":
-		return []int{s.NumInputs(), 300, 100, s.NumTargets()} // LeNet-300-100
-	}
-	return []int{s.NumInputs(), 4, s.NumTargets()}
 }
 
 // loadDataFor reads the data for a model file, with its recorded data,
@@ -276,7 +184,7 @@ func loadDataFor(c *cli.Context, m *model.MLP, file *model.File) (train, test *d
 	}
 	for _, s := range []*datasets.Set{train, test} {
 		if s != nil {
-			if err := checkFits(m, s); err != nil {
+			if err := datasets.CheckFits(m, s); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -319,7 +227,7 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 		if c.IsSet("split") {
 			spec.Split, spec.SplitSeed = c.Float64("split"), c.Uint64("split-seed")
 		}
-		recordTarget(&spec, train)
+		datasets.RecordTarget(&spec, train)
 		f.Data = &spec
 	}
 	return f

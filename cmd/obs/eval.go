@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/prune"
 )
 
 func init() { register(20, evalCommand) }
@@ -65,7 +66,7 @@ type evalSummary struct {
 	PerClass     []datasets.ClassRow `json:"per_class,omitempty"`
 	Standardized bool                `json:"standardized"`
 	TestPatterns int                 `json:"test_patterns,omitempty"`
-	sizeFigures
+	prune.SizeFigures
 	// InferMicros is the measured inference time per pattern (--timing).
 	InferMicros *float64 `json:"infer_us_per_pattern,omitempty"`
 }
@@ -85,10 +86,10 @@ func runEval(c *cli.Context) error {
 	s := evalSummary{
 		Model: c.String("model"), Data: train.Name, DataSource: train.Source, Patterns: train.Len(),
 		Params: len(m.Params), FreeParams: m.NumFree(), Error: st.Error, Accuracy: st.Accuracy,
-		GradNorm: norm2(grad), sizeFigures: sizesOf(m),
+		GradNorm: norm2(grad), SizeFigures: prune.SizeFiguresOf(m),
 	}
 	if c.Bool("timing") {
-		s.InferMicros = num(inferenceTime(m, train.Inputs, train.Targets))
+		s.InferMicros = num(prune.InferenceTime(m, train.Inputs, train.Targets))
 	}
 	if test != nil {
 		te := datasets.Evaluate(m, test.Inputs, test.Targets)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
@@ -189,86 +191,38 @@ func runHessian(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkFits(m, train); err != nil {
+	if err := datasets.CheckFits(m, train); err != nil {
 		return err
 	}
 	if err := checkMemory(c, resources.EstimateHessian(len(cfg.Kinds), float64(m.NumFree())),
 		"give --kinds fewer kinds, or prune with a block-diagonal curvature (obs prune --structure block:B)"); err != nil {
 		return err
 	}
-	X, T := train.Inputs, train.Targets
-	free := m.Free()
-	w := make([]float64, len(free))
-	for a, q := range free {
-		w[a] = m.Params[q]
-	}
-
 	b := newBar(c, len(cfg.Kinds), "curvatures")
-	results := make([]*study.CurvatureResult, len(cfg.Kinds))
-	for i, k := range cfg.Kinds {
-		b.Set(i, "curvature %v", k)
-		if results[i], err = study.BuildCurvature(k, m, X, T, &cfg, w); err != nil {
-			b.Done()
-			return err
-		}
-		if interrupted(c) {
-			b.Done()
-			return errInterrupted
-		}
-	}
+	results, err := study.BuildCurvatures(m, train.Inputs, train.Targets, &cfg, func() bool { return interrupted(c) },
+		func(i int, k hessian.Kind) { b.Set(i, "curvature %v", k) })
 	b.Done()
-
-	ws := m.NewWorkspace()
-	grad := make([]float64, len(m.Params))
-	e := m.Grad(ws, grad, X, T)
-	s := study.CurvatureSummary{
-		CurvatureGlobals: study.CurvatureGlobals{
-			Model: c.String("model"), Data: train.Name, Loss: file.Loss, Params: len(m.Params), Free: len(free),
-			Patterns: len(X), Normalisation: "1/P (P = training patterns)", Decay: m.Decay, Alpha: cfg.Alpha, Damping: dampingNote(cfg.Damping),
-			Seeds: study.SeedsJSON{CurvSeed: cfg.Options.Seed, ModelSeed: file.Provenance.Seed},
-			Error: num(e), GradNorm: num(norm2(grad)), MeanSquaredResidual: num(hessian.MeanSquaredResidual(m, X, T)),
-			Dump: cfg.Dump, Plot: cfg.Plot,
-		},
-		Kinds: map[string]study.KindJSON{},
-		Pairs: []study.PairJSON{},
+	if errors.Is(err, study.ErrStopped) {
+		return errInterrupted
 	}
-	if slices.Contains(cfg.Kinds, hessian.Exact) {
-		s.Fix = cfg.Fix.String()
-	}
-	neff, err := hessian.EffectiveSamples(m, X, T)
 	if err != nil {
 		return err
 	}
-	s.NEff = num(neff)
-	s.NEffNote = fmt.Sprintf("(sum_p ||g_p||^2)^2 / sum_p ||g_p||^4 over the per-pattern gradients (free parameters): P = %d for equal norms, 1 for one non-zero gradient; compare with nf = %d", len(X), len(free))
-	if slices.Contains(cfg.Kinds, hessian.MCFisher) {
-		s.Samples = cfg.Options.Samples
-		if m.Loss == model.SquaredError { // other losses ignore sigma
-			s.Sigma = cfg.Options.Sigma
-		}
-	}
-	for _, r := range results {
-		s.Kinds[r.Kind.String()] = study.KindSummary(r, m, free, cfg.Damping)
-	}
-	for i := range results {
-		for j := i + 1; j < len(results); j++ {
-			s.Pairs = append(s.Pairs, study.ComparePair(results[i], results[j]))
-		}
-	}
-
-	d, err := study.Diagnose(m, train, study.DiagnoseConfig{Seed: cfg.Options.Seed})
+	s, d, err := study.SummarizeCurvatures(m, train, &cfg, results, study.CurvatureGlobals{
+		Model: c.String("model"), Loss: file.Loss, Damping: study.DampingNote(cfg.Damping),
+		Seeds: study.SeedsJSON{ModelSeed: file.Provenance.Seed},
+	})
 	if err != nil {
 		return err
 	}
-	s.Diagnostic = study.EFDiagnostic(d)
 	if interrupted(c) {
 		return errInterrupted
 	}
-	if err := study.WriteCurvatureOutputs(cfg, results, &s, m, free); err != nil {
+	if err := study.WriteCurvatureOutputs(cfg, results, s, m, m.Free()); err != nil {
 		return err
 	}
 	if !c.Bool("json") {
-		printHessian(stdoutOf(c), &s, cfg.Kinds)
+		printHessian(stdoutOf(c), s, cfg.Kinds)
 		dg := s.Diagnostic
 		fmt.Fprintf(stdoutOf(c), "is the empirical Fisher usable here? c* %.3g (c*/MSR %.3g, MSR %.3g), distance after scaling %.3g against %.3g (median) and %.3g (max) for %d MC-1 Fishers (p = %.2g), n_eff %.4g of P = %d for nf = %d, IM-equality statistic %.3g (MC-1 floor %.3g), H ≈ %.3g·G (distance %.3g)\n  verdict: %s\n",
 			d.CStar, d.CStarOverMSR, d.MSR, d.DistAfter, d.NullMedian, d.NullMax, d.Draws, d.PValue, d.NEff, d.P, d.N, d.IMStat, d.IMNull, d.HG, d.HGDist, dg.Verdict)

@@ -77,7 +77,7 @@ func runPredict(c *cli.Context) error {
 	}
 	hasTargets := len(s.Targets) > 0 && len(s.Targets[0]) > 0
 	if hasTargets {
-		if err := checkFits(m, s); err != nil {
+		if err := datasets.CheckFits(m, s); err != nil {
 			return err
 		}
 	}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +13,7 @@ import (
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
-	"github.com/obs-toolkit/obs/internal/stats"
+	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -121,8 +119,8 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 	if cfg.Group > 1 && (cfg.Method != prune.OBS || cfg.NoUpdate) {
 		return usagef("--group needs --method obs with its update")
 	}
-	if cfg.Recompute, cfg.RecomputeFraction, err = parseRecompute(c.String("recompute")); err != nil {
-		return err
+	if cfg.Recompute, cfg.RecomputeFraction, err = prune.ParseRecompute(c.String("recompute")); err != nil {
+		return usagef("--%v", err)
 	}
 	cfg.Retrain = c.Int("retrain")
 	if cfg.Retrain < 0 {
@@ -160,59 +158,6 @@ func pruneFlags(c *cli.Context, cfg *prune.Config, nParams, nFree int) error {
 	}
 	cfg.RemoveDead = c.Bool("remove-dead")
 	return nil
-}
-
-type stepJSON struct {
-	Step      int      `json:"step"`
-	Index     int      `json:"index"`
-	Name      string   `json:"name"`
-	Predicted *float64 `json:"predicted"`
-	Actual    *float64 `json:"actual"`
-	Accuracy  *float64 `json:"train_accuracy"`
-}
-
-type pruneSummary struct {
-	Model             string          `json:"model"`
-	Out               string          `json:"out"`
-	Records           string          `json:"records,omitempty"`
-	Data              string          `json:"data"`
-	Method            string          `json:"method"`
-	Curvature         string          `json:"curvature,omitempty"`
-	Alpha             *float64        `json:"alpha,omitempty"`
-	Damping           string          `json:"damping,omitempty"`
-	Fix               string          `json:"fix,omitempty"`
-	Inverse           string          `json:"inverse,omitempty"`
-	Structure         string          `json:"structure,omitempty"`
-	OneShot           bool            `json:"one_shot,omitempty"`
-	Normalisation     string          `json:"normalisation"`
-	Calibration       int             `json:"calibration_patterns,omitempty"`
-	Recompute         *int            `json:"recompute,omitempty"`          // every N deletions; omitted for P% and one-shot
-	RecomputeSchedule string          `json:"recompute_schedule,omitempty"` // omitted for one-shot (built once)
-	Retrain           *int            `json:"retrain,omitempty"`            // omitted for one-shot
-	Group             int             `json:"group"`
-	ParamsBefore      int             `json:"params_before"`
-	ParamsAfter       int             `json:"params_after"`
-	Steps             int             `json:"steps"`
-	TrainErrorBefore  float64         `json:"train_error_before"`
-	TrainErrorAfter   float64         `json:"train_error_after"`
-	TrainAccBefore    *float64        `json:"train_accuracy_before"`
-	TrainAccAfter     *float64        `json:"train_accuracy_after"`
-	TestAccBefore     *float64        `json:"test_accuracy_before,omitempty"`
-	TestAccAfter      *float64        `json:"test_accuracy_after,omitempty"`
-	GradNormAfter     float64         `json:"grad_norm_after"`
-	SpearmanPredicted *float64        `json:"spearman_predicted_actual"`
-	StopReason        string          `json:"stop_reason"`
-	Rejected          *stepJSON       `json:"rejected,omitempty"`
-	FixReports        []fixReportJSON `json:"fix_reports,omitempty"`
-	// Structured pruning (--granularity other than weight).
-	Granularity string       `json:"granularity,omitempty"`
-	Allocation  string       `json:"allocation,omitempty"`
-	Before      *sizeFigures `json:"before,omitempty"`
-	After       *sizeFigures `json:"after,omitempty"`
-	// Compacted: the written model is the pruned one without its removed
-	// units (physically smaller), with CompactedParams parameters left.
-	Compacted       bool `json:"compacted,omitempty"`
-	CompactedParams int  `json:"compacted_params,omitempty"`
 }
 
 func runPrune(c *cli.Context) error {
@@ -262,7 +207,7 @@ func runPrune(c *cli.Context) error {
 		}
 		cfg.Recompute, cfg.Train = 0, nil
 	}
-	sizeBefore := sizesOf(m)
+	sizeBefore := prune.SizeFiguresOf(m)
 	before := m.NumFree()
 	// The bar counts the deletions --keep and --sparsity allow; error and
 	// accuracy rules can end the run sooner.
@@ -276,22 +221,22 @@ func runPrune(c *cli.Context) error {
 		b.Set(0, "building the curvature (%d calibration patterns)", calibLen(&cfg, train))
 	}
 	cfg.Rebuilt = func(free int, took time.Duration) {
-		eta.rebuilt(free, took)
-		b.Set(before-free, "pruning: %d left%s", free, eta.leftText())
+		eta.Rebuilt(free, took)
+		b.Set(before-free, "pruning: %d left%s", free, eta.LeftText())
 	}
 	cfg.Progress = func(s prune.Step) {
 		if s.Method == "dead-unit" {
 			b.Set(before-s.Left, "pruning: %d left (dead units removed)", s.Left)
 			return
 		}
-		eta.step()
+		eta.Step()
 		if !b.Due() && s.Left > target {
 			return
 		}
 		if math.IsNaN(s.TrainError) { // one-shot: only the start and the end are measured
-			b.Set(before-s.Left, "pruning: %d left%s", s.Left, eta.leftText())
+			b.Set(before-s.Left, "pruning: %d left%s", s.Left, eta.LeftText())
 		} else {
-			b.Set(before-s.Left, "pruning: %d left, E %.3g%s", s.Left, s.TrainError, eta.leftText())
+			b.Set(before-s.Left, "pruning: %d left, E %.3g%s", s.Left, s.TrainError, eta.LeftText())
 		}
 	}
 	cfg.Stop = func() bool { return interrupted(c) }
@@ -319,64 +264,8 @@ func runPrune(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s := pruneSummary{
-		Model: c.String("model"), Out: outPath, Records: records, Data: train.Name, Method: res.Method,
-		Normalisation: "1/P (P = training patterns)", Group: cfg.Group,
-		ParamsBefore: res.Start.Params, ParamsAfter: res.End.Params, Steps: len(res.Steps),
-		TrainErrorBefore: res.Start.TrainError, TrainErrorAfter: res.End.TrainError,
-		TrainAccBefore: num(res.Start.TrainAccuracy), TrainAccAfter: num(res.End.TrainAccuracy),
-		TestAccBefore: num(res.Start.TestAccuracy), TestAccAfter: num(res.End.TestAccuracy),
-		GradNormAfter: res.End.GradNorm, StopReason: res.StopReason, OneShot: c.Bool("one-shot"),
-	}
-	if s.OneShot {
-		s.Steps = res.Start.Params - res.End.Params
-	} else {
-		// Only the schedule that was used is stated: "recompute" (every N
-		// deletions) beside a P% rule would read as "never".
-		s.RecomputeSchedule, s.Retrain = recomputeSchedule(&cfg), &cfg.Retrain
-		if cfg.RecomputeFraction == 0 {
-			s.Recompute = &cfg.Recompute
-		}
-	}
-	if cfg.Method != prune.Magnitude {
-		s.Curvature = cfg.Curvature.String()
-		s.Calibration = train.Len()
-		if cfg.Calib.Len() > 0 {
-			s.Calibration = cfg.Calib.Len()
-			s.Normalisation = "1/P (P = calibration patterns for the curvature, training patterns for E)"
-		}
-	}
-	if cfg.Method == prune.OBS {
-		s.Alpha = num(res.Alpha)
-		s.Damping = dampingNote(cfg.Damping)
-		s.Inverse = cfg.Inverse.String()
-		if cfg.Structure != nil {
-			s.Structure, s.Inverse = cfg.Structure.String(), "cholesky per block"
-			if _, ok := cfg.Structure.(prune.KFAC); ok {
-				s.Inverse = "cholesky of each layer's pi-damped K-FAC factors"
-			}
-		}
-		if cfg.Curvature.String() == "exact" {
-			s.Fix = cfg.Fix.String()
-			s.Inverse = "eigen/cholesky (exact)"
-		}
-	}
-	var pred, act []float64
-	for _, st := range res.Steps {
-		if !math.IsNaN(st.Predicted) && st.Method != "dead-unit" {
-			pred = append(pred, st.Predicted)
-			act = append(act, st.Actual)
-		}
-	}
-	s.SpearmanPredicted = num(stats.Spearman(pred, act))
-	if r := res.Rejected; r != nil {
-		s.Rejected = &stepJSON{Step: r.Step, Index: r.Index, Name: r.Name, Predicted: num(r.Predicted), Actual: num(r.Actual), Accuracy: num(r.TrainAccuracy)}
-	}
-	for _, f := range res.FixReports {
-		// The same snake_case keys as obs hessian's, and NaN or Inf as null.
-		s.FixReports = append(s.FixReports, fixReportJSON{Fix: f.Fix, Alpha: f.Alpha, Shift: f.Shift, MinEigen: num(f.MinEigen), MaxEigen: num(f.MaxEigen),
-			Negative: f.Negative, Changed: f.Clipped, Condition: num(f.Condition)})
-	}
+	s := study.NewPruneSummary(res, &cfg, train, c.Bool("one-shot"))
+	s.Model, s.Out, s.Records = c.String("model"), outPath, records
 
 	written := m
 	if g := cfg.Granularity; g.Kind != prune.ByWeight {
@@ -389,12 +278,12 @@ func runPrune(c *cli.Context) error {
 			written, _ = prune.Compact(m)
 			s.Compacted, s.CompactedParams = true, written.NumFree()
 		}
-		after := sizesOf(written)
+		after := prune.SizeFiguresOf(written)
 		s.After = &after
 	}
 	hist, _ := marshal(struct {
-		Command string       `json:"command"`
-		Summary pruneSummary `json:"summary"`
+		Command string             `json:"command"`
+		Summary study.PruneSummary `json:"summary"`
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
 	if records != "" {
 		if err := atomicfile.Write(records, func(w io.Writer) error {
@@ -418,33 +307,3 @@ func runPrune(c *cli.Context) error {
 // "Defaults"), so that the number of builds grows with the log of the
 // pruning ratio instead of with the number of deletions.
 const defaultRecompute = "5%"
-
-// parseRecompute reads --recompute: N (every N deletions, 0 never) or P%.
-func parseRecompute(s string) (every int, fraction float64, err error) {
-	s = strings.TrimSpace(s)
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		v, perr := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if perr != nil || !(v > 0 && v <= 100) {
-			return 0, 0, usagef("--recompute %q: a percentage must be in (0, 100]", s)
-		}
-		return 0, v / 100, nil
-	}
-	n, perr := strconv.Atoi(s)
-	if perr != nil || n < 0 {
-		return 0, 0, usagef("--recompute %q must be a number of deletions >= 0 or a percentage like 5%%", s)
-	}
-	return n, 0, nil
-}
-
-// recomputeSchedule says in words when the curvature was rebuilt.
-func recomputeSchedule(cfg *prune.Config) string {
-	switch {
-	case cfg.RecomputeFraction > 0:
-		return fmt.Sprintf("whenever %g%% of the parameters left at the last build have been deleted", 100*cfg.RecomputeFraction)
-	case cfg.Recompute == 0:
-		return "never (downdate only)"
-	case cfg.Recompute == 1:
-		return "after every deletion"
-	}
-	return fmt.Sprintf("every %d deletions", cfg.Recompute)
-}

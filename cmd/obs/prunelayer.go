@@ -105,18 +105,9 @@ func runPruneLayer(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp := defaultLayerCalib, c.Float64("damp")
-	if c.IsSet("calib") {
-		calib = c.Int("calib")
-	}
-	if calib < 1 {
-		return usagef("--calib %d must be >= 1", calib)
-	}
-	if !(damp >= 0) || damp > 1e300 {
-		return usagef("--damp %v must be a finite number >= 0", damp)
-	}
-	if damp == 0 {
-		damp = -1 // none (zero selects the default in prune)
+	calib, damp, err := layerCalibDamp(c)
+	if err != nil {
+		return err
 	}
 	out := c.String("out")
 	m, file, train, test, err := loadModelData(c)
@@ -170,4 +161,24 @@ func runPruneLayer(c *cli.Context) error {
 	}
 	info(c, "layer-wise OBS (%s): %d -> %d parameters, weight sparsity %.4f; wrote %s\n", alloc, s.ParamsBefore, s.ParamsAfter, s.Sparsity, out)
 	return emit(c, s)
+}
+
+// layerCalibDamp reads --calib and --damp of layer-wise OBS: the
+// calibration patterns (defaultLayerCalib unless given) and the damping
+// (-1 for none: zero selects the default in prune).
+func layerCalibDamp(c *cli.Context) (calib int, damp float64, err error) {
+	calib, damp = defaultLayerCalib, c.Float64("damp")
+	if c.IsSet("calib") {
+		calib = c.Int("calib")
+	}
+	if calib < 1 {
+		return 0, 0, usagef("--calib %d must be >= 1", calib)
+	}
+	if !(damp >= 0) || damp > 1e300 {
+		return 0, 0, usagef("--damp %v must be a finite number >= 0", damp)
+	}
+	if damp == 0 {
+		damp = -1
+	}
+	return calib, damp, nil
 }

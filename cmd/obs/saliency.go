@@ -10,6 +10,7 @@ import (
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
+	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -43,35 +44,6 @@ Example:
 		), curvatureFlags()...),
 		Action: runSaliency,
 	}
-}
-
-type candidateJSON struct {
-	Index int    `json:"index"`
-	Name  string `json:"name"`
-}
-
-type saliencySummary struct {
-	Model                string         `json:"model"`
-	Data                 string         `json:"data"`
-	Method               string         `json:"method"`
-	Alpha                *float64       `json:"alpha,omitempty"`
-	Damping              string         `json:"damping,omitempty"`
-	Normalisation        string         `json:"normalisation"`
-	Candidates           int            `json:"candidates"`
-	Error                float64        `json:"error"`
-	GradNorm             float64        `json:"grad_norm"`
-	Pearson              *float64       `json:"pearson"`
-	Spearman             *float64       `json:"spearman"`
-	Kendall              *float64       `json:"kendall"`
-	PearsonRetrained     *float64       `json:"pearson_retrained,omitempty"`
-	SpearmanRetrained    *float64       `json:"spearman_retrained,omitempty"`
-	KendallRetrained     *float64       `json:"kendall_retrained,omitempty"`
-	FirstChoice          candidateJSON  `json:"first_choice"`
-	BestActual           candidateJSON  `json:"best_actual"`
-	BestRetrained        *candidateJSON `json:"best_retrained,omitempty"`
-	FirstIsBestActual    bool           `json:"first_is_best_actual"`
-	FirstIsBestRetrained *bool          `json:"first_is_best_retrained,omitempty"`
-	CSV                  string         `json:"csv,omitempty"`
 }
 
 func runSaliency(c *cli.Context) error {
@@ -125,26 +97,8 @@ func runSaliency(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	name := func(q int) candidateJSON { return candidateJSON{q, m.Name(q)} }
-	s := saliencySummary{
-		Model: c.String("model"), Data: train.Name, Method: a.Method, Alpha: num(a.Alpha),
-		Normalisation: "1/P (P = training patterns)", Candidates: len(a.Candidates), Error: a.E, GradNorm: a.GradNorm,
-		Pearson: num(a.Pearson), Spearman: num(a.Spearman), Kendall: num(a.Kendall),
-		FirstChoice: name(a.First), BestActual: name(a.BestActual), FirstIsBestActual: a.First == a.BestActual, CSV: csvPath,
-	}
-	if a.Alpha == 0 {
-		s.Alpha = nil
-	}
-	if cfg.Method == prune.OBS {
-		s.Damping = dampingNote(cfg.Damping)
-	}
-	if acfg.Retrain {
-		s.PearsonRetrained, s.SpearmanRetrained, s.KendallRetrained = num(a.PearsonRetrained), num(a.SpearmanRetrained), num(a.KendallRetrained)
-		br := name(a.BestRetrained)
-		s.BestRetrained = &br
-		ok := a.First == a.BestRetrained
-		s.FirstIsBestRetrained = &ok
-	}
+	s := study.NewSaliencySummary(a, m, &cfg, train, acfg.Retrain)
+	s.Model, s.CSV = c.String("model"), csvPath
 	if csvPath != "" {
 		if err := atomicfile.Write(csvPath, func(w io.Writer) error { return prune.WriteCandidatesCSV(w, a) }); err != nil {
 			return err

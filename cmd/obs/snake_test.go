@@ -24,13 +24,13 @@ var notJSON = map[string]bool{"setStats": true}
 // has a snake_case json key: a field without a tag would be encoded under
 // its Go name, as mnist's Mean, Min and Max were (issue 23, class 8). In
 // the packages whose results are also encoded (study, reproduce, datasets,
-// model), every struct with a json tag has them on every field.
+// model, prune), every struct with a json tag has them on every field.
 func TestJSONKeysSnakeCase(t *testing.T) {
 	n := 0
 	for _, d := range []struct {
 		dir    string
 		tagged bool // only the structs that have a json tag
-	}{{".", false}, {"../../internal/mnist", false}, {"../../internal/study", true}, {"../../internal/reproduce", true}, {"../../datasets", true}, {"../../model", true}} {
+	}{{".", false}, {"../../internal/mnist", false}, {"../../internal/study", true}, {"../../internal/reproduce", true}, {"../../datasets", true}, {"../../model", true}, {"../../prune", true}} {
 		fset := token.NewFileSet()
 		entries, err := os.ReadDir(d.dir)
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // Structured pruning in obs prune (--granularity unit, unit:outgoing or
-// N:M) and the size and speed figures of obs eval.
+// N:M).
 
 func granularityFlags() []cli.Flag {
 	return []cli.Flag{
@@ -69,7 +69,7 @@ func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
 	if m.NumLayers() < 2 {
 		return usagef("--granularity %v needs a hidden layer; %s has none", cfg.Granularity, model.Arch(m.Sizes))
 	}
-	units := hiddenUnits(m.Sizes)
+	units := prune.HiddenUnits(m.Sizes)
 	if c.IsSet("keep") && cfg.Keep > units {
 		return usagef("--keep %d is more than the model's %d hidden units (--granularity unit counts units)", cfg.Keep, units)
 	}
@@ -79,78 +79,31 @@ func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
 	return nil
 }
 
-func hiddenUnits(sizes []int) int {
-	n := 0
-	for _, s := range sizes[1 : len(sizes)-1] {
-		n += s
-	}
-	return n
-}
-
-// sizeFigures are the size and cost figures of a network.
-type sizeFigures struct {
-	Arch        string `json:"arch"`
-	HiddenUnits int    `json:"hidden_units"`
-	// MultiplyAdds is a dense forward pass's per pattern (every weight of
-	// the layers' shapes), NonzeroMultiplyAdds the unpruned weights'.
-	MultiplyAdds        int `json:"multiply_adds"`
-	NonzeroMultiplyAdds int `json:"nonzero_multiply_adds"`
-}
-
-// For a network given by its layers, the hidden units are the rows
-// (units, conv channels) of its weight layers but the last.
-func sizesOf(m *model.MLP) sizeFigures {
-	d, nz := prune.MultiplyAdds(m)
-	if m.Layered() {
-		units := 0
-		for l := 1; l < m.NumLayers(); l++ {
-			r, _, _ := m.LayerShape(l)
-			units += r
-		}
-		return sizeFigures{Arch: m.Describe(), HiddenUnits: units, MultiplyAdds: d, NonzeroMultiplyAdds: nz}
-	}
-	return sizeFigures{Arch: model.Arch(m.Sizes), HiddenUnits: hiddenUnits(m.Sizes), MultiplyAdds: d, NonzeroMultiplyAdds: nz}
-}
-
-// inferenceTime measures the forward pass of m on X (batched, as
-// model.MLP.Evaluate runs it): the best of at least 5 passes and 0.5 s,
-// in microseconds per pattern.
-func inferenceTime(m *model.MLP, X, T [][]float64) float64 {
-	best := time.Duration(1<<63 - 1)
-	start := time.Now()
-	for i := 0; i < 5 || time.Since(start) < 500*time.Millisecond; i++ {
-		t0 := time.Now()
-		m.Evaluate(X, T)
-		best = min(best, time.Since(t0))
-	}
-	return best.Seconds() * 1e6 / float64(len(X))
-}
-
 // layerUnitSummary is the JSON summary of layer-wise unit OBS.
 type layerUnitSummary struct {
-	Model            string      `json:"model"`
-	Out              string      `json:"out"`
-	Data             string      `json:"data"`
-	Method           string      `json:"method"`
-	Loss             string      `json:"loss_approximated"`
-	Granularity      string      `json:"granularity"`
-	Curvature        string      `json:"curvature"`
-	Allocation       string      `json:"allocation"`
-	Calibration      int         `json:"calibration_patterns"`
-	Damp             float64     `json:"damp"`
-	Sparsity         float64     `json:"sparsity"`
-	Before           sizeFigures `json:"before"`
-	After            sizeFigures `json:"after"`
-	ParamsBefore     int         `json:"params_before"`
-	ParamsAfter      int         `json:"params_after"`
-	TrainErrorBefore float64     `json:"train_error_before"`
-	TrainErrorAfter  float64     `json:"train_error_after"`
-	TrainAccBefore   *float64    `json:"train_accuracy_before"`
-	TrainAccAfter    *float64    `json:"train_accuracy_after"`
-	TestAccBefore    *float64    `json:"test_accuracy_before,omitempty"`
-	TestAccAfter     *float64    `json:"test_accuracy_after,omitempty"`
-	Compacted        bool        `json:"compacted"`
-	Seconds          float64     `json:"seconds"`
+	Model            string            `json:"model"`
+	Out              string            `json:"out"`
+	Data             string            `json:"data"`
+	Method           string            `json:"method"`
+	Loss             string            `json:"loss_approximated"`
+	Granularity      string            `json:"granularity"`
+	Curvature        string            `json:"curvature"`
+	Allocation       string            `json:"allocation"`
+	Calibration      int               `json:"calibration_patterns"`
+	Damp             float64           `json:"damp"`
+	Sparsity         float64           `json:"sparsity"`
+	Before           prune.SizeFigures `json:"before"`
+	After            prune.SizeFigures `json:"after"`
+	ParamsBefore     int               `json:"params_before"`
+	ParamsAfter      int               `json:"params_after"`
+	TrainErrorBefore float64           `json:"train_error_before"`
+	TrainErrorAfter  float64           `json:"train_error_after"`
+	TrainAccBefore   *float64          `json:"train_accuracy_before"`
+	TrainAccAfter    *float64          `json:"train_accuracy_after"`
+	TestAccBefore    *float64          `json:"test_accuracy_before,omitempty"`
+	TestAccAfter     *float64          `json:"test_accuracy_after,omitempty"`
+	Compacted        bool              `json:"compacted"`
+	Seconds          float64           `json:"seconds"`
 }
 
 // runPruneLayerUnits is obs prune --curvature layer-input --structure
@@ -177,18 +130,9 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp := defaultLayerCalib, c.Float64("damp")
-	if c.IsSet("calib") {
-		calib = c.Int("calib")
-	}
-	if calib < 1 {
-		return usagef("--calib %d must be >= 1", calib)
-	}
-	if !(damp >= 0) || damp > 1e300 {
-		return usagef("--damp %v must be a finite number >= 0", damp)
-	}
-	if damp == 0 {
-		damp = -1 // none (zero selects the default in prune)
+	calib, damp, err := layerCalibDamp(c)
+	if err != nil {
+		return err
 	}
 	out := c.String("out")
 	m, file, train, test, err := loadModelData(c)
@@ -208,7 +152,7 @@ func runPruneLayerUnits(c *cli.Context) error {
 	s := layerUnitSummary{Model: c.String("model"), Out: out, Data: train.Name, Method: "layer-wise unit obs",
 		Loss:        "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
 		Granularity: g.String(), Curvature: "layer-input", Allocation: alloc.String(), Calibration: cal.Len(), Damp: c.Float64("damp"), Sparsity: sp,
-		Before: sizesOf(m), ParamsBefore: m.NumFree(), Compacted: true}
+		Before: prune.SizeFiguresOf(m), ParamsBefore: m.NumFree(), Compacted: true}
 	before := datasets.Evaluate(m, train.Inputs, train.Targets)
 	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
 	if test != nil {
@@ -226,7 +170,7 @@ func runPruneLayerUnits(c *cli.Context) error {
 	}
 	s.Seconds = time.Since(start).Seconds()
 	small, _ := prune.Compact(m)
-	s.After, s.ParamsAfter = sizesOf(small), small.NumFree()
+	s.After, s.ParamsAfter = prune.SizeFiguresOf(small), small.NumFree()
 	after := datasets.Evaluate(small, train.Inputs, train.Targets)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
 	if test != nil {

@@ -60,58 +60,15 @@ Example:
 	}
 }
 
-type intervalJSON struct {
-	Mean *float64 `json:"mean"`
-	Lo   *float64 `json:"lo"`
-	Hi   *float64 `json:"hi"`
-	N    int      `json:"n"`
-}
-
-func ivJSON(iv study.Interval) intervalJSON {
-	return intervalJSON{num(iv.Mean), num(iv.Lo), num(iv.Hi), iv.N}
-}
-
-type studyPredictorJSON struct {
-	Spearman     intervalJSON `json:"spearman_vs_truth"`
-	SpearmanTest intervalJSON `json:"spearman_vs_test_truth"`
-	Regret       intervalJSON `json:"regret_first_choice"`
-	FirstIsBest  int          `json:"first_choice_is_best"`
-	CalMedian    intervalJSON `json:"calibration_median_log10"`
-	CalSpread    intervalJSON `json:"calibration_iqr_log10"`
-}
-
-type studyPairJSON struct {
-	A    string       `json:"a"`
-	B    string       `json:"b"`
-	Diff intervalJSON `json:"spearman_a_minus_b"`
-	Wins int          `json:"a_wins"`
-}
-
-type studyRowJSON struct {
-	Setting      string                        `json:"setting"`
-	Factor       string                        `json:"factor"`
-	Seeds        int                           `json:"seeds"`
-	Converged    int                           `json:"converged"`
-	Candidates   int                           `json:"candidates_per_network"`
-	CStar        intervalJSON                  `json:"c_star"`
-	CStarOverMSR intervalJSON                  `json:"c_star_over_msr"`
-	DistAfter    intervalJSON                  `json:"dist_after_scale"`
-	HG           intervalJSON                  `json:"h_over_g_scale"`
-	HGDist       intervalJSON                  `json:"h_g_dist_after_scale"`
-	IMStat       intervalJSON                  `json:"im_equality_statistic"`
-	Predictors   map[string]studyPredictorJSON `json:"predictors"`
-	Pairs        []studyPairJSON               `json:"paired"`
-}
-
 type studySummary struct {
-	Report        string         `json:"report"`
-	SeedsCSV      string         `json:"seeds_csv"`
-	Quick         bool           `json:"quick"`
-	Seeds         []uint64       `json:"seeds"`
-	Delta         float64        `json:"relative_damping_delta"`
-	Normalisation string         `json:"normalisation"`
-	Truth         string         `json:"ground_truth"`
-	Rows          []studyRowJSON `json:"rows"`
+	Report        string          `json:"report"`
+	SeedsCSV      string          `json:"seeds_csv"`
+	Quick         bool            `json:"quick"`
+	Seeds         []uint64        `json:"seeds"`
+	Delta         float64         `json:"relative_damping_delta"`
+	Normalisation string          `json:"normalisation"`
+	Truth         string          `json:"ground_truth"`
+	Rows          []study.RowJSON `json:"rows"`
 }
 
 func parseSeeds(s string) ([]uint64, error) {
@@ -173,19 +130,7 @@ func runStudy(c *cli.Context) error {
 	if err := atomicfile.WriteBytes(s.Report, res.Markdown()); err != nil {
 		return err
 	}
-	for _, r := range res.Summary() {
-		row := studyRowJSON{Setting: r.Setting.Label, Factor: r.Setting.Factor, Seeds: r.Seeds, Converged: r.Converged, Candidates: r.Candidates,
-			CStar: ivJSON(r.CStar), CStarOverMSR: ivJSON(r.CStarOverMSR), DistAfter: ivJSON(r.DistAfter), HG: ivJSON(r.HG),
-			HGDist: ivJSON(r.HGDist), IMStat: ivJSON(r.IMStat), Predictors: map[string]studyPredictorJSON{}}
-		for _, p := range r.Predictors[study.MainIndex()] {
-			row.Predictors[p.Name] = studyPredictorJSON{Spearman: ivJSON(p.Spearman), SpearmanTest: ivJSON(p.SpearmanTest),
-				Regret: ivJSON(p.Regret), FirstIsBest: p.FirstIsBest, CalMedian: ivJSON(p.CalMedian), CalSpread: ivJSON(p.CalSpread)}
-		}
-		for _, p := range r.Pairs {
-			row.Pairs = append(row.Pairs, studyPairJSON{A: p.A, B: p.B, Diff: ivJSON(p.Diff), Wins: p.Wins})
-		}
-		s.Rows = append(s.Rows, row)
-	}
+	s.Rows = res.SummaryJSON()
 	if c.Bool("json") {
 		return emit(c, s)
 	}

@@ -227,7 +227,7 @@ func runTrain(c *cli.Context) error {
 			test = test.Standardized(std.Mean, std.Std)
 		}
 	}
-	spec, err := specFromFlags(c, defaultArch(c.String("data"), train))
+	spec, err := specFromFlags(c, datasets.DefaultArch(c.String("data"), train))
 	if err != nil {
 		return err
 	}
@@ -249,11 +249,11 @@ func runTrain(c *cli.Context) error {
 		if s == nil {
 			continue
 		}
-		if err := checkFits(m, s); err != nil {
+		if err := datasets.CheckFits(m, s); err != nil {
 			return usageError{err}
 		}
-		if err := checkTargets(spec, s); err != nil {
-			return err
+		if err := datasets.CheckTargets(spec, s); err != nil {
+			return usageError{err}
 		}
 	}
 	seed := c.Uint64("seed")
@@ -288,7 +288,7 @@ func runTrain(c *cli.Context) error {
 		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
 	}
 	file := stamp(m.ToFile(prov, nil))
-	recordTarget(&dspec, train)
+	datasets.RecordTarget(&dspec, train)
 	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
 	file.InputNames = csvInputs(train)
 	if err := file.Save(out); err != nil {

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
 	"github.com/obs-toolkit/obs/internal/stats"
@@ -456,4 +457,37 @@ func num(v float64) *float64 {
 		return nil
 	}
 	return &v
+}
+
+// NewCompareSummary returns obs compare's summary of cmp, run with cfg on
+// train (and test, nil for none) from the model file modelPath (its
+// training seed modelSeed, nil if unknown), its files written in dir.
+func NewCompareSummary(cmp *Comparison, cfg CompareConfig, train, test *datasets.Set, modelPath string, modelSeed *uint64, dir string) CompareSummary {
+	mc := cfg.MC
+	set := CompareSettings{
+		Model: modelPath, ModelSeed: modelSeed, Data: train.Name, DataSource: train.Source,
+		Patterns: len(train.Inputs), Normalisation: "1/P (P = training patterns); every curvature includes the model's weight decay",
+		Alpha: cmp.Alpha, Recompute: cmp.Recompute, Keep: cmp.Keep, Fix: cmp.Fix,
+		Structure: DenseEmpty(cfg.Structure),
+		MCSamples: mc.Samples, MCSigma: mc.Sigma, CurvSeed: mc.Seed, BruteForceEvery: cmp.BruteForceEvery,
+		StartParams: cmp.Start.Params, StartError: cmp.Start.TrainError, StartAccuracy: num(cmp.Start.TrainAccuracy),
+		StartTestAcc: num(cmp.Start.TestAccuracy), StartGradNorm: cmp.Start.GradNorm,
+	}
+	if set.MCSamples == 0 {
+		set.MCSamples = hessian.DefaultSamples
+	}
+	if set.MCSigma == 0 {
+		set.MCSigma = hessian.DefaultSigma
+	}
+	if test != nil {
+		set.TestPatterns = len(test.Inputs)
+	}
+	s := CompareSummary{Settings: set, OutDir: dir}
+	for _, f := range CompareOutputs {
+		s.Files = append(s.Files, filepath.Join(dir, f))
+	}
+	for _, r := range cmp.Runs {
+		s.Methods = append(s.Methods, MethodSummary(r))
+	}
+	return s
 }

@@ -10,8 +10,10 @@ import (
 	"slices"
 
 	"codeberg.org/sbinet/npyio"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
@@ -389,4 +391,79 @@ func denseRows(a mat.Symmetric) []float64 {
 		}
 	}
 	return out
+}
+
+// BuildCurvatures builds the curvatures of cfg.Kinds for m on the patterns
+// X, T at m's free parameters, in order: obs hessian's builds. progress, if
+// not nil, is called before build i; stop, if not nil, is polled after
+// each build and ends the builds with ErrStopped.
+func BuildCurvatures(m *model.MLP, X, T [][]float64, cfg *CurvatureConfig, stop func() bool, progress func(i int, k hessian.Kind)) ([]*CurvatureResult, error) {
+	free := m.Free()
+	w := make([]float64, len(free))
+	for a, q := range free {
+		w[a] = m.Params[q]
+	}
+	results := make([]*CurvatureResult, len(cfg.Kinds))
+	for i, k := range cfg.Kinds {
+		if progress != nil {
+			progress(i, k)
+		}
+		var err error
+		if results[i], err = BuildCurvature(k, m, X, T, cfg, w); err != nil {
+			return nil, err
+		}
+		if stop != nil && stop() {
+			return nil, ErrStopped
+		}
+	}
+	return results, nil
+}
+
+// SummarizeCurvatures returns obs hessian's summary of the curvatures
+// results built by BuildCurvatures for m on train: the error, gradient
+// norm, mean squared residual and effective sample count at m, each kind's
+// spectrum, every pair's comparison and the empirical Fisher diagnostic.
+// g carries what the caller knows (the model's name, loss and seed, and
+// the damping's description); the rest of the globals are filled in.
+func SummarizeCurvatures(m *model.MLP, train *datasets.Set, cfg *CurvatureConfig, results []*CurvatureResult, g CurvatureGlobals) (*CurvatureSummary, *Diagnosis, error) {
+	X, T := train.Inputs, train.Targets
+	free := m.Free()
+	ws := m.NewWorkspace()
+	grad := make([]float64, len(m.Params))
+	e := m.Grad(ws, grad, X, T)
+	g.Data, g.Params, g.Free, g.Patterns = train.Name, len(m.Params), len(free), len(X)
+	g.Normalisation, g.Decay, g.Alpha = "1/P (P = training patterns)", m.Decay, cfg.Alpha
+	g.Seeds.CurvSeed = cfg.Options.Seed
+	g.Error, g.GradNorm, g.MeanSquaredResidual = num(e), num(floats.Norm(grad, 2)), num(hessian.MeanSquaredResidual(m, X, T))
+	g.Dump, g.Plot = cfg.Dump, cfg.Plot
+	s := &CurvatureSummary{CurvatureGlobals: g, Kinds: map[string]KindJSON{}, Pairs: []PairJSON{}}
+	if slices.Contains(cfg.Kinds, hessian.Exact) {
+		s.Fix = cfg.Fix.String()
+	}
+	neff, err := hessian.EffectiveSamples(m, X, T)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.NEff = num(neff)
+	s.NEffNote = fmt.Sprintf("(sum_p ||g_p||^2)^2 / sum_p ||g_p||^4 over the per-pattern gradients (free parameters): P = %d for equal norms, 1 for one non-zero gradient; compare with nf = %d", len(X), len(free))
+	if slices.Contains(cfg.Kinds, hessian.MCFisher) {
+		s.Samples = cfg.Options.Samples
+		if m.Loss == model.SquaredError { // other losses ignore sigma
+			s.Sigma = cfg.Options.Sigma
+		}
+	}
+	for _, r := range results {
+		s.Kinds[r.Kind.String()] = KindSummary(r, m, free, cfg.Damping)
+	}
+	for i := range results {
+		for j := i + 1; j < len(results); j++ {
+			s.Pairs = append(s.Pairs, ComparePair(results[i], results[j]))
+		}
+	}
+	d, err := Diagnose(m, train, DiagnoseConfig{Seed: cfg.Options.Seed})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.Diagnostic = EFDiagnostic(d)
+	return s, d, nil
 }

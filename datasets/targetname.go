@@ -1,0 +1,35 @@
+package datasets
+
+import (
+	"strings"
+
+	"github.com/obs-toolkit/obs/model"
+)
+
+// IsCSVName reports whether data (obs's --data) names a CSV file rather
+// than a built-in data set.
+func IsCSVName(data string) bool {
+	return strings.HasSuffix(strings.ToLower(data), ".csv")
+}
+
+// RecordTarget stores in spec the names of the target columns train was
+// read with, when they were not given (--target's default, the CSV's last
+// column), so that a model file always names its target: predict then
+// finds the target in new rows by name, or knows that a file without that
+// column has no target, instead of taking whatever column comes last.
+func RecordTarget(spec *model.DataSpec, train *Set) {
+	if len(spec.Target) > 0 || !IsCSVName(spec.Data) || len(train.TargetNames) == 0 {
+		return
+	}
+	cols := train.TargetNames
+	if cls := train.Classes; cls != nil {
+		// A label column "y" became the one-hot targets "y=a", "y=b", ...
+		// (or "y=b" alone for a binary sigmoid output).
+		last := cls[0]
+		if len(cols) == 1 && len(cls) == 2 {
+			last = cls[1]
+		}
+		cols = []string{strings.TrimSuffix(cols[0], "="+last)}
+	}
+	spec.Target = append([]string(nil), cols...)
+}
