@@ -21,10 +21,6 @@ import (
 
 func init() { register(30, hessianCommand) }
 
-// fixReportJSON is how an indefinite exact Hessian was made definite, in
-// obs prune's summary as in obs hessian's.
-type fixReportJSON = study.FixReportJSON
-
 func hessianCommand() *cli.Command {
 	// The damping, fix and Monte-Carlo flags are those of curvatureFlags;
 	// --curvature and --inverse do not apply here.
