@@ -114,24 +114,36 @@ func (d *BlockInverse) Diag(q int) float64 {
 
 // Block writes [C^-1]_QQ into dst; entries between blocks are 0.
 func (d *BlockInverse) Block(dst *mat.SymDense, Q []int) {
+	blockDiagonalBlock(dst, Q, d.locate, func(b, i, j int) float64 { return d.inv[b].At(i, j) })
+}
+
+// blocksOf returns the distinct blocks of Q in increasing order.
+func (d *BlockInverse) blocksOf(Q []int) []int { return distinctBlocks(Q, d.locate) }
+
+// blockDiagonalBlock writes [C^-1]_QQ of a block-diagonal inverse into dst
+// (the block structure's and K-FAC's, whose blocks are layers): locate
+// gives a parameter's block and its place there, entry an entry of one
+// block; entries between blocks are 0.
+func blockDiagonalBlock(dst *mat.SymDense, Q []int, locate func(q int) (b, i int), entry func(b, i, j int) float64) {
 	sizeSym(dst, len(Q))
 	for a, qa := range Q {
-		ba, ia := d.locate(qa)
+		ba, ia := locate(qa)
 		for c := a; c < len(Q); c++ {
 			v := 0.0
-			if bc, ic := d.locate(Q[c]); bc == ba {
-				v = d.inv[ba].At(ia, ic)
+			if bc, ic := locate(Q[c]); bc == ba {
+				v = entry(ba, ia, ic)
 			}
 			dst.SetSym(a, c, v)
 		}
 	}
 }
 
-// blocksOf returns the distinct blocks of Q in increasing order.
-func (d *BlockInverse) blocksOf(Q []int) []int {
+// distinctBlocks returns the distinct blocks (as locate gives them) of Q
+// in increasing order.
+func distinctBlocks(Q []int, locate func(q int) (b, i int)) []int {
 	var bs []int
 	for _, q := range Q {
-		b, _ := d.locate(q)
+		b, _ := locate(q)
 		bs = append(bs, b)
 	}
 	sort.Ints(bs)

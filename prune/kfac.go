@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 
 	"gonum.org/v1/gonum/blas"
@@ -204,35 +203,11 @@ func (v *KFACInverse) Diag(q int) float64 {
 
 // Block writes [C^-1]_QQ into dst; entries between layers are 0.
 func (v *KFACInverse) Block(dst *mat.SymDense, Q []int) {
-	sizeSym(dst, len(Q))
-	for a, qa := range Q {
-		ba, ta := v.locate(qa)
-		for c := a; c < len(Q); c++ {
-			x := 0.0
-			if bc, tc := v.locate(Q[c]); bc == ba {
-				x = v.blocks[ba].entry(ta, tc)
-			}
-			dst.SetSym(a, c, x)
-		}
-	}
+	blockDiagonalBlock(dst, Q, v.locate, func(b, i, j int) float64 { return v.blocks[b].entry(i, j) })
 }
 
 // blocksOf returns the distinct blocks of Q in increasing order.
-func (v *KFACInverse) blocksOf(Q []int) []int {
-	var bs []int
-	for _, q := range Q {
-		b, _ := v.locate(q)
-		bs = append(bs, b)
-	}
-	sort.Ints(bs)
-	out := bs[:0]
-	for i, b := range bs {
-		if i == 0 || b != bs[i-1] {
-			out = append(out, b)
-		}
-	}
-	return out
-}
+func (v *KFACInverse) blocksOf(Q []int) []int { return distinctBlocks(Q, v.locate) }
 
 // Columns returns the rows of Q's layers and C^-1 E_Q on them: every
 // parameter of the layer, so on large layers OBSStep uses mulColumns
