@@ -241,10 +241,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:  "obs",
 		Usage: "prune neural networks with Optimal Brain Surgeon and compare curvature approximations",
-		Description: `obs trains a multilayer perceptron to a minimum of its training error, builds
-second-order information about that error (exact Hessian, Gauss–Newton,
-empirical Fisher, Monte-Carlo Fisher) and removes weights with Optimal Brain
-Surgeon (Hassibi & Stork 1993), Optimal Brain Damage or magnitude pruning.
+		Description: `obs trains a network (a multilayer perceptron, --arch, or a sequence of
+layers with convolutions and pooling, --input and --layers) to a minimum of
+its training error, builds second-order information about that error (exact
+Hessian, Gauss–Newton, empirical Fisher, Monte-Carlo Fisher, K-FAC) and
+removes weights, hidden units or N:M patterns with Optimal Brain Surgeon
+(Hassibi & Stork 1993), Optimal Brain Damage or magnitude pruning.
 
 Every command accepts --json (one JSON summary object on stdout) and --quiet
 (no progress or log lines). Results go to stdout, progress and log lines to
