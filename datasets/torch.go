@@ -169,17 +169,8 @@ func ImportMLP(spec model.Spec, ts []Tensor, opts *ImportOptions) (*Imported, er
 		pruned = make([]bool, len(vals))
 		if mk, ok := byName[prefix+"."+field+"_mask"]; ok {
 			used[mk.Name] = true
-			if !slices.Equal(mk.Shape, shape) {
-				return nil, nil, fmt.Errorf("mask %q has shape %v, want %v", mk.Name, mk.Shape, shape)
-			}
-			for i, v := range mk.Data {
-				switch v {
-				case 0:
-					vals[i], pruned[i] = 0, true
-				case 1:
-				default:
-					return nil, nil, fmt.Errorf("mask %q element %d is %v, want 0 or 1", mk.Name, i, v)
-				}
+			if err := applyMask(vals, pruned, mk, shape); err != nil {
+				return nil, nil, err
 			}
 		} else if strings.HasSuffix(name, "_orig") {
 			return nil, nil, fmt.Errorf("%s has %q but no %q", src, name, prefix+"."+field+"_mask")
@@ -308,4 +299,23 @@ func ExportMLP(m *model.MLP, layers []string, std *model.Standardization, fold, 
 		}
 	}
 	return ts, how
+}
+
+// applyMask applies a torch.nn.utils.prune mask of the given shape to the
+// values of its tensor: where it is 0 the value becomes 0 and pruned; it
+// must hold only 0 and 1.
+func applyMask(vals []float64, pruned []bool, mk Tensor, shape []int) error {
+	if !slices.Equal(mk.Shape, shape) {
+		return fmt.Errorf("mask %q has shape %v, want %v", mk.Name, mk.Shape, shape)
+	}
+	for i, v := range mk.Data {
+		switch v {
+		case 0:
+			vals[i], pruned[i] = 0, true
+		case 1:
+		default:
+			return fmt.Errorf("mask %q element %d is %v, want 0 or 1", mk.Name, i, v)
+		}
+	}
+	return nil
 }

@@ -119,17 +119,8 @@ func (r *tensorReader) get(name, what string, shape []int) (vals []float64, prun
 	pruned = make([]bool, len(vals))
 	if mk, ok := r.byName[name+"_mask"]; ok {
 		r.used[mk.Name] = true
-		if !slices.Equal(mk.Shape, shape) {
-			return nil, nil, fmt.Errorf("mask %q has shape %v, want %v", mk.Name, mk.Shape, shape)
-		}
-		for i, v := range mk.Data {
-			switch v {
-			case 0:
-				vals[i], pruned[i] = 0, true
-			case 1:
-			default:
-				return nil, nil, fmt.Errorf("mask %q element %d is %v, want 0 or 1", mk.Name, i, v)
-			}
+		if err := applyMask(vals, pruned, mk, shape); err != nil {
+			return nil, nil, err
 		}
 	} else if full != name {
 		return nil, nil, fmt.Errorf("%s has %q but no %q", r.from, full, name+"_mask")

@@ -26,18 +26,9 @@ import (
 // products per pattern, Pearlmutter's R-operator) once, on first use, and
 // keeps it.
 func New(kind Kind, net *model.MLP, X, T [][]float64, opts *Options) (Curvature, error) {
-	if net == nil {
-		return nil, fmt.Errorf("hessian: nil network")
-	}
-	if err := net.Check(); err != nil {
-		return nil, fmt.Errorf("hessian: %w", err)
-	}
-	if err := net.CheckData(X, T); err != nil {
-		return nil, fmt.Errorf("hessian: %w", err)
-	}
-	free := net.Free()
-	if len(free) == 0 {
-		return nil, fmt.Errorf("hessian: every parameter of the %s network is pruned; there is no curvature to build", net.Describe())
+	free, err := checkNet(net, X, T)
+	if err != nil {
+		return nil, err
 	}
 	base := base{kind: kind, net: net.Clone(), X: X, T: T, free: free, decay: net.Decay}
 	K := net.NumOutputs()
@@ -165,4 +156,23 @@ func (c *exact) Diag(dst []float64) {
 	for i := range dst {
 		dst[i] = h.At(i, i) + d
 	}
+}
+
+// checkNet checks a network and its data before a curvature is built and
+// returns its free parameters, of which there must be at least one.
+func checkNet(net *model.MLP, X, T [][]float64) ([]int, error) {
+	if net == nil {
+		return nil, fmt.Errorf("hessian: nil network")
+	}
+	if err := net.Check(); err != nil {
+		return nil, fmt.Errorf("hessian: %w", err)
+	}
+	if err := net.CheckData(X, T); err != nil {
+		return nil, fmt.Errorf("hessian: %w", err)
+	}
+	free := net.Free()
+	if len(free) == 0 {
+		return nil, fmt.Errorf("hessian: every parameter of the %s network is pruned; there is no curvature to build", net.Describe())
+	}
+	return free, nil
 }

@@ -94,15 +94,9 @@ func NewKFAC(ctx context.Context, kind Kind, net *model.MLP, X, T [][]float64, o
 	if kind != GGN && kind != MCFisher {
 		return nil, fmt.Errorf("hessian: K-FAC is built for %v or %v, not %v", GGN, MCFisher, kind)
 	}
-	if err := net.Check(); err != nil {
-		return nil, fmt.Errorf("hessian: %w", err)
-	}
-	if err := net.CheckData(X, T); err != nil {
-		return nil, fmt.Errorf("hessian: %w", err)
-	}
-	free := net.Free()
-	if len(free) == 0 {
-		return nil, fmt.Errorf("hessian: every parameter of the %s network is pruned; there is no curvature to build", net.Describe())
+	free, err := checkNet(net, X, T)
+	if err != nil {
+		return nil, err
 	}
 	c := &KFAC{kind: kind, free: free, p: len(X), decay: net.Decay}
 	off, H := 0, 0
