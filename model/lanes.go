@@ -1,10 +1,5 @@
 package model
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-)
-
 // The passes of the large-network sums (gradsum.go) over a group of
 // patterns at once, with the same floating-point operations as Forward
 // and backprop pattern by pattern. A Linear layer's weights (8 KB per row
@@ -52,20 +47,15 @@ func (m *MLP) forwardLanes(lanes []*Workspace, X [][]float64) {
 			}
 			continue
 		}
-		// Linear.Forward: y = b, then y = W x + 1 y, or y = W x + 0 y.
-		w := l.weights(theta)
+		// Linear.Forward, a tile of rows at a time.
 		beta := 0.0
-		if b, ok := l.bias(theta); ok {
-			for _, ws := range lanes {
-				blas64.Copy(b, vec(ws.val[k+1]))
-			}
-			beta = 1
+		for _, ws := range lanes {
+			beta = l.setBias(ws.val[k+1], theta)
 		}
 		for j0 := 0; j0 < l.Outputs; j0 += laneTile {
 			j1 := min(j0+laneTile, l.Outputs)
-			wt := blas64.General{Rows: j1 - j0, Cols: w.Cols, Stride: w.Stride, Data: w.Data[j0*w.Stride:]}
 			for _, ws := range lanes {
-				blas64.Gemv(blas.NoTrans, 1, wt, vec(ws.val[k]), beta, vec(ws.val[k+1][j0:j1]))
+				l.rowsTimes(ws.val[k+1], ws.val[k], theta, j0, j1, beta)
 			}
 		}
 	}
@@ -86,17 +76,15 @@ func (m *MLP) backpropLanes(lanes []*Workspace) {
 			}
 			continue
 		}
-		// Linear.Backward: gx = W^T gy + 0 gx, cut into row tiles.
-		w := l.weights(theta)
+		// Linear.Backward's gx = W^T gy + 0 gx, a tile of rows at a time.
 		for j0 := 0; j0 < l.Outputs; j0 += laneTile {
 			j1 := min(j0+laneTile, l.Outputs)
-			wt := blas64.General{Rows: j1 - j0, Cols: w.Cols, Stride: w.Stride, Data: w.Data[j0*w.Stride:]}
 			beta := 1.0
 			if j0 == 0 {
 				beta = 0
 			}
 			for _, ws := range lanes {
-				blas64.Gemv(blas.Trans, 1, wt, vec(ws.cot[k+1][j0:j1]), beta, vec(ws.cot[k]))
+				l.rowsTransTimes(ws.cot[k], ws.cot[k+1], theta, j0, j1, beta)
 			}
 		}
 	}
