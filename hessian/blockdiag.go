@@ -263,13 +263,18 @@ func InverseBlocks(c Curvature, starts []int, alpha float64, fix Fix) ([]*mat.Sy
 	var blocks []*mat.SymDense
 	switch c := c.(type) {
 	case RankOne:
-		acc := NewBlockAccumulator(starts)
 		if r, ok := c.(*rankOne); ok {
-			termRows(r, max(1, termChunk/r.perPattern), acc.addRows)
-		} else {
-			c.Terms(termChunk, acc.Add)
+			blocks, _ = linearBlocks(r, starts)
 		}
-		blocks = acc.blocks
+		if blocks == nil {
+			acc := NewBlockAccumulator(starts)
+			if r, ok := c.(*rankOne); ok {
+				termRows(r, max(1, termChunk/r.perPattern), acc.addRows)
+			} else {
+				c.Terms(termChunk, acc.Add)
+			}
+			blocks = acc.blocks
+		}
 		invP := 1 / float64(c.Norm())
 		d := c.Decay() + alpha
 		err := parallel.For(nb, 0, nil, nil, func(b int) error {

@@ -90,9 +90,11 @@ func (m *MLP) gradSum(grad []float64, X, T [][]float64, count bool) (e float64, 
 	keep := make([]float64, b*width)
 	loss := make([]float64, b)
 	ok := make([]bool, b)
-	wss := make([]*Workspace, workers)
-	for w := range wss {
-		wss[w] = m.NewWorkspace()
+	lanes := make([][]*Workspace, workers) // a worker's patterns of a batch, passed together (lanes.go)
+	for w := range lanes {
+		for range (b + workers - 1) / workers {
+			lanes[w] = append(lanes[w], m.newLane())
+		}
 	}
 	// The tiles of rows of every Linear layer.
 	type tile struct{ layer, j0, j1 int }
@@ -109,19 +111,27 @@ func (m *MLP) gradSum(grad []float64, X, T [][]float64, count bool) (e float64, 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ws := wss[w]
+				var xs [][]float64
 				for p := p0 + w; p < p1; p += workers {
-					y := m.Forward(ws, X[p])
+					xs = append(xs, X[p])
+				}
+				ls := lanes[w][:len(xs)]
+				m.forwardLanes(ls, xs)
+				for i, ws := range ls {
+					p := p0 + w + i*workers
 					if count {
-						ok[p-p0] = correct(y, T[p])
+						ok[p-p0] = correct(ws.out, T[p])
 					}
 					loss[p-p0] = m.lossAt(ws, T[p])
-					m.backprop(ws, nil)
+				}
+				m.backpropLanes(ls)
+				for i, ws := range ls {
+					p := p0 + w + i*workers
 					row := keep[(p-p0)*width : (p-p0+1)*width]
-					for i, k := range m.pidx {
+					for li, k := range m.pidx {
 						ly := m.layers[k]
-						copy(row[off[i]:], ws.cot[k+1])
-						copy(row[off[i]+ly.Out():], ws.val[k])
+						copy(row[off[li]:], ws.cot[k+1])
+						copy(row[off[li]+ly.Out():], ws.val[k])
 					}
 				}
 			}()
@@ -200,10 +210,24 @@ func (m *MLP) errorAccuracy(X, T [][]float64, workers int) (e float64, right int
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ws := m.NewWorkspace()
-			for p := w; p < P; p += workers {
-				ok[p] = correct(m.Forward(ws, X[p]), T[p])
-				loss[p] = m.lossAt(ws, T[p])
+			lanes := make([]*Workspace, gradBatch/2)
+			for i := range lanes {
+				lanes[i] = m.newLane()
+			}
+			var idx []int
+			var xs [][]float64
+			for p0 := w; p0 < P; p0 += len(lanes) * workers {
+				idx, xs = idx[:0], xs[:0]
+				for p := p0; p < P && len(idx) < len(lanes); p += workers {
+					idx = append(idx, p)
+					xs = append(xs, X[p])
+				}
+				ls := lanes[:len(idx)]
+				m.forwardLanes(ls, xs)
+				for i, p := range idx {
+					ok[p] = correct(ls[i].out, T[p])
+					loss[p] = m.lossAt(ls[i], T[p])
+				}
 			}
 		}()
 	}

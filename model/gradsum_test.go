@@ -19,6 +19,7 @@ func TestGradSumBitForBit(t *testing.T) {
 		{Sizes: []int{13, 20, 7, 4}, Hidden: ReLU, Output: Softmax, Loss: CrossEntropy, Decay: 1e-3},
 		{Sizes: []int{9, 30, 3}, Hidden: Sigmoid, Output: Sigmoid, Loss: SquaredError},
 		{Sizes: []int{5, 8, 1}, Hidden: Tanh, Output: Sigmoid, Loss: BinaryCrossEntropy, Decay: 1e-2},
+		{Sizes: []int{37, 45, 23, 10}, Hidden: Tanh, Output: Softmax, Loss: CrossEntropy, Decay: 1e-3}, // row tiles of the lanes (lanes.go), ragged in rows and columns
 	} {
 		m, err := New(spec)
 		if err != nil {

@@ -182,7 +182,9 @@ func (a Act) Batch(rows int) BatchLayer {
 
 type actBatch struct{ a Act }
 
-func (b actBatch) Forward(y, x blas64.General, theta []float64) { b.a.Forward(y.Data, x.Data, nil) }
+func (b actBatch) Forward(y, x blas64.General, theta []float64) {
+	activatePieces(b.a.Func, y.Data, x.Data, 1)
+}
 
 func (b actBatch) Backward(gx blas64.General, gtheta []float64, gy, x, y blas64.General, theta []float64) {
 	if !empty(gx) {

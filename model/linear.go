@@ -55,13 +55,31 @@ func (l Linear) bias(theta []float64) (b blas64.Vector, ok bool) {
 
 // Forward sets y = W x + b.
 func (l Linear) Forward(y, x, theta []float64) {
-	w := l.weights(theta)
-	beta := 0.0
+	l.rowsTimes(y, x, theta, 0, l.Outputs, l.setBias(y, theta))
+}
+
+// setBias sets y = b and returns 1, or returns 0 without a bias: the beta
+// with which rowsTimes adds W x to it.
+func (l Linear) setBias(y, theta []float64) (beta float64) {
 	if b, ok := l.bias(theta); ok {
 		blas64.Copy(b, vec(y))
-		beta = 1
+		return 1
 	}
-	blas64.Gemv(blas.NoTrans, 1, w, vec(x), beta, vec(y))
+	return 0
+}
+
+// rowsTimes sets y[j0:j1] = W[j0:j1] x + beta y[j0:j1] (one blas64.Gemv).
+func (l Linear) rowsTimes(y, x, theta []float64, j0, j1 int, beta float64) {
+	w := l.weights(theta)
+	wr := blas64.General{Rows: j1 - j0, Cols: w.Cols, Stride: w.Stride, Data: w.Data[j0*w.Stride:]}
+	blas64.Gemv(blas.NoTrans, 1, wr, vec(x), beta, vec(y[j0:j1]))
+}
+
+// rowsTransTimes sets gx = W[j0:j1]^T gy[j0:j1] + beta gx (one blas64.Gemv).
+func (l Linear) rowsTransTimes(gx, gy, theta []float64, j0, j1 int, beta float64) {
+	w := l.weights(theta)
+	wr := blas64.General{Rows: j1 - j0, Cols: w.Cols, Stride: w.Stride, Data: w.Data[j0*w.Stride:]}
+	blas64.Gemv(blas.Trans, 1, wr, vec(gy[j0:j1]), beta, vec(gx))
 }
 
 // Backward sets gtheta to gy x^T (and gy for the bias) and gx = W^T gy.
@@ -76,7 +94,7 @@ func (l Linear) Backward(gx, gtheta, gy, x, y, theta []float64) {
 		}
 	}
 	if gx != nil {
-		blas64.Gemv(blas.Trans, 1, l.weights(theta), vec(gy), 0, vec(gx))
+		l.rowsTransTimes(gx, gy, theta, 0, l.Outputs, 0)
 	}
 }
 

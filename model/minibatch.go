@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -301,13 +302,41 @@ func (m *MLP) batchLayers(rows int, sparse bool) []BatchLayer {
 
 // outputActivate sets a = a_L from z = z_L for rows of K outputs.
 func (m *MLP) outputActivate(a, z []float64) {
-	if m.Output != Softmax {
-		activate(m.Output, a, z)
+	activatePieces(m.Output, a, z, m.NumOutputs())
+}
+
+// piecesMin is the length from which activatePieces shares the work out.
+const piecesMin = 1 << 15
+
+// activatePieces sets a = phi(z) element by element (softmax: row by row,
+// rows of width), for long slices in contiguous pieces of whole rows on
+// GOMAXPROCS goroutines: the same values as one activate call (the
+// sigmoids of a NETtalk batch, 600,000 exponentials per L-BFGS iteration,
+// were a third of its training time on one core).
+func activatePieces(act Activation, a, z []float64, width int) {
+	if act != Softmax {
+		width = 1
+	}
+	rows := len(z) / width
+	pieces := min(runtime.GOMAXPROCS(0), rows)
+	if len(z) < piecesMin || pieces < 2 {
+		activateRows(act, a, z, width, 0, len(z)) // one pattern's pass allocates nothing
 		return
 	}
-	K := m.NumOutputs()
-	for o := 0; o < len(z); o += K {
-		activate(Softmax, a[o:o+K], z[o:o+K])
+	_ = parallel.For(pieces, pieces, nil, nil, func(i int) error {
+		activateRows(act, a, z, width, rows*i/pieces*width, rows*(i+1)/pieces*width)
+		return nil
+	})
+}
+
+// activateRows is activatePieces's work on a[lo:hi], whole rows.
+func activateRows(act Activation, a, z []float64, width, lo, hi int) {
+	if act != Softmax {
+		activate(act, a[lo:hi], z[lo:hi])
+		return
+	}
+	for o := lo; o < hi; o += width {
+		activate(Softmax, a[o:o+width], z[o:o+width])
 	}
 }
 

@@ -339,7 +339,9 @@ func Prune(ctx context.Context, net *model.MLP, X, T [][]float64, p *Plan) (*Res
 		return nil, err
 	}
 	e := &engine{ctx: ctx, net: net, x: calib.X, t: calib.T, p: p, ev: newEvaluator(net, X, T, p.TestX, p.TestT), buf: make([]int, 1)}
-	e.res = &Result{Method: p.Method.String(), Start: e.ev.snapshot(), Predicted: math.NaN()}
+	// Without per-step measurements (one-shot) the start's gradient is
+	// not needed: its error and accuracies only.
+	e.res = &Result{Method: p.Method.String(), Start: e.ev.measure(p.Measure), Predicted: math.NaN()}
 	if d, ok := p.Method.(interface{ Damping() float64 }); ok {
 		e.res.Alpha = d.Damping()
 	}

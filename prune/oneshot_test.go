@@ -49,6 +49,11 @@ func TestOneShotEqualsRunWithoutRebuild(t *testing.T) {
 		if one.End.Params != run.End.Params || one.End.TrainError != run.End.TrainError {
 			t.Errorf("%s: end %+v, Run %+v", cfg.label(), one.End, run.End)
 		}
+		// The start is measured without its gradient: the same error
+		// and accuracy, no gradient norm.
+		if one.Start.TrainError != run.Start.TrainError || one.Start.TrainAccuracy != run.Start.TrainAccuracy || !math.IsNaN(one.Start.GradNorm) || math.IsNaN(run.Start.GradNorm) {
+			t.Errorf("%s: start %+v, Run %+v", cfg.label(), one.Start, run.Start)
+		}
 	}
 	if _, err := OneShot(m.Clone(), s.Inputs, s.Targets, Config{Method: OBS}); err == nil {
 		t.Error("no target: want an error")

@@ -41,16 +41,29 @@ func (ev *evaluator) trainError() float64 {
 	return ev.net.Error(ev.ws, ev.x, ev.t)
 }
 
-func (ev *evaluator) snapshot() Snapshot {
+func (ev *evaluator) snapshot() Snapshot { return ev.measure(true) }
+
+// measure is snapshot, with the gradient only if grad is set (GradNorm is
+// NaN without: a forward pass per pattern instead of two passes and the
+// gradient's sums, the same error and accuracies).
+func (ev *evaluator) measure(grad bool) Snapshot {
 	m := ev.net
-	s := Snapshot{Params: m.NumFree(), TrainAccuracy: math.NaN(), TestError: math.NaN(), TestAccuracy: math.NaN()}
-	if ev.classes { // Grad and Accuracy from one pass (the same numbers)
+	s := Snapshot{Params: m.NumFree(), TrainAccuracy: math.NaN(), TestError: math.NaN(), TestAccuracy: math.NaN(), GradNorm: math.NaN()}
+	if !grad {
+		e, right := m.ErrorAccuracy(ev.ws, ev.x, ev.t)
+		s.TrainError = e
+		if ev.classes {
+			s.TrainAccuracy = float64(right) / float64(len(ev.x))
+		}
+	} else if ev.classes { // Grad and Accuracy from one pass (the same numbers)
 		e, right := m.GradAccuracy(ev.ws, ev.grad, ev.x, ev.t)
 		s.TrainError, s.TrainAccuracy = e, float64(right)/float64(len(ev.x))
 	} else {
 		s.TrainError = m.Grad(ev.ws, ev.grad, ev.x, ev.t)
 	}
-	s.GradNorm = floats.Norm(ev.grad, 2)
+	if grad {
+		s.GradNorm = floats.Norm(ev.grad, 2)
+	}
 	if ev.testX != nil {
 		e, right := m.ErrorAccuracy(ev.ws, ev.testX, ev.testT)
 		s.TestError = e

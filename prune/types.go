@@ -233,5 +233,7 @@ type Snapshot struct {
 	TrainAccuracy float64
 	TestError     float64
 	TestAccuracy  float64
-	GradNorm      float64
+	// GradNorm is ||grad E||; NaN at the start of a run without per-step
+	// measurements (Plan.Measure false, as one-shot), which needs none.
+	GradNorm float64
 }
