@@ -168,7 +168,9 @@ func specFromFlags(c *cli.Context, defArch []int) (model.Spec, error) {
 			return spec, usageError{err}
 		}
 	}
-	if err := check.Validate(); err != nil {
+	// Every activation was named (or is the loss's default): a sigmoid
+	// output with ce is an error, not the zero Output standing for softmax.
+	if err := check.ValidateGiven(); err != nil {
 		return spec, usageError{err}
 	}
 	return spec, nil
