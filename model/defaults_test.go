@@ -77,3 +77,52 @@ func TestSigmoidOutputWithCrossEntropy(t *testing.T) {
 		t.Errorf("a ce model file with a sigmoid output: %v, want the softmax error", err)
 	}
 }
+
+// Momentum and the polish: zero is the documented default, none is said by
+// NoMomentum and NoPolish, and a negative value (the old "none") is an
+// error, never a silent choice.
+func TestMomentumAndPolishZeroValues(t *testing.T) {
+	for _, c := range []struct {
+		set        TrainSettings
+		mu         float64
+		polish     int
+		wantErrSub string
+	}{
+		{TrainSettings{}, DefaultMomentum, DefaultPolishIter, ""},
+		{TrainSettings{Momentum: 0.5, PolishIter: 7}, 0.5, 7, ""},
+		{TrainSettings{NoMomentum: true, NoPolish: true}, 0, 0, ""},
+		{TrainSettings{Momentum: -1}, 0, 0, "momentum -1"},
+		{TrainSettings{Momentum: 1}, 0, 0, "momentum 1"},
+		{TrainSettings{Momentum: 0.5, NoMomentum: true}, 0, 0, "0 with NoMomentum"},
+		{TrainSettings{PolishIter: -1}, 0, 0, "polish iterations -1"},
+		{TrainSettings{PolishIter: 3, NoPolish: true}, 0, 0, "0 with NoPolish"},
+	} {
+		s := c.set
+		err := s.resolve()
+		if c.wantErrSub != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErrSub) {
+				t.Errorf("%+v: error %v, want one with %q", c.set, err, c.wantErrSub)
+			}
+			continue
+		}
+		if err != nil || s.Momentum != c.mu || s.PolishIter != c.polish {
+			t.Errorf("%+v: resolved momentum %v, polish %d, %v; want %v, %d", c.set, s.Momentum, s.PolishIter, err, c.mu, c.polish)
+		}
+	}
+	for _, c := range []struct {
+		set MiniBatchSettings
+		mu  float64
+		ok  bool
+	}{
+		{MiniBatchSettings{Optimizer: SGD}, DefaultMomentum, true},
+		{MiniBatchSettings{Optimizer: SGD, NoMomentum: true}, 0, true},
+		{MiniBatchSettings{Optimizer: SGD, Momentum: -1}, 0, false},
+		{MiniBatchSettings{Optimizer: SGD, Momentum: 0.3, NoMomentum: true}, 0, false},
+	} {
+		s := c.set
+		err := s.resolve()
+		if (err == nil) != c.ok || (c.ok && s.Momentum != c.mu) {
+			t.Errorf("%+v: momentum %v, error %v; want %v (ok %v)", c.set, s.Momentum, err, c.mu, c.ok)
+		}
+	}
+}

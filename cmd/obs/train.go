@@ -357,9 +357,7 @@ func miniBatchSettings(c *cli.Context, opt model.Optimizer) (*model.MiniBatchSet
 	case !(set.Momentum >= 0 && set.Momentum < 1):
 		return nil, usagef("--momentum %v must be in [0, 1)", set.Momentum)
 	}
-	if set.Momentum == 0 {
-		set.Momentum = -1 // none (zero selects the default in model)
-	}
+	set.NoMomentum = set.Momentum == 0 // --momentum 0: none (a zero Momentum is the default)
 	return set, nil
 }
 
