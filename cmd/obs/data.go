@@ -144,21 +144,18 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 	opts := datasets.CSVOptions{Targets: spec.Target, Labels: labels, Binary: binary, Classes: dc.classes, NoTargets: dc.noTarget,
 		TargetHint: "for class labels use --loss ce (or bce for two classes)", Inputs: dc.inputs}
-	switch {
-	case c.String("mnist-dir") != "":
-		if spec.Data != "mnist" {
-			return nil, nil, spec, usagef("--mnist-dir applies only to --data mnist, not %q", spec.Data)
+	if c.String("mnist-dir") != "" && spec.Data != "mnist" {
+		return nil, nil, spec, usagef("--mnist-dir applies only to --data mnist, not %q", spec.Data)
+	}
+	if spec.Data == "nettalk" || c.String("nettalk-dir") != "" {
+		if err := nettalkFlags(c, spec); err != nil {
+			return nil, nil, spec, err
 		}
-		train, test, err = datasets.LoadMNISTDir(c.String("mnist-dir"))
-	case spec.Data == "nettalk" || c.String("nettalk-dir") != "":
-		train, test, err = loadNettalk(c, spec)
-	case isCSV:
-		train, err = datasets.LoadCSVWith(spec.Data, opts)
-		if u := (*datasets.UnknownClassError)(nil); errors.As(err, &u) && !dc.named {
-			err = fmt.Errorf("%v; the model file names no classes, so its outputs are the classes %q: give the class names in output order with obs import --classes", err, dc.classes)
-		}
-	default:
-		train, test, err = datasets.Load(spec.Data, c.String("monk-dir"), spec.Target)
+	}
+	dirs := datasets.Dirs{Monk: c.String("monk-dir"), MNIST: c.String("mnist-dir"), Nettalk: c.String("nettalk-dir")}
+	train, test, err = datasets.LoadNamed(spec.Data, spec.Target, dirs, opts)
+	if u := (*datasets.UnknownClassError)(nil); isCSV && errors.As(err, &u) && !dc.named {
+		err = fmt.Errorf("%v; the model file names no classes, so its outputs are the classes %q: give the class names in output order with obs import --classes", err, dc.classes)
 	}
 	if err != nil {
 		return nil, nil, spec, err
@@ -233,25 +230,16 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 	return f
 }
 
-// loadNettalk reads --data nettalk with --nettalk-dir: the training set is
-// the letters of the common words, the test set those of the rest.
-func loadNettalk(c *cli.Context, spec model.DataSpec) (train, test *datasets.Set, err error) {
+// nettalkFlags checks the flags of --data nettalk and --nettalk-dir.
+func nettalkFlags(c *cli.Context, spec model.DataSpec) error {
 	if spec.Data != "nettalk" {
-		return nil, nil, usagef("--nettalk-dir given for data set %q; it applies only to --data nettalk", spec.Data)
+		return usagef("--nettalk-dir given for data set %q; it applies only to --data nettalk", spec.Data)
 	}
 	if c.String("nettalk-dir") == "" {
-		return nil, nil, usagef("--data nettalk needs --nettalk-dir DIR (the corpus is not shipped with obs)")
+		return usagef("--data nettalk needs --nettalk-dir DIR (the corpus is not shipped with obs)")
 	}
 	if c.String("monk-dir") != "" || len(spec.Target) > 0 {
-		return nil, nil, fmt.Errorf("--monk-dir and --target do not apply to --data nettalk")
+		return fmt.Errorf("--monk-dir and --target do not apply to --data nettalk")
 	}
-	nt, err := datasets.ReadNettalk(c.String("nettalk-dir"))
-	if err != nil {
-		return nil, nil, err
-	}
-	tr, te, _, err := nt.Sets(datasets.NettalkOptions{})
-	if err != nil {
-		return nil, nil, err
-	}
-	return tr.Set, te.Set, nil
+	return nil
 }
