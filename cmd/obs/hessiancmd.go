@@ -141,12 +141,6 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 		}
 	}
 	cfg.Options = hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
-	if cfg.Options.Samples == 0 {
-		cfg.Options.Samples = hessian.DefaultSamples
-	}
-	if cfg.Options.Sigma == 0 {
-		cfg.Options.Sigma = hessian.DefaultSigma
-	}
 	cfg.Dump, cfg.Plot = c.String("dump"), c.String("plot")
 	if c.IsSet("dump") {
 		if err := ensureDir("--dump", cfg.Dump); err != nil {
