@@ -58,15 +58,6 @@ func ctxOf(m *model.MLP, f *model.File) dataCtx {
 	return dc
 }
 
-// csvInputs returns the input names of s where s was read from a CSV file,
-// to record in a model file; nil for a built-in data set.
-func csvInputs(s *datasets.Set) []string {
-	if !strings.HasSuffix(strings.ToLower(s.Source), ".csv") {
-		return nil
-	}
-	return append([]string(nil), s.InputNames...)
-}
-
 // loadDataWith reads the data flags, falling back on the data recorded in
 // dc.rec for every flag not given, encodes class labels as dc says, splits
 // and applies dc.std.
@@ -207,14 +198,9 @@ func loadModelData(c *cli.Context) (*model.MLP, *model.File, *datasets.Set, *dat
 // and their class names where f has none (a model from obs import), so that
 // later commands need no data flags.
 func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
-	if f.Classes == nil && train.Classes != nil {
-		f.Classes = train.Classes
-	}
-	if f.InputNames == nil {
-		f.InputNames = csvInputs(train)
-	}
+	var spec *model.DataSpec
 	if f.Data == nil && c.IsSet("data") {
-		spec := model.DataSpec{Data: c.String("data")}
+		spec = &model.DataSpec{Data: c.String("data")}
 		if c.IsSet("target") {
 			for _, s := range strings.Split(c.String("target"), ",") {
 				spec.Target = append(spec.Target, strings.TrimSpace(s))
@@ -224,9 +210,8 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 		if c.IsSet("split") {
 			spec.Split, spec.SplitSeed = c.Float64("split"), c.Uint64("split-seed")
 		}
-		datasets.RecordTarget(&spec, train)
-		f.Data = &spec
 	}
+	datasets.Record(f, spec, train)
 	return f
 }
 

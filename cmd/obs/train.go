@@ -290,9 +290,8 @@ func runTrain(c *cli.Context) error {
 		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
 	}
 	file := stamp(m.ToFile(prov, nil))
-	datasets.RecordTarget(&dspec, train)
-	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
-	file.InputNames = csvInputs(train)
+	file.Standardize = std
+	datasets.Record(file, &dspec, train)
 	if err := file.Save(out); err != nil {
 		return err
 	}
