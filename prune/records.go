@@ -2,8 +2,10 @@ package prune
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -60,4 +62,28 @@ func WriteCandidatesCSV(w io.Writer, a *Analysis) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// WriteCandidatesTable writes the top candidates of an analysis with the
+// lowest saliency (all where top exceeds them; ties in the analysis's
+// order) as aligned text, as obs saliency prints them: a line with the
+// method, E and ||grad E||, a heading, then per candidate its name,
+// weight, saliency, predicted and actual increase and the increase after
+// retraining.
+func WriteCandidatesTable(w io.Writer, a *Analysis, top int) error {
+	cs := append([]Candidate(nil), a.Candidates...)
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Saliency < cs[j].Saliency })
+	top = max(0, min(top, len(cs)))
+	if _, err := fmt.Fprintf(w, "%s at E = %.4g, ||grad E|| = %.2g\n", a.Method, a.E, a.GradNorm); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "  %-16s %12s %12s %12s %12s %12s\n", "parameter", "weight", "saliency", "predicted", "actual", "retrained"); err != nil {
+		return err
+	}
+	for _, c := range cs[:top] {
+		if _, err := fmt.Fprintf(w, "  %-16s %12.4g %12.4g %12.4g %12.4g %12.4g\n", c.Name, c.Weight, c.Saliency, c.Predicted, c.Actual, c.Retrained); err != nil {
+			return err
+		}
+	}
+	return nil
 }
