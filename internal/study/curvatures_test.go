@@ -1,7 +1,9 @@
 package study
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/obs-toolkit/obs/datasets"
@@ -54,4 +56,50 @@ func equalSym(a, b []float64) bool {
 		}
 	}
 	return true
+}
+
+// The tables of obs hessian name every kind in the order asked, with its
+// trace and first removed parameter from the summary, every pair, the
+// relative damping's scales when it is relative, and the verdict.
+func TestWriteCurvatureTables(t *testing.T) {
+	m, err := model.New(model.Spec{Sizes: []int{2, 2, 1}, Output: model.Identity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(rand.New(rand.NewPCG(1, 2)))
+	train := datasets.XOR()
+	for _, damping := range []hessian.Damping{hessian.Absolute, hessian.Relative} {
+		kinds := []hessian.Kind{hessian.EmpiricalFisher, hessian.GGN}
+		cfg := &CurvatureConfig{Kinds: kinds, Alpha: 1e-4, Damping: damping}
+		res, err := BuildCurvatures(m, train.Inputs, train.Targets, cfg, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, d, err := SummarizeCurvatures(m, train, cfg, res, CurvatureGlobals{Damping: DampingNote(damping)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := WriteCurvatureTables(&b, s, d, kinds); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		ef, ggn := s.Kinds["ef"], s.Kinds["ggn"]
+		for _, want := range []string{
+			fmt.Sprintf("  ef        %10.4g", *ef.Trace),
+			fmt.Sprintf("  ggn       %10.4g", *ggn.Trace),
+			"  ef        ggn      ",
+			"  verdict: " + s.Diagnostic.Verdict + "\n",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v damping: no %q in\n%s", damping, want, out)
+			}
+		}
+		if strings.Index(out, "\n  ef ") > strings.Index(out, "\n  ggn ") {
+			t.Errorf("kinds not in the order given:\n%s", out)
+		}
+		if got := strings.Contains(out, "scale s = tr(C_data)/n"); got != (damping == hessian.Relative) {
+			t.Errorf("%v damping: scale lines %v", damping, got)
+		}
+	}
 }
