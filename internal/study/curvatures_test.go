@@ -103,3 +103,44 @@ func TestWriteCurvatureTables(t *testing.T) {
 		}
 	}
 }
+
+// The table of obs compare: a heading and one line per method, in order,
+// with the parameters left at twice the starting E (from the summary) and
+// the brute-force checks.
+func TestWriteCompareTable(t *testing.T) {
+	m, err := model.New(model.Spec{Sizes: []int{2, 2, 1}, Decay: 1e-4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(rand.New(rand.NewPCG(7, 1)))
+	train := datasets.XOR()
+	if _, err := model.Train(m, train.Inputs, train.Targets, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := CompareConfig{Methods: []string{"obs-ggn", "magnitude"}, Recompute: 1, Keep: 3, BruteForceEvery: 2}
+	cmp, err := Compare(m, train, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewCompareSummary(cmp, cfg, train, nil, "m.json", nil, "dir")
+	var b strings.Builder
+	if err := WriteCompareTable(&b, cmp, &s); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "  method ") {
+		t.Fatalf("want a heading and 2 lines:\n%s", b.String())
+	}
+	for i, r := range cmp.Runs {
+		left := "-"
+		for _, bd := range s.Methods[i].Bounds {
+			if bd.Factor == 2 {
+				left = fmt.Sprint(bd.Left)
+			}
+		}
+		f := strings.Fields(lines[i+1])
+		if f[0] != r.Name || f[1] != left || !strings.HasSuffix(lines[i+1], fmt.Sprintf("%d of %d", r.Matches, len(r.Checks))) {
+			t.Errorf("line %q for %s: want left %s and %d of %d checks", lines[i+1], r.Name, left, r.Matches, len(r.Checks))
+		}
+	}
+}
