@@ -31,12 +31,11 @@ func dataFlags(required bool) []cli.Flag {
 	}
 }
 
-// dataCtx says how to read and encode the data for a model: its loss and
-// output decide whether a CSV target column holds class labels; a model
+// dataCtx says how to read and encode the data for a model: its loss
+// decides whether a CSV target column holds class labels; a model
 // file supplies the class order, the standardisation and the recorded data.
 type dataCtx struct {
 	loss     model.Loss
-	output   model.Activation
 	classes  []string
 	std      *model.Standardization
 	rec      *model.DataSpec
@@ -48,7 +47,7 @@ type dataCtx struct {
 
 // ctxOf returns the data context of a model file.
 func ctxOf(m *model.MLP, f *model.File) dataCtx {
-	dc := dataCtx{loss: m.Loss, output: m.Output, classes: f.Classes, std: f.Standardize, rec: f.Data, inputs: f.InputNames, named: f.Classes != nil}
+	dc := dataCtx{loss: m.Loss, classes: f.Classes, std: f.Standardize, rec: f.Data, inputs: f.InputNames, named: f.Classes != nil}
 	if labels, _ := datasets.LabelsFor(m.Loss); labels && dc.classes == nil {
 		// A classifier without class names (obs import without --classes):
 		// its outputs are the classes "0", "1", ..., and labels in a CSV
