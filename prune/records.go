@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,8 +20,11 @@ func fmtFloat(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// StepHeader is the CSV header of WriteStepsCSV.
-var StepHeader = []string{"run", "step", "index", "name", "method", "saliency", "predicted", "e_before", "e_after",
+// StepHeader returns the CSV header of WriteStepsCSV (a new slice: the
+// header is not a variable a caller could change).
+func StepHeader() []string { return slices.Clone(stepHeader) }
+
+var stepHeader = []string{"run", "step", "index", "name", "method", "saliency", "predicted", "e_before", "e_after",
 	"actual", "retrained", "rebuilt", "train_error", "train_accuracy", "test_error", "test_accuracy", "left", "grad_norm", "dead_units"}
 
 // WriteStepsCSV writes one row per step, with a header when header is true.
@@ -28,7 +32,7 @@ var StepHeader = []string{"run", "step", "index", "name", "method", "saliency", 
 func WriteStepsCSV(w io.Writer, run string, steps []Step, header bool) error {
 	cw := csv.NewWriter(w)
 	if header {
-		if err := cw.Write(StepHeader); err != nil {
+		if err := cw.Write(stepHeader); err != nil {
 			return err
 		}
 	}

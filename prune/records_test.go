@@ -34,3 +34,16 @@ func TestWriteCandidatesTable(t *testing.T) {
 		t.Error("WriteCandidatesTable reordered the analysis's candidates")
 	}
 }
+
+// StepHeader is a copy: changing it changes no file WriteStepsCSV writes.
+func TestStepHeaderIsACopy(t *testing.T) {
+	h := StepHeader()
+	h[0] = "changed"
+	var b strings.Builder
+	if err := WriteStepsCSV(&b, "r", nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(b.String()); got != strings.Join(StepHeader(), ",") || strings.HasPrefix(got, "changed") {
+		t.Errorf("header %q after changing a copy", got)
+	}
+}
