@@ -93,3 +93,96 @@ func PrepareSets(train, test *Set, testCSV string, opts CSVOptions, split float6
 	}
 	return train, test, nil
 }
+
+// Dirs are the directories LoadNamed reads data sets from: another copy of
+// the MONK's files or of MNIST (empty: the copy built into the package),
+// and the NETtalk corpus, which is never shipped.
+type Dirs struct {
+	// Monk holds the UCI files monks-N.train and monks-N.test (LoadMonk).
+	Monk string
+	// MNIST holds the four IDX files of LoadMNISTDir (Fashion-MNIST, say).
+	MNIST string
+	// Nettalk holds nettalk.data, features.tsv and common1000.txt
+	// (ReadNettalk); the data set nettalk needs it.
+	Nettalk string
+}
+
+// LoadNamed returns the training and test sets (nil where it has none) of
+// the data set name: the built-in sets and CSV files of Load, read from
+// the directories of dirs, and nettalk (ReadNettalk(dirs.Nettalk) with the
+// default NettalkOptions: the letters of the common words for training,
+// those of the other words for testing). A CSV file is read by
+// LoadCSVWith(name, opts), targets by the built-in sets' Load. A directory
+// of dirs that name does not read is an error, as in Load.
+func LoadNamed(name string, targets []string, dirs Dirs, opts CSVOptions) (train, test *Set, err error) {
+	if dirs.MNIST != "" && name != "mnist" {
+		return nil, nil, fmt.Errorf("datasets: MNIST directory %q given for data set %q; it applies only to mnist", dirs.MNIST, name)
+	}
+	if (dirs.Nettalk != "") != (name == "nettalk") {
+		if dirs.Nettalk == "" {
+			return nil, nil, fmt.Errorf("datasets: data set nettalk needs its directory (the corpus is not shipped)")
+		}
+		return nil, nil, fmt.Errorf("datasets: NETtalk directory %q given for data set %q; it applies only to nettalk", dirs.Nettalk, name)
+	}
+	switch {
+	case dirs.MNIST != "":
+		return LoadMNISTDir(dirs.MNIST)
+	case name == "nettalk":
+		if dirs.Monk != "" || len(targets) > 0 {
+			return nil, nil, fmt.Errorf("datasets: a MONK directory and targets do not apply to nettalk")
+		}
+		nt, err := ReadNettalk(dirs.Nettalk)
+		if err != nil {
+			return nil, nil, err
+		}
+		tr, te, _, err := nt.Sets(NettalkOptions{})
+		if err != nil {
+			return nil, nil, err
+		}
+		return tr.Set, te.Set, nil
+	case IsCSVName(name) && dirs.Monk == "":
+		train, err := LoadCSVWith(name, opts)
+		return train, nil, err
+	}
+	return Load(name, dirs.Monk, targets)
+}
+
+// LoadFor reads the data that the model file f of the network m records
+// (f.Data, as obs train writes it): the training set and the test set (the
+// data set's own, the CSV file Test, or the rows Split holds out with
+// SplitSeed), with the file's class order and input names, standardised
+// as f says, and checked to fit m. Recorded paths are read as they are
+// (relative to the current directory). A classifier whose file names no
+// classes (an import without class names) has the classes "0", "1", ....
+func LoadFor(m *model.MLP, f *model.File, dirs Dirs) (train, test *Set, err error) {
+	spec := f.Data
+	if spec == nil {
+		return nil, nil, fmt.Errorf("datasets: the model file records no data set")
+	}
+	labels, binary := LabelsFor(m.Loss)
+	if len(spec.Target) > 1 {
+		labels = false // several target columns are numeric (one-hot already)
+	}
+	classes := f.Classes
+	if labels && classes == nil {
+		classes = ClassNames(m, nil)
+	}
+	opts := CSVOptions{Targets: spec.Target, Labels: labels, Binary: binary, Classes: classes, Inputs: f.InputNames}
+	if train, test, err = LoadNamed(spec.Data, spec.Target, dirs, opts); err != nil {
+		return nil, nil, err
+	}
+	if test != nil && (spec.Test != "" || spec.Split != 0) {
+		return nil, nil, fmt.Errorf("datasets: %s has its own test set; a test file and a split apply to CSV files", spec.Data)
+	}
+	if train, test, err = PrepareSets(train, test, spec.Test, opts, spec.Split, spec.SplitSeed, f.Standardize); err != nil {
+		return nil, nil, err
+	}
+	for _, s := range []*Set{train, test} {
+		if s != nil {
+			if err := CheckFits(m, s); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return train, test, nil
+}

@@ -8,6 +8,8 @@
 package datasets
 
 import (
+	"fmt"
+	"io"
 	"math"
 	"strconv"
 
@@ -137,6 +139,28 @@ func PerClass(m *model.MLP, X, T [][]float64, classes []string) []ClassRow {
 		}
 	}
 	return rows
+}
+
+// WritePerClass writes the per-class table rows (PerClass) on the set
+// named on as aligned text, as obs eval prints it: after a blank line, a
+// heading, then per class its support, predictions, correct ones, recall
+// and precision in percent ("-" where undefined).
+func WritePerClass(w io.Writer, on string, rows []ClassRow) error {
+	pct := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100**p)
+	}
+	if _, err := fmt.Fprintf(w, "\nper class on %s:\n  %-12s %8s %10s %8s %8s %10s\n", on, "class", "support", "predicted", "correct", "recall", "precision"); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if _, err := fmt.Fprintf(w, "  %-12s %8d %10d %8d %8s %10s\n", r.Class, r.Support, r.Predicted, r.Correct, pct(r.Recall), pct(r.Precision)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Regression returns the root mean squared error of m on X, T over all

@@ -3,6 +3,7 @@ package datasets
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/obs-toolkit/obs/model"
@@ -55,5 +56,22 @@ func TestPerClass(t *testing.T) {
 	ce, _ := model.New(model.Spec{Sizes: []int{1, 3}, Loss: model.CrossEntropy})
 	if got := ClassNames(ce, nil); !slices.Equal(got, []string{"0", "1", "2"}) {
 		t.Errorf("ClassNames of an unnamed 3-class classifier = %q", got)
+	}
+}
+
+// The per-class table as obs eval prints it.
+func TestWritePerClass(t *testing.T) {
+	half, one := 0.5, 1.0
+	rows := []ClassRow{{Class: "a", Support: 2, Predicted: 1, Correct: 1, Recall: &half, Precision: &one}, {Class: "bb", Support: 0, Predicted: 1}}
+	var b strings.Builder
+	if err := WritePerClass(&b, "test", rows); err != nil {
+		t.Fatal(err)
+	}
+	want := "\nper class on test:\n" +
+		"  class         support  predicted  correct   recall  precision\n" +
+		"  a                   2          1        1    50.0%     100.0%\n" +
+		"  bb                  0          1        0        -          -\n"
+	if b.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -39,10 +40,12 @@ const NettalkBoundary = '_'
 // 3 on each side of the centre (7 x 29 = 203 inputs).
 const DefaultNettalkWindow = 7
 
-// NettalkUnits are the 26 output units in order: 21 articulatory features
-// (0-20) and 5 stress/boundary features (21-25), as in Sejnowski and
-// Rosenberg (1987), Appendix A.
-var NettalkUnits = []string{
+// NettalkUnits returns the names of the 26 output units in order: 21
+// articulatory features (0-20) and 5 stress/boundary features (21-25), as
+// in Sejnowski and Rosenberg (1987), Appendix A (a new slice each call).
+func NettalkUnits() []string { return slices.Clone(nettalkUnits) }
+
+var nettalkUnits = []string{
 	"Front1", "Front2", "Central1", "Central2", "Back1", "Back2", "Stop", "Nasal", "Fricative", "Affricative",
 	"Glide", "Liquid", "Voiced", "Tensed", "High", "Medium", "Low", "Silent", "Elide", "Pause", "FullStop",
 	"right", "left", "strong", "weak", "boundary",
@@ -74,8 +77,8 @@ type NettalkCode struct {
 // with '#' and blank lines are skipped; every other line holds
 // kind, symbol, example and the comma-separated unit names, tab-separated.
 func ParseNettalkFeatures(r io.Reader, name string) (*NettalkCode, error) {
-	unit := make(map[string]int, len(NettalkUnits))
-	for i, u := range NettalkUnits {
+	unit := make(map[string]int, len(nettalkUnits))
+	for i, u := range nettalkUnits {
 		unit[u] = i
 	}
 	c := &NettalkCode{}
@@ -102,7 +105,7 @@ func ParseNettalkFeatures(r io.Reader, name string) (*NettalkCode, error) {
 		seen[kind+sym] = true
 		lo, hi := 0, nettalkArticulatory
 		if kind == "stress" {
-			lo, hi = nettalkArticulatory, len(NettalkUnits)
+			lo, hi = nettalkArticulatory, len(nettalkUnits)
 		} else if kind != "phoneme" {
 			return nil, fmt.Errorf("datasets: %s line %d: kind %q, want phoneme or stress", name, line, kind)
 		}
@@ -375,7 +378,7 @@ func (c *NettalkCode) encode(name, source string, words []NettalkWord, win int) 
 			in[p*ns+s] = fmt.Sprintf("p%+d=%c", p-win/2, NettalkSymbols[s])
 		}
 	}
-	set := &NettalkSet{Set: &Set{Name: name, Source: source + " (NETtalk, non-commercial research licence)", InputNames: in, TargetNames: append([]string(nil), NettalkUnits...)}, Words: len(words)}
+	set := &NettalkSet{Set: &Set{Name: name, Source: source + " (NETtalk, non-commercial research licence)", InputNames: in, TargetNames: append([]string(nil), nettalkUnits...)}, Words: len(words)}
 	half := win / 2
 	for _, w := range words {
 		for i := 0; i < len(w.Word); i++ {
@@ -389,7 +392,7 @@ func (c *NettalkCode) encode(name, source string, words []NettalkWord, win int) 
 				x[p*ns+strings.IndexByte(NettalkSymbols, sym)] = 1
 			}
 			ph, st := c.phoneme(w.Phonemes[i]), c.stress(w.Stress[i])
-			t := append(append(make([]float64, 0, len(NettalkUnits)), c.PhonemeCodes[ph]...), c.StressCodes[st]...)
+			t := append(append(make([]float64, 0, len(nettalkUnits)), c.PhonemeCodes[ph]...), c.StressCodes[st]...)
 			set.Inputs = append(set.Inputs, x)
 			set.Targets = append(set.Targets, t)
 			set.Phoneme = append(set.Phoneme, ph)

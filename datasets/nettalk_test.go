@@ -101,7 +101,7 @@ func TestNettalkTiny(t *testing.T) {
 	ones := []string{}
 	for k, v := range tg {
 		if v == 1 {
-			ones = append(ones, NettalkUnits[k])
+			ones = append(ones, nettalkUnits[k])
 		}
 	}
 	if got := strings.Join(ones, ","); got != "Back1,Stop,right" {

@@ -33,3 +33,22 @@ func RecordTarget(spec *model.DataSpec, train *Set) {
 	}
 	spec.Target = append([]string(nil), cols...)
 }
+
+// Record records in the model file f the data its network was trained or
+// pruned on, where f has none yet, so that later commands need no data
+// flags: the class names of train, its input names when train was read
+// whole from a CSV file (its Source a .csv path; data are then matched by
+// column name), and spec, how to read the data again (nil: nothing to
+// record), with the target columns train was read with (RecordTarget).
+func Record(f *model.File, spec *model.DataSpec, train *Set) {
+	if f.Classes == nil && train.Classes != nil {
+		f.Classes = train.Classes
+	}
+	if f.InputNames == nil && IsCSVName(train.Source) {
+		f.InputNames = append([]string(nil), train.InputNames...)
+	}
+	if f.Data == nil && spec != nil {
+		RecordTarget(spec, train)
+		f.Data = spec
+	}
+}

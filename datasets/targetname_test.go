@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -26,5 +27,36 @@ func TestRecordTarget(t *testing.T) {
 		if !slices.Equal(spec.Target, tc.want) {
 			t.Errorf("%v, %v: recorded %q, want %q", tc.spec, tc.train.TargetNames, spec.Target, tc.want)
 		}
+	}
+}
+
+// Record fills in only what a model file lacks: the classes, the input
+// names of a whole CSV file (not of a built-in set or a split's part), and
+// the data spec with its target column named.
+func TestRecord(t *testing.T) {
+	csv := &Set{Source: "d/wine.CSV", InputNames: []string{"a", "b"}, TargetNames: []string{"class=x", "class=y"}, Classes: []string{"x", "y", "z"}}
+	csv.TargetNames = append(csv.TargetNames, "class=z")
+	f := &model.File{}
+	Record(f, &model.DataSpec{Data: "d/wine.CSV"}, csv)
+	if !reflect.DeepEqual(f.Classes, csv.Classes) || !reflect.DeepEqual(f.InputNames, []string{"a", "b"}) ||
+		f.Data == nil || !reflect.DeepEqual(f.Data.Target, []string{"class"}) {
+		t.Errorf("a CSV set: classes %q, inputs %q, data %+v", f.Classes, f.InputNames, f.Data)
+	}
+	csv.InputNames[0] = "changed"
+	if f.InputNames[0] != "a" {
+		t.Error("Record shares the set's input names instead of copying them")
+	}
+
+	kept := &model.File{Classes: []string{"p", "q"}, InputNames: []string{"u"}, Data: &model.DataSpec{Data: "old.csv"}}
+	Record(kept, &model.DataSpec{Data: "new.csv"}, csv)
+	if kept.Classes[0] != "p" || kept.InputNames[0] != "u" || kept.Data.Data != "old.csv" {
+		t.Errorf("Record overwrote a file's own data fields: %+v", kept)
+	}
+
+	split := &Set{Source: "d/wine.csv (training part of a 0.3 hold-out split, seed 1)", InputNames: []string{"a"}}
+	g := &model.File{}
+	Record(g, nil, split)
+	if g.InputNames != nil || g.Data != nil || g.Classes != nil {
+		t.Errorf("a split's part without a spec: %+v", g)
 	}
 }

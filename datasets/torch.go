@@ -223,6 +223,44 @@ func ImportMLP(spec model.Spec, ts []Tensor, opts *ImportOptions) (*Imported, er
 	return &Imported{Net: m, Layers: layers, Standardize: std, Dtypes: dts}, nil
 }
 
+// What Export and ExportMLP say of a standardisation they do not fold.
+const (
+	howNone   = "none (the model takes its inputs as they are)"
+	howStored = "stored as input_mean and input_std, not folded (standardise inputs as (x - input_mean) / input_std)"
+)
+
+// stdTensors are the tensors input_mean and input_std of std, as obs
+// import reads them back.
+func stdTensors(std *model.Standardization) []Tensor {
+	n := len(std.Mean)
+	return []Tensor{{Name: "input_mean", Shape: []int{n}, Data: std.Mean}, {Name: "input_std", Shape: []int{n}, Data: std.Std}}
+}
+
+// Export returns the tensors of m, an MLP (ExportMLP) or a network given
+// by its layers (ExportLayers), under the module prefixes layers, with the
+// masks of a pruned network when masks is set, and says what was done
+// with the standardisation std (nil: none), as ExportMLP does. A layer
+// list's standardisation is stored as input_mean and input_std: a
+// per-input scaling does not fold into a convolution, so fold with a
+// standardisation is an error there.
+func Export(m *model.MLP, layers []string, std *model.Standardization, fold, masks bool) ([]Tensor, string, error) {
+	if !m.Layered() {
+		ts, how := ExportMLP(m, layers, std, fold, masks)
+		return ts, how, nil
+	}
+	if std != nil && fold {
+		return nil, "", fmt.Errorf("datasets: a per-input standardisation does not fold into the layers of %s; store it as input_mean and input_std (fold false)", m.Describe())
+	}
+	ts := ExportLayers(m, layers, masks)
+	if std == nil {
+		return ts, howNone, nil
+	}
+	if n := m.NumInputs(); len(std.Mean) != n || len(std.Std) != n {
+		return nil, "", fmt.Errorf("datasets: standardisation of %d means and %d deviations for a network of %d inputs", len(std.Mean), len(std.Std), n)
+	}
+	return append(ts, stdTensors(std)...), howStored, nil
+}
+
 // ExportMLP returns the tensors of m in nn.Sequential naming, under the
 // module prefixes layers (one per linear layer; nil: "0", "2", "4", ...),
 // with the masks P.weight_mask and P.bias_mask (1 kept, 0 pruned) of a
@@ -241,7 +279,7 @@ func ExportMLP(m *model.MLP, layers []string, std *model.Standardization, fold, 
 	}
 	pruned := m.NumFree() < len(m.Params)
 	unpruned := 0 // pruned first-layer biases that folding makes non-zero
-	how := "none (the model takes its inputs as they are)"
+	how := howNone
 	var ts []Tensor
 	for l := 1; l <= L; l++ {
 		in, outN := m.Sizes[l-1], m.Sizes[l]
@@ -292,10 +330,7 @@ func ExportMLP(m *model.MLP, layers []string, std *model.Standardization, fold, 
 				how += fmt.Sprintf("; %d pruned biases of the first layer become non-zero by folding and are kept", unpruned)
 			}
 		} else {
-			how = "stored as input_mean and input_std, not folded (standardise inputs as (x - input_mean) / input_std)"
-			n := m.Sizes[0]
-			ts = append(ts, Tensor{Name: "input_mean", Shape: []int{n}, Data: std.Mean},
-				Tensor{Name: "input_std", Shape: []int{n}, Data: std.Std})
+			how, ts = howStored, append(ts, stdTensors(std)...)
 		}
 	}
 	return ts, how

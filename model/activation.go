@@ -193,7 +193,7 @@ func d2Any(act Activation, z, a float64) float64 {
 }
 
 // elementwise reports whether act is an element-wise activation (every
-// activation but Softmax and the pseudo-value DefaultActivation).
+// activation but Softmax).
 func elementwise(act Activation) bool {
-	return act > DefaultActivation && act < numActivations && act != Softmax
+	return act >= 0 && act < numActivations && act != Softmax
 }

@@ -9,13 +9,17 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// elementwiseActivations are every activation a hidden layer may have.
+// elementwiseActivations are every activation a hidden layer may have,
+// in the order of the help texts (activationList).
 func elementwiseActivations() []Activation {
 	var acts []Activation
-	for a := DefaultActivation + 1; a < numActivations; a++ {
-		if elementwise(a) {
+	for _, name := range activationList {
+		if a, err := ParseActivation(name); err == nil && elementwise(a) {
 			acts = append(acts, a)
 		}
+	}
+	if len(acts) != int(numActivations)-1 {
+		panic("activationList does not name every element-wise activation")
 	}
 	return acts
 }

@@ -14,6 +14,18 @@
 // gives them as Set.Inputs and Set.Targets); CheckData says whether they fit
 // a network.
 //
+// # Arguments and settings
+//
+// A method that writes its result into the caller's memory takes the
+// scratch *Workspace first (from NewWorkspace, reused across calls) and the
+// destination right after it: Grad(ws, grad, X, T), HessVec(ws, dst, v, X,
+// T), PatternHessian(ws, hess, x, t). The layers' local rules take their
+// outputs first: Backward(gx, gtheta, gy, x, y, theta). Settings are
+// structs whose zero value is the documented default, with no pseudo-value:
+// the zero Activation is Sigmoid, a zero Spec.Output is the loss's own
+// output, a zero Momentum is DefaultMomentum (NoMomentum says none), and a
+// nil *TrainSettings or *MiniBatchSettings is the zero value.
+//
 // # Parameters
 //
 // Every trainable parameter, weights and biases, lives in one flat vector

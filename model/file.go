@@ -282,7 +282,9 @@ func ParseFile(data []byte, name string) (*MLP, *File, error) {
 		return fail("%v", err)
 	}
 	spec.Output, spec.Loss, spec.Decay = output, loss, f.Decay
-	if err := spec.Validate(); err != nil {
+	// The output was named in the file: a sigmoid with ce is an error, not
+	// the zero Output that stands for softmax.
+	if err := spec.ValidateGiven(); err != nil {
 		return fail("%v", err)
 	}
 	// Compare the parameter count before allocating anything of that size:

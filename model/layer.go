@@ -97,8 +97,8 @@ func newBatch(rows, cols int) blas64.General {
 func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Data: x} }
 
 // Act is an element-wise activation layer y_i = phi(x_i) of Width units,
-// without parameters. Func is any activation but Softmax and
-// DefaultActivation (softmax belongs to the cross-entropy loss). The
+// without parameters. Func is any activation but Softmax (softmax belongs
+// to the cross-entropy loss). The
 // activations of the OBS papers (identity, sigmoid, tanh, relu) take loops
 // whose derivative is inlined.
 type Act struct {

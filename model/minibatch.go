@@ -62,8 +62,12 @@ type MiniBatchSettings struct {
 	Epochs, BatchSize int
 	// LearningRate is the step size (default 1e-3 for Adam, 0.05 for SGD).
 	LearningRate float64
-	// Momentum is SGD's mu (default 0.9; negative means none).
+	// Momentum is SGD's mu: if zero, DefaultMomentum (0.9); must be in
+	// [0, 1).
 	Momentum float64
+	// NoMomentum makes SGD plain stochastic gradient descent (mu = 0);
+	// Momentum must then be zero.
+	NoMomentum bool
 	// Decay multiplies the learning rate after every epoch (exponential
 	// decay: epoch e runs at LearningRate * Decay^(e-1)); zero means 1,
 	// no decay. Must be in (0, 1].
@@ -137,14 +141,8 @@ func (s *MiniBatchSettings) resolve() error {
 	if !(s.Decay > 0 && s.Decay <= 1) {
 		return fmt.Errorf("model: learning-rate decay %v must be in (0, 1]", s.Decay)
 	}
-	if s.Momentum == 0 {
-		s.Momentum = DefaultMomentum
-	}
-	if s.Momentum < 0 {
-		s.Momentum = 0
-	}
-	if !(s.Momentum < 1) {
-		return fmt.Errorf("model: momentum %v must be < 1", s.Momentum)
+	if err := resolveMomentum(&s.Momentum, s.NoMomentum); err != nil {
+		return err
 	}
 	if s.Beta1 == 0 {
 		s.Beta1 = DefaultBeta1

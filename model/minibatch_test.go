@@ -131,7 +131,7 @@ func TestMiniBatchFirstStep(t *testing.T) {
 		m.Grad(m.NewWorkspace(), g, X, T)
 		w0 := append([]float64(nil), m.Params...)
 		const lr = 0.01
-		if _, err := TrainMiniBatch(m, X, T, &MiniBatchSettings{Optimizer: opt, Epochs: 1, BatchSize: 20, LearningRate: lr, Momentum: -1}); err != nil {
+		if _, err := TrainMiniBatch(m, X, T, &MiniBatchSettings{Optimizer: opt, Epochs: 1, BatchSize: 20, LearningRate: lr, NoMomentum: true}); err != nil {
 			t.Fatal(err)
 		}
 		for q := range g {
@@ -178,7 +178,7 @@ func TestTrainMiniBatchStopAndErrors(t *testing.T) {
 	// step makes the iteration diverge geometrically to Inf and NaN.
 	lin := randomNet(t, netCase{spec: Spec{Sizes: []int{3, 4, 2}, Hidden: Identity, Output: Identity, Loss: SquaredError}}, 53)
 	LX, LT := randomData(lin, 20, 54)
-	_, err = TrainMiniBatch(lin, LX, LT, &MiniBatchSettings{Optimizer: SGD, Epochs: 1000, LearningRate: 100, Momentum: -1})
+	_, err = TrainMiniBatch(lin, LX, LT, &MiniBatchSettings{Optimizer: SGD, Epochs: 1000, LearningRate: 100, NoMomentum: true})
 	if !errors.Is(err, ErrNotFinite) {
 		t.Errorf("diverging run: %v", err)
 	}
@@ -270,7 +270,7 @@ func TestMiniBatchDecay(t *testing.T) {
 		want.Grad(want.NewWorkspace(), g, X, T)
 		floats.AddScaled(want.Params, -lr*math.Pow(d, float64(e)), g)
 	}
-	if _, err := TrainMiniBatch(m, X, T, &MiniBatchSettings{Optimizer: SGD, Epochs: 2, BatchSize: 10, LearningRate: lr, Momentum: -1, Decay: d}); err != nil {
+	if _, err := TrainMiniBatch(m, X, T, &MiniBatchSettings{Optimizer: SGD, Epochs: 2, BatchSize: 10, LearningRate: lr, NoMomentum: true, Decay: d}); err != nil {
 		t.Fatal(err)
 	}
 	for q := range g {

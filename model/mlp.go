@@ -27,7 +27,7 @@ type MLP struct {
 
 // New returns a network with the given spec and all parameters zero and free.
 // It returns an error if the spec is invalid.
-// Zero activations in spec are replaced by their defaults (Spec.WithDefaults).
+// A zero Output in spec is replaced by the loss's default (Spec.WithDefaults).
 func New(spec Spec) (*MLP, error) {
 	spec = spec.WithDefaults()
 	if err := spec.Validate(); err != nil {

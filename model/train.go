@@ -74,14 +74,18 @@ type TrainSettings struct {
 	// LearningRate and Momentum are GD's step size lr and momentum mu in
 	// v <- mu v - lr grad E, w <- w + v; other methods ignore them. If zero,
 	// DefaultLearningRate (0.5) and DefaultMomentum (0.9). LearningRate must
-	// be positive; Momentum must be < 1, and a negative Momentum means none
-	// (plain gradient descent), since zero selects the default.
+	// be positive and Momentum in [0, 1).
 	LearningRate, Momentum float64
+	// NoMomentum makes GD plain gradient descent (mu = 0); Momentum must
+	// then be zero.
+	NoMomentum bool
 	// PolishIter caps the Newton–CG iterations of the polish stage that
 	// runs after LBFGS, BFGS or LM ends with ||grad E||_2 > GradTol (see
 	// Train), within MaxIter.
-	// If zero, DefaultPolishIter (50); negative disables the polish.
+	// If zero, DefaultPolishIter (50); must be >= 0.
 	PolishIter int
+	// NoPolish skips the polish stage; PolishIter must then be zero.
+	NoPolish bool
 	// Batched computes E and its gradient during training with BatchGrad
 	// (forward and backward passes of many patterns at once, as matrix
 	// products; layer 1 over the non-zero inputs only when at most a
@@ -286,17 +290,14 @@ func (s *TrainSettings) resolve() error {
 	if s.LearningRate == 0 {
 		s.LearningRate = DefaultLearningRate
 	}
-	if !(s.Momentum < 1) || math.IsInf(s.Momentum, 0) {
-		return fmt.Errorf("model: momentum %v must be a finite number < 1 (negative for none)", s.Momentum)
+	if err := resolveMomentum(&s.Momentum, s.NoMomentum); err != nil {
+		return err
 	}
-	switch {
-	case s.Momentum == 0:
-		s.Momentum = DefaultMomentum
-	case s.Momentum < 0:
-		s.Momentum = 0
+	if s.PolishIter < 0 || (s.NoPolish && s.PolishIter != 0) {
+		return fmt.Errorf("model: polish iterations %d must be >= 0, and 0 with NoPolish", s.PolishIter)
 	}
-	if s.PolishIter == 0 {
-		s.PolishIter = DefaultPolishIter
+	if s.PolishIter == 0 && !s.NoPolish {
+		s.PolishIter = DefaultPolishIter // resolved: Train polishes while PolishIter > 0
 	}
 	return nil
 }
@@ -912,4 +913,19 @@ func (t *trainer) polish(x []float64) (status string, err error) {
 		}
 		t.progress(s.e, s.gn)
 	}
+}
+
+// resolveMomentum resolves a settings' momentum: zero is DefaultMomentum,
+// none gives 0; it must be in [0, 1), and zero with none.
+func resolveMomentum(mu *float64, none bool) error {
+	if !(*mu >= 0 && *mu < 1) || (none && *mu != 0) {
+		return fmt.Errorf("model: momentum %v must be in [0, 1) (0: DefaultMomentum), and 0 with NoMomentum", *mu)
+	}
+	switch {
+	case none:
+		*mu = 0
+	case *mu == 0:
+		*mu = DefaultMomentum
+	}
+	return nil
 }

@@ -239,7 +239,7 @@ func TestTrainPolish(t *testing.T) {
 
 	// PolishIter < 0 disables the polish.
 	m = trainXORNet(t, 1e-4, 2)
-	res, err = Train(m, X, T, &TrainSettings{Method: BFGS, GradTol: 1e-14, PolishIter: -1})
+	res, err = Train(m, X, T, &TrainSettings{Method: BFGS, GradTol: 1e-14, NoPolish: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,17 +8,15 @@ import (
 	"github.com/obs-toolkit/obs/internal/enum"
 )
 
-// Activation is a unit's nonlinearity. The zero value, DefaultActivation,
-// stands for the default of its place in a Spec (see Spec).
+// Activation is a unit's nonlinearity. Every value is an activation: the
+// zero Activation is Sigmoid, the OBS papers' unit and the default of a
+// Spec's Hidden and Output (see Spec).
 type Activation int
 
 const (
-	// DefaultActivation is the zero Activation: in a Spec, Sigmoid for the
-	// hidden layers (the OBS papers' units) and Loss.DefaultOutput() for
-	// the output. A network never holds it: New resolves it.
-	DefaultActivation Activation = iota
+	// Sigmoid is 1/(1 + e^-z), the zero Activation.
+	Sigmoid Activation = iota
 	Identity
-	Sigmoid
 	Tanh
 	ReLU
 	// Softmax is only valid as the output activation, with CrossEntropy.
@@ -39,25 +37,30 @@ const (
 	numActivations
 )
 
-// DefaultHidden is the hidden activation of a Spec whose Hidden is zero.
+// DefaultHidden is the hidden activation of a Spec whose Hidden is zero:
+// the zero Activation, Sigmoid.
 const DefaultHidden = Sigmoid
 
 // HiddenActivations lists the names of the activations a hidden layer may
 // have (every element-wise one), for help texts and error messages.
 const HiddenActivations = "identity, sigmoid, tanh, relu, leakyrelu, gelu, gelu-tanh or silu"
 
-var activationNames = [...]string{"default", "identity", "sigmoid", "tanh", "relu", "softmax", "leakyrelu", "gelu", "gelu-tanh", "silu"}
+// activationNames are the names of the activations, indexed by value;
+// activationList lists them in the order messages give them.
+var (
+	activationNames = [...]string{"sigmoid", "identity", "tanh", "relu", "softmax", "leakyrelu", "gelu", "gelu-tanh", "silu"}
+	activationList  = []string{"identity", "sigmoid", "tanh", "relu", "softmax", "leakyrelu", "gelu", "gelu-tanh", "silu"}
+)
 
 func (a Activation) String() string { return enum.Name(activationNames[:], "Activation", a) }
 
 // ParseActivation returns the activation with the given name: identity,
-// sigmoid, tanh, relu, softmax, leakyrelu, gelu, gelu-tanh or silu
-// ("default" is not a name files or flags use).
+// sigmoid, tanh, relu, softmax, leakyrelu, gelu, gelu-tanh or silu.
 func ParseActivation(s string) (Activation, error) {
-	if a, ok := enum.Parse[Activation](activationNames[1:], s); ok {
-		return a + 1, nil
+	if a, ok := enum.Parse[Activation](activationNames[:], s); ok {
+		return a, nil
 	}
-	return 0, fmt.Errorf("model: unknown activation %q (want %s)", s, enum.Or(activationNames[1:]))
+	return 0, fmt.Errorf("model: unknown activation %q (want %s)", s, enum.Or(activationList))
 }
 
 // Loss is the per-pattern loss l_p.
@@ -104,8 +107,8 @@ type Spec struct {
 	// linear:n_1,Hidden,...,linear:n_L on input n_0, with the MLP's own
 	// parameter names and file form. Empty when Layers is given.
 	Sizes []int
-	// Hidden is the activation of every hidden layer of an MLP. If zero,
-	// DefaultHidden (sigmoid). Zero when Layers is given.
+	// Hidden is the activation of every hidden layer of an MLP; the zero
+	// value is DefaultHidden (Sigmoid). Zero when Layers is given.
 	Hidden Activation
 	// Input is the shape of one pattern for a network given by Layers:
 	// [C, H, W] for images in PyTorch's memory order, or [N].
@@ -113,8 +116,10 @@ type Spec struct {
 	// Layers names the network's layers in order (see ParseLayers); the
 	// last one's outputs go to the output activation and the loss.
 	Layers []LayerSpec
-	// Output is the output activation; it must suit Loss (see Validate). If
-	// zero, Loss.DefaultOutput() (sigmoid for mse and bce, softmax for ce).
+	// Output is the output activation; it must suit Loss (see Validate).
+	// The zero value, Sigmoid, is the default of every loss: itself for mse
+	// and bce, and Loss.DefaultOutput() (softmax, the only output ce takes)
+	// for ce. ValidateGiven takes it as sigmoid for every loss.
 	Output Activation
 	// Loss is the per-pattern loss. If zero, SquaredError.
 	Loss Loss
@@ -176,25 +181,29 @@ func Arch(sizes []int) string {
 	return strings.Join(s, "-")
 }
 
-// WithDefaults returns s with its zero activations replaced by their
-// defaults (see Spec).
+// WithDefaults returns s with a zero Output replaced by the loss's own
+// output (see Spec): softmax for ce. The zero Hidden is already
+// DefaultHidden.
 func (s Spec) WithDefaults() Spec {
-	if s.Hidden == DefaultActivation && len(s.Layers) == 0 {
-		s.Hidden = DefaultHidden
-	}
-	if s.Output == DefaultActivation {
+	var zero Activation
+	if s.Output == zero {
 		s.Output = s.Loss.DefaultOutput()
 	}
 	return s
 }
 
-// Validate reports whether the spec, with its defaults, describes a network
-// this package supports.
-func (s Spec) Validate() error {
-	s = s.WithDefaults()
+// Validate reports whether the spec, with its defaults (WithDefaults),
+// describes a network this package supports.
+func (s Spec) Validate() error { return s.WithDefaults().ValidateGiven() }
+
+// ValidateGiven is Validate without the defaults: every activation is taken
+// as given, so that a sigmoid Output with CrossEntropy is an error. It
+// checks a spec whose output was chosen by name (a model file, a flag).
+func (s Spec) ValidateGiven() error {
 	var k int
 	if len(s.Layers) > 0 {
-		if len(s.Sizes) > 0 || s.Hidden != DefaultActivation {
+		var zero Activation
+		if len(s.Sizes) > 0 || s.Hidden != zero {
 			return fmt.Errorf("model: a network is given by its layers or by sizes and a hidden activation, not both")
 		}
 		ls, err := buildLayers(s.Input, s.Layers)

@@ -2,8 +2,11 @@ package prune
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"math"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -17,8 +20,11 @@ func fmtFloat(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// StepHeader is the CSV header of WriteStepsCSV.
-var StepHeader = []string{"run", "step", "index", "name", "method", "saliency", "predicted", "e_before", "e_after",
+// StepHeader returns the CSV header of WriteStepsCSV (a new slice: the
+// header is not a variable a caller could change).
+func StepHeader() []string { return slices.Clone(stepHeader) }
+
+var stepHeader = []string{"run", "step", "index", "name", "method", "saliency", "predicted", "e_before", "e_after",
 	"actual", "retrained", "rebuilt", "train_error", "train_accuracy", "test_error", "test_accuracy", "left", "grad_norm", "dead_units"}
 
 // WriteStepsCSV writes one row per step, with a header when header is true.
@@ -26,7 +32,7 @@ var StepHeader = []string{"run", "step", "index", "name", "method", "saliency", 
 func WriteStepsCSV(w io.Writer, run string, steps []Step, header bool) error {
 	cw := csv.NewWriter(w)
 	if header {
-		if err := cw.Write(StepHeader); err != nil {
+		if err := cw.Write(stepHeader); err != nil {
 			return err
 		}
 	}
@@ -60,4 +66,28 @@ func WriteCandidatesCSV(w io.Writer, a *Analysis) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// WriteCandidatesTable writes the top candidates of an analysis with the
+// lowest saliency (all where top exceeds them; ties in the analysis's
+// order) as aligned text, as obs saliency prints them: a line with the
+// method, E and ||grad E||, a heading, then per candidate its name,
+// weight, saliency, predicted and actual increase and the increase after
+// retraining.
+func WriteCandidatesTable(w io.Writer, a *Analysis, top int) error {
+	cs := append([]Candidate(nil), a.Candidates...)
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Saliency < cs[j].Saliency })
+	top = max(0, min(top, len(cs)))
+	if _, err := fmt.Fprintf(w, "%s at E = %.4g, ||grad E|| = %.2g\n", a.Method, a.E, a.GradNorm); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "  %-16s %12s %12s %12s %12s %12s\n", "parameter", "weight", "saliency", "predicted", "actual", "retrained"); err != nil {
+		return err
+	}
+	for _, c := range cs[:top] {
+		if _, err := fmt.Fprintf(w, "  %-16s %12.4g %12.4g %12.4g %12.4g %12.4g\n", c.Name, c.Weight, c.Saliency, c.Predicted, c.Actual, c.Retrained); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -364,15 +364,6 @@ func emit(c *cli.Context, summary any) error {
 	return writeHuman(stdoutOf(c), summary)
 }
 
-// printResult prints human-readable results (tables) on stdout, except with
-// --json, where stdout holds only the JSON object.
-func printResult(c *cli.Context, format string, a ...any) {
-	if c.Bool("json") {
-		return
-	}
-	fmt.Fprintf(stdoutOf(c), format, a...)
-}
-
 // marshal is json.Marshal without HTML escapes, so that names such as
 // bias->out0 stay greppable.
 func marshal(v any) ([]byte, error) {

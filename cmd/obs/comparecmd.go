@@ -2,10 +2,8 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -230,19 +228,5 @@ func runCompare(c *cli.Context) error {
 	}
 	info(c, "compared %d methods on %s from %d parameters (keep %d, alpha %g, curvature rebuilt %s, fix %s, 1/P); wrote %s in %s\n",
 		len(cmp.Runs), train.Name, cmp.Start.Params, cmp.Keep, cmp.Alpha, study.EveryN(cmp.Recompute, "deletion"), cmp.Fix, strings.Join(study.CompareOutputs, ", "), dir)
-	printResult(c, "  %-13s %9s %9s %10s %s\n", "method", "left@2E0", "spearman", "median|lg|", "brute-force best chosen")
-	for i, r := range cmp.Runs {
-		bf := "not checked"
-		if len(r.Checks) > 0 {
-			bf = fmt.Sprintf("%d of %d", r.Matches, len(r.Checks))
-		}
-		left := "-"
-		for _, b := range s.Methods[i].Bounds {
-			if b.Factor == 2 {
-				left = strconv.Itoa(b.Left)
-			}
-		}
-		printResult(c, "  %-13s %9s %9s %10s %s\n", r.Name, left, study.Short(r.Spearman), study.Short(r.MedianLog10), bf)
-	}
-	return nil
+	return study.WriteCompareTable(stdoutOf(c), cmp, &s)
 }

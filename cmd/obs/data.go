@@ -31,12 +31,11 @@ func dataFlags(required bool) []cli.Flag {
 	}
 }
 
-// dataCtx says how to read and encode the data for a model: its loss and
-// output decide whether a CSV target column holds class labels; a model
+// dataCtx says how to read and encode the data for a model: its loss
+// decides whether a CSV target column holds class labels; a model
 // file supplies the class order, the standardisation and the recorded data.
 type dataCtx struct {
 	loss     model.Loss
-	output   model.Activation
 	classes  []string
 	std      *model.Standardization
 	rec      *model.DataSpec
@@ -48,7 +47,7 @@ type dataCtx struct {
 
 // ctxOf returns the data context of a model file.
 func ctxOf(m *model.MLP, f *model.File) dataCtx {
-	dc := dataCtx{loss: m.Loss, output: m.Output, classes: f.Classes, std: f.Standardize, rec: f.Data, inputs: f.InputNames, named: f.Classes != nil}
+	dc := dataCtx{loss: m.Loss, classes: f.Classes, std: f.Standardize, rec: f.Data, inputs: f.InputNames, named: f.Classes != nil}
 	if labels, _ := datasets.LabelsFor(m.Loss); labels && dc.classes == nil {
 		// A classifier without class names (obs import without --classes):
 		// its outputs are the classes "0", "1", ..., and labels in a CSV
@@ -56,15 +55,6 @@ func ctxOf(m *model.MLP, f *model.File) dataCtx {
 		dc.classes = datasets.ClassNames(m, nil)
 	}
 	return dc
-}
-
-// csvInputs returns the input names of s where s was read from a CSV file,
-// to record in a model file; nil for a built-in data set.
-func csvInputs(s *datasets.Set) []string {
-	if !strings.HasSuffix(strings.ToLower(s.Source), ".csv") {
-		return nil
-	}
-	return append([]string(nil), s.InputNames...)
 }
 
 // loadDataWith reads the data flags, falling back on the data recorded in
@@ -144,21 +134,18 @@ func loadDataWith(c *cli.Context, dc dataCtx) (train, test *datasets.Set, spec m
 	}
 	opts := datasets.CSVOptions{Targets: spec.Target, Labels: labels, Binary: binary, Classes: dc.classes, NoTargets: dc.noTarget,
 		TargetHint: "for class labels use --loss ce (or bce for two classes)", Inputs: dc.inputs}
-	switch {
-	case c.String("mnist-dir") != "":
-		if spec.Data != "mnist" {
-			return nil, nil, spec, usagef("--mnist-dir applies only to --data mnist, not %q", spec.Data)
+	if c.String("mnist-dir") != "" && spec.Data != "mnist" {
+		return nil, nil, spec, usagef("--mnist-dir applies only to --data mnist, not %q", spec.Data)
+	}
+	if spec.Data == "nettalk" || c.String("nettalk-dir") != "" {
+		if err := nettalkFlags(c, spec); err != nil {
+			return nil, nil, spec, err
 		}
-		train, test, err = datasets.LoadMNISTDir(c.String("mnist-dir"))
-	case spec.Data == "nettalk" || c.String("nettalk-dir") != "":
-		train, test, err = loadNettalk(c, spec)
-	case isCSV:
-		train, err = datasets.LoadCSVWith(spec.Data, opts)
-		if u := (*datasets.UnknownClassError)(nil); errors.As(err, &u) && !dc.named {
-			err = fmt.Errorf("%v; the model file names no classes, so its outputs are the classes %q: give the class names in output order with obs import --classes", err, dc.classes)
-		}
-	default:
-		train, test, err = datasets.Load(spec.Data, c.String("monk-dir"), spec.Target)
+	}
+	dirs := datasets.Dirs{Monk: c.String("monk-dir"), MNIST: c.String("mnist-dir"), Nettalk: c.String("nettalk-dir")}
+	train, test, err = datasets.LoadNamed(spec.Data, spec.Target, dirs, opts)
+	if u := (*datasets.UnknownClassError)(nil); isCSV && errors.As(err, &u) && !dc.named {
+		err = fmt.Errorf("%v; the model file names no classes, so its outputs are the classes %q: give the class names in output order with obs import --classes", err, dc.classes)
 	}
 	if err != nil {
 		return nil, nil, spec, err
@@ -210,14 +197,9 @@ func loadModelData(c *cli.Context) (*model.MLP, *model.File, *datasets.Set, *dat
 // and their class names where f has none (a model from obs import), so that
 // later commands need no data flags.
 func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
-	if f.Classes == nil && train.Classes != nil {
-		f.Classes = train.Classes
-	}
-	if f.InputNames == nil {
-		f.InputNames = csvInputs(train)
-	}
+	var spec *model.DataSpec
 	if f.Data == nil && c.IsSet("data") {
-		spec := model.DataSpec{Data: c.String("data")}
+		spec = &model.DataSpec{Data: c.String("data")}
 		if c.IsSet("target") {
 			for _, s := range strings.Split(c.String("target"), ",") {
 				spec.Target = append(spec.Target, strings.TrimSpace(s))
@@ -227,31 +209,21 @@ func withData(c *cli.Context, f *model.File, train *datasets.Set) *model.File {
 		if c.IsSet("split") {
 			spec.Split, spec.SplitSeed = c.Float64("split"), c.Uint64("split-seed")
 		}
-		datasets.RecordTarget(&spec, train)
-		f.Data = &spec
 	}
+	datasets.Record(f, spec, train)
 	return f
 }
 
-// loadNettalk reads --data nettalk with --nettalk-dir: the training set is
-// the letters of the common words, the test set those of the rest.
-func loadNettalk(c *cli.Context, spec model.DataSpec) (train, test *datasets.Set, err error) {
+// nettalkFlags checks the flags of --data nettalk and --nettalk-dir.
+func nettalkFlags(c *cli.Context, spec model.DataSpec) error {
 	if spec.Data != "nettalk" {
-		return nil, nil, usagef("--nettalk-dir given for data set %q; it applies only to --data nettalk", spec.Data)
+		return usagef("--nettalk-dir given for data set %q; it applies only to --data nettalk", spec.Data)
 	}
 	if c.String("nettalk-dir") == "" {
-		return nil, nil, usagef("--data nettalk needs --nettalk-dir DIR (the corpus is not shipped with obs)")
+		return usagef("--data nettalk needs --nettalk-dir DIR (the corpus is not shipped with obs)")
 	}
 	if c.String("monk-dir") != "" || len(spec.Target) > 0 {
-		return nil, nil, fmt.Errorf("--monk-dir and --target do not apply to --data nettalk")
+		return fmt.Errorf("--monk-dir and --target do not apply to --data nettalk")
 	}
-	nt, err := datasets.ReadNettalk(c.String("nettalk-dir"))
-	if err != nil {
-		return nil, nil, err
-	}
-	tr, te, _, err := nt.Sets(datasets.NettalkOptions{})
-	if err != nil {
-		return nil, nil, err
-	}
-	return tr.Set, te.Set, nil
+	return nil
 }

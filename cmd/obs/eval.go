@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/datasets"
@@ -124,21 +121,7 @@ func runEval(c *cli.Context) error {
 	// The per-class table is a result: stdout, also with --quiet (the JSON
 	// object carries it with --json).
 	if s.PerClass != nil && !c.Bool("json") {
-		printPerClass(stdoutOf(c), s.PerClassOn, s.PerClass)
+		return datasets.WritePerClass(stdoutOf(c), s.PerClassOn, s.PerClass)
 	}
 	return nil
-}
-
-// printPerClass prints the per-class table of obs eval.
-func printPerClass(w io.Writer, on string, rows []datasets.ClassRow) {
-	pct := func(p *float64) string {
-		if p == nil {
-			return "-"
-		}
-		return fmt.Sprintf("%.1f%%", 100**p)
-	}
-	fmt.Fprintf(w, "\nper class on %s:\n  %-12s %8s %10s %8s %8s %10s\n", on, "class", "support", "predicted", "correct", "recall", "precision")
-	for _, r := range rows {
-		fmt.Fprintf(w, "  %-12s %8d %10d %8d %8s %10s\n", r.Class, r.Support, r.Predicted, r.Correct, pct(r.Recall), pct(r.Precision))
-	}
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"math"
 	"path/filepath"
 	"slices"
@@ -141,12 +139,6 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 		}
 	}
 	cfg.Options = hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
-	if cfg.Options.Samples == 0 {
-		cfg.Options.Samples = hessian.DefaultSamples
-	}
-	if cfg.Options.Sigma == 0 {
-		cfg.Options.Sigma = hessian.DefaultSigma
-	}
 	cfg.Dump, cfg.Plot = c.String("dump"), c.String("plot")
 	if c.IsSet("dump") {
 		if err := ensureDir("--dump", cfg.Dump); err != nil {
@@ -218,72 +210,10 @@ func runHessian(c *cli.Context) error {
 		return err
 	}
 	if !c.Bool("json") {
-		printHessian(stdoutOf(c), s, cfg.Kinds)
-		dg := s.Diagnostic
-		fmt.Fprintf(stdoutOf(c), "is the empirical Fisher usable here? c* %.3g (c*/MSR %.3g, MSR %.3g), distance after scaling %.3g against %.3g (median) and %.3g (max) for %d MC-1 Fishers (p = %.2g), n_eff %.4g of P = %d for nf = %d, IM-equality statistic %.3g (MC-1 floor %.3g), H ≈ %.3g·G (distance %.3g)\n  verdict: %s\n",
-			d.CStar, d.CStarOverMSR, d.MSR, d.DistAfter, d.NullMedian, d.NullMax, d.Draws, d.PValue, d.NEff, d.P, d.N, d.IMStat, d.IMNull, d.HG, d.HGDist, dg.Verdict)
+		if err := study.WriteCurvatureTables(stdoutOf(c), s, d, cfg.Kinds); err != nil {
+			return err
+		}
 		return writeHuman(stdoutOf(c), s.CurvatureGlobals)
 	}
 	return emit(c, s)
-}
-
-// printHessian prints the per-kind spectra and the pairs as tables.
-func printHessian(w io.Writer, s *study.CurvatureSummary, kinds []hessian.Kind) {
-	g := func(p *float64) string {
-		if p == nil {
-			return "-"
-		}
-		return fmt.Sprintf("%.4g", *p)
-	}
-	fmt.Fprintf(w, "curvatures over P = %d patterns and %d free parameters (normalisation 1/P, decay %g; alpha %g added for inverses; damping %s)\n",
-		s.Patterns, s.Free, s.Decay, s.Alpha, s.Damping)
-	if strings.HasPrefix(s.Damping, "relative") {
-		for _, kd := range kinds {
-			k := s.Kinds[kd.String()]
-			fmt.Fprintf(w, "  %s: scale s = tr(C_data)/n = %s, so C = C_data + %s I and alpha s = %s is added\n", kd, g(k.Scale), g(mulp(k.Scale, s.Decay)), g(k.AlphaAdded))
-		}
-	}
-	fmt.Fprintf(w, "  %-9s %10s %10s %10s %10s %10s %10s %10s %5s %5s %10s  %s\n",
-		"kind", "trace", "lambda_1", "lambda_2", "lambda_3", "lambda_4", "lambda_5", "lambda_min", "neg", "neg*", "cond", "first removed")
-	for _, kd := range kinds {
-		k := s.Kinds[kd.String()]
-		top := make([]string, study.TopEigen)
-		for i := range top {
-			top[i] = "-"
-			if i < len(k.TopEigenvalues) {
-				top[i] = g(k.TopEigenvalues[i])
-			}
-		}
-		first := "-"
-		if k.FirstChoice != nil {
-			first = k.FirstChoice.Name
-		}
-		fmt.Fprintf(w, "  %-9s %10s %10s %10s %10s %10s %10s %10s %5d %5d %10s  %s\n",
-			kd, g(k.Trace), top[0], top[1], top[2], top[3], top[4], g(k.MinEigenvalue), k.Negative, k.NegativeBeyondRounding, g(k.Condition), first)
-	}
-	fmt.Fprintf(w, "  (neg: eigenvalues < 0; neg*: eigenvalues < -nf*eps*max|lambda|, beyond rounding; cond: 2-norm condition number of C + alpha I)\n")
-	for _, kd := range kinds {
-		k := s.Kinds[kd.String()]
-		fmt.Fprintf(w, "  %s inverse: %s\n", kd, k.Inverse)
-		if f := k.FixReport; f != nil {
-			fmt.Fprintf(w, "  %s fix %s: %d negative eigenvalues (%d beyond rounding), shift %.4g, %d eigenvalues changed, condition of what was inverted %s\n",
-				kd, f.Fix, f.Negative, k.NegativeBeyondRounding, f.Shift, f.Changed, g(f.Condition))
-		}
-	}
-	if len(s.Pairs) > 0 {
-		fmt.Fprintf(w, "pairs (A, B): ||A-B||_F/||B||_F, best scale c = argmin ||cA - B||_F and the distance after it, |cos| of leading eigenvectors, rank correlations of OBS saliencies\n")
-		fmt.Fprintf(w, "  %-9s %-9s %12s %10s %12s %8s %9s %9s  %s\n", "A", "B", "rel dist", "best c", "rel dist(c)", "|cos|", "spearman", "kendall", "same first")
-		for _, p := range s.Pairs {
-			fmt.Fprintf(w, "  %-9s %-9s %12s %10s %12s %8s %9s %9s  %v\n", p.A, p.B, g(p.RelFrobenius), g(p.BestScale),
-				g(p.RelFrobeniusScaled), g(p.LeadingCosine), g(p.Spearman), g(p.Kendall), p.SameFirst)
-		}
-	}
-}
-
-// mulp returns p times v, nil if p is nil.
-func mulp(p *float64, v float64) *float64 {
-	if p == nil {
-		return nil
-	}
-	return num(*p * v)
 }

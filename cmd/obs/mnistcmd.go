@@ -11,25 +11,25 @@ import (
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/mnist"
-	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
 
 // obs reproduce mnist: the flags of internal/mnist's reproduction.
 
 func mnistReproduceFlags() []cli.Flag {
+	d := mnist.DefaultConfig(false)
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "quick", Usage: "mnist: a fast check (1 seed, a 784-16-8-10 network, 2,000 training and 1,000 test images, 5 epochs of batches of 32, 200 calibration patterns)"},
-		&cli.IntFlag{Name: "epochs", Value: 15, Usage: "mnist: training epochs (Adam, lr 1e-3 times --lr-decay per epoch)"},
-		&cli.Float64Flag{Name: "lr-decay", Value: 0.8, Usage: "mnist: multiply the training learning rate by this after every epoch"},
+		&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "mnist: training epochs (Adam, lr 1e-3 times --lr-decay per epoch)"},
+		&cli.Float64Flag{Name: "lr-decay", Value: d.LRDecay, Usage: "mnist: multiply the training learning rate by this after every epoch"},
 		&cli.StringFlag{Name: "models", Usage: "mnist: comma-separated trained model `FILES`, one per seed 1..N (e.g. from obs train --seed N with the same recipe), used instead of training"},
-		&cli.IntFlag{Name: "ft-epochs", Value: 1, Usage: "mnist: fine-tuning epochs after each gradual pruning step"},
+		&cli.IntFlag{Name: "ft-epochs", Value: d.FTEpochs, Usage: "mnist: fine-tuning epochs after each gradual pruning step"},
 		&cli.IntFlag{Name: "ft-patterns", Usage: "mnist: fine-tune on the first `N` training images only (0: all)"},
-		&cli.IntFlag{Name: "calib", Value: 1000, Usage: "mnist: calibration patterns M (the first M training images) for OBD's diagonal, OBS's block curvature and layer-wise OBS"},
+		&cli.IntFlag{Name: "calib", Value: d.Calib, Usage: "mnist: calibration patterns M (the first M training images) for OBD's diagonal, OBS's block curvature and layer-wise OBS"},
 		&cli.StringFlag{Name: "sparsities", Value: "0.5,0.7,0.9,0.95,0.98", Usage: "mnist: weight sparsity targets, ascending"},
 		&cli.StringFlag{Name: "methods", Value: strings.Join(mnist.AllMethods(), ","), Usage: "mnist: one-shot pruning methods: magnitude, obd (Gauss-Newton diagonal), lobs (layer-wise OBS), obs-KIND-bB (OBS with KIND ggn, ef or mcfisher in blocks of B), obs-KIND-kfac[E] (OBS with K-FAC, KIND ggn or mcfisher, 512 weights per step), or none (gradual runs only)"},
 		&cli.StringFlag{Name: "gradual-methods", Value: "all", Usage: "mnist: methods also run gradually (prune, fine-tune, repeat): a list as --methods, all (every one of --methods) or none"},
-		&cli.IntFlag{Name: "mc-samples", Value: 1, Usage: "mnist: Monte-Carlo targets per pattern of obs-mcfisher-* (seeded with the training seed)"},
+		&cli.IntFlag{Name: "mc-samples", Value: d.MCSamples, Usage: "mnist: Monte-Carlo targets per pattern of obs-mcfisher-* (seeded with the training seed)"},
 		&cli.StringFlag{Name: "merge", Usage: "mnist: run nothing; write one report from the mnist-summary.json of earlier runs in the comma-separated `DIRS` (same sparsities, calibration and damping; rows with fewer seeds are marked)"},
 		&cli.StringFlag{Name: "allocations", Value: "global,per-layer", Usage: "mnist: sparsity allocations: global, per-layer"},
 	}
@@ -39,9 +39,14 @@ func mnistReproduceFlags() []cli.Flag {
 var mnistFlagNames = []string{"quick", "epochs", "lr-decay", "models", "ft-epochs", "ft-patterns", "calib", "sparsities", "methods", "gradual-methods", "mc-samples", "allocations", "merge"}
 
 func mnistSettings(c *cli.Context) (mnist.Config, error) {
-	cfg := mnist.Config{Arch: "784-300-100-10", Hidden: "relu", Seeds: 3, Epochs: c.Int("epochs"), Batch: model.DefaultBatchSize,
-		LearningRate: model.DefaultAdamRate, LRDecay: c.Float64("lr-decay"), FTEpochs: c.Int("ft-epochs"), FTRate: 5e-4, Calib: c.Int("calib"), Damp: prune.DefaultLayerDamp,
-		Alpha: mnist.Alpha, MCSamples: c.Int("mc-samples"), Quick: c.Bool("quick")}
+	cfg := mnist.DefaultConfig(c.Bool("quick"))
+	cfg.LRDecay, cfg.FTEpochs, cfg.MCSamples = c.Float64("lr-decay"), c.Int("ft-epochs"), c.Int("mc-samples")
+	if c.IsSet("epochs") {
+		cfg.Epochs = c.Int("epochs")
+	}
+	if c.IsSet("calib") {
+		cfg.Calib = c.Int("calib")
+	}
 	if c.IsSet("alpha") {
 		cfg.Alpha = c.Float64("alpha")
 	}
@@ -65,18 +70,6 @@ func mnistSettings(c *cli.Context) (mnist.Config, error) {
 	}
 	if c.Int("seeds") > 0 {
 		cfg.Seeds = c.Int("seeds")
-	}
-	if cfg.Quick {
-		cfg.Arch, cfg.Train, cfg.Test, cfg.Batch = "784-16-8-10", 2000, 1000, 32
-		if !c.IsSet("seeds") {
-			cfg.Seeds = 1
-		}
-		if !c.IsSet("epochs") {
-			cfg.Epochs = 5
-		}
-		if !c.IsSet("calib") {
-			cfg.Calib = 200
-		}
 	}
 	cfg.FTPatterns = c.Int("ft-patterns")
 	if cfg.Epochs < 1 || cfg.FTEpochs < 0 || cfg.Calib < 1 || cfg.FTPatterns < 0 {

@@ -108,41 +108,23 @@ func runReproduceNettalk(c *cli.Context) error {
 		return usagef("--out-dir is empty")
 	}
 	s.Stop = func() bool { return interrupted(c) }
+	// One bar per stage (training, then each method); without a terminal
+	// the bar logs a plain line every few seconds (newBar).
 	var b *bar
 	stage := ""
-	var stageStart, lastLog time.Time
 	s.Progress = func(p nettalk.Progress) {
 		if p.Stage != stage {
 			b.Done()
-			stage, stageStart = p.Stage, time.Now()
+			stage = p.Stage
 			b = newBar(c, p.Total, p.Stage)
-			if b == nil && !c.Bool("quiet") {
-				info(c, "%s: started\n", p.Stage)
-			}
 		}
-		if b == nil && !c.Bool("quiet") && time.Since(lastLog) >= 10*time.Second {
-			// Not a terminal: a plain log line every 10 s.
-			lastLog = time.Now()
-			if p.Stage == "training" {
-				info(c, "training: iteration %d of at most %d, E %.6g\n", p.Done, p.Total, p.E)
-			} else {
-				info(c, "%s: %d parameters left (%d of %d removed), E %.6g, %.0f s\n", p.Stage, p.Left, p.Done, p.Total, p.E, time.Since(stageStart).Seconds())
-			}
-		}
-		if p.Stage == "training" {
+		switch {
+		case p.Stage == "training":
 			b.Set(p.Done, "training: E %.5g", p.E)
-			return
-		}
-		if p.Building {
-			if b == nil && !c.Bool("quiet") {
-				info(c, "%s: building and inverting the curvature at %d parameters\n", p.Stage, p.Left)
-			}
+		case p.Building:
 			b.Set(p.Done, "%s: %d parameters left, building the curvature", p.Stage, p.Left)
-			return
-		}
-		b.Set(p.Done, "%s: %d parameters left, E %.5g", p.Stage, p.Left, p.E)
-		if b == nil && !c.Bool("quiet") && p.Done == p.Total {
-			info(c, "%s: done in %.0f s\n", p.Stage, time.Since(stageStart).Seconds())
+		default:
+			b.Set(p.Done, "%s: %d parameters left, E %.5g", p.Stage, p.Left, p.E)
 		}
 	}
 	// Settings errors and an unreadable corpus fail before any work.

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/urfave/cli/v2"
 
@@ -82,58 +80,11 @@ func runPredict(c *cli.Context) error {
 		}
 	}
 	classes := datasets.ClassNames(m, file.Classes)
-	header := []string{"row"}
-	if classes != nil {
-		if m.NumOutputs() == 1 {
-			header = append(header, "p("+classes[1]+")")
-		} else {
-			for _, cl := range classes {
-				header = append(header, "p("+cl+")")
-			}
-		}
-		header = append(header, "predicted")
-		if hasTargets {
-			header = append(header, "true")
-		}
-	} else {
-		for k := range m.NumOutputs() {
-			name := fmt.Sprintf("out%d", k)
-			if hasTargets && k < len(s.TargetNames) {
-				name = s.TargetNames[k]
-			}
-			header = append(header, name)
-		}
-	}
-	ws := m.NewWorkspace()
 	right := 0
 	write := func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		if err := cw.Write(header); err != nil {
-			return err
-		}
-		for p, x := range s.Inputs {
-			y := m.Forward(ws, x)
-			rec := []string{strconv.Itoa(p + 1)}
-			for _, v := range y {
-				rec = append(rec, strconv.FormatFloat(v, 'g', -1, 64))
-			}
-			if classes != nil {
-				k := datasets.Predicted(y)
-				rec = append(rec, classes[k])
-				if hasTargets {
-					t := datasets.Predicted(s.Targets[p])
-					rec = append(rec, classes[t])
-					if t == k {
-						right++
-					}
-				}
-			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
+		var err error
+		right, err = datasets.WritePredictions(w, m, s, classes)
+		return err
 	}
 	if out == "" {
 		return write(stdoutOf(c))

@@ -294,7 +294,9 @@ func runReproduce(c *cli.Context) error {
 		return emit(c, reproduceJSON{OutDir: out, Files: files, Summary: rep.Summary()})
 	}
 	// Human output: the key figures on stdout (the full summary is summary.json).
-	printReproduction(c, rep)
+	if err := reproduce.WriteKeyFigures(stdoutOf(c), rep); err != nil {
+		return err
+	}
 	info(c, "took %.1f s; wrote %s in %s\n", elapsed.Seconds(), strings.Join(files, ", "), out)
 	return nil
 }
@@ -327,36 +329,4 @@ func reproduceCommandLine(c *cli.Context, doXOR bool, problems []int) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// printReproduction prints the key figures on stdout.
-func printReproduction(c *cli.Context, rep *reproduce.Report) {
-	if m := rep.Monk; m != nil {
-		printResult(c, "MONK's problems (%s), %d seeds: parameters left, median [min-max]; test accuracy median\n", m.DataLabel, m.Seeds)
-		for _, p := range m.Problems {
-			printResult(c, "  MONK-%d %s, %d params; paper %d -> %d at %.1f%% test\n", p.Problem, p.Arch, p.Params, p.PaperBefore, p.PaperAfter, 100*p.PaperTestAccuracy)
-			for _, s := range p.Methods {
-				printResult(c, "    %-18s %-14s test %.1f%%\n", s.Method, humanRange(s.Left), 100*s.TestAcc.Median)
-			}
-		}
-	}
-	if x := rep.XOR; x != nil {
-		printResult(c, "XOR, %d networks (one start each): first deletion correct against the retrained brute force\n", x.Networks)
-		for _, reg := range x.Regimes {
-			printResult(c, "  decay %g: %d kept, %d local minima, %d not converged\n", reg.Decay, reg.Kept, reg.LocalMinima, reg.NotConverged)
-			for _, m := range reg.Methods {
-				printResult(c, "    %-14s %d/%d correct, same as magnitude %d/%d\n", m.Method, m.CorrectRetrained, m.Networks, m.AgreeMagnitude, m.Networks)
-			}
-		}
-	}
-}
-
-func humanRange(r reproduce.Range) string {
-	if r.N == 0 {
-		return "-"
-	}
-	if r.Min == r.Max {
-		return fmt.Sprintf("%g", r.Median)
-	}
-	return fmt.Sprintf("%g [%g-%g]", r.Median, r.Min, r.Max)
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
-	"sort"
 
 	"github.com/urfave/cli/v2"
 
@@ -62,6 +60,9 @@ func runSaliency(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if c.Int("top") < 0 {
+		return usagef("--top %d must be >= 0", c.Int("top"))
+	}
 	if c.IsSet("top") && c.Bool("json") {
 		return usagef("--top sets the rows of the table, which --json does not print (--csv writes every candidate)")
 	}
@@ -105,21 +106,9 @@ func runSaliency(c *cli.Context) error {
 		}
 	}
 	if !c.Bool("json") {
-		printCandidates(stdoutOf(c), a, c.Int("top"))
+		if err := prune.WriteCandidatesTable(stdoutOf(c), a, c.Int("top")); err != nil {
+			return err
+		}
 	}
 	return emit(c, s)
-}
-
-// printCandidates prints the lowest-saliency candidates as a table.
-func printCandidates(w io.Writer, a *prune.Analysis, top int) {
-	cs := append([]prune.Candidate(nil), a.Candidates...)
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Saliency < cs[j].Saliency })
-	if top > len(cs) {
-		top = len(cs)
-	}
-	fmt.Fprintf(w, "%s at E = %.4g, ||grad E|| = %.2g\n", a.Method, a.E, a.GradNorm)
-	fmt.Fprintf(w, "  %-16s %12s %12s %12s %12s %12s\n", "parameter", "weight", "saliency", "predicted", "actual", "retrained")
-	for _, c := range cs[:top] {
-		fmt.Fprintf(w, "  %-16s %12.4g %12.4g %12.4g %12.4g %12.4g\n", c.Name, c.Weight, c.Saliency, c.Predicted, c.Actual, c.Retrained)
-	}
 }

@@ -168,7 +168,9 @@ func specFromFlags(c *cli.Context, defArch []int) (model.Spec, error) {
 			return spec, usageError{err}
 		}
 	}
-	if err := check.Validate(); err != nil {
+	// Every activation was named (or is the loss's default): a sigmoid
+	// output with ce is an error, not the zero Output standing for softmax.
+	if err := check.ValidateGiven(); err != nil {
 		return spec, usageError{err}
 	}
 	return spec, nil
@@ -288,9 +290,8 @@ func runTrain(c *cli.Context) error {
 		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
 	}
 	file := stamp(m.ToFile(prov, nil))
-	datasets.RecordTarget(&dspec, train)
-	file.Standardize, file.Classes, file.Data = std, train.Classes, &dspec
-	file.InputNames = csvInputs(train)
+	file.Standardize = std
+	datasets.Record(file, &dspec, train)
 	if err := file.Save(out); err != nil {
 		return err
 	}
@@ -355,9 +356,7 @@ func miniBatchSettings(c *cli.Context, opt model.Optimizer) (*model.MiniBatchSet
 	case !(set.Momentum >= 0 && set.Momentum < 1):
 		return nil, usagef("--momentum %v must be in [0, 1)", set.Momentum)
 	}
-	if set.Momentum == 0 {
-		set.Momentum = -1 // none (zero selects the default in model)
-	}
+	set.NoMomentum = set.Momentum == 0 // --momentum 0: none (a zero Momentum is the default)
 	return set, nil
 }
 

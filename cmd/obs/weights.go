@@ -240,21 +240,12 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var ts []datasets.Tensor
-	var how string
-	if m.Layered() {
-		ts, how = datasets.ExportLayers(m, file.LayerNames, c.Bool("masks")), "none (the model takes its inputs as they are)"
-		if std := file.Standardize; std != nil {
-			if !c.Bool("no-fold") {
-				return usagef("model %s is standardised and given by its layers: a per-input standardisation does not fold into a conv layer; use --no-fold", c.String("model"))
-			}
-			how = "stored as input_mean and input_std, not folded (standardise inputs as (x - input_mean) / input_std)"
-			n := m.NumInputs()
-			ts = append(ts, datasets.Tensor{Name: "input_mean", Shape: []int{n}, Data: std.Mean},
-				datasets.Tensor{Name: "input_std", Shape: []int{n}, Data: std.Std})
-		}
-	} else {
-		ts, how = datasets.ExportMLP(m, file.LayerNames, file.Standardize, !c.Bool("no-fold"), c.Bool("masks"))
+	if m.Layered() && file.Standardize != nil && !c.Bool("no-fold") {
+		return usagef("model %s is standardised and given by its layers: a per-input standardisation does not fold into a conv layer; use --no-fold", c.String("model"))
+	}
+	ts, how, err := datasets.Export(m, file.LayerNames, file.Standardize, !c.Bool("no-fold"), c.Bool("masks"))
+	if err != nil {
+		return err
 	}
 	meta := map[string]string{"format": "pt", "obs_model": c.String("model"), "obs_standardization": how}
 	if err := datasets.WriteWeights(out, format, ts, dtype == "float32", meta); err != nil {

@@ -159,6 +159,27 @@ type Config struct {
 	Quick         bool               `json:"quick"`
 }
 
+// DefaultConfig returns the protocol of the reproduction (docs/mnist.md)
+// before its lists are chosen: LeNet-300-100 (784-300-100-10, ReLU) on the
+// whole of MNIST, 3 seeds, 15 epochs of Adam (batches of
+// model.DefaultBatchSize, learning rate model.DefaultAdamRate times 0.8
+// per epoch), one fine-tuning epoch at 5e-4 after each gradual step, 1,000
+// calibration patterns, layer-wise damping prune.DefaultLayerDamp, OBS
+// damping Alpha and one Monte-Carlo target per pattern. quick is the fast check
+// instead: 1 seed of a 784-16-8-10 network on the first 2,000 training
+// and 1,000 test images, 5 epochs of batches of 32, 200 calibration
+// patterns.
+func DefaultConfig(quick bool) Config {
+	cfg := Config{Arch: "784-300-100-10", Hidden: "relu", Seeds: 3, Epochs: 15, Batch: model.DefaultBatchSize,
+		LearningRate: model.DefaultAdamRate, LRDecay: 0.8, FTEpochs: 1, FTRate: 5e-4, Calib: 1000, Damp: prune.DefaultLayerDamp,
+		Alpha: Alpha, MCSamples: 1, Quick: quick}
+	if quick {
+		cfg.Arch, cfg.Train, cfg.Test, cfg.Batch = "784-16-8-10", 2000, 1000, 32
+		cfg.Seeds, cfg.Epochs, cfg.Calib = 1, 5, 200
+	}
+	return cfg
+}
+
 // Jobs is the number of jobs Reproduce reports progress on: per seed, the
 // training and every method's one-shot and gradual run per allocation.
 func (cfg *Config) Jobs() int {

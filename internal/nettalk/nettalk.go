@@ -193,7 +193,7 @@ func Run(s Settings) (*Result, error) {
 
 	start := time.Now()
 	tr, err := model.Train(net, train.Inputs, train.Targets, &model.TrainSettings{
-		GradTol: s.GradTol, MaxIter: s.MaxIter, PolishIter: polishIter(s.Polish), Batched: true,
+		GradTol: s.GradTol, MaxIter: s.MaxIter, PolishIter: s.Polish, NoPolish: s.Polish == 0, Batched: true,
 		Progress: func(p model.TrainProgress) {
 			if s.Progress != nil {
 				s.Progress(Progress{Stage: "training", Done: p.Iteration, Total: s.MaxIter, E: p.E, Left: len(net.Params)})
@@ -236,14 +236,6 @@ func Run(s Settings) (*Result, error) {
 }
 
 func (s *Settings) stopped() bool { return s.Stop != nil && s.Stop() }
-
-// polishIter is model.TrainSettings.PolishIter for Settings.Polish (0: none).
-func polishIter(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
-}
 
 func (s *Settings) validate() error {
 	switch {

@@ -314,6 +314,33 @@ func EveryN(n int, unit string) string {
 	return fmt.Sprintf("every %d %ss", n, unit)
 }
 
+// WriteCompareTable writes, as obs compare prints it, one line per method
+// of cmp: the parameters left when E first exceeds twice its start (from
+// the summary s of NewCompareSummary), the Spearman correlation and median
+// |log10| ratio of predicted to actual increase, and how often the
+// method's choice was the brute-force best.
+func WriteCompareTable(w io.Writer, cmp *Comparison, s *CompareSummary) error {
+	if _, err := fmt.Fprintf(w, "  %-13s %9s %9s %10s %s\n", "method", "left@2E0", "spearman", "median|lg|", "brute-force best chosen"); err != nil {
+		return err
+	}
+	for i, r := range cmp.Runs {
+		bf := "not checked"
+		if len(r.Checks) > 0 {
+			bf = fmt.Sprintf("%d of %d", r.Matches, len(r.Checks))
+		}
+		left := "-"
+		for _, b := range s.Methods[i].Bounds {
+			if b.Factor == 2 {
+				left = strconv.Itoa(b.Left)
+			}
+		}
+		if _, err := fmt.Fprintf(w, "  %-13s %9s %9s %10s %s\n", r.Name, left, Short(r.Spearman), Short(r.MedianLog10), bf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Short formats a number for the markdown summary and the table.
 func Short(v float64) string {
 	if math.IsNaN(v) {

@@ -33,11 +33,19 @@ const TopEigen = 5
 // matrices (a directory) and Plot the spectra (a .png or .svg file);
 // empty: not written.
 type CurvatureConfig struct {
-	Kinds      []hessian.Kind
-	Alpha      float64
-	Damping    hessian.Damping
-	Fix        hessian.Fix
-	Options    hessian.Options
+	// Kinds are the curvatures to build, in the order of the pairs.
+	Kinds []hessian.Kind
+	// Alpha is the damping added where an inverse is taken, as Damping
+	// says (absolute or relative).
+	Alpha   float64
+	Damping hessian.Damping
+	// Fix is how the exact Hessian is made invertible.
+	Fix hessian.Fix
+	// Options configure the Monte-Carlo Fisher; zero fields are hessian's
+	// defaults (DefaultSamples, DefaultSigma), which the summary states.
+	Options hessian.Options
+	// Dump and Plot name the .npy directory and the spectra figure
+	// (WriteCurvatureOutputs); empty: none.
 	Dump, Plot string
 }
 
@@ -447,9 +455,15 @@ func SummarizeCurvatures(m *model.MLP, train *datasets.Set, cfg *CurvatureConfig
 	s.NEff = num(neff)
 	s.NEffNote = fmt.Sprintf("(sum_p ||g_p||^2)^2 / sum_p ||g_p||^4 over the per-pattern gradients (free parameters): P = %d for equal norms, 1 for one non-zero gradient; compare with nf = %d", len(X), len(free))
 	if slices.Contains(cfg.Kinds, hessian.MCFisher) {
-		s.Samples = cfg.Options.Samples
-		if m.Loss == model.SquaredError { // other losses ignore sigma
-			s.Sigma = cfg.Options.Sigma
+		s.Samples, s.Sigma = cfg.Options.Samples, cfg.Options.Sigma
+		if s.Samples == 0 {
+			s.Samples = hessian.DefaultSamples // the zero value's meaning in hessian
+		}
+		if s.Sigma == 0 {
+			s.Sigma = hessian.DefaultSigma
+		}
+		if m.Loss != model.SquaredError { // other losses ignore sigma
+			s.Sigma = 0
 		}
 	}
 	for _, r := range results {
