@@ -13,13 +13,13 @@ import (
 	"github.com/obs-toolkit/obs/prune"
 )
 
-// Structured pruning in obs prune (--granularity unit, unit:outgoing or
-// N:M).
+// Structured pruning in obs prune (--granularity unit, unit:outgoing,
+// filter or N:M).
 
 func granularityFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "granularity", Value: "weight", Usage: "what is removed as one unit: weight, unit (a hidden neuron: its incoming weights and bias), unit:outgoing (its outgoing weights) or N:M such as 2:4 (N of every M consecutive input weights of a row)"},
-		&cli.StringFlag{Name: "norm", Value: "l2", Usage: "with --method magnitude --granularity unit: a unit's score, the l2 or l1 norm of its group"},
+		&cli.StringFlag{Name: "granularity", Value: "weight", Usage: "what is removed as one unit: weight, unit (a hidden neuron: its incoming weights and bias), unit:outgoing (its outgoing weights), filter (a conv layer's output channel: its weights and bias, with the next layer's input channel) or N:M such as 2:4 (N of every M consecutive input weights of a row)"},
+		&cli.StringFlag{Name: "norm", Value: "l2", Usage: "with --method magnitude --granularity unit or filter: a group's score, the l2 or l1 norm of its weights"},
 	}
 }
 
@@ -38,11 +38,11 @@ func readGranularity(c *cli.Context, cfg *prune.Config) error {
 	default:
 		return usagef("--norm %q: want l2 or l1", c.String("norm"))
 	}
-	if c.IsSet("norm") && (g.Kind != prune.ByUnit || cfg.Method != prune.Magnitude) {
-		return usagef("--norm applies to --method magnitude with --granularity unit")
+	if c.IsSet("norm") && ((g.Kind != prune.ByUnit && g.Kind != prune.ByFilter) || cfg.Method != prune.Magnitude) {
+		return usagef("--norm applies to --method magnitude with --granularity unit or filter")
 	}
 	switch g.Kind {
-	case prune.ByUnit:
+	case prune.ByUnit, prune.ByFilter:
 		if c.IsSet("allocation") {
 			a, err := prune.ParseAllocation(c.String("allocation"))
 			if err != nil {
@@ -60,9 +60,58 @@ func readGranularity(c *cli.Context, cfg *prune.Config) error {
 	return nil
 }
 
+// structuredGroups returns the groups obs prune's bar counts, and their
+// name: the hidden units or the filters of m with --granularity unit or
+// filter, nil otherwise (the bar counts parameters).
+func structuredGroups(cfg *prune.Config, m *model.MLP) ([][]int, string) {
+	switch g := cfg.Granularity; g.Kind {
+	case prune.ByUnit:
+		if m.Layered() {
+			return nil, ""
+		}
+		groups, _ := prune.UnitGroups(m, g.Outgoing)
+		return groups, "units"
+	case prune.ByFilter:
+		groups, _ := prune.FilterGroups(m)
+		return groups, "filters"
+	}
+	return nil, ""
+}
+
+// groupsLeft returns how many of the groups still have an unpruned
+// parameter.
+func groupsLeft(m *model.MLP, groups [][]int) int {
+	n := 0
+	for _, g := range groups {
+		for _, q := range g {
+			if !m.Pruned[q] {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
 // checkUnitTarget checks --keep and the per-layer allocation against the
-// hidden units of m.
+// hidden units (or the filters) of m.
 func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
+	if cfg.Granularity.Kind == prune.ByFilter {
+		filters, _ := prune.FilterGroups(m)
+		if len(filters) == 0 {
+			return usagef("--granularity filter removes the filters of conv layers; %s has none", m.Describe())
+		}
+		if _, ok := cfg.Structure.(prune.KFAC); ok {
+			return usagef("--granularity filter: K-FAC's factors are a Linear layer's; a conv layer has none here (use --structure block:B or dense)")
+		}
+		if c.IsSet("keep") && cfg.Keep > len(filters) {
+			return usagef("--keep %d is more than the model's %d filters (--granularity filter counts filters)", cfg.Keep, len(filters))
+		}
+		if cfg.PerLayer && (!c.IsSet("sparsity") || c.IsSet("keep")) {
+			return usagef("--allocation per-layer needs --sparsity and no --keep")
+		}
+		return nil
+	}
 	if m.Layered() {
 		return usagef("--granularity %v removes an MLP's hidden units; %s is given by its layers", cfg.Granularity, m.Describe())
 	}
