@@ -57,6 +57,9 @@ const (
 // the method's order, with its update, among the blocks that still have
 // fewer than N zeros, until every block has N. The plan then sets its own
 // target: Target, PerLayer, Checkpoints, Rules and Group must be zero.
+// With LayerOBSPruner every row follows its own greedy N:M path of the
+// layer-wise reconstruction error with OBS's update (LayerwiseSettings N
+// and M), OBC's N:M.
 type Granularity struct {
 	Kind GranularityKind
 	// Outgoing (ByUnit) makes a unit's group its outgoing weights instead
@@ -233,7 +236,9 @@ func (g Granularity) resolve(net *model.MLP, p *Plan) (*Plan, error) {
 	}
 	switch p.Method.(type) {
 	case LayerOBSPruner:
-		return nil, fmt.Errorf("prune: granularity %v is not available with layer-wise OBS of weights; use LayerUnitOBSPruner (units) or obs with a curvature of E", g)
+		if g.Kind != ByNM {
+			return nil, fmt.Errorf("prune: granularity %v is not available with layer-wise OBS of weights; use LayerUnitOBSPruner (units) or obs with a curvature of E", g)
+		}
 	case LayerUnitOBSPruner:
 		if g.Kind == ByFilter {
 			return nil, errors.New("prune: layer-wise unit OBS removes an MLP's hidden units by their outgoing weights; a filter's group is its weights and bias (use OBS with a curvature of E, OBD or magnitude)")
@@ -284,6 +289,13 @@ func (g Granularity) resolve(net *model.MLP, p *Plan) (*Plan, error) {
 			left += len(blk) - max(g.N, zero)
 		}
 		q.Target = Target{Keep: left}
+		if lobs, ok := p.Method.(LayerOBSPruner); ok {
+			// Every row's N:M path is computed at once; the plan takes
+			// the paths whole (the other weights' saliency is +Inf).
+			q.Method = layerNMPruner{LayerOBSPruner: lobs, n: g.N, m: g.M}
+			q.RankOnce = true
+			break
+		}
 		q.Method = nmPruner{Pruner: p.Method, n: g.N, m: g.M, blockOf: blockOf, blocks: blocks}
 		// The cap changes saliencies after every deletion: the scorer
 		// must see every removal.

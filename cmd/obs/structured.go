@@ -157,14 +157,24 @@ type layerUnitSummary struct {
 
 // runPruneLayerUnits is obs prune --curvature layer-input --structure
 // layer --granularity unit:outgoing: layer-wise OBS of hidden units
-// (prune.LayerUnitOBSPruner), one shot to --sparsity of the units.
+// (prune.LayerUnitOBSPruner), one shot to --sparsity of the units; or
+// with --granularity N:M every row's greedy N:M path (prune.LayerOBSPruner
+// with N:M, OBC's way).
 func runPruneLayerUnits(c *cli.Context) error {
 	g, err := prune.ParseGranularity(c.String("granularity"))
 	if err != nil {
 		return usageError{err}
 	}
-	if g.Kind != prune.ByUnit || !g.Outgoing {
-		return usagef("--curvature layer-input removes units by their outgoing weights: --granularity unit:outgoing, not %v", g)
+	nm := g.Kind == prune.ByNM
+	if !nm && (g.Kind != prune.ByUnit || !g.Outgoing) {
+		return usagef("--curvature layer-input removes units by their outgoing weights (--granularity unit:outgoing) or N:M patterns (such as 2:4), not %v", g)
+	}
+	if nm {
+		for _, f := range []string{"sparsity", "allocation"} {
+			if c.IsSet(f) {
+				return usagef("--%s does not apply to --granularity %v, which sets its own target (%d of every %d weights)", f, g, g.N, g.M)
+			}
+		}
 	}
 	for _, f := range []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"} {
 		if c.IsSet(f) {
@@ -172,7 +182,7 @@ func runPruneLayerUnits(c *cli.Context) error {
 		}
 	}
 	sp := c.Float64("sparsity")
-	if !c.IsSet("sparsity") || !(sp >= 0 && sp <= 1) {
+	if !nm && (!c.IsSet("sparsity") || !(sp >= 0 && sp <= 1)) {
 		return usagef("layer-wise unit OBS needs --sparsity in [0, 1], the fraction of hidden units to remove")
 	}
 	alloc, err := prune.ParseAllocation(c.String("allocation"))
@@ -188,10 +198,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.Layered() {
+	if m.Layered() && !nm {
 		return usagef("--granularity %v removes an MLP's hidden units; %s is given by its layers", g, m.Describe())
 	}
-	if m.NumLayers() < 2 {
+	if m.NumLayers() < 2 && !nm {
 		return usagef("--granularity %v needs a hidden layer; %s has none", g, model.Arch(m.Sizes))
 	}
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
@@ -209,8 +219,14 @@ func runPruneLayerUnits(c *cli.Context) error {
 	}
 	start := time.Now()
 	ctx := prune.PollContext(func() bool { return interrupted(c) })
-	_, err = prune.Prune(ctx, m, train.Inputs, train.Targets, &prune.Plan{Method: prune.LayerUnitOBSPruner{Damp: damp, Relative: alloc == prune.Global},
-		Calib: cal, Granularity: g, PerLayer: alloc == prune.PerLayer, Target: prune.Target{Sparsity: sp}})
+	plan := &prune.Plan{Method: prune.LayerUnitOBSPruner{Damp: damp, Relative: alloc == prune.Global},
+		Calib: cal, Granularity: g, PerLayer: alloc == prune.PerLayer, Target: prune.Target{Sparsity: sp}}
+	if nm {
+		s.Method, s.Allocation, s.Compacted = "layer-wise obs, n:m", "every row", false
+		s.Sparsity = float64(g.N) / float64(g.M)
+		plan = &prune.Plan{Method: prune.LayerOBSPruner{Damp: damp}, Calib: cal, Granularity: g}
+	}
+	_, err = prune.Prune(ctx, m, train.Inputs, train.Targets, plan)
 	if interrupted(c) {
 		return errInterrupted
 	}
@@ -218,7 +234,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 		return err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	small, _ := prune.Compact(m)
+	small := m
+	if !nm {
+		small, _ = prune.Compact(m)
+	}
 	s.After, s.ParamsAfter = prune.SizeFiguresOf(small), small.NumFree()
 	after := datasets.Evaluate(small, train.Inputs, train.Targets)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
@@ -231,6 +250,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
 	if err := withData(c, stamp(small.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
 		return err
+	}
+	if nm {
+		info(c, "layer-wise OBS %v: %d -> %d parameters; wrote %s\n", g, s.ParamsBefore, s.ParamsAfter, out)
+		return emit(c, s)
 	}
 	info(c, "layer-wise unit OBS (%s): compacted %s to %s (%d parameters); wrote %s\n", alloc, s.Before.Arch, s.After.Arch, s.ParamsAfter, out)
 	return emit(c, s)
