@@ -50,7 +50,7 @@ func main() {
 	block := flag.Int("block", 128, "block size of OBS's block-diagonal inverse")
 	alpha := flag.Float64("alpha", 1e-4, "OBS damping")
 	ftEpochs := flag.Int("ft-epochs", 1, "fine-tuning epochs after pruning (Adam, lr 5e-4) on -ft-patterns")
-	only := flag.String("methods", "", "comma-separated methods to run (default all): obs-ggn, obs-ef, obd, magnitude, the same with -out (a unit's outgoing weights as its group), lobs-unit, nm")
+	only := flag.String("methods", "", "comma-separated methods to run (default all): obs-ggn, obs-ef, obd, magnitude, the same with -out (a unit's outgoing weights as its group), lobs-unit, nm (2:4 by obs-ggn and magnitude), nm-obs, nm-magnitude, nm-lobs (layer-wise 2:4)")
 	ftPatterns := flag.Int("ft-patterns", 5000, "fine-tuning patterns (the first N of the training subset)")
 	targetList := flag.String("targets", "0.5,0.75", "comma-separated fractions of the units of every hidden layer to remove, ascending")
 	timeArchs := flag.String("time-archs", "", "only time the forward pass of networks of these comma-separated shapes (random weights) and exit")
@@ -195,12 +195,13 @@ func main() {
 			key, name string
 			p         prune.Pruner
 		}{
-			{"nm", fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
-			{"nm", "magnitude-l2", prune.MagnitudePruner{}},
+			{"nm-obs", fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
+			{"nm-magnitude", "magnitude-l2", prune.MagnitudePruner{}},
 			{"nm-lobs", "lobs (layer-wise)", prune.LayerOBSPruner{}},
 		}
 		for _, mt := range nm {
-			if !want(mt.key) {
+			// nm runs the first two.
+			if !want(mt.key) && (!want("nm") || mt.key == "nm-lobs") {
 				continue
 			}
 			net := m.Clone()
