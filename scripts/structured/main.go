@@ -28,6 +28,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +58,7 @@ func main() {
 	modelFile := flag.String("model", "", "prune this model file (obs train's) instead of training one; -first labels its seed; -train, -epochs and -seeds do not apply")
 	granularity := flag.String("granularity", "unit", "unit, or filter (a CNN's filters, with -model)")
 	ftLR := flag.Float64("ft-lr", 5e-4, "fine-tuning learning rate (Adam, batch 128)")
+	saveDir := flag.String("save", "", "write every compacted network (one shot) to this directory as SEED-METHOD-TARGET.json, for obs eval and scripts/bench_infer.py")
 	flag.Parse()
 	filters := *granularity == "filter"
 	if *granularity != "unit" && (!filters || *modelFile == "") {
@@ -182,6 +184,12 @@ func main() {
 			plan.Checkpoint = func(i int) error {
 				secs := time.Since(start).Seconds()
 				small, _ := prune.Compact(net)
+				if *saveDir != "" {
+					name := fmt.Sprintf("%d-%s-%g.json", seed, strings.NewReplacer(" ", "", "(", "", ")", "", ",", "").Replace(mt.name), targets[i])
+					if err := small.ToFile(model.Provenance{}, nil).Save(filepath.Join(*saveDir, name)); err != nil {
+						log.Fatal(err)
+					}
+				}
 				_, acc := small.Evaluate(test.Inputs, test.Targets)
 				row(seed, mt.name, gname, fmt.Sprintf("%g of the %s", targets[i], what), small, acc, finetune(small, seed), secs, "per-layer", alphaOf(mt.key))
 				log.Printf("seed %d %s: %g of the %s -> %s, test accuracy %.4f (%.0f s)", seed, mt.name, targets[i], what, small.Describe(), acc, secs)
