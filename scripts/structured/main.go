@@ -136,15 +136,16 @@ func main() {
 			key, name string
 			p         prune.Pruner
 		}{
-			{"obs-ggn", fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
+			// Cheapest first, so that a run cut short has the most rows.
+			{"magnitude-out", "magnitude-l2 (outgoing)", prune.MagnitudePruner{}},
+			{"magnitude", "magnitude-l2", prune.MagnitudePruner{}},
+			{"obd-out", "obd-ggn (group sum, outgoing)", prune.OBDPruner{Curvature: prune.GGNDiagonal{}}},
+			{"obd", "obd-ggn (group sum)", prune.OBDPruner{Curvature: prune.GGNDiagonal{}}},
+			{"lobs-unit", "lobs-unit (layer-wise, outgoing)", prune.LayerUnitOBSPruner{}},
+			{"obs-ef-out", fmt.Sprintf("obs-ef-block%d (outgoing)", *block), obs(hessian.EmpiricalFisher)},
 			{"obs-ef", fmt.Sprintf("obs-ef-block%d", *block), obs(hessian.EmpiricalFisher)},
 			{"obs-ggn-out", fmt.Sprintf("obs-ggn-block%d (outgoing)", *block), obs(hessian.GGN)},
-			{"obs-ef-out", fmt.Sprintf("obs-ef-block%d (outgoing)", *block), obs(hessian.EmpiricalFisher)},
-			{"obd-out", "obd-ggn (group sum, outgoing)", prune.OBDPruner{Curvature: prune.GGNDiagonal{}}},
-			{"magnitude-out", "magnitude-l2 (outgoing)", prune.MagnitudePruner{}},
-			{"obd", "obd-ggn (group sum)", prune.OBDPruner{Curvature: prune.GGNDiagonal{}}},
-			{"magnitude", "magnitude-l2", prune.MagnitudePruner{}},
-			{"lobs-unit", "lobs-unit (layer-wise, outgoing)", prune.LayerUnitOBSPruner{}},
+			{"obs-ggn", fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
 		}
 		alphaOf := func(key string) string {
 			switch {
@@ -203,12 +204,12 @@ func main() {
 			key, name string
 			p         prune.Pruner
 		}{
-			{"nm-obs", fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
 			{"nm-magnitude", "magnitude-l2", prune.MagnitudePruner{}},
 			{"nm-lobs", "lobs (layer-wise)", prune.LayerOBSPruner{}},
+			{"nm-obs", fmt.Sprintf("obs-ggn-block%d", *block), obs(hessian.GGN)},
 		}
 		for _, mt := range nm {
-			// nm runs the first two.
+			// nm runs nm-magnitude and nm-obs.
 			if !want(mt.key) && (!want("nm") || mt.key == "nm-lobs") {
 				continue
 			}
