@@ -59,12 +59,14 @@
 //
 // Plan.Granularity makes the unit of deletion a hidden unit (ByUnit: the
 // groups of UnitGroups, a unit's incoming weights and bias or its outgoing
-// weights) or an N:M pattern (ByNM: N of every M consecutive input weights
+// weights), a convolution's filter (ByFilter: FilterGroups) or an N:M
+// pattern (ByNM: N of every M consecutive input weights
 // of a row, NMBlocks, removed in the method's order among the blocks that
 // have fewer than N zeros, as OBC does). Every method scores a unit by its
 // group form (OBS exact for the inverse's structure, the group solve of a
 // block-diagonal inverse running block by block; OBD the sum; magnitude the
-// L2 or L1 norm), and LayerUnitOBSPruner is layer-wise OBS for units.
+// L2 or L1 norm), LayerUnitOBSPruner is layer-wise OBS for units, and
+// LayerOBSPruner with ByNM follows every row's greedy N:M path.
 // Compact then returns the physically smaller network, and MultiplyAdds its
 // cost per pattern.
 //

@@ -25,6 +25,9 @@ const (
 	// ByNM zeroes N of every M consecutive input weights of every row
 	// (NMBlocks), semi-structured sparsity such as 2:4.
 	ByNM
+	// ByFilter removes the filters (output channels) of a network's
+	// convolutions, each a group of parameters (FilterGroups).
+	ByFilter
 )
 
 // Granularity is the unit of deletion of a plan (Plan.Granularity,
@@ -41,12 +44,22 @@ const (
 // from the network. A filter of a convolution is a unit in the same sense:
 // one more group generator.
 //
+// ByFilter makes each output channel of a Conv2d one group
+// (FilterGroups): its weights and bias. Sparsity, Keep and PerLayer then
+// count filters as ByUnit counts units, every method scores a filter by
+// the same group forms, and Compact removes the filter with the matching
+// input channel of the next convolution, or the matching columns (C*H*W
+// order after Flatten) of the next Linear.
+//
 // ByNM zeroes N of every M consecutive input weights of every row (biases
 // and a row's last len%M weights are not candidates), as OBC does for N:M
 // (Frantar & Alistarh, NeurIPS 2022): weights are removed one at a time in
 // the method's order, with its update, among the blocks that still have
 // fewer than N zeros, until every block has N. The plan then sets its own
 // target: Target, PerLayer, Checkpoints, Rules and Group must be zero.
+// With LayerOBSPruner every row follows its own greedy N:M path of the
+// layer-wise reconstruction error with OBS's update (LayerwiseSettings N
+// and M), OBC's N:M.
 type Granularity struct {
 	Kind GranularityKind
 	// Outgoing (ByUnit) makes a unit's group its outgoing weights instead
@@ -67,12 +80,14 @@ func (g Granularity) String() string {
 		return "unit"
 	case ByNM:
 		return fmt.Sprintf("%d:%d", g.N, g.M)
+	case ByFilter:
+		return "filter"
 	}
 	return fmt.Sprintf("Granularity(%d)", g.Kind)
 }
 
 // ParseGranularity returns the granularity named weight, unit (incoming
-// weights and bias), unit:outgoing or N:M (such as 2:4).
+// weights and bias), unit:outgoing, filter or N:M (such as 2:4).
 func ParseGranularity(s string) (Granularity, error) {
 	switch s = strings.TrimSpace(s); s {
 	case "weight":
@@ -81,6 +96,8 @@ func ParseGranularity(s string) (Granularity, error) {
 		return Granularity{Kind: ByUnit}, nil
 	case "unit:outgoing":
 		return Granularity{Kind: ByUnit, Outgoing: true}, nil
+	case "filter":
+		return Granularity{Kind: ByFilter}, nil
 	}
 	if a, b, ok := strings.Cut(s, ":"); ok {
 		n, err1 := strconv.Atoi(a)
@@ -90,7 +107,7 @@ func ParseGranularity(s string) (Granularity, error) {
 			return g, g.check()
 		}
 	}
-	return Granularity{}, fmt.Errorf("prune: unknown granularity %q (want weight, unit, unit:outgoing or N:M such as 2:4)", s)
+	return Granularity{}, fmt.Errorf("prune: unknown granularity %q (want weight, unit, unit:outgoing, filter or N:M such as 2:4)", s)
 }
 
 func (g Granularity) check() error {
@@ -103,6 +120,10 @@ func (g Granularity) check() error {
 		if g.N != 0 || g.M != 0 {
 			return errors.New("prune: unit granularity takes no N or M")
 		}
+	case ByFilter:
+		if g.Outgoing || g.N != 0 || g.M != 0 {
+			return errors.New("prune: filter granularity takes no N, M or Outgoing")
+		}
 	case ByNM:
 		if g.Outgoing || !(g.N >= 1 && g.N < g.M) {
 			return fmt.Errorf("prune: N:M granularity %d:%d needs 1 <= N < M", g.N, g.M)
@@ -114,7 +135,7 @@ func (g Granularity) check() error {
 }
 
 // Unit names a hidden unit: output Index of weight layer Layer, 1 <= Layer
-// < L (a convolution's filter will be one too).
+// < L; a convolution's filter is one too (Index its output channel).
 type Unit struct{ Layer, Index int }
 
 // UnitGroups returns one group per hidden unit of net, layer by layer, and
@@ -139,6 +160,38 @@ func UnitGroups(net *model.MLP, outgoing bool) ([][]int, []Unit) {
 			}
 			groups = append(groups, g)
 			units = append(units, Unit{Layer: l, Index: j})
+		}
+	}
+	return groups, units
+}
+
+// FilterGroups returns one group per filter of net's convolutions, layer
+// by layer, and the filters as Units (Layer the weight layer, Index the
+// output channel): filter o of conv layer l is the parameters
+// net.Index(l, o, i) for every weight i of its Channels*Kernel^2 and the
+// bias (if the layer has one). Parameters already pruned are included.
+// A network with no Conv2d (an MLP among them) has no filter.
+func FilterGroups(net *model.MLP) ([][]int, []Unit) {
+	var groups [][]int
+	var units []Unit
+	if !net.Layered() {
+		return nil, nil
+	}
+	for l := 1; l <= net.NumLayers(); l++ {
+		if _, ok := net.WeightLayer(l).(model.Conv2d); !ok {
+			continue
+		}
+		rows, cols, bias := net.LayerShape(l)
+		if bias {
+			cols++
+		}
+		for o := range rows {
+			g := make([]int, cols)
+			for i := range g {
+				g[i] = net.Index(l, o, i)
+			}
+			groups = append(groups, g)
+			units = append(units, Unit{Layer: l, Index: o})
 		}
 	}
 	return groups, units
@@ -183,8 +236,13 @@ func (g Granularity) resolve(net *model.MLP, p *Plan) (*Plan, error) {
 	}
 	switch p.Method.(type) {
 	case LayerOBSPruner:
-		return nil, fmt.Errorf("prune: granularity %v is not available with layer-wise OBS of weights; use LayerUnitOBSPruner (units) or obs with a curvature of E", g)
+		if g.Kind != ByNM {
+			return nil, fmt.Errorf("prune: granularity %v is not available with layer-wise OBS of weights; use LayerUnitOBSPruner (units) or obs with a curvature of E", g)
+		}
 	case LayerUnitOBSPruner:
+		if g.Kind == ByFilter {
+			return nil, errors.New("prune: layer-wise unit OBS removes an MLP's hidden units by their outgoing weights; a filter's group is its weights and bias (use OBS with a curvature of E, OBD or magnitude)")
+		}
 		if g.Kind != ByUnit || !g.Outgoing {
 			return nil, fmt.Errorf("prune: layer-wise unit OBS removes a unit's outgoing weights (unit:outgoing), not %v", g)
 		}
@@ -200,6 +258,11 @@ func (g Granularity) resolve(net *model.MLP, p *Plan) (*Plan, error) {
 			return nil, fmt.Errorf("prune: granularity %v needs a hidden layer; %s has none", g, model.Arch(net.Sizes))
 		}
 		q.Groups, _ = UnitGroups(net, g.Outgoing)
+	case ByFilter:
+		q.Groups, _ = FilterGroups(net)
+		if len(q.Groups) == 0 {
+			return nil, fmt.Errorf("prune: granularity filter removes the filters of convolutions; %s has none", net.Describe())
+		}
 	case ByNM:
 		if p.Target != (Target{}) || p.PerLayer || len(p.Checkpoints) > 0 || !p.Rules.zero() || p.Group > 1 {
 			return nil, fmt.Errorf("prune: granularity %v sets its own target: no sparsity, keep, per-layer allocation, checkpoints, stopping rules or groups", g)
@@ -226,6 +289,13 @@ func (g Granularity) resolve(net *model.MLP, p *Plan) (*Plan, error) {
 			left += len(blk) - max(g.N, zero)
 		}
 		q.Target = Target{Keep: left}
+		if lobs, ok := p.Method.(LayerOBSPruner); ok {
+			// Every row's N:M path is computed at once; the plan takes
+			// the paths whole (the other weights' saliency is +Inf).
+			q.Method = layerNMPruner{LayerOBSPruner: lobs, n: g.N, m: g.M}
+			q.RankOnce = true
+			break
+		}
 		q.Method = nmPruner{Pruner: p.Method, n: g.N, m: g.M, blockOf: blockOf, blocks: blocks}
 		// The cap changes saliencies after every deletion: the scorer
 		// must see every removal.

@@ -2,6 +2,7 @@ package prune
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -31,7 +32,6 @@ func TestUnitGroupIsConstrainedQPMinimum(t *testing.T) {
 	}
 	var c mat.SymDense
 	curv.Dense(&c)
-	n := c.SymmetricDim()
 	layerOf := func(q int) int { l, _, _ := m.Locate(q); return l }
 	structures := []struct {
 		st    Structure
@@ -52,57 +52,68 @@ func TestUnitGroupIsConstrainedQPMinimum(t *testing.T) {
 				t.Fatalf("%d unit groups, want %d", len(groups), m.Sizes[1])
 			}
 			for u, G := range groups {
-				k := len(G)
-				kkt := mat.NewDense(n+k, n+k, nil)
-				for i := range n {
-					for j := range n {
-						if tc.block(i) == tc.block(j) {
-							v := c.At(i, j)
-							if i == j {
-								v += alpha
-							}
-							kkt.Set(i, j, v)
-						}
-					}
-				}
-				rhs := mat.NewVecDense(n+k, nil)
-				for a, q := range G {
-					kkt.Set(q, n+a, 1)
-					kkt.Set(n+a, q, 1)
-					rhs.SetVec(n+a, -m.Params[q])
-				}
-				var sol mat.VecDense
-				if err := sol.SolveVec(kkt, rhs); err != nil {
-					t.Fatal(err)
-				}
-				d := sol.SliceVec(0, n)
-				var ad mat.VecDense
-				ad.MulVec(kkt.Slice(0, n, 0, n), d)
-				want := 0.5 * mat.Dot(d, &ad)
-				got := sc.Saliency(m.Params, G)
-				if math.Abs(got-want) > 1e-9*want {
-					t.Errorf("%v, unit %v (outgoing %v): saliency %v, constrained minimum %v", tc.st, units[u], outgoing, got, want)
-				}
-				up, err := sc.Step(m.Params, G)
-				if err != nil {
-					t.Fatal(err)
-				}
-				delta := make([]float64, n)
-				for i, q := range up.Rows {
-					delta[q] = up.Delta[i]
-				}
-				scale := mat.Norm(d, math.Inf(1))
-				for q := range n {
-					if math.Abs(delta[q]-d.AtVec(q)) > 1e-9*scale {
-						t.Errorf("%v, unit %v (outgoing %v): update of %s is %v, constrained minimiser %v", tc.st, units[u], outgoing, m.Name(q), delta[q], d.AtVec(q))
-						break
-					}
-				}
-				if math.Abs(up.Predicted-got) > 1e-12*got {
-					t.Errorf("%v, unit %v: step predicts %v, saliency %v", tc.st, units[u], up.Predicted, got)
-				}
+				checkGroupQP(t, m, &c, alpha, tc.block, sc, G, fmt.Sprintf("%v, unit %v (outgoing %v)", tc.st, units[u], outgoing))
 			}
 		}
+	}
+}
+
+// checkGroupQP checks that the scorer's saliency and update of group G
+// are the minimum and the minimiser of 1/2 d^T A d subject to d_G = -w_G,
+// A the curvature c plus alpha I restricted to the blocks block(q), found
+// by solving the KKT system [A E_G; E_G^T 0][d; lambda] = [0; -w_G]
+// densely (LU), to 1e-9.
+func checkGroupQP(t *testing.T, m *model.MLP, c *mat.SymDense, alpha float64, block func(q int) int, sc Scorer, G []int, what string) {
+	t.Helper()
+	n := c.SymmetricDim()
+	k := len(G)
+	kkt := mat.NewDense(n+k, n+k, nil)
+	for i := range n {
+		for j := range n {
+			if block(i) == block(j) {
+				v := c.At(i, j)
+				if i == j {
+					v += alpha
+				}
+				kkt.Set(i, j, v)
+			}
+		}
+	}
+	rhs := mat.NewVecDense(n+k, nil)
+	for a, q := range G {
+		kkt.Set(q, n+a, 1)
+		kkt.Set(n+a, q, 1)
+		rhs.SetVec(n+a, -m.Params[q])
+	}
+	var sol mat.VecDense
+	if err := sol.SolveVec(kkt, rhs); err != nil {
+		t.Fatal(err)
+	}
+	d := sol.SliceVec(0, n)
+	var ad mat.VecDense
+	ad.MulVec(kkt.Slice(0, n, 0, n), d)
+	want := 0.5 * mat.Dot(d, &ad)
+	got := sc.Saliency(m.Params, G)
+	if math.Abs(got-want) > 1e-9*want {
+		t.Errorf("%s: saliency %v, constrained minimum %v", what, got, want)
+	}
+	up, err := sc.Step(m.Params, G)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delta := make([]float64, n)
+	for i, q := range up.Rows {
+		delta[q] = up.Delta[i]
+	}
+	scale := mat.Norm(d, math.Inf(1))
+	for q := range n {
+		if math.Abs(delta[q]-d.AtVec(q)) > 1e-9*scale {
+			t.Errorf("%s: update of %s is %v, constrained minimiser %v", what, m.Name(q), delta[q], d.AtVec(q))
+			break
+		}
+	}
+	if math.Abs(up.Predicted-got) > 1e-12*got {
+		t.Errorf("%s: step predicts %v, saliency %v", what, up.Predicted, got)
 	}
 }
 

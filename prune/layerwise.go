@@ -104,6 +104,13 @@ type LayerwiseSettings struct {
 	// Stop, if not nil, is polled before each row; when it returns true
 	// LayerwiseOBS returns parallel.ErrStopped.
 	Stop func() bool
+	// N and M, if M > 0, make every row's path N:M (NewLayerPaths): the
+	// greedy OBS path chooses only among the weights of the blocks of M
+	// consecutive inputs (NMBlocks) that still have fewer than N zeros,
+	// and ends when every block has N, as OBC prunes to N:M (Frantar &
+	// Alistarh 2022, section 5). Prune with LayerOBSPruner and Granularity
+	// ByNM takes every row's whole path.
+	N, M int
 }
 
 // LayerPaths holds every row's OBS path: which weight goes at each step
@@ -121,6 +128,9 @@ type LayerPaths struct {
 	order [][][]int
 	delta [][][]float64
 	fixed [][]int
+	// nm: the paths are N:M (LayerwiseSettings.M); the weights on no path
+	// are never deleted.
+	nm bool
 }
 
 // LayerwiseResult reports LayerwiseOBS.
@@ -170,9 +180,12 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 	if err := m.CheckData(X, T); err != nil {
 		return nil, err
 	}
+	if set.M > 0 && !(set.N >= 1 && set.N < set.M) {
+		return nil, fmt.Errorf("prune: N:M %d:%d needs 1 <= N < M", set.N, set.M)
+	}
 	L := m.NumLayers()
 	lp := &LayerPaths{m: m.Clone(), x: X, damp: damp, hess: make([]*mat.SymDense, L), energy: make([]float64, L),
-		order: make([][][]int, L), delta: make([][][]float64, L), fixed: make([][]int, L)}
+		order: make([][][]int, L), delta: make([][][]float64, L), fixed: make([][]int, L), nm: set.M > 0}
 	inputs := layerRowInputs(m, X)
 	type job struct{ l, j int }
 	var jobs []job
@@ -214,7 +227,14 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 			}
 		}
 		w[d-1] = m.Params[m.Index(l, j, d-1)]
-		order, delta, err := obsRowPath(lp.hess[l-1], hinv[l-1], w, fixed, d-1)
+		var order []int
+		var delta []float64
+		var err error
+		if set.M > 0 {
+			order, delta, err = obsRowPathNM(lp.hess[l-1], hinv[l-1], w, fixed, set.N, set.M)
+		} else {
+			order, delta, err = obsRowPath(lp.hess[l-1], hinv[l-1], w, fixed, d-1)
+		}
 		if err != nil {
 			return fmt.Errorf("prune: layer %d row %d: %v", l, j, err)
 		}
@@ -288,6 +308,52 @@ func layerHessian(m *model.MLP, l int, A *mat.Dense, damp float64) (*mat.SymDens
 // compacted copy: a deleted index is swapped to the end of the active
 // block, so step k costs O((d-k)^2).
 func obsRowPath(h, hinv *mat.SymDense, w []float64, fixed []bool, steps int) ([]int, []float64, error) {
+	return obsRowPathAllowed(h, hinv, w, fixed, steps, nil)
+}
+
+// obsRowPathNM is obsRowPath under the N:M cap: only the weights of the
+// row's blocks of m consecutive inputs (the last (d-1)%m inputs and the
+// bias are in none) are candidates, a block leaves the candidates once it
+// has n zeros (fixed entries count), and the path ends when every block
+// has n.
+func obsRowPathNM(h, hinv *mat.SymDense, w []float64, fixed []bool, n, m int) ([]int, []float64, error) {
+	d := len(w)
+	blocks := (d - 1) / m
+	zeros := make([]int, blocks)
+	steps := 0
+	for b := range blocks {
+		for i := b * m; i < (b+1)*m; i++ {
+			if fixed[i] {
+				zeros[b]++
+				steps++
+			}
+		}
+		steps += max(0, n-zeros[b])
+	}
+	for i := blocks * m; i < d; i++ {
+		if fixed[i] {
+			steps++
+		}
+	}
+	allowed := func(i int) bool { return i < blocks*m && zeros[i/m] < n }
+	taken := func(i int) {
+		if i < blocks*m {
+			zeros[i/m]++
+		}
+	}
+	return obsRowPathAllowed(h, hinv, w, fixed, steps, &rowCap{allowed, taken})
+}
+
+// rowCap restricts a row's path: allowed says whether an index may be
+// deleted next, taken records a deletion.
+type rowCap struct {
+	allowed func(i int) bool
+	taken   func(i int)
+}
+
+// obsRowPathAllowed is obsRowPath with an optional cap on the candidates
+// (nil: every index but the bias).
+func obsRowPathAllowed(h, hinv *mat.SymDense, w []float64, fixed []bool, steps int, cp *rowCap) ([]int, []float64, error) {
 	d := len(w)
 	var keep, order []int
 	var delta []float64
@@ -335,7 +401,7 @@ func obsRowPath(h, hinv *mat.SymDense, w []float64, fixed []bool, steps int) ([]
 	for len(order) < steps {
 		best, bestS := -1, math.Inf(1)
 		for pos := range n {
-			if perm[pos] == len(w)-1 {
+			if perm[pos] == len(w)-1 || (cp != nil && !cp.allowed(perm[pos])) {
 				continue
 			}
 			if s := wp[pos] * wp[pos] / a[pos*d+pos]; s < bestS {
@@ -347,6 +413,9 @@ func obsRowPath(h, hinv *mat.SymDense, w []float64, fixed []bool, steps int) ([]
 		}
 		order = append(order, perm[best])
 		delta = append(delta, bestS/2)
+		if cp != nil {
+			cp.taken(perm[best])
+		}
 		// Compensation and downdate over the active block.
 		c := a[best*d+best]
 		copy(col[:n], a[best*d:best*d+n]) // row best = column best (symmetric)
@@ -589,7 +658,12 @@ func (LayerOBSPruner) String() string { return "lobs" }
 
 // Prepare computes the paths.
 func (p LayerOBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error) {
-	lp, err := NewLayerPaths(net, calib.X, &LayerwiseSettings{Damp: p.Damp, Stop: func() bool { return ctx.Err() != nil }})
+	return p.prepare(ctx, net, calib, 0, 0)
+}
+
+// prepare computes the paths, N:M ones if m > 0.
+func (p LayerOBSPruner) prepare(ctx context.Context, net *model.MLP, calib Calibration, n, m int) (Scorer, error) {
+	lp, err := NewLayerPaths(net, calib.X, &LayerwiseSettings{Damp: p.Damp, Stop: func() bool { return ctx.Err() != nil }, N: n, M: m})
 	if errors.Is(err, parallel.ErrStopped) {
 		return nil, ctx.Err()
 	}
@@ -621,6 +695,13 @@ func (lp *LayerPaths) scorer(relative bool) *lobsScorer {
 				q := m.Index(l, j, lp.order[l-1][j][k])
 				s.key[q], s.rank[q] = run*scale, r
 				r++
+			}
+		}
+	}
+	if lp.nm {
+		for q, k := range s.key {
+			if math.IsNaN(k) {
+				s.key[q] = math.Inf(1)
 			}
 		}
 	}
@@ -671,4 +752,15 @@ func (s *lobsScorer) Settle(net *model.MLP) error {
 		}
 	}
 	return nil
+}
+
+// layerNMPruner is LayerOBSPruner with N:M paths (Granularity ByNM): every
+// row's path is the greedy N:M one, and the plan deletes whole paths.
+type layerNMPruner struct {
+	LayerOBSPruner
+	n, m int
+}
+
+func (p layerNMPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error) {
+	return p.prepare(ctx, net, calib, p.n, p.m)
 }

@@ -107,7 +107,7 @@ func Run(net *model.MLP, X, T [][]float64, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Candidates != nil || (cfg.PerLayer && cfg.Granularity.Kind != ByUnit) || len(cfg.Checkpoints) > 0 {
+	if cfg.Candidates != nil || (cfg.PerLayer && cfg.Granularity.Kind != ByUnit && cfg.Granularity.Kind != ByFilter) || len(cfg.Checkpoints) > 0 {
 		return nil, fmt.Errorf("prune: candidates, per-layer counts and checkpoints apply to one-shot pruning only")
 	}
 	p := cfg.Plan()

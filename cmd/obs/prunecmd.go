@@ -185,7 +185,7 @@ func runPrune(c *cli.Context) error {
 	if err := calibFlags(c, &cfg, train); err != nil {
 		return err
 	}
-	if cfg.Granularity.Kind == prune.ByUnit {
+	if k := cfg.Granularity.Kind; k == prune.ByUnit || k == prune.ByFilter {
 		if err := checkUnitTarget(c, &cfg, m); err != nil {
 			return err
 		}
@@ -216,27 +216,36 @@ func runPrune(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// With units or filters the bar counts groups (left reads the mask).
+	left, noun := func(free int) int { return free }, ""
+	if groups, name := structuredGroups(&cfg, m); groups != nil {
+		left, noun = func(int) int { return groupsLeft(m, groups) }, " "+name
+		before, target = len(groups), min(cfg.KeepTarget(len(groups)), len(groups))
+	}
 	b := newBar(c, before-target, "pruning "+c.String("method"))
 	if cfg.Method != prune.Magnitude {
 		b.Set(0, "building the curvature (%d calibration patterns)", calibLen(&cfg, train))
 	}
 	cfg.Rebuilt = func(free int, took time.Duration) {
 		eta.Rebuilt(free, took)
-		b.Set(before-free, "pruning: %d left%s", free, eta.LeftText())
+		n := left(free)
+		b.Set(before-n, "pruning: %d%s left%s", n, noun, eta.LeftText())
 	}
 	cfg.Progress = func(s prune.Step) {
 		if s.Method == "dead-unit" {
-			b.Set(before-s.Left, "pruning: %d left (dead units removed)", s.Left)
+			n := left(s.Left)
+			b.Set(before-n, "pruning: %d%s left (dead units removed)", n, noun)
 			return
 		}
 		eta.Step()
-		if !b.Due() && s.Left > target {
+		n := left(s.Left)
+		if !b.Due() && n > target {
 			return
 		}
 		if math.IsNaN(s.TrainError) { // one-shot: only the start and the end are measured
-			b.Set(before-s.Left, "pruning: %d left%s", s.Left, eta.LeftText())
+			b.Set(before-n, "pruning: %d%s left%s", n, noun, eta.LeftText())
 		} else {
-			b.Set(before-s.Left, "pruning: %d left, E %.3g%s", s.Left, s.TrainError, eta.LeftText())
+			b.Set(before-n, "pruning: %d%s left, E %.3g%s", n, noun, s.TrainError, eta.LeftText())
 		}
 	}
 	cfg.Stop = func() bool { return interrupted(c) }
@@ -270,7 +279,7 @@ func runPrune(c *cli.Context) error {
 	written := m
 	if g := cfg.Granularity; g.Kind != prune.ByWeight {
 		s.Granularity, s.Before = g.String(), &sizeBefore
-		if g.Kind == prune.ByUnit {
+		if g.Kind == prune.ByUnit || g.Kind == prune.ByFilter {
 			s.Allocation = "global"
 			if cfg.PerLayer {
 				s.Allocation = "per-layer"

@@ -34,8 +34,8 @@ const defaultLayerCalib = 1000
 // --calib: every pattern).
 func calibFlags(c *cli.Context, cfg *prune.Config, train *datasets.Set) error {
 	for _, f := range []string{"allocation", "damp"} {
-		if f == "allocation" && cfg.Granularity.Kind == prune.ByUnit {
-			continue // the units' global or per-layer allocation (granularityFlags)
+		if f == "allocation" && (cfg.Granularity.Kind == prune.ByUnit || cfg.Granularity.Kind == prune.ByFilter) {
+			continue // the units' or filters' global or per-layer allocation (granularityFlags)
 		}
 		if c.IsSet(f) {
 			return usagef("--%s applies only to --curvature layer-input (layer-wise OBS)", f)

@@ -13,13 +13,13 @@ import (
 	"github.com/obs-toolkit/obs/prune"
 )
 
-// Structured pruning in obs prune (--granularity unit, unit:outgoing or
-// N:M).
+// Structured pruning in obs prune (--granularity unit, unit:outgoing,
+// filter or N:M).
 
 func granularityFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "granularity", Value: "weight", Usage: "what is removed as one unit: weight, unit (a hidden neuron: its incoming weights and bias), unit:outgoing (its outgoing weights) or N:M such as 2:4 (N of every M consecutive input weights of a row)"},
-		&cli.StringFlag{Name: "norm", Value: "l2", Usage: "with --method magnitude --granularity unit: a unit's score, the l2 or l1 norm of its group"},
+		&cli.StringFlag{Name: "granularity", Value: "weight", Usage: "what is removed as one unit: weight, unit (a hidden neuron: its incoming weights and bias), unit:outgoing (its outgoing weights), filter (a conv layer's output channel: its weights and bias, with the next layer's input channel) or N:M such as 2:4 (N of every M consecutive input weights of a row)"},
+		&cli.StringFlag{Name: "norm", Value: "l2", Usage: "with --method magnitude --granularity unit or filter: a group's score, the l2 or l1 norm of its weights"},
 	}
 }
 
@@ -38,11 +38,11 @@ func readGranularity(c *cli.Context, cfg *prune.Config) error {
 	default:
 		return usagef("--norm %q: want l2 or l1", c.String("norm"))
 	}
-	if c.IsSet("norm") && (g.Kind != prune.ByUnit || cfg.Method != prune.Magnitude) {
-		return usagef("--norm applies to --method magnitude with --granularity unit")
+	if c.IsSet("norm") && ((g.Kind != prune.ByUnit && g.Kind != prune.ByFilter) || cfg.Method != prune.Magnitude) {
+		return usagef("--norm applies to --method magnitude with --granularity unit or filter")
 	}
 	switch g.Kind {
-	case prune.ByUnit:
+	case prune.ByUnit, prune.ByFilter:
 		if c.IsSet("allocation") {
 			a, err := prune.ParseAllocation(c.String("allocation"))
 			if err != nil {
@@ -60,9 +60,58 @@ func readGranularity(c *cli.Context, cfg *prune.Config) error {
 	return nil
 }
 
+// structuredGroups returns the groups obs prune's bar counts, and their
+// name: the hidden units or the filters of m with --granularity unit or
+// filter, nil otherwise (the bar counts parameters).
+func structuredGroups(cfg *prune.Config, m *model.MLP) ([][]int, string) {
+	switch g := cfg.Granularity; g.Kind {
+	case prune.ByUnit:
+		if m.Layered() {
+			return nil, ""
+		}
+		groups, _ := prune.UnitGroups(m, g.Outgoing)
+		return groups, "units"
+	case prune.ByFilter:
+		groups, _ := prune.FilterGroups(m)
+		return groups, "filters"
+	}
+	return nil, ""
+}
+
+// groupsLeft returns how many of the groups still have an unpruned
+// parameter.
+func groupsLeft(m *model.MLP, groups [][]int) int {
+	n := 0
+	for _, g := range groups {
+		for _, q := range g {
+			if !m.Pruned[q] {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
 // checkUnitTarget checks --keep and the per-layer allocation against the
-// hidden units of m.
+// hidden units (or the filters) of m.
 func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
+	if cfg.Granularity.Kind == prune.ByFilter {
+		filters, _ := prune.FilterGroups(m)
+		if len(filters) == 0 {
+			return usagef("--granularity filter removes the filters of conv layers; %s has none", m.Describe())
+		}
+		if _, ok := cfg.Structure.(prune.KFAC); ok {
+			return usagef("--granularity filter: K-FAC's factors are a Linear layer's; a conv layer has none here (use --structure block:B or dense)")
+		}
+		if c.IsSet("keep") && cfg.Keep > len(filters) {
+			return usagef("--keep %d is more than the model's %d filters (--granularity filter counts filters)", cfg.Keep, len(filters))
+		}
+		if cfg.PerLayer && (!c.IsSet("sparsity") || c.IsSet("keep")) {
+			return usagef("--allocation per-layer needs --sparsity and no --keep")
+		}
+		return nil
+	}
 	if m.Layered() {
 		return usagef("--granularity %v removes an MLP's hidden units; %s is given by its layers", cfg.Granularity, m.Describe())
 	}
@@ -108,14 +157,24 @@ type layerUnitSummary struct {
 
 // runPruneLayerUnits is obs prune --curvature layer-input --structure
 // layer --granularity unit:outgoing: layer-wise OBS of hidden units
-// (prune.LayerUnitOBSPruner), one shot to --sparsity of the units.
+// (prune.LayerUnitOBSPruner), one shot to --sparsity of the units; or
+// with --granularity N:M every row's greedy N:M path (prune.LayerOBSPruner
+// with N:M, OBC's way).
 func runPruneLayerUnits(c *cli.Context) error {
 	g, err := prune.ParseGranularity(c.String("granularity"))
 	if err != nil {
 		return usageError{err}
 	}
-	if g.Kind != prune.ByUnit || !g.Outgoing {
-		return usagef("--curvature layer-input removes units by their outgoing weights: --granularity unit:outgoing, not %v", g)
+	nm := g.Kind == prune.ByNM
+	if !nm && (g.Kind != prune.ByUnit || !g.Outgoing) {
+		return usagef("--curvature layer-input removes units by their outgoing weights (--granularity unit:outgoing) or N:M patterns (such as 2:4), not %v", g)
+	}
+	if nm {
+		for _, f := range []string{"sparsity", "allocation"} {
+			if c.IsSet(f) {
+				return usagef("--%s does not apply to --granularity %v, which sets its own target (%d of every %d weights)", f, g, g.N, g.M)
+			}
+		}
 	}
 	for _, f := range []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"} {
 		if c.IsSet(f) {
@@ -123,7 +182,7 @@ func runPruneLayerUnits(c *cli.Context) error {
 		}
 	}
 	sp := c.Float64("sparsity")
-	if !c.IsSet("sparsity") || !(sp >= 0 && sp <= 1) {
+	if !nm && (!c.IsSet("sparsity") || !(sp >= 0 && sp <= 1)) {
 		return usagef("layer-wise unit OBS needs --sparsity in [0, 1], the fraction of hidden units to remove")
 	}
 	alloc, err := prune.ParseAllocation(c.String("allocation"))
@@ -139,10 +198,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.Layered() {
+	if m.Layered() && !nm {
 		return usagef("--granularity %v removes an MLP's hidden units; %s is given by its layers", g, m.Describe())
 	}
-	if m.NumLayers() < 2 {
+	if m.NumLayers() < 2 && !nm {
 		return usagef("--granularity %v needs a hidden layer; %s has none", g, model.Arch(m.Sizes))
 	}
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
@@ -160,8 +219,14 @@ func runPruneLayerUnits(c *cli.Context) error {
 	}
 	start := time.Now()
 	ctx := prune.PollContext(func() bool { return interrupted(c) })
-	_, err = prune.Prune(ctx, m, train.Inputs, train.Targets, &prune.Plan{Method: prune.LayerUnitOBSPruner{Damp: damp, Relative: alloc == prune.Global},
-		Calib: cal, Granularity: g, PerLayer: alloc == prune.PerLayer, Target: prune.Target{Sparsity: sp}})
+	plan := &prune.Plan{Method: prune.LayerUnitOBSPruner{Damp: damp, Relative: alloc == prune.Global},
+		Calib: cal, Granularity: g, PerLayer: alloc == prune.PerLayer, Target: prune.Target{Sparsity: sp}}
+	if nm {
+		s.Method, s.Allocation, s.Compacted = "layer-wise obs, n:m", "every row", false
+		s.Sparsity = float64(g.N) / float64(g.M)
+		plan = &prune.Plan{Method: prune.LayerOBSPruner{Damp: damp}, Calib: cal, Granularity: g}
+	}
+	_, err = prune.Prune(ctx, m, train.Inputs, train.Targets, plan)
 	if interrupted(c) {
 		return errInterrupted
 	}
@@ -169,7 +234,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 		return err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	small, _ := prune.Compact(m)
+	small := m
+	if !nm {
+		small, _ = prune.Compact(m)
+	}
 	s.After, s.ParamsAfter = prune.SizeFiguresOf(small), small.NumFree()
 	after := datasets.Evaluate(small, train.Inputs, train.Targets)
 	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
@@ -182,6 +250,10 @@ func runPruneLayerUnits(c *cli.Context) error {
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
 	if err := withData(c, stamp(small.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
 		return err
+	}
+	if nm {
+		info(c, "layer-wise OBS %v: %d -> %d parameters; wrote %s\n", g, s.ParamsBefore, s.ParamsAfter, out)
+		return emit(c, s)
 	}
 	info(c, "layer-wise unit OBS (%s): compacted %s to %s (%d parameters); wrote %s\n", alloc, s.Before.Arch, s.After.Arch, s.ParamsAfter, out)
 	return emit(c, s)

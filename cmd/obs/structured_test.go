@@ -75,7 +75,9 @@ func TestPruneGranularity(t *testing.T) {
 }
 
 // Layer-wise unit OBS through the command line: unit:outgoing to half the
-// units, written compacted; incoming groups are refused.
+// units, written compacted; incoming groups are refused; 2:4 by every
+// row's layer-wise N:M path leaves half of every block (and no
+// --sparsity).
 func TestPruneLayerUnits(t *testing.T) {
 	dir := t.TempDir()
 	if r := obs(t, dir, "train", "--data", "monk1", "--arch", "17-6-1", "--seed", "1", "--quiet", "--out", "m.json"); r.code != 0 {
@@ -89,7 +91,12 @@ func TestPruneLayerUnits(t *testing.T) {
 	if m, _, err := model.Load(filepath.Join(dir, "u.json")); err != nil || !slices.Equal(m.Sizes, []int{17, 3, 1}) {
 		t.Errorf("written model %v, %v", m, err)
 	}
-	for _, extra := range [][]string{{"--granularity", "unit"}, {"--granularity", "2:4"}, {"--granularity", "unit:outgoing", "--keep", "2"}} {
+	nm := []string{"prune", "--model", "m.json", "--data", "monk1", "--curvature", "layer-input", "--structure", "layer", "--out", "nm.json", "--granularity", "2:4", "--json", "--quiet"}
+	r = obs(t, dir, nm...)
+	if s := decodeJSON(t, r); r.code != 0 || s["after"].(map[string]any)["nonzero_multiply_adds"].(float64) != 17*6+6-(4*6*2+2) || s["method"] != "layer-wise obs, n:m" {
+		t.Errorf("layer-wise 2:4: exit %d, %v, %s", r.code, s, r.stderr)
+	}
+	for _, extra := range [][]string{{"--granularity", "unit"}, {"--granularity", "2:4"}, {"--granularity", "unit:outgoing", "--keep", "2"}, {"--granularity", "filter"}} {
 		if r := obs(t, dir, append(base, extra...)...); r.code != 2 {
 			t.Errorf("%v: exit %d, %s", extra, r.code, r.stderr)
 		}

@@ -96,6 +96,20 @@ func CostOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 		rc.Deletions = units - unitsLeft
 		rc.Steps = (rc.Deletions + g - 1) / g
 	}
+	// With --granularity filter the same, a filter's weights and bias
+	// being its group.
+	if groups, _ := prune.FilterGroups(net); cfg.Granularity.Kind == prune.ByFilter && len(groups) > 0 {
+		params := 0
+		for _, gr := range groups {
+			params += len(gr)
+		}
+		units = len(groups)
+		unitSize = float64(params) / float64(units)
+		unitsLeft = min(cfg.KeepTarget(units), units)
+		rc.Unit = true
+		rc.Deletions = units - unitsLeft
+		rc.Steps = (rc.Deletions + g - 1) / g
+	}
 	rc.Fixed = 2 * (6*float64(P)*N + 4*float64(Pt)*N)
 	if !oneShot {
 		rc.Measure = 6*float64(P)*N + 4*float64(Pt)*N
