@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -106,6 +107,10 @@ type MiniBatchResult struct {
 	EpochLoss []float64
 	// Status says why training ended: "epochs done" or "stopped".
 	Status string
+	// Seconds is the wall time of the epochs alone: shuffling, batches
+	// and updates, without the checks before and the evaluation of E
+	// and Accuracy after.
+	Seconds float64
 }
 
 func (s *MiniBatchSettings) resolve() error {
@@ -202,6 +207,7 @@ func TrainMiniBatch(m *MLP, X, T [][]float64, s *MiniBatchSettings) (MiniBatchRe
 	b1t, b2t := 1.0, 1.0
 	bx, bt := make([][]float64, 0, bs), make([][]float64, 0, bs)
 	rate := set.LearningRate
+	start := time.Now()
 train:
 	for epoch := 1; epoch <= set.Epochs; epoch++ {
 		if epoch > 1 {
@@ -251,6 +257,7 @@ train:
 		res.Epochs = epoch
 		res.EpochLoss = append(res.EpochLoss, sum/float64(batches))
 	}
+	res.Seconds = time.Since(start).Seconds()
 	if err := m.Check(); err != nil {
 		return res, err
 	}
