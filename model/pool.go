@@ -47,15 +47,17 @@ func (p pool) validate(kind string) error {
 	return nil
 }
 
-// argmax returns, for output o of the pattern x, the index in x of its
-// window's first largest entry.
+// argmax returns the index in the pattern x of the first largest entry
+// (in row order) of channel c's window at output (i, j).
 func (p pool) argmax(x []float64, c, i, j int) int {
-	best := -1
+	base := c*p.h*p.w + i*p.k*p.w + j*p.k
+	best := base
+	m := x[best]
 	for u := range p.k {
-		base := c*p.h*p.w + (i*p.k+u)*p.w + j*p.k
-		for v := range p.k {
-			if best < 0 || x[base+v] > x[best] {
-				best = base + v
+		row := base + u*p.w
+		for v, xv := range x[row : row+p.k] {
+			if xv > m {
+				best, m = row+v, xv
 			}
 		}
 	}
@@ -87,7 +89,16 @@ func (m MaxPool2d) OutWidth() int  { return m.geom().ow() }
 
 // Forward sets y to the windows' maxima.
 func (m MaxPool2d) Forward(y, x, theta []float64) {
-	m.geom().each(x, func(o, q int) { y[o] = x[q] })
+	p := m.geom()
+	oh, ow := p.oh(), p.ow()
+	for c := range p.c {
+		for i := range oh {
+			yr := y[(c*oh+i)*ow : (c*oh+i+1)*ow]
+			for j := range yr {
+				yr[j] = x[p.argmax(x, c, i, j)]
+			}
+		}
+	}
 }
 
 // Backward sets gx to gy at the selected inputs and 0 elsewhere.
@@ -96,7 +107,16 @@ func (m MaxPool2d) Backward(gx, gtheta, gy, x, y, theta []float64) {
 		return
 	}
 	clear(gx)
-	m.geom().each(x, func(o, q int) { gx[q] += gy[o] })
+	p := m.geom()
+	oh, ow := p.oh(), p.ow()
+	for c := range p.c {
+		for i := range oh {
+			gr := gy[(c*oh+i)*ow : (c*oh+i+1)*ow]
+			for j, g := range gr {
+				gx[p.argmax(x, c, i, j)] += g
+			}
+		}
+	}
 }
 
 // Tangent sets ry to rx at the selected inputs.
@@ -114,7 +134,8 @@ func (m MaxPool2d) BackwardTangent(rgx, rtheta, x, y, rx, gy, rgy, theta, v []fl
 	m.Backward(rgx, nil, rgy, x, y, nil)
 }
 
-// Batch returns m's batched forms, the single-pattern rules row by row.
+// Batch returns m's batched forms, the single-pattern rules row by row,
+// the rows split over up to GOMAXPROCS goroutines.
 func (m MaxPool2d) Batch(rows int) BatchLayer {
 	if err := m.Validate(); err != nil {
 		panic(err.Error())
@@ -248,34 +269,39 @@ func rowOf(g blas64.General, p int) []float64 {
 	return g.Data[p*g.Stride : p*g.Stride+g.Cols]
 }
 
+// rows calls f(p) for every row p, the rows split over up to GOMAXPROCS
+// goroutines when the batch is large (forRows): each row's rule writes
+// only that row.
+func (b rowBatch) rows(n int, f func(p int)) {
+	forRows(n, b.l.In(), func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			f(p)
+		}
+	})
+}
+
 func (b rowBatch) Forward(y, x blas64.General, theta []float64) {
-	for p := range x.Rows {
-		b.l.Forward(rowOf(y, p), rowOf(x, p), nil)
-	}
+	b.rows(x.Rows, func(p int) { b.l.Forward(rowOf(y, p), rowOf(x, p), nil) })
 }
 
 func (b rowBatch) Backward(gx blas64.General, gtheta []float64, gy, x, y blas64.General, theta []float64) {
 	if empty(gx) {
 		return
 	}
-	for p := range gy.Rows {
-		b.l.Backward(rowOf(gx, p), nil, rowOf(gy, p), rowOf(x, p), rowOf(y, p), nil)
-	}
+	b.rows(gy.Rows, func(p int) { b.l.Backward(rowOf(gx, p), nil, rowOf(gy, p), rowOf(x, p), rowOf(y, p), nil) })
 }
 
 func (b rowBatch) Tangent(ry, x, y, rx blas64.General, theta, v []float64) {
-	for p := range ry.Rows {
-		b.l.Tangent(rowOf(ry, p), rowOf(x, p), rowOf(y, p), rowOf(rx, p), nil, nil)
-	}
+	b.rows(ry.Rows, func(p int) { b.l.Tangent(rowOf(ry, p), rowOf(x, p), rowOf(y, p), rowOf(rx, p), nil, nil) })
 }
 
 func (b rowBatch) BackwardTangent(rgx blas64.General, rtheta []float64, x, y, rx, gy, rgy blas64.General, theta, v []float64) {
 	if empty(rgx) {
 		return
 	}
-	for p := range rgy.Rows {
+	b.rows(rgy.Rows, func(p int) {
 		b.l.BackwardTangent(rowOf(rgx, p), nil, rowOf(x, p), rowOf(y, p), rowOf(rx, p), rowOf(gy, p), rowOf(rgy, p), nil, nil)
-	}
+	})
 }
 
 func (rowBatch) Flush([]float64)                                 {}
