@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -360,6 +361,43 @@ func checkIm2col(t *testing.T, l Conv2d, r int, rng *rand.Rand) {
 	for i, v := range want {
 		if gx.Data[i] != v {
 			t.Fatalf("%+v: col2im entry %d: %v, want %v", l, i, gx.Data[i], v)
+		}
+	}
+}
+
+// The batched max pool (unrolled 2x2 windows, selection kept from
+// Forward) selects as the single-pattern rule does where windows hold
+// equal maxima, with ±0 and NaN among them.
+func TestMaxPoolBatchTies(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	vals := []float64{0, math.Copysign(0, -1), 1, 1, 2, -1, math.NaN()}
+	for _, m := range []MaxPool2d{{Channels: 2, Height: 4, Width: 6, Kernel: 2}, {Channels: 2, Height: 5, Width: 7, Kernel: 2}, {Channels: 1, Height: 6, Width: 6, Kernel: 3}} {
+		r := 30
+		x, gy := newBatch(r, m.In()), newBatch(r, m.Out())
+		for i := range x.Data {
+			x.Data[i] = vals[rng.IntN(len(vals))]
+		}
+		for i := range gy.Data {
+			gy.Data[i] = rng.NormFloat64()
+		}
+		y, gx := newBatch(r, m.Out()), newBatch(r, m.In())
+		b := m.Batch(r)
+		b.Forward(y, x, nil)
+		b.Backward(gx, nil, gy, x, y, nil)
+		for p := range r {
+			wy, wgx := make([]float64, m.Out()), make([]float64, m.In())
+			m.Forward(wy, rowOf(x, p), nil)
+			m.Backward(wgx, nil, rowOf(gy, p), rowOf(x, p), wy, nil)
+			for o, v := range wy {
+				if got := y.Data[p*m.Out()+o]; math.Float64bits(got) != math.Float64bits(v) && !(math.IsNaN(got) && math.IsNaN(v)) {
+					t.Fatalf("%+v row %d output %d: %v, want %v", m, p, o, got, v)
+				}
+			}
+			for i, v := range wgx {
+				if got := gx.Data[p*m.In()+i]; math.Float64bits(got) != math.Float64bits(v) {
+					t.Fatalf("%+v row %d input %d: gradient %v, want %v", m, p, i, got, v)
+				}
+			}
 		}
 	}
 }

@@ -134,14 +134,142 @@ func (m MaxPool2d) BackwardTangent(rgx, rtheta, x, y, rx, gy, rgy, theta, v []fl
 	m.Backward(rgx, nil, rgy, x, y, nil)
 }
 
-// Batch returns m's batched forms, the single-pattern rules row by row,
-// the rows split over up to GOMAXPROCS goroutines.
+// Batch returns m's batched forms: Forward selects every window's input
+// (as argmax, rows split over up to GOMAXPROCS goroutines) and keeps the
+// selection for the rules that follow on the same x (BatchLayer's
+// contract), which copy or add through it.
 func (m MaxPool2d) Batch(rows int) BatchLayer {
 	if err := m.Validate(); err != nil {
 		panic(err.Error())
 	}
-	return rowBatch{m}
+	return &maxPoolBatch{m: m}
 }
+
+// maxPoolBatch holds, for the rows of the x that sel identifies (its first
+// element's address and rows), the index in its row of each output's
+// selected input.
+type maxPoolBatch struct {
+	m       MaxPool2d
+	sel     []int32
+	selOf   *float64
+	selRows int
+}
+
+// selection returns the selected inputs of x's rows, found again unless
+// fresh is false and they are those of x.
+func (b *maxPoolBatch) selection(x blas64.General, fresh bool) []int32 {
+	if !fresh && len(x.Data) > 0 && b.selOf == &x.Data[0] && b.selRows == x.Rows {
+		return b.sel
+	}
+	g := b.m.geom()
+	out := g.out()
+	if cap(b.sel) < x.Rows*out {
+		b.sel = make([]int32, x.Rows*out)
+	}
+	sel := b.sel[:x.Rows*out]
+	forRows(x.Rows, g.in(), func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			g.selectRow(sel[p*out:(p+1)*out], x.Data[p*x.Stride:p*x.Stride+x.Cols])
+		}
+	})
+	b.sel, b.selRows = sel, x.Rows
+	b.selOf = nil
+	if len(x.Data) > 0 {
+		b.selOf = &x.Data[0]
+	}
+	return sel
+}
+
+// selectRow sets sel[o] to argmax's choice for every output o of the
+// pattern x; 2x2 windows (LeNet's) take an unrolled loop with the same
+// comparisons in the same order.
+func (p pool) selectRow(sel []int32, x []float64) {
+	oh, ow := p.oh(), p.ow()
+	o := 0
+	for c := range p.c {
+		for i := range oh {
+			if p.k != 2 {
+				for j := range ow {
+					sel[o] = int32(p.argmax(x, c, i, j))
+					o++
+				}
+				continue
+			}
+			r0 := c*p.h*p.w + 2*i*p.w
+			r1 := r0 + p.w
+			for j := range ow {
+				best := r0 + 2*j
+				m := x[best]
+				if v := x[r0+2*j+1]; v > m {
+					best, m = r0+2*j+1, v
+				}
+				if v := x[r1+2*j]; v > m {
+					best, m = r1+2*j, v
+				}
+				if v := x[r1+2*j+1]; v > m {
+					best = r1 + 2*j + 1
+				}
+				sel[o] = int32(best)
+				o++
+			}
+		}
+	}
+}
+
+// gatherSel sets row p of y to row p of x at the selection.
+func gatherSel(y, x blas64.General, sel []int32) {
+	out := y.Cols
+	forRows(y.Rows, out, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			xr := x.Data[p*x.Stride : p*x.Stride+x.Cols]
+			for o, q := range sel[p*out : (p+1)*out] {
+				y.Data[p*y.Stride+o] = xr[q]
+			}
+		}
+	})
+}
+
+// scatterSel sets row p of gx to row p of gy added at the selection, 0
+// elsewhere.
+func scatterSel(gx, gy blas64.General, sel []int32) {
+	out := gy.Cols
+	forRows(gx.Rows, gx.Cols, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			gr := gx.Data[p*gx.Stride : p*gx.Stride+gx.Cols]
+			clear(gr)
+			for o, q := range sel[p*out : (p+1)*out] {
+				gr[q] += gy.Data[p*gy.Stride+o]
+			}
+		}
+	})
+}
+
+func (b *maxPoolBatch) Forward(y, x blas64.General, theta []float64) {
+	gatherSel(y, x, b.selection(x, true))
+}
+
+func (b *maxPoolBatch) Backward(gx blas64.General, gtheta []float64, gy, x, y blas64.General, theta []float64) {
+	if !empty(gx) {
+		scatterSel(gx, gy, b.selection(x, false))
+	}
+}
+
+func (b *maxPoolBatch) Tangent(ry, x, y, rx blas64.General, theta, v []float64) {
+	if empty(rx) {
+		clear(ry.Data)
+		return
+	}
+	gatherSel(ry, rx, b.selection(x, false))
+}
+
+func (b *maxPoolBatch) BackwardTangent(rgx blas64.General, rtheta []float64, x, y, rx, gy, rgy blas64.General, theta, v []float64) {
+	if !empty(rgx) {
+		scatterSel(rgx, rgy, b.selection(x, false))
+	}
+}
+
+func (*maxPoolBatch) Flush([]float64)                                 {}
+func (*maxPoolBatch) SquaredGrad(dst []float64, gy, x blas64.General) {}
 
 func (a AvgPool2d) geom() pool      { return pool{a.Channels, a.Height, a.Width, a.Kernel} }
 func (a AvgPool2d) Validate() error { return a.geom().validate("avgpool") }
