@@ -294,11 +294,13 @@ func (b *convBatch) gather(buf *[]float64, g blas64.General) blas64.General {
 	S := b.l.OutHeight() * b.l.OutWidth()
 	n := g.Rows * S
 	m := blas64.General{Rows: b.l.OutChannels, Cols: n, Stride: n, Data: scratch(buf, b.l.OutChannels*n)}
-	for p := range g.Rows {
-		for o := range b.l.OutChannels {
-			copy(m.Data[o*n+p*S:o*n+(p+1)*S], g.Data[p*g.Stride+o*S:p*g.Stride+(o+1)*S])
+	forRows(g.Rows, g.Cols, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			for o := range b.l.OutChannels {
+				copy(m.Data[o*n+p*S:o*n+(p+1)*S], g.Data[p*g.Stride+o*S:p*g.Stride+(o+1)*S])
+			}
 		}
-	}
+	})
 	return m
 }
 
@@ -309,18 +311,22 @@ func (b *convBatch) scatter(y, m blas64.General, p []float64) {
 	l := b.l
 	S := l.OutHeight() * l.OutWidth()
 	n := m.Cols
-	for r := range y.Rows {
-		for o := range l.OutChannels {
-			dst := y.Data[r*y.Stride+o*S : r*y.Stride+(o+1)*S]
-			copy(dst, m.Data[o*n+r*S:o*n+(r+1)*S])
-			if !l.NoBias && p != nil {
+	forRows(y.Rows, y.Cols, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			for o := range l.OutChannels {
+				dst := y.Data[r*y.Stride+o*S : r*y.Stride+(o+1)*S]
+				src := m.Data[o*n+r*S : o*n+(r+1)*S]
+				if l.NoBias || p == nil {
+					copy(dst, src)
+					continue
+				}
 				c := p[o*l.rowStride()+l.patch()]
-				for i := range dst {
-					dst[i] += c
+				for i, v := range src {
+					dst[i] = v + c
 				}
 			}
 		}
-	}
+	})
 }
 
 // addBiasSums adds (or with overwrite sets) the row sums of m

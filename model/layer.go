@@ -128,6 +128,16 @@ func (a Act) Backward(gx, gtheta, gy, x, y, theta []float64) {
 	if gx == nil {
 		return
 	}
+	if a.Func == ReLU { // d1's relu case without its switch per entry
+		for i, v := range gy {
+			if x[i] > 0 {
+				gx[i] = v * 1
+			} else {
+				gx[i] = v * 0
+			}
+		}
+		return
+	}
 	if inlined(a.Func) {
 		for i, v := range gy {
 			gx[i] = v * d1(a.Func, x[i], y[i])

@@ -19,11 +19,14 @@ GOMAXPROCS=T and OPENBLAS_NUM_THREADS=T, PyTorch with torch.set_num_threads(T)
 (each configuration of PyTorch in its own process, since the thread count of
 a process is fixed once set).
 
-Usage (Debian: apt-get install python3-torch python3-numpy):
+Usage (Debian: apt-get install python3-torch python3-numpy, and for the
+OpenBLAS build libopenblas-dev liblapacke-dev):
 
-  go build -o /tmp/obs-go ./cmd/obs
-  go build -tags openblas -o /tmp/obs-blas ./cmd/obs
-  /usr/bin/python3 scripts/bench_train.py --obs /tmp/obs-go --obs-openblas /tmp/obs-blas
+  /usr/bin/python3 scripts/bench_train.py
+
+builds obs twice (pure Go and -tags openblas) into a temporary directory;
+--obs BIN and --obs-openblas BIN time given binaries instead, --no-openblas
+skips that build.
 
 Options: --nets lenet300,lenet5, --threads 1,2, --batch 128, --repeats N,
 --skip-torch32. The machine may be shared: the script prints the load average
@@ -134,14 +137,28 @@ def main():
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-torch32", action="store_true")
+    ap.add_argument("--no-openblas", action="store_true", help="time the pure-Go build only")
     args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        for attr, tags in (("obs", None), ("obs_openblas", "openblas")):
+            if getattr(args, attr) or (tags and args.no_openblas):
+                continue
+            binary = os.path.join(d, attr)
+            cmd = ["go", "build", "-o", binary] + (["-tags", tags] if tags else []) + ["./cmd/obs"]
+            subprocess.run(cmd, check=True, cwd=ROOT)
+            setattr(args, attr, binary)
+        run(args)
+
+
+def run(args):
     nets = args.nets.split(",")
     for n in nets:
         if n not in OBS_ARGS:
-            ap.error(f"unknown net {n!r} (want lenet300 or lenet5)")
+            sys.exit(f"bench_train.py: unknown net {n!r} (want lenet300 or lenet5)")
     threads = [int(t) for t in args.threads.split(",")]
 
-    print(f"load average before: {load()}", file=sys.stderr)
+    before = load()
+    print(f"load average before: {before}", file=sys.stderr)
     rows = []
     version = "?"
     for net in nets:
@@ -159,7 +176,8 @@ def main():
                     row[dt] = res
                     print(f"{net} T={t} torch {dt}: {res}", file=sys.stderr)
                 rows.append(row)
-    print(f"load average after: {load()}", file=sys.stderr)
+    after = load()
+    print(f"load average after: {after}", file=sys.stderr)
 
     def sec(row, key):
         return f"{row[key]['seconds']:.2f}" if key in row else "-"
@@ -173,7 +191,7 @@ def main():
         return f"{100 * row[key]['test_accuracy']:.2f}%" if key in row else "-"
 
     print(f"One epoch of MNIST (60,000 images), Adam lr 1e-3, batch {args.batch}; "
-          f"torch {version}; seconds of the training loop")
+          f"torch {version}; seconds of the training loop; load average before {before}, after {after}")
     print("| net | threads | run | obs pure Go | obs OpenBLAS | PyTorch float64 | PyTorch float32 "
           "| pure Go / torch64 | OpenBLAS / torch64 | test acc obs Go / OpenBLAS / torch64 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
