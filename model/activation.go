@@ -39,8 +39,14 @@ func activate(act Activation, a, z []float64) {
 			a[i] = math.Tanh(v)
 		}
 	case ReLU:
+		// math.Max(v, 0) without its call: v for v > 0 and NaN, +0
+		// for the rest (-0 included).
 		for i, v := range z {
-			a[i] = math.Max(v, 0)
+			if v > 0 || v != v {
+				a[i] = v
+			} else {
+				a[i] = 0
+			}
 		}
 	case LeakyReLU:
 		for i, v := range z {

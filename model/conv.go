@@ -142,6 +142,7 @@ var convPool = sync.Pool{New: func() any { return new(convBatch) }}
 func (l Conv2d) single() *convBatch {
 	b := convPool.Get().(*convBatch)
 	b.l = l
+	b.colOf = nil
 	return b
 }
 
@@ -158,82 +159,133 @@ func (l Conv2d) Batch(rows int) BatchLayer {
 // the im2col matrices of x and rx, gcol a cotangent of col, big and rbig
 // outputs or cotangents as OutChannels x rows*positions matrices (the
 // product's layout), tmp one pattern's weight gradient.
+//
+// col is kept between calls: it holds the im2col matrix of the input
+// colOf identifies (its first element's address and its rows), so the
+// rules that follow a Forward on the same x (Backward, Tangent,
+// BackwardTangent, SquaredGrad; BatchLayer's contract: x unchanged since
+// that Forward) reuse it instead of forming it again. single() forgets it,
+// since the single-pattern forms' callers may reuse a buffer with new
+// values.
 type convBatch struct {
 	l                              Conv2d
 	col, rcol, gcol, big, rbig, sq []float64
+	colOf                          *float64
+	colRows                        int
+}
+
+// colFor returns the im2col matrix of x in b.col, formed by Forward (fresh)
+// or, for the other rules, reused when b.col already holds x's.
+func (b *convBatch) colFor(x blas64.General, fresh bool) blas64.General {
+	n := x.Rows * b.l.OutHeight() * b.l.OutWidth()
+	if len(x.Data) == 0 {
+		return b.im2col(&b.col, x)
+	}
+	if !fresh && b.colOf == &x.Data[0] && b.colRows == x.Rows {
+		return blas64.General{Rows: b.l.patch(), Cols: n, Stride: n, Data: b.col[:b.l.patch()*n]}
+	}
+	col := b.im2col(&b.col, x)
+	b.colOf, b.colRows = &x.Data[0], x.Rows
+	return col
+}
+
+// span returns the output columns j0 <= j < j1 of a row whose input
+// column j*s - p + v falls inside 0..w-1 (the others read the padding).
+func span(ow, w, s, p, v int) (j0, j1 int) {
+	if p > v {
+		j0 = (p - v + s - 1) / s
+	}
+	if t := w - 1 + p - v; t >= 0 {
+		j1 = min(ow, t/s+1)
+	}
+	return j0, max(j0, j1)
 }
 
 // im2col fills col (CKK x r*S, S the output positions) from the r
-// patterns of x.
+// patterns of x, pattern by pattern on up to GOMAXPROCS goroutines (each
+// writes its own columns). With stride 1 a row of a patch is a copy of
+// a row of the input.
 func (b *convBatch) im2col(buf *[]float64, x blas64.General) blas64.General {
 	l := b.l
-	oh, ow, s, k := l.OutHeight(), l.OutWidth(), l.stride(), l.Kernel
+	oh, ow, s, k, pad := l.OutHeight(), l.OutWidth(), l.stride(), l.Kernel, l.Padding
 	S := oh * ow
 	n := x.Rows * S
 	col := blas64.General{Rows: l.patch(), Cols: n, Stride: n, Data: scratch(buf, l.patch()*n)}
-	for c := range l.Channels {
-		for u := range k {
-			for v := range k {
-				base := ((c*k+u)*k + v) * n
-				for p := range x.Rows {
-					xc := x.Data[p*x.Stride+c*l.Height*l.Width:]
-					for i := range oh {
-						dst := col.Data[base+p*S+i*ow : base+p*S+(i+1)*ow]
-						ih := i*s - l.Padding + u
-						if ih < 0 || ih >= l.Height {
-							clear(dst)
-							continue
-						}
-						xr := xc[ih*l.Width : (ih+1)*l.Width]
-						for j := range dst {
-							iw := j*s - l.Padding + v
-							if iw < 0 || iw >= l.Width {
-								dst[j] = 0
-							} else {
-								dst[j] = xr[iw]
+	forRows(x.Rows, l.patch()*S, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			for c := range l.Channels {
+				xc := x.Data[p*x.Stride+c*l.Height*l.Width:]
+				for u := range k {
+					for v := range k {
+						base := ((c*k+u)*k+v)*n + p*S
+						j0, j1 := span(ow, l.Width, s, pad, v)
+						for i := range oh {
+							dst := col.Data[base+i*ow : base+(i+1)*ow]
+							ih := i*s - pad + u
+							if ih < 0 || ih >= l.Height {
+								clear(dst)
+								continue
+							}
+							xr := xc[ih*l.Width : (ih+1)*l.Width]
+							clear(dst[:j0])
+							clear(dst[j1:])
+							if s == 1 {
+								copy(dst[j0:j1], xr[j0-pad+v:])
+								continue
+							}
+							for j := j0; j < j1; j++ {
+								dst[j] = xr[j*s-pad+v]
 							}
 						}
 					}
 				}
 			}
 		}
-	}
+	})
 	return col
 }
 
 // col2im sets gx to the sum, over the columns of gcol (CKK x r*S), of each
 // entry added to the input it was read from: the transpose of im2col.
+// Patterns are independent (on up to GOMAXPROCS goroutines); within one
+// the terms are added in the order (c, u, v, i, j).
 func (b *convBatch) col2im(gx, gcol blas64.General) {
 	l := b.l
-	oh, ow, s, k := l.OutHeight(), l.OutWidth(), l.stride(), l.Kernel
+	oh, ow, s, k, pad := l.OutHeight(), l.OutWidth(), l.stride(), l.Kernel, l.Padding
 	S := oh * ow
 	n := gcol.Cols
-	for p := range gx.Rows {
-		clear(gx.Data[p*gx.Stride : p*gx.Stride+gx.Cols])
-	}
-	for c := range l.Channels {
-		for u := range k {
-			for v := range k {
-				base := ((c*k+u)*k + v) * n
-				for p := range gx.Rows {
-					xc := gx.Data[p*gx.Stride+c*l.Height*l.Width:]
-					for i := range oh {
-						ih := i*s - l.Padding + u
-						if ih < 0 || ih >= l.Height {
-							continue
-						}
-						src := gcol.Data[base+p*S+i*ow : base+p*S+(i+1)*ow]
-						xr := xc[ih*l.Width : (ih+1)*l.Width]
-						for j, g := range src {
-							if iw := j*s - l.Padding + v; iw >= 0 && iw < l.Width {
-								xr[iw] += g
+	forRows(gx.Rows, l.patch()*S, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			clear(gx.Data[p*gx.Stride : p*gx.Stride+gx.Cols])
+			for c := range l.Channels {
+				xc := gx.Data[p*gx.Stride+c*l.Height*l.Width:]
+				for u := range k {
+					for v := range k {
+						base := ((c*k+u)*k+v)*n + p*S
+						j0, j1 := span(ow, l.Width, s, pad, v)
+						for i := range oh {
+							ih := i*s - pad + u
+							if ih < 0 || ih >= l.Height {
+								continue
+							}
+							src := gcol.Data[base+i*ow : base+(i+1)*ow]
+							xr := xc[ih*l.Width : (ih+1)*l.Width]
+							if s == 1 {
+								dst := xr[j0-pad+v : j1-pad+v]
+								for j, g := range src[j0:j1] {
+									dst[j] += g
+								}
+								continue
+							}
+							for j := j0; j < j1; j++ {
+								xr[j*s-pad+v] += src[j]
 							}
 						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // gather returns the r patterns of g (r x OutChannels*S) as the
@@ -242,11 +294,13 @@ func (b *convBatch) gather(buf *[]float64, g blas64.General) blas64.General {
 	S := b.l.OutHeight() * b.l.OutWidth()
 	n := g.Rows * S
 	m := blas64.General{Rows: b.l.OutChannels, Cols: n, Stride: n, Data: scratch(buf, b.l.OutChannels*n)}
-	for p := range g.Rows {
-		for o := range b.l.OutChannels {
-			copy(m.Data[o*n+p*S:o*n+(p+1)*S], g.Data[p*g.Stride+o*S:p*g.Stride+(o+1)*S])
+	forRows(g.Rows, g.Cols, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			for o := range b.l.OutChannels {
+				copy(m.Data[o*n+p*S:o*n+(p+1)*S], g.Data[p*g.Stride+o*S:p*g.Stride+(o+1)*S])
+			}
 		}
-	}
+	})
 	return m
 }
 
@@ -257,18 +311,22 @@ func (b *convBatch) scatter(y, m blas64.General, p []float64) {
 	l := b.l
 	S := l.OutHeight() * l.OutWidth()
 	n := m.Cols
-	for r := range y.Rows {
-		for o := range l.OutChannels {
-			dst := y.Data[r*y.Stride+o*S : r*y.Stride+(o+1)*S]
-			copy(dst, m.Data[o*n+r*S:o*n+(r+1)*S])
-			if !l.NoBias && p != nil {
+	forRows(y.Rows, y.Cols, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			for o := range l.OutChannels {
+				dst := y.Data[r*y.Stride+o*S : r*y.Stride+(o+1)*S]
+				src := m.Data[o*n+r*S : o*n+(r+1)*S]
+				if l.NoBias || p == nil {
+					copy(dst, src)
+					continue
+				}
 				c := p[o*l.rowStride()+l.patch()]
-				for i := range dst {
-					dst[i] += c
+				for i, v := range src {
+					dst[i] = v + c
 				}
 			}
 		}
-	}
+	})
 }
 
 // addBiasSums adds (or with overwrite sets) the row sums of m
@@ -303,7 +361,7 @@ func (b *convBatch) colMatrix(buf *[]float64, rows int) blas64.General {
 
 // Forward sets Y = W col(X) + b.
 func (b *convBatch) Forward(y, x blas64.General, theta []float64) {
-	col := b.im2col(&b.col, x)
+	col := b.colFor(x, true)
 	big := b.outMatrix(&b.big, x.Rows)
 	gemm(blas.NoTrans, blas.NoTrans, b.l.weights(theta), col, 0, big)
 	b.scatter(y, big, theta)
@@ -313,7 +371,7 @@ func (b *convBatch) Forward(y, x blas64.General, theta []float64) {
 func (b *convBatch) Backward(gx blas64.General, gtheta []float64, gy, x, y blas64.General, theta []float64) {
 	g := b.gather(&b.big, gy)
 	if gtheta != nil {
-		col := b.im2col(&b.col, x)
+		col := b.colFor(x, false)
 		gemm(blas.NoTrans, blas.Trans, g, col, 0, b.l.weights(gtheta))
 		b.addBiasSums(gtheta, g, true)
 	}
@@ -329,7 +387,7 @@ func (b *convBatch) Tangent(ry, x, y, rx blas64.General, theta, v []float64) {
 	big := b.outMatrix(&b.big, ry.Rows)
 	beta := 0.0
 	if v != nil {
-		gemm(blas.NoTrans, blas.NoTrans, b.l.weights(v), b.im2col(&b.col, x), 0, big)
+		gemm(blas.NoTrans, blas.NoTrans, b.l.weights(v), b.colFor(x, false), 0, big)
 		beta = 1
 	}
 	if !empty(rx) {
@@ -351,7 +409,7 @@ func (b *convBatch) BackwardTangent(rgx blas64.General, rtheta []float64, x, y, 
 	}
 	if rtheta != nil {
 		hw := b.l.weights(rtheta)
-		gemm(blas.NoTrans, blas.Trans, rg, b.im2col(&b.col, x), 1, hw)
+		gemm(blas.NoTrans, blas.Trans, rg, b.colFor(x, false), 1, hw)
 		if !empty(rx) {
 			gemm(blas.NoTrans, blas.Trans, g, b.im2col(&b.rcol, rx), 1, hw)
 		}
@@ -378,7 +436,7 @@ func (b *convBatch) Flush([]float64) {}
 func (b *convBatch) SquaredGrad(dst []float64, gy, x blas64.General) {
 	l := b.l
 	g := b.gather(&b.big, gy)
-	col := b.im2col(&b.col, x)
+	col := b.colFor(x, false)
 	S := l.OutHeight() * l.OutWidth()
 	kk := l.patch()
 	tmp := blas64.General{Rows: l.OutChannels, Cols: kk, Stride: kk, Data: scratch(&b.sq, l.OutChannels*kk)}

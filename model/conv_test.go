@@ -2,10 +2,12 @@ package model
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -285,5 +287,117 @@ func BenchmarkBatchGradLeNet5(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		m.batchGrad(bw, g, X, T)
+	}
+}
+
+// im2col and col2im against their definitions entry by entry, over every
+// small geometry (strides 1-3, every padding below the kernel, kernels as
+// large as the padded input), on 40 patterns so that the pure-Go split
+// over goroutines is exercised: im2col exactly, col2im bit for bit against
+// the terms added in the documented order.
+func TestIm2colMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for h := 1; h <= 5; h++ {
+		for w := 1; w <= 5; w++ {
+			for k := 1; k <= 4; k++ {
+				for pad := 0; pad < k; pad++ {
+					for s := 1; s <= 3; s++ {
+						l := Conv2d{Channels: 2, Height: h, Width: w, OutChannels: 1, Kernel: k, Stride: s, Padding: pad}
+						if l.Validate() != nil {
+							continue
+						}
+						checkIm2col(t, l, 40, rng)
+					}
+				}
+			}
+		}
+	}
+}
+
+func checkIm2col(t *testing.T, l Conv2d, r int, rng *rand.Rand) {
+	t.Helper()
+	oh, ow, S, kk := l.OutHeight(), l.OutWidth(), l.OutHeight()*l.OutWidth(), l.patch()
+	x := newBatch(r, l.In())
+	for i := range x.Data {
+		x.Data[i] = rng.NormFloat64()
+	}
+	b := &convBatch{l: l}
+	col := b.im2col(&b.col, x)
+	g := blas64.General{Rows: kk, Cols: r * S, Stride: r * S, Data: make([]float64, kk*r*S)}
+	for i := range g.Data {
+		g.Data[i] = rng.NormFloat64()
+	}
+	gx := newBatch(r, l.In())
+	for i := range gx.Data {
+		gx.Data[i] = 99 // col2im must overwrite
+	}
+	b.col2im(gx, g)
+	want := make([]float64, r*l.In())
+	for p := range r {
+		for c := range l.Channels {
+			for u := range l.Kernel {
+				for v := range l.Kernel {
+					row := (c*l.Kernel+u)*l.Kernel + v
+					for i := range oh {
+						for j := range ow {
+							ih, iw := i*l.stride()-l.Padding+u, j*l.stride()-l.Padding+v
+							got := col.Data[row*col.Stride+p*S+i*ow+j]
+							inside := ih >= 0 && ih < l.Height && iw >= 0 && iw < l.Width
+							ref := 0.0
+							if inside {
+								q := (c*l.Height+ih)*l.Width + iw
+								ref = x.Data[p*x.Stride+q]
+								want[p*l.In()+q] += g.Data[row*g.Stride+p*S+i*ow+j]
+							}
+							if got != ref {
+								t.Fatalf("%+v: im2col pattern %d row %d position (%d,%d): %v, want %v", l, p, row, i, j, got, ref)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for i, v := range want {
+		if gx.Data[i] != v {
+			t.Fatalf("%+v: col2im entry %d: %v, want %v", l, i, gx.Data[i], v)
+		}
+	}
+}
+
+// The batched max pool (unrolled 2x2 windows, selection kept from
+// Forward) selects as the single-pattern rule does where windows hold
+// equal maxima, with ±0 and NaN among them.
+func TestMaxPoolBatchTies(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	vals := []float64{0, math.Copysign(0, -1), 1, 1, 2, -1, math.NaN()}
+	for _, m := range []MaxPool2d{{Channels: 2, Height: 4, Width: 6, Kernel: 2}, {Channels: 2, Height: 5, Width: 7, Kernel: 2}, {Channels: 1, Height: 6, Width: 6, Kernel: 3}} {
+		r := 30
+		x, gy := newBatch(r, m.In()), newBatch(r, m.Out())
+		for i := range x.Data {
+			x.Data[i] = vals[rng.IntN(len(vals))]
+		}
+		for i := range gy.Data {
+			gy.Data[i] = rng.NormFloat64()
+		}
+		y, gx := newBatch(r, m.Out()), newBatch(r, m.In())
+		b := m.Batch(r)
+		b.Forward(y, x, nil)
+		b.Backward(gx, nil, gy, x, y, nil)
+		for p := range r {
+			wy, wgx := make([]float64, m.Out()), make([]float64, m.In())
+			m.Forward(wy, rowOf(x, p), nil)
+			m.Backward(wgx, nil, rowOf(gy, p), rowOf(x, p), wy, nil)
+			for o, v := range wy {
+				if got := y.Data[p*m.Out()+o]; math.Float64bits(got) != math.Float64bits(v) && !(math.IsNaN(got) && math.IsNaN(v)) {
+					t.Fatalf("%+v row %d output %d: %v, want %v", m, p, o, got, v)
+				}
+			}
+			for i, v := range wgx {
+				if got := gx.Data[p*m.In()+i]; math.Float64bits(got) != math.Float64bits(v) {
+					t.Fatalf("%+v row %d input %d: gradient %v, want %v", m, p, i, got, v)
+				}
+			}
+		}
 	}
 }

@@ -62,7 +62,11 @@ type Layer interface {
 //     each row's parameter gradient (dy/dtheta)^T gy_p (the diagonal of
 //     the Gauss–Newton matrix, see MLP.GGNDiagonal).
 //
-// A BatchLayer belongs to one goroutine.
+// The x (and y) given to Backward, Tangent, BackwardTangent and
+// SquaredGrad are those of a Forward at theta, unchanged since: a layer
+// may keep what its last Forward derived from x for the rules that
+// follow (Conv2d keeps x's im2col matrix). A BatchLayer belongs to one
+// goroutine.
 type BatchLayer interface {
 	Forward(y, x blas64.General, theta []float64)
 	Backward(gx blas64.General, gtheta []float64, gy, x, y blas64.General, theta []float64)
@@ -124,6 +128,16 @@ func (a Act) Backward(gx, gtheta, gy, x, y, theta []float64) {
 	if gx == nil {
 		return
 	}
+	if a.Func == ReLU { // d1's relu case without its switch per entry
+		for i, v := range gy {
+			if x[i] > 0 {
+				gx[i] = v * 1
+			} else {
+				gx[i] = v * 0
+			}
+		}
+		return
+	}
 	if inlined(a.Func) {
 		for i, v := range gy {
 			gx[i] = v * d1(a.Func, x[i], y[i])
@@ -174,7 +188,7 @@ func (a Act) BackwardTangent(rgx, rtheta, x, y, rx, gy, rgy, theta, v []float64)
 }
 
 // Batch returns a's batched forms: the element-wise rules over all rows at
-// once.
+// once, split over up to GOMAXPROCS goroutines for large batches.
 func (a Act) Batch(rows int) BatchLayer {
 	a.check()
 	return actBatch{a}
@@ -182,24 +196,40 @@ func (a Act) Batch(rows int) BatchLayer {
 
 type actBatch struct{ a Act }
 
+// part returns rows p0..p1-1 of g's data (nil for an empty g).
+func part(g blas64.General, p0, p1 int) []float64 {
+	if empty(g) {
+		return nil
+	}
+	return g.Data[p0*g.Stride : p1*g.Stride]
+}
+
 func (b actBatch) Forward(y, x blas64.General, theta []float64) {
-	activatePieces(b.a.Func, y.Data, x.Data, 1)
+	forRows(x.Rows, x.Cols, func(p0, p1 int) { b.a.Forward(part(y, p0, p1), part(x, p0, p1), nil) })
 }
 
 func (b actBatch) Backward(gx blas64.General, gtheta []float64, gy, x, y blas64.General, theta []float64) {
-	if !empty(gx) {
-		b.a.Backward(gx.Data, nil, gy.Data, x.Data, y.Data, nil)
+	if empty(gx) {
+		return
 	}
+	forRows(gy.Rows, gy.Cols, func(p0, p1 int) {
+		b.a.Backward(part(gx, p0, p1), nil, part(gy, p0, p1), part(x, p0, p1), part(y, p0, p1), nil)
+	})
 }
 
 func (b actBatch) Tangent(ry, x, y, rx blas64.General, theta, v []float64) {
-	b.a.Tangent(ry.Data, x.Data, y.Data, rx.Data, nil, nil)
+	forRows(ry.Rows, ry.Cols, func(p0, p1 int) {
+		b.a.Tangent(part(ry, p0, p1), part(x, p0, p1), part(y, p0, p1), part(rx, p0, p1), nil, nil)
+	})
 }
 
 func (b actBatch) BackwardTangent(rgx blas64.General, rtheta []float64, x, y, rx, gy, rgy blas64.General, theta, v []float64) {
-	if !empty(rgx) {
-		b.a.BackwardTangent(rgx.Data, nil, x.Data, y.Data, rx.Data, gy.Data, rgy.Data, nil, nil)
+	if empty(rgx) {
+		return
 	}
+	forRows(rgy.Rows, rgy.Cols, func(p0, p1 int) {
+		b.a.BackwardTangent(part(rgx, p0, p1), nil, part(x, p0, p1), part(y, p0, p1), part(rx, p0, p1), part(gy, p0, p1), part(rgy, p0, p1), nil, nil)
+	})
 }
 
 func (actBatch) Flush([]float64)                                 {}

@@ -47,15 +47,17 @@ func (p pool) validate(kind string) error {
 	return nil
 }
 
-// argmax returns, for output o of the pattern x, the index in x of its
-// window's first largest entry.
+// argmax returns the index in the pattern x of the first largest entry
+// (in row order) of channel c's window at output (i, j).
 func (p pool) argmax(x []float64, c, i, j int) int {
-	best := -1
+	base := c*p.h*p.w + i*p.k*p.w + j*p.k
+	best := base
+	m := x[best]
 	for u := range p.k {
-		base := c*p.h*p.w + (i*p.k+u)*p.w + j*p.k
-		for v := range p.k {
-			if best < 0 || x[base+v] > x[best] {
-				best = base + v
+		row := base + u*p.w
+		for v, xv := range x[row : row+p.k] {
+			if xv > m {
+				best, m = row+v, xv
 			}
 		}
 	}
@@ -87,7 +89,16 @@ func (m MaxPool2d) OutWidth() int  { return m.geom().ow() }
 
 // Forward sets y to the windows' maxima.
 func (m MaxPool2d) Forward(y, x, theta []float64) {
-	m.geom().each(x, func(o, q int) { y[o] = x[q] })
+	p := m.geom()
+	oh, ow := p.oh(), p.ow()
+	for c := range p.c {
+		for i := range oh {
+			yr := y[(c*oh+i)*ow : (c*oh+i+1)*ow]
+			for j := range yr {
+				yr[j] = x[p.argmax(x, c, i, j)]
+			}
+		}
+	}
 }
 
 // Backward sets gx to gy at the selected inputs and 0 elsewhere.
@@ -96,7 +107,16 @@ func (m MaxPool2d) Backward(gx, gtheta, gy, x, y, theta []float64) {
 		return
 	}
 	clear(gx)
-	m.geom().each(x, func(o, q int) { gx[q] += gy[o] })
+	p := m.geom()
+	oh, ow := p.oh(), p.ow()
+	for c := range p.c {
+		for i := range oh {
+			gr := gy[(c*oh+i)*ow : (c*oh+i+1)*ow]
+			for j, g := range gr {
+				gx[p.argmax(x, c, i, j)] += g
+			}
+		}
+	}
 }
 
 // Tangent sets ry to rx at the selected inputs.
@@ -114,13 +134,142 @@ func (m MaxPool2d) BackwardTangent(rgx, rtheta, x, y, rx, gy, rgy, theta, v []fl
 	m.Backward(rgx, nil, rgy, x, y, nil)
 }
 
-// Batch returns m's batched forms, the single-pattern rules row by row.
+// Batch returns m's batched forms: Forward selects every window's input
+// (as argmax, rows split over up to GOMAXPROCS goroutines) and keeps the
+// selection for the rules that follow on the same x (BatchLayer's
+// contract), which copy or add through it.
 func (m MaxPool2d) Batch(rows int) BatchLayer {
 	if err := m.Validate(); err != nil {
 		panic(err.Error())
 	}
-	return rowBatch{m}
+	return &maxPoolBatch{m: m}
 }
+
+// maxPoolBatch holds, for the rows of the x that sel identifies (its first
+// element's address and rows), the index in its row of each output's
+// selected input.
+type maxPoolBatch struct {
+	m       MaxPool2d
+	sel     []int32
+	selOf   *float64
+	selRows int
+}
+
+// selection returns the selected inputs of x's rows, found again unless
+// fresh is false and they are those of x.
+func (b *maxPoolBatch) selection(x blas64.General, fresh bool) []int32 {
+	if !fresh && len(x.Data) > 0 && b.selOf == &x.Data[0] && b.selRows == x.Rows {
+		return b.sel
+	}
+	g := b.m.geom()
+	out := g.out()
+	if cap(b.sel) < x.Rows*out {
+		b.sel = make([]int32, x.Rows*out)
+	}
+	sel := b.sel[:x.Rows*out]
+	forRows(x.Rows, g.in(), func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			g.selectRow(sel[p*out:(p+1)*out], x.Data[p*x.Stride:p*x.Stride+x.Cols])
+		}
+	})
+	b.sel, b.selRows = sel, x.Rows
+	b.selOf = nil
+	if len(x.Data) > 0 {
+		b.selOf = &x.Data[0]
+	}
+	return sel
+}
+
+// selectRow sets sel[o] to argmax's choice for every output o of the
+// pattern x; 2x2 windows (LeNet's) take an unrolled loop with the same
+// comparisons in the same order.
+func (p pool) selectRow(sel []int32, x []float64) {
+	oh, ow := p.oh(), p.ow()
+	o := 0
+	for c := range p.c {
+		for i := range oh {
+			if p.k != 2 {
+				for j := range ow {
+					sel[o] = int32(p.argmax(x, c, i, j))
+					o++
+				}
+				continue
+			}
+			r0 := c*p.h*p.w + 2*i*p.w
+			r1 := r0 + p.w
+			for j := range ow {
+				best := r0 + 2*j
+				m := x[best]
+				if v := x[r0+2*j+1]; v > m {
+					best, m = r0+2*j+1, v
+				}
+				if v := x[r1+2*j]; v > m {
+					best, m = r1+2*j, v
+				}
+				if v := x[r1+2*j+1]; v > m {
+					best = r1 + 2*j + 1
+				}
+				sel[o] = int32(best)
+				o++
+			}
+		}
+	}
+}
+
+// gatherSel sets row p of y to row p of x at the selection.
+func gatherSel(y, x blas64.General, sel []int32) {
+	out := y.Cols
+	forRows(y.Rows, out, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			xr := x.Data[p*x.Stride : p*x.Stride+x.Cols]
+			for o, q := range sel[p*out : (p+1)*out] {
+				y.Data[p*y.Stride+o] = xr[q]
+			}
+		}
+	})
+}
+
+// scatterSel sets row p of gx to row p of gy added at the selection, 0
+// elsewhere.
+func scatterSel(gx, gy blas64.General, sel []int32) {
+	out := gy.Cols
+	forRows(gx.Rows, gx.Cols, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			gr := gx.Data[p*gx.Stride : p*gx.Stride+gx.Cols]
+			clear(gr)
+			for o, q := range sel[p*out : (p+1)*out] {
+				gr[q] += gy.Data[p*gy.Stride+o]
+			}
+		}
+	})
+}
+
+func (b *maxPoolBatch) Forward(y, x blas64.General, theta []float64) {
+	gatherSel(y, x, b.selection(x, true))
+}
+
+func (b *maxPoolBatch) Backward(gx blas64.General, gtheta []float64, gy, x, y blas64.General, theta []float64) {
+	if !empty(gx) {
+		scatterSel(gx, gy, b.selection(x, false))
+	}
+}
+
+func (b *maxPoolBatch) Tangent(ry, x, y, rx blas64.General, theta, v []float64) {
+	if empty(rx) {
+		clear(ry.Data)
+		return
+	}
+	gatherSel(ry, rx, b.selection(x, false))
+}
+
+func (b *maxPoolBatch) BackwardTangent(rgx blas64.General, rtheta []float64, x, y, rx, gy, rgy blas64.General, theta, v []float64) {
+	if !empty(rgx) {
+		scatterSel(rgx, rgy, b.selection(x, false))
+	}
+}
+
+func (*maxPoolBatch) Flush([]float64)                                 {}
+func (*maxPoolBatch) SquaredGrad(dst []float64, gy, x blas64.General) {}
 
 func (a AvgPool2d) geom() pool      { return pool{a.Channels, a.Height, a.Width, a.Kernel} }
 func (a AvgPool2d) Validate() error { return a.geom().validate("avgpool") }
@@ -248,34 +397,39 @@ func rowOf(g blas64.General, p int) []float64 {
 	return g.Data[p*g.Stride : p*g.Stride+g.Cols]
 }
 
+// rows calls f(p) for every row p, the rows split over up to GOMAXPROCS
+// goroutines when the batch is large (forRows): each row's rule writes
+// only that row.
+func (b rowBatch) rows(n int, f func(p int)) {
+	forRows(n, b.l.In(), func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			f(p)
+		}
+	})
+}
+
 func (b rowBatch) Forward(y, x blas64.General, theta []float64) {
-	for p := range x.Rows {
-		b.l.Forward(rowOf(y, p), rowOf(x, p), nil)
-	}
+	b.rows(x.Rows, func(p int) { b.l.Forward(rowOf(y, p), rowOf(x, p), nil) })
 }
 
 func (b rowBatch) Backward(gx blas64.General, gtheta []float64, gy, x, y blas64.General, theta []float64) {
 	if empty(gx) {
 		return
 	}
-	for p := range gy.Rows {
-		b.l.Backward(rowOf(gx, p), nil, rowOf(gy, p), rowOf(x, p), rowOf(y, p), nil)
-	}
+	b.rows(gy.Rows, func(p int) { b.l.Backward(rowOf(gx, p), nil, rowOf(gy, p), rowOf(x, p), rowOf(y, p), nil) })
 }
 
 func (b rowBatch) Tangent(ry, x, y, rx blas64.General, theta, v []float64) {
-	for p := range ry.Rows {
-		b.l.Tangent(rowOf(ry, p), rowOf(x, p), rowOf(y, p), rowOf(rx, p), nil, nil)
-	}
+	b.rows(ry.Rows, func(p int) { b.l.Tangent(rowOf(ry, p), rowOf(x, p), rowOf(y, p), rowOf(rx, p), nil, nil) })
 }
 
 func (b rowBatch) BackwardTangent(rgx blas64.General, rtheta []float64, x, y, rx, gy, rgy blas64.General, theta, v []float64) {
 	if empty(rgx) {
 		return
 	}
-	for p := range rgy.Rows {
+	b.rows(rgy.Rows, func(p int) {
 		b.l.BackwardTangent(rowOf(rgx, p), nil, rowOf(x, p), rowOf(y, p), rowOf(rx, p), rowOf(gy, p), rowOf(rgy, p), nil, nil)
-	}
+	})
 }
 
 func (rowBatch) Flush([]float64)                                 {}

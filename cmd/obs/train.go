@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 	"gonum.org/v1/gonum/floats"
@@ -372,9 +371,7 @@ func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *mode
 		done++
 		b.Set(done, "epoch %d/%d: E %.4g", p.Epoch, set.Epochs, p.Loss)
 	}
-	start := time.Now()
 	res, err := model.TrainMiniBatch(m, train.Inputs, train.Targets, set)
-	elapsed := time.Since(start).Seconds()
 	b.Done()
 	if err != nil {
 		return nil, trainSummary{}, err
@@ -384,5 +381,5 @@ func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *mode
 	return m, trainSummary{Trainer: res.Optimizer, GradNorm: floats.Norm(grad, 2), Restarts: 1, RestartErrors: []float64{res.E},
 		Iterations: res.Steps, Evaluations: res.Epochs, Status: res.Status,
 		Epochs: res.Epochs, BatchSize: set.BatchSize, LearningRate: c.Float64("lr"), LRDecay: set.Decay, EpochLoss: res.EpochLoss,
-		TrainSeconds: elapsed}, nil
+		TrainSeconds: res.Seconds}, nil
 }
