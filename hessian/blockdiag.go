@@ -263,7 +263,10 @@ func InverseBlocks(c Curvature, starts []int, alpha float64, fix Fix) ([]*mat.Sy
 	var blocks []*mat.SymDense
 	switch c := c.(type) {
 	case RankOne:
-		if r, ok := c.(*rankOne); ok {
+		if r, ok := c.(*rankOne); ok && r.perPattern > 1 {
+			// Several terms per pattern (GGN, MCFisher with S > 1)
+			// collapse into one weight per pair of rows; with one
+			// term the terms are as cheap.
 			blocks, _ = linearBlocks(r, starts)
 		}
 		if blocks == nil {

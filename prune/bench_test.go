@@ -68,7 +68,7 @@ func BenchmarkOneShot(b *testing.B) {
 				b.Skip("set OBS_BENCH_LENET=1 to run LeNet-300-100 (about a minute)")
 			}
 			if c.name == "big" && os.Getenv("OBS_BENCH_BIG") == "" {
-				b.Skip("set OBS_BENCH_BIG=1 to run 784-1000-1000-10 (tens of minutes, 4 GB)")
+				b.Skip("set OBS_BENCH_BIG=1 to run 784-1000-1000-10 (minutes, 4 GB)")
 			}
 			m, s := benchNet(b, c.sizes, c.P)
 			var build time.Duration

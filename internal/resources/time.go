@@ -110,9 +110,15 @@ func CostOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 		rc.Deletions = units - unitsLeft
 		rc.Steps = (rc.Deletions + g - 1) / g
 	}
-	rc.Fixed = 2 * (6*float64(P)*N + 4*float64(Pt)*N)
-	if !oneShot {
-		rc.Measure = 6*float64(P)*N + 4*float64(Pt)*N
+	// A measurement: E, its gradient and the accuracy on the training
+	// set, E and the accuracy on the test set. One-shot measures its
+	// start without the gradient.
+	measure := 6*float64(P)*N + 4*float64(Pt)*N
+	rc.Fixed = 2 * measure
+	if oneShot {
+		rc.Fixed = measure + 4*float64(P)*N + 4*float64(Pt)*N
+	} else {
+		rc.Measure = measure
 	}
 	r := K
 	switch cfg.Curvature {
@@ -140,6 +146,12 @@ func CostOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 			B := math.Min(float64(st.Size), n)
 			if cfg.Curvature == hessian.Exact {
 				return 8*Mf*N*n + 10*n*B*B
+			}
+			if r > 1 && allLinear(net) {
+				// The layers' inputs and output-side vectors: K
+				// backward passes per pattern and B^2 per pattern
+				// and block, whatever the terms per pattern.
+				return Mf*K*4*N + Mf*n*B + n*B*B
 			}
 			return jac + Mf*r*n*B + n*B*B
 		case prune.Diagonal:
@@ -448,4 +460,16 @@ func (e *TimeEstimate) LeftText() string {
 		return ""
 	}
 	return ", about " + FormatDuration(d) + " left"
+}
+
+// allLinear reports whether every weight layer of net is Linear: then a
+// block curvature with several terms per pattern is formed from the
+// layers' inputs and output-side vectors (hessian's linearBlocks).
+func allLinear(net *model.MLP) bool {
+	for _, ly := range net.Layers() {
+		if _, ok := ly.(model.Linear); !ok && ly.NumParams() > 0 {
+			return false
+		}
+	}
+	return true
 }
