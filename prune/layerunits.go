@@ -32,9 +32,10 @@ import (
 // their rows' updates, an approximation; on a network whose layers have
 // lost only whole units the step is exact.
 type LayerUnitOBSPruner struct {
-	// Damp is the relative damping, as LayerwiseSettings.Damp (0:
-	// DefaultLayerDamp; negative: none).
+	// Damp and NoDamp are the relative damping, as LayerwiseSettings'
+	// (Damp 0: DefaultLayerDamp; NoDamp: none).
 	Damp     float64
+	NoDamp   bool
 	Relative bool
 }
 
@@ -43,12 +44,9 @@ func (LayerUnitOBSPruner) String() string { return "lobs-unit" }
 // Prepare builds the inverse input Hessian of every layer fed by hidden
 // units.
 func (p LayerUnitOBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calibration) (Scorer, error) {
-	damp := p.Damp
-	switch {
-	case damp == 0:
-		damp = DefaultLayerDamp
-	case damp < 0:
-		damp = 0
+	damp, err := layerDamp(p.Damp, p.NoDamp)
+	if err != nil {
+		return nil, err
 	}
 	L := net.NumLayers()
 	s := &lunitScorer{net: net, hinv: make([]*mat.SymDense, L+1), energy: make([]float64, L+1), relative: p.Relative}

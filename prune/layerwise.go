@@ -93,9 +93,12 @@ func ParseAllocation(s string) (Allocation, error) {
 
 // LayerwiseSettings configures LayerwiseOBS.
 type LayerwiseSettings struct {
-	// Damp is the relative damping lambda / mean(diag H); zero means
-	// DefaultLayerDamp, negative none (H must then be positive definite).
+	// Damp is the relative damping lambda / mean(diag H); if zero,
+	// DefaultLayerDamp. It must be a finite number >= 0.
 	Damp float64
+	// NoDamp adds no damping (H must then be positive definite); Damp
+	// must then be zero.
+	NoDamp bool
 	// Allocation spreads the sparsity target: PerLayer (zero value) or
 	// Global.
 	Allocation Allocation
@@ -147,6 +150,22 @@ type LayerwiseResult struct {
 	Damp float64
 }
 
+// layerDamp resolves the relative damping of the layer-wise Hessians:
+// zero is DefaultLayerDamp and none is 0.
+func layerDamp(damp float64, none bool) (float64, error) {
+	switch {
+	case !(damp >= 0) || math.IsInf(damp, 0):
+		return 0, fmt.Errorf("prune: layer-wise damping %v must be a finite number >= 0 (0: DefaultLayerDamp; NoDamp for none)", damp)
+	case none && damp != 0:
+		return 0, fmt.Errorf("prune: layer-wise damping %v with NoDamp", damp)
+	case none:
+		return 0, nil
+	case damp == 0:
+		return DefaultLayerDamp, nil
+	}
+	return damp, nil
+}
+
 // NewLayerPaths computes the OBS path of every row of every layer of m for
 // the calibration inputs X (N rows). Weights already pruned in m are
 // deleted first (at no recorded cost) and stay deleted.
@@ -155,14 +174,9 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 	if s != nil {
 		set = *s
 	}
-	damp := set.Damp
-	switch {
-	case damp == 0:
-		damp = DefaultLayerDamp
-	case damp < 0:
-		damp = 0
-	case math.IsNaN(damp) || math.IsInf(damp, 0):
-		return nil, fmt.Errorf("prune: layer-wise damping %v is not a finite number", damp)
+	damp, err := layerDamp(set.Damp, set.NoDamp)
+	if err != nil {
+		return nil, err
 	}
 	if len(X) == 0 {
 		return nil, errors.New("prune: layer-wise OBS needs calibration patterns")
@@ -212,7 +226,7 @@ func NewLayerPaths(m *model.MLP, X [][]float64, s *LayerwiseSettings) (*LayerPat
 			jobs = append(jobs, job{l, j})
 		}
 	}
-	err := parallel.For(len(jobs), 0, set.Stop, set.Progress, func(i int) error {
+	err = parallel.For(len(jobs), 0, set.Stop, set.Progress, func(i int) error {
 		l, j := jobs[i].l, jobs[i].j
 		_, cols, _ := m.LayerShape(l)
 		d := cols + 1
@@ -646,8 +660,9 @@ func LayerwiseOBS(m *model.MLP, X [][]float64, sparsity float64, s *LayerwiseSet
 // sparsity s with PerLayer (Relative false) or globally (Relative true)
 // gives, weight for weight, LayerPaths.Apply(s, PerLayer or Global).
 type LayerOBSPruner struct {
-	// Damp is the relative damping, as LayerwiseSettings.Damp.
-	Damp float64
+	// Damp and NoDamp are the relative damping, as LayerwiseSettings'.
+	Damp   float64
+	NoDamp bool
 	// Relative divides each layer's increases by its output energy, so that
 	// layers of different scale compare by relative error (the global
 	// allocation).
@@ -663,7 +678,7 @@ func (p LayerOBSPruner) Prepare(ctx context.Context, net *model.MLP, calib Calib
 
 // prepare computes the paths, N:M ones if m > 0.
 func (p LayerOBSPruner) prepare(ctx context.Context, net *model.MLP, calib Calibration, n, m int) (Scorer, error) {
-	lp, err := NewLayerPaths(net, calib.X, &LayerwiseSettings{Damp: p.Damp, Stop: func() bool { return ctx.Err() != nil }, N: n, M: m})
+	lp, err := NewLayerPaths(net, calib.X, &LayerwiseSettings{Damp: p.Damp, NoDamp: p.NoDamp, Stop: func() bool { return ctx.Err() != nil }, N: n, M: m})
 	if errors.Is(err, parallel.ErrStopped) {
 		return nil, ctx.Err()
 	}

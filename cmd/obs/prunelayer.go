@@ -105,7 +105,7 @@ func runPruneLayer(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp, err := layerCalibDamp(c)
+	calib, damp, noDamp, err := layerCalibDamp(c)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func runPruneLayer(c *cli.Context) error {
 	}
 	b := newBar(c, rows, "layer-wise OBS")
 	start := time.Now()
-	res, err := prune.LayerwiseOBS(m, X, sp, &prune.LayerwiseSettings{Damp: damp, Allocation: alloc,
+	res, err := prune.LayerwiseOBS(m, X, sp, &prune.LayerwiseSettings{Damp: damp, NoDamp: noDamp, Allocation: alloc,
 		Progress: func(done, total int) { b.Set(done, "layer-wise OBS: row %d of %d", done, total) },
 		Stop:     func() bool { return interrupted(c) }})
 	b.Done()
@@ -164,21 +164,18 @@ func runPruneLayer(c *cli.Context) error {
 }
 
 // layerCalibDamp reads --calib and --damp of layer-wise OBS: the
-// calibration patterns (defaultLayerCalib unless given) and the damping
-// (-1 for none: zero selects the default in prune).
-func layerCalibDamp(c *cli.Context) (calib int, damp float64, err error) {
+// calibration patterns (defaultLayerCalib unless given) and the damping,
+// --damp 0 being none (noDamp; a zero Damp is the default in prune).
+func layerCalibDamp(c *cli.Context) (calib int, damp float64, noDamp bool, err error) {
 	calib, damp = defaultLayerCalib, c.Float64("damp")
 	if c.IsSet("calib") {
 		calib = c.Int("calib")
 	}
 	if calib < 1 {
-		return 0, 0, usagef("--calib %d must be >= 1", calib)
+		return 0, 0, false, usagef("--calib %d must be >= 1", calib)
 	}
 	if !(damp >= 0) || damp > 1e300 {
-		return 0, 0, usagef("--damp %v must be a finite number >= 0", damp)
+		return 0, 0, false, usagef("--damp %v must be a finite number >= 0", damp)
 	}
-	if damp == 0 {
-		damp = -1
-	}
-	return calib, damp, nil
+	return calib, damp, damp == 0, nil
 }

@@ -189,7 +189,7 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp, err := layerCalibDamp(c)
+	calib, damp, noDamp, err := layerCalibDamp(c)
 	if err != nil {
 		return err
 	}
@@ -219,12 +219,12 @@ func runPruneLayerUnits(c *cli.Context) error {
 	}
 	start := time.Now()
 	ctx := prune.PollContext(func() bool { return interrupted(c) })
-	plan := &prune.Plan{Method: prune.LayerUnitOBSPruner{Damp: damp, Relative: alloc == prune.Global},
+	plan := &prune.Plan{Method: prune.LayerUnitOBSPruner{Damp: damp, NoDamp: noDamp, Relative: alloc == prune.Global},
 		Calib: cal, Granularity: g, PerLayer: alloc == prune.PerLayer, Target: prune.Target{Sparsity: sp}}
 	if nm {
 		s.Method, s.Allocation, s.Compacted = "layer-wise obs, n:m", "every row", false
 		s.Sparsity = float64(g.N) / float64(g.M)
-		plan = &prune.Plan{Method: prune.LayerOBSPruner{Damp: damp}, Calib: cal, Granularity: g}
+		plan = &prune.Plan{Method: prune.LayerOBSPruner{Damp: damp, NoDamp: noDamp}, Calib: cal, Granularity: g}
 	}
 	_, err = prune.Prune(ctx, m, train.Inputs, train.Targets, plan)
 	if interrupted(c) {
