@@ -16,3 +16,7 @@ const DefaultBlock = 128
 // tiled: the pure-Go build cuts its matrix products into tiles run on
 // GOMAXPROCS goroutines (products.go).
 const tiled = true
+
+// blockInverseWorkers is the number of goroutines inverting the blocks of
+// InverseBlocks: every core.
+const blockInverseWorkers = 0

@@ -8,7 +8,6 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/internal/parallel"
@@ -281,7 +280,7 @@ func InverseBlocks(c Curvature, starts []int, alpha float64, fix Fix) ([]*mat.Sy
 		}
 		invP := 1 / float64(c.Norm())
 		d := c.Decay() + alpha
-		err := parallel.For(nb, 0, nil, nil, func(b int) error {
+		err := parallel.For(nb, blockInverseWorkers, nil, nil, func(b int) error {
 			a := blocks[b]
 			s := a.RawSymmetric()
 			for i := 0; i < s.N; i++ {
@@ -291,12 +290,7 @@ func InverseBlocks(c Curvature, starts []int, alpha float64, fix Fix) ([]*mat.Sy
 				}
 				row[0] += d
 			}
-			// gonum's pure-Go LAPACK in both builds: the blocks are
-			// small, and OpenBLAS, called from GOMAXPROCS goroutines at
-			// once, left its threads spinning against the deletions and
-			// measurements that follow (an openblas one-shot prune of
-			// LeNet-300-100 took 32 s against 25 s in pure Go).
-			return choleskyInverseBy(lapackgonum.Implementation{}, a, a, fmt.Sprintf("block %d (rows %d..%d) of C + alpha I", b, starts[b], starts[b+1]-1), alpha, c.Decay(), false)
+			return choleskyInverse(a, a, fmt.Sprintf("block %d (rows %d..%d) of C + alpha I", b, starts[b], starts[b+1]-1), alpha, c.Decay(), false)
 		})
 		return blocks, FixReport{}, err
 	case *exact:

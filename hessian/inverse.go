@@ -248,51 +248,23 @@ func addDiag(a *mat.SymDense, v float64) {
 // mat.Cholesky's dpocon, whose triangular solves cost as much as the
 // inverse itself for the small blocks of InverseBlocks.
 func choleskyInverse(dst, a *mat.SymDense, what string, alpha, decay float64, exact bool) error {
-	return choleskyInverseBy(lapack64Calls{}, dst, a, what, alpha, decay, exact)
-}
-
-// cholLAPACK is the LAPACK of choleskyInverseBy.
-type cholLAPACK interface {
-	Dlansy(norm lapack.MatrixNorm, uplo blas.Uplo, n int, a []float64, lda int, work []float64) float64
-	Dpotrf(ul blas.Uplo, n int, a []float64, lda int) bool
-	Dpotri(ul blas.Uplo, n int, a []float64, lda int) bool
-}
-
-// lapack64Calls is lapack64's LAPACK: gonum's, or in the openblas build
-// LAPACKE from order 64.
-type lapack64Calls struct{}
-
-func (lapack64Calls) Dlansy(norm lapack.MatrixNorm, uplo blas.Uplo, n int, a []float64, lda int, work []float64) float64 {
-	return lapack64.Lansy(norm, blas64.Symmetric{Uplo: uplo, N: n, Data: a, Stride: lda}, work)
-}
-
-func (lapack64Calls) Dpotrf(ul blas.Uplo, n int, a []float64, lda int) bool {
-	_, ok := lapack64.Potrf(blas64.Symmetric{Uplo: ul, N: n, Data: a, Stride: lda})
-	return ok
-}
-
-func (lapack64Calls) Dpotri(ul blas.Uplo, n int, a []float64, lda int) bool {
-	_, ok := lapack64.Potri(blas64.Triangular{Uplo: ul, Diag: blas.NonUnit, N: n, Data: a, Stride: lda})
-	return ok
-}
-
-// choleskyInverseBy is choleskyInverse with the LAPACK impl.
-func choleskyInverseBy(impl cholLAPACK, dst, a *mat.SymDense, what string, alpha, decay float64, exact bool) error {
 	n := a.SymmetricDim()
 	if dst != a {
 		sizeDst(dst, n)
 		dst.CopySym(a)
 	}
 	s := dst.RawSymmetric()
+	s.Uplo = blas.Upper
 	work := make([]float64, n)
-	anorm := impl.Dlansy(lapack.MaxColumnSum, blas.Upper, n, s.Data, s.Stride, work)
-	if !impl.Dpotrf(blas.Upper, n, s.Data, s.Stride) {
+	anorm := lapack64.Lansy(lapack.MaxColumnSum, s, work)
+	t, ok := lapack64.Potrf(s)
+	if !ok {
 		return notPD("Cholesky factorization of "+what+" failed", alpha, decay, exact)
 	}
-	if !impl.Dpotri(blas.Upper, n, s.Data, s.Stride) {
+	if _, ok := lapack64.Potri(t); !ok {
 		return notPD(what+" is numerically singular (a zero pivot)", alpha, decay, exact)
 	}
-	if cond := anorm * impl.Dlansy(lapack.MaxColumnSum, blas.Upper, n, s.Data, s.Stride, work); !(cond <= mat.ConditionTolerance) {
+	if cond := anorm * lapack64.Lansy(lapack.MaxColumnSum, s, work); !(cond <= mat.ConditionTolerance) {
 		return notPD(fmt.Sprintf("%s is numerically singular (1-norm condition number %.3g)", what, cond), alpha, decay, exact)
 	}
 	return nil

@@ -22,3 +22,10 @@ const DefaultBlock = 256
 
 // tiled: with OpenBLAS every matrix product is one call (products.go).
 const tiled = false
+
+// blockInverseWorkers is the number of goroutines inverting the blocks of
+// InverseBlocks: one goroutine: OpenBLAS, called from several at once for
+// 128 x 128 blocks, serialised them and left its threads spinning against
+// the deletions and measurements that follow (an openblas one-shot prune of
+// LeNet-300-100 took 32 s against 25 s in pure Go).
+const blockInverseWorkers = 1
