@@ -6,17 +6,23 @@ their range (min-max), in percent.
 
     python3 scripts/structured_table.py runs-s1.csv runs-s2.csv runs-s3.csv
 
-Standard library only. Rows keep the order of their first appearance.
+Standard library only. Rows keep the order of their first appearance; a
+(seed, method, granularity, target) seen twice counts once.
 """
 import csv
 import sys
 
 
 def main(paths):
-    rows = []
+    rows, seen = [], set()
     for p in paths:
         with open(p, newline="") as f:
-            rows.extend(csv.DictReader(f))
+            for r in csv.DictReader(f):
+                # The dense row is written by every process of a seed.
+                key = (r["seed"], r["method"], r["granularity"], r["target"])
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(r)
     if not rows:
         sys.exit("structured_table: no rows")
     dense = {}
