@@ -40,7 +40,9 @@ def main(paths):
         archs = sorted({r["arch"] for r in rs})
         macs = sorted({int(r["nonzero_multiply_adds"] if gran == "2:4" else r["multiply_adds"]) for r in rs})
         mac = "/".join(str(m) for m in macs)
-        if base and method != "dense":
+        if gran == "2:4":
+            mac += " nonzero of %s (same shape)" % "/".join(sorted({r["multiply_adds"] for r in rs}))
+        elif base and method != "dense":
             mac += " (%.2f× fewer)" % (base / macs[0])
 
         def stat(col):
