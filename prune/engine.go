@@ -298,6 +298,7 @@ type engine struct {
 
 	sc           Scorer
 	sal          []float64 // saliency per unit
+	rescored     []bool    // rescore's marks, all false between calls
 	heaps        []unitQueue
 	since, built int
 	compactAt    int
@@ -636,15 +637,26 @@ func (e *engine) live(u int) []int {
 	return e.buf
 }
 
-// rescore updates the saliencies of the units of the changed parameters.
+// rescore updates the saliencies of the units of the changed parameters,
+// each unit once (a group lists many changed parameters: layer-wise unit
+// OBS changes a whole layer's, and scoring a unit per member was quadratic).
 func (e *engine) rescore(changed []int) {
+	if len(e.rescored) != len(e.sal) {
+		e.rescored = make([]bool, len(e.sal))
+	}
+	var done []int
 	for _, q := range changed {
 		u := e.ps.unitOf[q]
-		if u < 0 || e.net.Pruned[q] {
+		if u < 0 || e.net.Pruned[q] || e.rescored[u] {
 			continue
 		}
+		e.rescored[u] = true
+		done = append(done, u)
 		e.sal[u] = e.sc.Saliency(e.net.Params, e.live(u))
 		e.heaps[e.ps.poolOf[u]].fix(u)
+	}
+	for _, u := range done {
+		e.rescored[u] = false
 	}
 }
 

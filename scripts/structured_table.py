@@ -6,17 +6,23 @@ their range (min-max), in percent.
 
     python3 scripts/structured_table.py runs-s1.csv runs-s2.csv runs-s3.csv
 
-Standard library only. Rows keep the order of their first appearance.
+Standard library only. Rows keep the order of their first appearance; a
+(seed, method, granularity, target) seen twice counts once.
 """
 import csv
 import sys
 
 
 def main(paths):
-    rows = []
+    rows, seen = [], set()
     for p in paths:
         with open(p, newline="") as f:
-            rows.extend(csv.DictReader(f))
+            for r in csv.DictReader(f):
+                # The dense row is written by every process of a seed.
+                key = (r["seed"], r["method"], r["granularity"], r["target"])
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(r)
     if not rows:
         sys.exit("structured_table: no rows")
     dense = {}
@@ -34,7 +40,9 @@ def main(paths):
         archs = sorted({r["arch"] for r in rs})
         macs = sorted({int(r["nonzero_multiply_adds"] if gran == "2:4" else r["multiply_adds"]) for r in rs})
         mac = "/".join(str(m) for m in macs)
-        if base and method != "dense":
+        if gran == "2:4":
+            mac += " nonzero of %s (same shape)" % "/".join(sorted({r["multiply_adds"] for r in rs}))
+        elif base and method != "dense":
             mac += " (%.2f× fewer)" % (base / macs[0])
 
         def stat(col):
