@@ -31,17 +31,7 @@ func filterNet(t *testing.T, layers string) (*model.MLP, *datasets.Set) {
 	for q := range m.Params {
 		m.Params[q] = 0.6 * rng.NormFloat64()
 	}
-	s := &datasets.Set{Name: "filters"}
-	for range 30 {
-		x := make([]float64, 36)
-		for i := range x {
-			x[i] = rng.NormFloat64()
-		}
-		y := make([]float64, 3)
-		y[rng.IntN(3)] = 1
-		s.Inputs = append(s.Inputs, x)
-		s.Targets = append(s.Targets, y)
-	}
+	s := randomClasses(rng, "filters", 30, 36, 3)
 	return m, s
 }
 

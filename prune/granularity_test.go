@@ -130,17 +130,7 @@ func deepNet(t *testing.T, in int) (*model.MLP, *datasets.Set) {
 	for q := range m.Params {
 		m.Params[q] = 0.8 * rng.NormFloat64()
 	}
-	s := &datasets.Set{Name: "deep"}
-	for range 40 {
-		x := make([]float64, in)
-		for i := range x {
-			x[i] = rng.NormFloat64()
-		}
-		y := make([]float64, 3)
-		y[rng.IntN(3)] = 1
-		s.Inputs = append(s.Inputs, x)
-		s.Targets = append(s.Targets, y)
-	}
+	s := randomClasses(rng, "deep", 40, in, 3)
 	return m, s
 }
 

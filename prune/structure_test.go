@@ -33,17 +33,7 @@ func smallNet(t *testing.T) (*model.MLP, *datasets.Set) {
 	for q := range m.Params {
 		m.Params[q] = 0.7 * rng.NormFloat64()
 	}
-	s := &datasets.Set{Name: "small"}
-	for p := 0; p < 30; p++ {
-		x := make([]float64, 4)
-		for i := range x {
-			x[i] = rng.NormFloat64()
-		}
-		y := make([]float64, 3)
-		y[rng.IntN(3)] = 1
-		s.Inputs = append(s.Inputs, x)
-		s.Targets = append(s.Targets, y)
-	}
+	s := randomClasses(rng, "small", 30, 4, 3)
 	return m, s
 }
 
@@ -244,4 +234,22 @@ func TestBlocksEqualDenseOfBlockDiagonalPart(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randomClasses returns P patterns of in standard normal inputs with
+// one-hot targets over K classes, drawn from rng in pattern order (inputs,
+// then the class).
+func randomClasses(rng *rand.Rand, name string, P, in, K int) *datasets.Set {
+	s := &datasets.Set{Name: name}
+	for range P {
+		x := make([]float64, in)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		y := make([]float64, K)
+		y[rng.IntN(K)] = 1
+		s.Inputs = append(s.Inputs, x)
+		s.Targets = append(s.Targets, y)
+	}
+	return s
 }
