@@ -25,33 +25,9 @@ func TestLayerNMIsGreedyConstrainedOBS(t *testing.T) {
 		Granularity: Granularity{Kind: ByNM, N: n, M: blk}}); err != nil {
 		t.Fatal(err)
 	}
-	ws := m.NewWorkspace()
 	for l := 1; l <= m.NumLayers(); l++ {
 		d := m.Sizes[l-1] + 1
-		h := mat.NewSymDense(d, nil)
-		for _, x := range s.Inputs {
-			a := make([]float64, d)
-			for j := range d - 1 {
-				if l == 1 {
-					a[j] = x[j]
-				} else {
-					a[j] = m.UnitOutput(ws, x, l-1, j)
-				}
-			}
-			a[d-1] = 1
-			for i := range d {
-				for j := i; j < d; j++ {
-					h.SetSym(i, j, h.At(i, j)+2*a[i]*a[j]/float64(len(s.Inputs)))
-				}
-			}
-		}
-		mean := 0.0
-		for i := range d {
-			mean += h.At(i, i) / float64(d)
-		}
-		for i := range d {
-			h.SetSym(i, i, h.At(i, i)+damp*mean)
-		}
+		h := refLayerHessian(m, s.Inputs, l, damp)
 		blocks := (d - 1) / blk
 		for j := range m.Sizes[l] {
 			w := make([]float64, d)

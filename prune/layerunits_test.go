@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/obs-toolkit/obs/model"
 )
 
 // Layer-wise unit OBS is the constrained minimum of the layer's quadratic
@@ -21,31 +23,7 @@ func TestLayerUnitOBSIsConstrainedMinimum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws := m.NewWorkspace()
-	hess := func(l int) *mat.SymDense {
-		d := m.Sizes[l-1] + 1
-		h := mat.NewSymDense(d, nil)
-		for _, x := range s.Inputs {
-			a := make([]float64, d)
-			for j := range d - 1 {
-				a[j] = m.UnitOutput(ws, x, l-1, j)
-			}
-			a[d-1] = 1
-			for i := range d {
-				for j := i; j < d; j++ {
-					h.SetSym(i, j, h.At(i, j)+2*a[i]*a[j]/float64(len(s.Inputs)))
-				}
-			}
-		}
-		mean := 0.0
-		for i := range d {
-			mean += h.At(i, i) / float64(d)
-		}
-		for i := range d {
-			h.SetSym(i, i, h.At(i, i)+damp*mean)
-		}
-		return h
-	}
+	hess := func(l int) *mat.SymDense { return refLayerHessian(m, s.Inputs, l, damp) }
 	// kkt returns min 1/2 d^T H d subject to d_j = v_j for the (j, v)
 	// pairs, and the minimiser.
 	kkt := func(h *mat.SymDense, fix map[int]float64) (float64, []float64) {
@@ -145,4 +123,33 @@ func TestLayerUnitOBSIsConstrainedMinimum(t *testing.T) {
 	if _, err := Prune(context.Background(), m.Clone(), s.Inputs, s.Targets, &Plan{Method: LayerUnitOBSPruner{}, Granularity: Granularity{Kind: ByUnit}, PerLayer: true, Target: Target{Sparsity: 0.5}}); err == nil {
 		t.Error("layer-wise unit OBS with incoming groups: no error")
 	}
+}
+
+// refLayerHessian is the damped layer-wise Hessian of weight layer l,
+// H = (2/N) sum_p x~_p x~_p^T + damp mean(diag) I, x~_p the layer's inputs
+// (the units' outputs of layer l-1) and 1, formed entry by entry.
+func refLayerHessian(m *model.MLP, X [][]float64, l int, damp float64) *mat.SymDense {
+	ws := m.NewWorkspace()
+	d := m.Sizes[l-1] + 1
+	h := mat.NewSymDense(d, nil)
+	for _, x := range X {
+		a := make([]float64, d)
+		for j := range d - 1 {
+			a[j] = m.UnitOutput(ws, x, l-1, j)
+		}
+		a[d-1] = 1
+		for i := range d {
+			for j := i; j < d; j++ {
+				h.SetSym(i, j, h.At(i, j)+2*a[i]*a[j]/float64(len(X)))
+			}
+		}
+	}
+	mean := 0.0
+	for i := range d {
+		mean += h.At(i, i) / float64(d)
+	}
+	for i := range d {
+		h.SetSym(i, i, h.At(i, i)+damp*mean)
+	}
+	return h
 }
