@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"time"
 
 	"gonum.org/v1/gonum/blas"
@@ -318,28 +317,20 @@ func (m *MLP) outputActivate(a, z []float64) {
 	activatePieces(m.Output, a, z, m.NumOutputs())
 }
 
-// piecesMin is the length from which activatePieces shares the work out.
-const piecesMin = 1 << 15
-
 // activatePieces sets a = phi(z) element by element (softmax: row by row,
-// rows of width), for long slices in contiguous pieces of whole rows on
-// GOMAXPROCS goroutines: the same values as one activate call (the
+// rows of width), long slices in pieces of whole rows on GOMAXPROCS
+// goroutines (forRows): the same values as one activate call (the
 // sigmoids of a NETtalk batch, 600,000 exponentials per L-BFGS iteration,
 // were a third of its training time on one core).
 func activatePieces(act Activation, a, z []float64, width int) {
 	if act != Softmax {
 		width = 1
 	}
-	rows := len(z) / width
-	pieces := min(runtime.GOMAXPROCS(0), rows)
-	if len(z) < piecesMin || pieces < 2 {
+	if len(z) < minRowsWork {
 		activateRows(act, a, z, width, 0, len(z)) // one pattern's pass allocates nothing
 		return
 	}
-	_ = parallel.For(pieces, pieces, nil, nil, func(i int) error {
-		activateRows(act, a, z, width, rows*i/pieces*width, rows*(i+1)/pieces*width)
-		return nil
-	})
+	forRows(len(z)/width, width, func(p0, p1 int) { activateRows(act, a, z, width, p0*width, p1*width) })
 }
 
 // activateRows is activatePieces's work on a[lo:hi], whole rows.

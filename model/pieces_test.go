@@ -10,7 +10,7 @@ import (
 func TestActivatePiecesEqualsActivate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const width = 10
-	z := make([]float64, (piecesMin/width+7)*width)
+	z := make([]float64, (minRowsWork/width+7)*width)
 	for i := range z {
 		z[i] = 4 * rng.NormFloat64()
 	}
