@@ -22,7 +22,7 @@ func mnistReproduceFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "quick", Usage: "mnist: a fast check (1 seed, a 784-16-8-10 network, 2,000 training and 1,000 test images, 5 epochs of batches of 32, 200 calibration patterns)"},
 		&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "mnist: training epochs (Adam, lr 1e-3 times --lr-decay per epoch)"},
 		&cli.Float64Flag{Name: "lr-decay", Value: d.LRDecay, Usage: "mnist: multiply the training learning rate by this after every epoch"},
-		&cli.StringFlag{Name: "models", Usage: "mnist: comma-separated trained model `FILES`, one per seed 1..N (e.g. from obs train --seed N with the same recipe), used instead of training"},
+		&cli.StringFlag{Name: "models", Usage: "mnist: comma-separated trained model `FILES`, one per seed 1..N, all of one architecture (an MLP or a network given by its layers, e.g. LeNet-5, from obs train --seed N with the same recipe), used instead of training"},
 		&cli.IntFlag{Name: "ft-epochs", Value: d.FTEpochs, Usage: "mnist: fine-tuning epochs after each gradual pruning step"},
 		&cli.IntFlag{Name: "ft-patterns", Usage: "mnist: fine-tune on the first `N` training images only (0: all)"},
 		&cli.IntFlag{Name: "calib", Value: d.Calib, Usage: "mnist: calibration patterns M (the first M training images) for OBD's diagonal, OBS's block curvature and layer-wise OBS"},

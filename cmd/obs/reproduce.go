@@ -62,7 +62,8 @@ nettalk: the paper's NETtalk experiment, a subcommand with its own flags
 
 mnist (on its own): LeNet-300-100 (784-300-100-10, ReLU, softmax
 cross-entropy) trained with Adam on the embedded MNIST (15 epochs, lr 1e-3
-times 0.8 per epoch), seeds 1..N (default 3), or the trained --models, pruned
+times 0.8 per epoch), seeds 1..N (default 3), or the trained --models (MLPs
+or networks given by their layers, such as docs/cnn.md's LeNet-5), pruned
 one-shot and gradually (a short fine-tune after each step) to --sparsities of
 the weights (biases kept dense by every method) by magnitude, OBD, layer-wise
 OBS (lobs) and OBS with block-diagonal curvature, obs-KIND-bB: KIND ggn, ef

@@ -157,6 +157,9 @@ type Config struct {
 	Allocations   []string           `json:"allocations"`
 	Allocs        []prune.Allocation `json:"-"`
 	Quick         bool               `json:"quick"`
+	// Layered is set when the models are networks given by their layers
+	// (LeNet-5): the report then quotes LeNet-5's published figures.
+	Layered bool `json:"layered,omitempty"`
 }
 
 // DefaultConfig returns the protocol of the reproduction (docs/mnist.md)
@@ -190,8 +193,7 @@ func (cfg *Config) Jobs() int {
 func weightSparsity(m *model.MLP) float64 {
 	n, g := 0, 0
 	for q, p := range m.Pruned {
-		l, _, from := m.Locate(q)
-		if from == m.Sizes[l-1] {
+		if m.IsBias(q) {
 			continue
 		}
 		n++
@@ -315,7 +317,10 @@ func peakRSS() float64 {
 
 // LoadModels reads the trained models of cfg.Models, one per seed, before
 // anything runs (a bad file fails at once), checks that each is an MNIST
-// classifier and records the architecture of the first in cfg.
+// classifier (an MLP or a network given by its layers, such as LeNet-5)
+// of the same architecture as the first, and records that architecture in
+// cfg (a network given by its layers has no single hidden activation:
+// cfg.Hidden is then "layers").
 func LoadModels(cfg *Config) ([]*model.MLP, error) {
 	var trained []*model.MLP
 	for _, f := range cfg.Models {
@@ -323,17 +328,20 @@ func LoadModels(cfg *Config) ([]*model.MLP, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m.Layered() {
-			return nil, fmt.Errorf("model file %s: a network given by its layers (%s); reproduce mnist runs MLPs", f, m.Describe())
+		if m.NumInputs() != 784 || m.NumOutputs() != 10 || m.Spec.Loss != model.CrossEntropy {
+			return nil, fmt.Errorf("model file %s: a %s network with %v loss, want 784 inputs, 10 outputs and cross-entropy", f, m.Describe(), m.Spec.Loss)
 		}
-		if m.Sizes[0] != 784 || m.Sizes[len(m.Sizes)-1] != 10 || m.Spec.Loss != model.CrossEntropy {
-			return nil, fmt.Errorf("model file %s: a %v network with %v loss, want 784 inputs, 10 outputs and cross-entropy", f, m.Sizes, m.Spec.Loss)
+		if len(trained) > 0 && m.Describe() != trained[0].Describe() {
+			return nil, fmt.Errorf("model file %s: a %s network, but %s is a %s network (every seed's model must have the same architecture)", f, m.Describe(), cfg.Models[0], trained[0].Describe())
 		}
 		trained = append(trained, m)
 	}
 	if len(trained) > 0 {
-		cfg.Arch = archString(trained[0].Sizes)
-		cfg.Hidden = trained[0].Spec.Hidden.String()
+		cfg.Arch = trained[0].Describe()
+		cfg.Hidden, cfg.Layered = "layers", trained[0].Layered()
+		if !cfg.Layered {
+			cfg.Hidden = trained[0].Spec.Hidden.String()
+		}
 	}
 	return trained, nil
 }
@@ -545,15 +553,6 @@ func Merge(dirs []string) (Config, []Run, error) {
 // prefix reports whether a is a prefix of b.
 func prefix(a, b []string) bool { return len(a) <= len(b) && slices.Equal(a, b[:len(a)]) }
 
-// archString writes sizes as 784-300-100-10.
-func archString(sizes []int) string {
-	parts := make([]string, len(sizes))
-	for i, n := range sizes {
-		parts[i] = strconv.Itoa(n)
-	}
-	return strings.Join(parts, "-")
-}
-
 // Cell is the mean and range of a set of accuracies.
 type Cell struct {
 	Mean float64 `json:"mean"`
@@ -686,7 +685,11 @@ func Write(dir string, cfg Config, runs []Run) (files []string, dense Cell, err 
 	}
 	fmt.Fprintf(&md, "\nTimes on a machine that may have been shared; the largest peak resident memory of the process(es) was %.0f MiB. "+
 		"The times and memory are the only columns that differ between identical runs.\n\n", rss)
-	md.WriteString(published)
+	if cfg.Layered {
+		md.WriteString(publishedLeNet5)
+	} else {
+		md.WriteString(published)
+	}
 	files = []string{"mnist-report.md", "mnist-runs.csv", "mnist-summary.json", "mnist-accuracy.png"}
 	if err := atomicfile.Write(filepath.Join(dir, files[0]), func(w io.Writer) error { _, err := io.WriteString(w, md.String()); return err }); err != nil {
 		return nil, dense, err
@@ -728,4 +731,17 @@ const published = `## Published LeNet-300-100 results
 | same | LeNet-300-100 pruned (iterative magnitude pruning with retraining) | 1.59% | 22K (12x compression, about 92% pruned) |
 
 Han et al. retrain for many epochs after each pruning iteration; the gradual runs here fine-tune only briefly, so compare with care.
+`
+
+// publishedLeNet5 is the comparison with published LeNet-5 results,
+// quoted with their sources, for a network given by its layers.
+const publishedLeNet5 = `## Published LeNet-5 results
+
+| source | network | test error | parameters kept |
+|---|---|---|---|
+| LeCun, Bottou, Bengio & Haffner, "Gradient-based learning applied to document recognition", Proc. IEEE 86(11), 1998 (comparison of classifiers) | LeNet-5 (6-16-120-84, scaled tanh, trainable subsampling), no distortions | 0.95% | all (about 60,000) |
+| Han, Pool, Tran & Dally, "Learning both weights and connections for efficient neural networks", NIPS 2015, Table 1 | LeNet-5 reference (Caffe's 20-50-500 variant) | 0.80% | 431K |
+| same | LeNet-5 pruned (iterative magnitude pruning with retraining) | 0.77% | 36K (12x compression, about 92% pruned) |
+
+Han et al.'s LeNet-5 is Caffe's 20-50-500 variant, seven times larger than the 6-16-120-84 network a layer spec such as docs/cnn.md's describes, and they retrain for many epochs after each pruning iteration; the gradual runs here fine-tune only briefly, so compare with care.
 `

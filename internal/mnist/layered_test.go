@@ -1,0 +1,96 @@
+package mnist
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/obs-toolkit/obs/internal/reproduce"
+	"github.com/obs-toolkit/obs/model"
+	"github.com/obs-toolkit/obs/prune"
+)
+
+// saveNet writes a network with the given layers on 1x28x28 inputs,
+// initialised from seed, to dir/name and returns the path.
+func saveNet(t *testing.T, dir, name, layers string, seed uint64) string {
+	t.Helper()
+	ls, err := model.ParseLayers(layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Spec{Input: []int{1, 28, 28}, Layers: ls, Loss: model.CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(reproduce.NewRand(seed))
+	path := filepath.Join(dir, name)
+	if err := m.ToFile(model.Provenance{}, nil).Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A small CNN runs through the reproduction as an MLP does: every method
+// one-shot and gradually, both allocations, each target's weight sparsity
+// reached (biases not counted), and the report quotes LeNet-5's published
+// figures; models of two architectures are refused.
+func TestReproduceLayered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a few seconds of pruning; skipped with -short")
+	}
+	dir := t.TempDir()
+	const layers = "conv:2:5:s=4,relu,maxpool:2,flatten,linear:10"
+	cfg := DefaultConfig(false)
+	cfg.Models = []string{saveNet(t, dir, "a.json", layers, 1), saveNet(t, dir, "b.json", layers, 2)}
+	cfg.Seeds, cfg.Train, cfg.Test, cfg.Calib, cfg.FTPatterns = 2, 300, 200, 100, 100
+	cfg.Sparsities = []float64{0.5, 0.8}
+	cfg.Methods = []string{"magnitude", "obd", "lobs", "obs-ggn-b32", "obs-ef-b32"}
+	cfg.Gradual = []string{"magnitude", "obs-ggn-b32"}
+	cfg.Allocs = []prune.Allocation{prune.Global, prune.PerLayer}
+	cfg.Allocations = []string{"global", "per-layer"}
+	trained, err := LoadModels(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Layered || !strings.HasPrefix(cfg.Arch, "input 1x28x28, layers conv:2:5") {
+		t.Fatalf("Layered %v, Arch %q", cfg.Layered, cfg.Arch)
+	}
+	runs, err := Reproduce(context.Background(), &cfg, trained, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Per seed: dense + (5 one-shot + 2 gradual) x 2 allocations x 2 targets.
+	if want := 2 * (1 + 7*2*2); len(runs) != want {
+		t.Fatalf("%d runs, want %d", len(runs), want)
+	}
+	for _, r := range runs {
+		if r.Mode == "train" {
+			continue
+		}
+		// 230 weights (conv 50, linear 180): rounding per layer moves
+		// the sparsity by at most a weight.
+		if r.Sparsity < r.Target-0.01 || r.Sparsity > r.Target+0.01 || !(r.TestAcc >= 0 && r.TestAcc <= 1) {
+			t.Errorf("%+v: sparsity %v for target %v", r, r.Sparsity, r.Target)
+		}
+	}
+	out := t.TempDir()
+	if _, _, err := Write(out, cfg, runs); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "mnist-report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := string(b)
+	if !strings.Contains(rep, "## Published LeNet-5 results") || strings.Contains(rep, "LeNet-300-100") {
+		t.Errorf("report of a CNN quotes the wrong published results:\n%s", rep)
+	}
+
+	mixed := cfg
+	mixed.Models = []string{cfg.Models[0], saveNet(t, dir, "c.json", "conv:2:5:s=4,relu,flatten,linear:10", 3)}
+	if _, err := LoadModels(&mixed); err == nil || !strings.Contains(err.Error(), "same architecture") {
+		t.Errorf("models of two architectures: err %v", err)
+	}
+}
