@@ -29,6 +29,34 @@ const (
 
 var optimizerNames = [...]string{"adam", "sgd"}
 
+// Schedule is how a mini-batch trainer's learning rate moves.
+type Schedule int
+
+const (
+	// StepDecay (the zero value) keeps the rate constant within an epoch
+	// and multiplies it by MiniBatchSettings.Decay after every epoch.
+	StepDecay Schedule = iota
+	// Cosine anneals the rate at every step t = 0, 1, ..., S-1 of all S
+	// steps of the run to LearningRate * (1 + cos(pi t / S)) / 2, from
+	// the full rate to near 0 at the last step (Loshchilov & Hutter,
+	// "SGDR", ICLR 2017, without restarts; PyTorch's CosineAnnealingLR
+	// with T_max = S, eta_min = 0, stepped after every batch).
+	Cosine
+)
+
+var scheduleNames = [...]string{"step", "cosine"}
+
+func (s Schedule) String() string { return enum.Name(scheduleNames[:], "Schedule", s) }
+
+// ParseSchedule returns the learning-rate schedule with the given name:
+// step or cosine.
+func ParseSchedule(s string) (Schedule, error) {
+	if v, ok := enum.Parse[Schedule](scheduleNames[:], s); ok {
+		return v, nil
+	}
+	return 0, fmt.Errorf("model: unknown learning-rate schedule %q (want step or cosine)", s)
+}
+
 func (o Optimizer) String() string { return enum.Name(optimizerNames[:], "Optimizer", o) }
 
 // ParseOptimizer returns the mini-batch optimizer with the given name: adam
@@ -72,6 +100,10 @@ type MiniBatchSettings struct {
 	// decay: epoch e runs at LearningRate * Decay^(e-1)); zero means 1,
 	// no decay. Must be in (0, 1].
 	Decay float64
+	// Schedule moves the learning rate: by Decay after every epoch (the
+	// zero value) or by a cosine over all steps (Decay must then be 0 or
+	// 1).
+	Schedule Schedule
 	// Beta1, Beta2 and Epsilon are Adam's (defaults 0.9, 0.999, 1e-8).
 	Beta1, Beta2, Epsilon float64
 	// Seed seeds the shuffling (math/rand/v2 PCG, stream ShuffleStream):
@@ -144,6 +176,12 @@ func (s *MiniBatchSettings) resolve() error {
 	}
 	if !(s.Decay > 0 && s.Decay <= 1) {
 		return fmt.Errorf("model: learning-rate decay %v must be in (0, 1]", s.Decay)
+	}
+	if s.Schedule < 0 || int(s.Schedule) >= len(scheduleNames) {
+		return fmt.Errorf("model: unknown learning-rate schedule %v", s.Schedule)
+	}
+	if s.Schedule == Cosine && s.Decay != 1 {
+		return fmt.Errorf("model: learning-rate decay %v with the cosine schedule (it sets the rate of every step)", s.Decay)
 	}
 	if err := resolveMomentum(&s.Momentum, s.NoMomentum); err != nil {
 		return err
@@ -228,6 +266,9 @@ train:
 				return res, fmt.Errorf("model: mini-batch E is %v at epoch %d step %d (learning rate %g too large?): %w", e, epoch, b+1, set.LearningRate, ErrNotFinite)
 			}
 			sum += e
+			if set.Schedule == Cosine {
+				rate = set.LearningRate * (1 + math.Cos(math.Pi*float64(res.Steps)/float64(set.Epochs*batches))) / 2
+			}
 			res.Steps++
 			// The updates are element-wise: split over GOMAXPROCS
 			// goroutines, each element computed as in one loop.

@@ -166,6 +166,8 @@ func TestTrainMiniBatchStopAndErrors(t *testing.T) {
 		{MiniBatchSettings{Beta1: 1}, "beta1"},
 		{MiniBatchSettings{Decay: 1.5}, "decay 1.5"},
 		{MiniBatchSettings{Optimizer: 7}, "unknown mini-batch optimizer"},
+		{MiniBatchSettings{Schedule: Cosine, Decay: 0.5}, "decay 0.5 with the cosine schedule"},
+		{MiniBatchSettings{Schedule: 9}, "unknown learning-rate schedule"},
 	} {
 		if _, err := TrainMiniBatch(m, X, T, &tc.s); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want %q", tc.s, err, tc.want)
@@ -277,6 +279,38 @@ func TestMiniBatchDecay(t *testing.T) {
 		if !near(m.Params[q], want.Params[q], batchTol) {
 			t.Fatalf("w[%d] = %v, want %v", q, m.Params[q], want.Params[q])
 		}
+	}
+}
+
+// With the cosine schedule, step t of S moves by -lr (1 + cos(pi t/S))/2
+// grad E: three full-batch epochs of SGD without momentum equal three
+// hand-made steps at lr, 3/4 lr and 1/4 lr.
+func TestMiniBatchCosine(t *testing.T) {
+	c := derivativeCases()[2]
+	m := randomNet(t, c, 83)
+	X, T := randomData(m, 10, 84)
+	want := m.Clone()
+	g := make([]float64, len(m.Params))
+	const lr = 0.01
+	for _, f := range []float64{1, 0.75, 0.25} {
+		want.Grad(want.NewWorkspace(), g, X, T)
+		floats.AddScaled(want.Params, -lr*f, g)
+	}
+	if _, err := TrainMiniBatch(m, X, T, &MiniBatchSettings{Optimizer: SGD, Epochs: 3, BatchSize: 10, LearningRate: lr, NoMomentum: true, Schedule: Cosine}); err != nil {
+		t.Fatal(err)
+	}
+	for q := range g {
+		if !near(m.Params[q], want.Params[q], batchTol) {
+			t.Fatalf("w[%d] = %v, want %v", q, m.Params[q], want.Params[q])
+		}
+	}
+	for _, name := range []string{"step", "cosine"} {
+		if s, err := ParseSchedule(name); err != nil || s.String() != name {
+			t.Errorf("ParseSchedule(%q) = %v, %v", name, s, err)
+		}
+	}
+	if _, err := ParseSchedule("linear"); err == nil {
+		t.Error("ParseSchedule accepted linear")
 	}
 }
 

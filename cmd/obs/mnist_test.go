@@ -135,6 +135,9 @@ func TestTrainAdamAndLayerwiseCLI(t *testing.T) {
 		{"train", "--data", "mnist", "--trainer", "adam", "--restarts", "2", "--out", "x.json"},
 		{"train", "--data", "mnist", "--trainer", "adam", "--momentum", "0.5", "--out", "x.json"},
 		{"train", "--data", "mnist", "--trainer", "sgd", "--batch", "0", "--out", "x.json"},
+		{"train", "--data", "mnist", "--lr-schedule", "cosine", "--out", "x.json"},
+		{"train", "--data", "mnist", "--trainer", "adam", "--lr-schedule", "cosine", "--lr-decay", "0.5", "--out", "x.json"},
+		{"train", "--data", "mnist", "--trainer", "adam", "--lr-schedule", "linear", "--out", "x.json"},
 		{"train", "--data", "xor", "--mnist-dir", ".", "--out", "x.json"},
 	} {
 		if r := obs(t, dir, bad...); r.code != 2 {

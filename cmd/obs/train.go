@@ -46,9 +46,9 @@ and deviation. The model file records all of it, so later commands need no
 data flags.
 
 --trainer adam or sgd trains by mini-batches instead (--epochs, --batch,
---lr, --momentum; patterns shuffled each epoch from --seed), for large sets
-such as MNIST; it stops after --epochs, not at a minimum, and --restarts
-does not apply.
+--lr, --momentum, --lr-decay or --lr-schedule cosine; patterns shuffled each
+epoch from --seed), for large sets such as MNIST; it stops after --epochs,
+not at a minimum, and --restarts does not apply.
 
 --input CxHxW and --layers name the layers in order instead of --arch and
 --act (the MLP shorthand; giving both is a usage error): linear:OUT,
@@ -76,6 +76,7 @@ Example:
 			&cli.Float64Flag{Name: "lr", Usage: "adam, sgd: learning rate (default 0.001 for adam, 0.05 for sgd)"},
 			&cli.Float64Flag{Name: "momentum", Value: model.DefaultMomentum, Usage: "sgd: momentum (0: none)"},
 			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "adam, sgd: multiply the learning rate by this after every epoch (1: constant)"},
+			&cli.StringFlag{Name: "lr-schedule", Value: "step", Usage: "adam, sgd: step (the rate of --lr-decay, constant within an epoch) or cosine (every step's rate --lr (1 + cos(pi t/S))/2 over all S steps, to near 0 at the end; not with --lr-decay)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the initial weights"},
 			&cli.IntFlag{Name: "restarts", Value: 5, Usage: "train from N initial weights drawn in turn from --seed's stream and keep the lowest final E (small networks such as 2-2-1 on XOR have local minima)"},
 			&cli.Float64Flag{Name: "grad-tol", Value: model.DefaultGradTol, Usage: "stop when ||grad E||_2 falls to this (> 0); absolute, in the units of E: with regression targets of scale s, E and its gradient grow like s^2, so scale it with them (there is no relative tolerance)"},
@@ -118,6 +119,7 @@ type trainSummary struct {
 	BatchSize     int       `json:"batch_size,omitempty"`
 	LearningRate  float64   `json:"learning_rate,omitempty"`
 	LRDecay       float64   `json:"lr_decay,omitempty"`
+	LRSchedule    string    `json:"lr_schedule,omitempty"`
 	EpochLoss     []float64 `json:"epoch_loss,omitempty"`
 	// TrainSeconds is the wall time of the mini-batch training loop alone
 	// (no data loading or evaluation); it is the one field that differs
@@ -194,7 +196,7 @@ func runTrain(c *cli.Context) error {
 		if method, err = model.ParseMethod(c.String("trainer")); err != nil {
 			return usagef("unknown --trainer %q (want lbfgs, bfgs, lm, gd, adam or sgd)", c.String("trainer"))
 		}
-		for _, f := range []string{"epochs", "batch", "lr", "momentum", "lr-decay"} {
+		for _, f := range []string{"epochs", "batch", "lr", "momentum", "lr-decay", "lr-schedule"} {
 			if c.IsSet(f) {
 				return usagef("--%s applies to the mini-batch trainers adam and sgd, not --trainer %s", f, method)
 			}
@@ -356,6 +358,13 @@ func miniBatchSettings(c *cli.Context, opt model.Optimizer) (*model.MiniBatchSet
 		return nil, usagef("--momentum %v must be in [0, 1)", set.Momentum)
 	}
 	set.NoMomentum = set.Momentum == 0 // --momentum 0: none (a zero Momentum is the default)
+	var err error
+	if set.Schedule, err = model.ParseSchedule(c.String("lr-schedule")); err != nil {
+		return nil, usagef("--lr-schedule %q: want step or cosine", c.String("lr-schedule"))
+	}
+	if set.Schedule == model.Cosine && c.IsSet("lr-decay") {
+		return nil, usagef("--lr-decay does not apply with --lr-schedule cosine (the cosine sets every step's rate)")
+	}
 	return set, nil
 }
 
@@ -380,6 +389,15 @@ func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *mode
 	m.BatchGrad(grad, train.Inputs, train.Targets)
 	return m, trainSummary{Trainer: res.Optimizer, GradNorm: floats.Norm(grad, 2), Restarts: 1, RestartErrors: []float64{res.E},
 		Iterations: res.Steps, Evaluations: res.Epochs, Status: res.Status,
-		Epochs: res.Epochs, BatchSize: set.BatchSize, LearningRate: c.Float64("lr"), LRDecay: set.Decay, EpochLoss: res.EpochLoss,
+		Epochs: res.Epochs, BatchSize: set.BatchSize, LearningRate: c.Float64("lr"), LRDecay: set.Decay, LRSchedule: schedName(set.Schedule), EpochLoss: res.EpochLoss,
 		TrainSeconds: res.Seconds}, nil
+}
+
+// schedName is the lr_schedule field: empty for the default step schedule,
+// so that the summaries of runs without --lr-schedule keep their bytes.
+func schedName(s model.Schedule) string {
+	if s == model.StepDecay {
+		return ""
+	}
+	return s.String()
 }
