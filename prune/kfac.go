@@ -15,17 +15,22 @@ import (
 )
 
 // KFAC is the Kronecker-factored structure (K-FAC: Martens & Grosse,
-// ICML 2015; the kfac pruner of WoodFisher, Singh & Alistarh, NeurIPS
-// 2020): one block per Linear layer, the inverse of the π-damped
+// ICML 2015; for conv layers KFC, Grosse & Martens, ICML 2016; the kfac
+// pruner of WoodFisher, Singh & Alistarh, NeurIPS 2020): one block per
+// Linear or Conv2d layer, the inverse of the π-damped
 // (G_l + sqrt(γ)/π I) ⊗ (A_l + π sqrt(γ) I), γ = alpha + decay, held as
 // its two factors' inverses (hessian.KFAC, hessian.KFACInverse):
 //
 //	[C^-1]_qq = [G^-1]_jj [A^-1]_ii    for q the weight (or bias, i = Inputs) of row j,
 //	C^-1 e_q  = G^-1 e_j ⊗ A^-1 e_i    (the whole layer: an OBS step updates every weight of it).
 //
-// It needs the K-FAC curvature, the builder KFACFactors (ggn or mcfisher).
-// Memory is the factors, sum_l (n_{l-1}+1)^2 + n_l^2 floats, plus Exact
-// rows of the layer's size per layer, never nf B.
+// Row j is a Linear's output j or a conv's output channel j (a filter:
+// its Channels*Kernel^2 weights and bias), so a filter group lies in one
+// row of one block. It needs the K-FAC curvature, the builder
+// KFACFactors (ggn or mcfisher). Memory is the factors, sum_l
+// (n_{l-1}+1)^2 + n_l^2 floats (a conv's n_{l-1} its patch, n_l its
+// output channels), plus Exact rows of the layer's size per layer,
+// never nf B.
 //
 // After a deletion the exact constrained downdate of a Kronecker inverse
 // is no longer a Kronecker product. The first Exact deletions of each
