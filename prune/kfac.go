@@ -346,18 +346,27 @@ func (v *KFACInverse) Downdate(Q []int) error {
 	return nil
 }
 
-// Floats returns the float64s the structure holds at its peak for a
-// network of the given layer sizes (the n_0-n_1-...-n_L of model.Spec):
-// per layer the factors A and G, their damped copies and inverses (twice:
-// hessian's and the row-major copies), the rows gathered for the factors'
-// rank-k updates, and Exact correction rows of the layer's size:
-// O(sum_l (n_{l-1}+1)^2 + n_l^2), never the n x n or n x B of the other
-// structures.
-func (s KFAC) Floats(sizes []int) float64 {
+// Floats returns the float64s the structure holds at its peak for net:
+// per weight layer the factors A and G, their damped copies and inverses
+// (twice: hessian's and the row-major copies), the rows gathered for the
+// factors' rank-k updates, Exact correction rows of the layer's size,
+// and for a conv layer one pattern's patches (twice: im2col's and the
+// rows) and output-side vectors at every position while the factors are
+// built: O(sum_l Stride_l^2 + Outputs_l^2), never the n x n or n x B of
+// the other structures.
+func (s KFAC) Floats(net *model.MLP) float64 {
 	f := 0.0
-	for l := 1; l < len(sizes); l++ {
-		na, ng := float64(sizes[l-1]+1), float64(sizes[l])
+	for l := 1; l <= net.NumLayers(); l++ {
+		rows, cols, bias := net.LayerShape(l)
+		if bias {
+			cols++
+		}
+		na, ng := float64(cols), float64(rows)
 		f += 5*(na*na+ng*ng) + kfacRows*(na+ng) + float64(s.Exact)*na*ng
+		if c, ok := net.WeightLayer(l).(model.Conv2d); ok {
+			pos := float64(c.OutHeight() * c.OutWidth())
+			f += pos * (2*na + ng)
+		}
 	}
 	return f
 }
