@@ -52,12 +52,13 @@ import (
 // homogeneity (the same second moments at every position) and spatially
 // uncorrelated derivatives (E[g_t g_t'^T] = 0 for t != t') — reduce it to
 // (1/|T|) (E sum_t g g^T) ⊗ (E sum_t abar abar^T), the G ⊗ A above, exact
-// when the conv has one output position and there is one pattern. The
-// 1/|T| is put on G, as KFC's Gamma is a mean over positions and its
-// Omega a sum: A's bias entry is then |T| (the bias is added at every
-// position) and |T| = 1 gives Linear's factors. Where it goes changes no
-// inverse: π-damping (Inverses) scales the damped factors by c and 1/c
-// when A and G are.
+// when the conv has one output position and there is one pattern. Under
+// the assumptions the block is sum_t E[g_t g_t^T] ⊗ E[abar_t abar_t^T]
+// with E[g_t g_t^T] the same at every t, estimated as the mean over the
+// positions: so the 1/|T| is put on G, A's bias entry is |T| (the bias is
+// added at every position) and |T| = 1 gives Linear's factors. Where it
+// goes changes no inverse: π-damping (Inverses) scales the damped factors
+// by c and 1/c when A and G are.
 //
 // Memory is the factors, sum_l Stride_l^2 + Outputs_l^2 floats, plus one
 // pattern's patches and output-side vectors of a conv layer while it is
