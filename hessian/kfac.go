@@ -14,33 +14,56 @@ import (
 
 // KFAC is the Kronecker-factored approximate curvature (K-FAC; Martens &
 // Grosse, "Optimizing neural networks with Kronecker-factored approximate
-// curvature", ICML 2015; the kfac pruner of WoodFisher, Singh & Alistarh,
-// NeurIPS 2020): block-diagonal over the Linear layers, each block a
+// curvature", ICML 2015; for convolutions KFC, Grosse & Martens, "A
+// Kronecker-factored approximate Fisher matrix for convolution layers",
+// ICML 2016; the kfac pruner of WoodFisher, Singh & Alistarh, NeurIPS
+// 2020): block-diagonal over the Linear and Conv2d layers, each block a
 // Kronecker product of two small factors,
 //
 //	C_l = G_l ⊗ A_l + Decay I,
-//	A_l = (1/P) sum_p abar_p abar_p^T          the layer's inputs, abar = (a, 1) with a bias
-//	G_l = (1/P) sum_p sum_k g_pk g_pk^T        output-side vectors g_pk = J_{z_l,p}^T u_pk
+//	A_l = (1/P) sum_p sum_t abar_pt abar_pt^T            the layer's inputs, abar = (a, 1) with a bias
+//	G_l = (1/(P |T|)) sum_p sum_t sum_k g_pkt g_pkt^T     output-side vectors g_pkt = J_{z_l,p,t}^T u_pk
 //
-// where z_l is the layer's output (pre-activation), J_{z_l,p} = df/dz_l the
-// Jacobian of the Gauss–Newton output f with respect to it, and u_pk the
-// columns of a factor U_p U_p^T = L_p of the loss Hessian
+// over the layer's |T| output positions t (KFACLayer.Positions). A Linear
+// has one: a_p1 is its input and J_{z_l,p,1} = df/dz_l the Jacobian of the
+// Gauss–Newton output f with respect to its output z_l (pre-activation).
+// A Conv2d has OutHeight*OutWidth: a_pt is the im2col patch position t
+// sees (Channels*Kernel*Kernel inputs, zeros over the padding, in the
+// order of a weight row; model.Conv2d.Patches) and J_{z_l,p,t} the
+// Jacobian of f with respect to the conv's Outputs channels at t. u_pk
+// are the columns of a factor U_p U_p^T = L_p of the loss Hessian
 // (model.MLP.OutputHessianFactor) for GGN, or the S sampled output
 // gradients v_ps / sqrt(S) of MCFisher (the same samples, from the same
-// Options.Seed, as New's MCFisher). The Kronecker order is that of
-// model.Linear's parameter block (row j of W, then its bias: index
-// j*(Inputs+1) + i), so [C_l]_{(j,i),(j',i')} = [G_l]_jj' [A_l]_ii' + Decay
-// delta, and mat.Kronecker(dst, G, A) is the block.
+// Options.Seed, as New's MCFisher). The Kronecker order is that of the
+// layer's parameter block (row j of W, then its bias: index
+// j*Stride() + i; for a Conv2d row j is output channel j and i runs over
+// its patch, model.Conv2d), so [C_l]_{(j,i),(j',i')} = [G_l]_jj' [A_l]_ii'
+// + Decay delta, and mat.Kronecker(dst, G, A) is the block.
 //
-// Per pattern, sum_k (g_k ⊗ abar)(g_k ⊗ abar)^T = (sum_k g_k g_k^T) ⊗ abar abar^T
-// is exactly the pattern's GGN (or MC Fisher) block: with one pattern every
-// layer's block of KFAC equals that of New's curvature of the same kind;
-// with more it is the K-FAC approximation (the expectation of a product
-// taken as the product of expectations), and the blocks between layers are
-// taken as 0.
+// Per pattern, a Linear's sum_k (g_k ⊗ abar)(g_k ⊗ abar)^T =
+// (sum_k g_k g_k^T) ⊗ abar abar^T is exactly the pattern's GGN (or MC
+// Fisher) block: with one pattern every Linear block of KFAC equals that
+// of New's curvature of the same kind; with more it is the K-FAC
+// approximation (the expectation of a product taken as the product of
+// expectations), and the blocks between layers are taken as 0. A conv
+// weight is used at every position, so a pattern's block is
+// sum_k sum_t sum_t' (g_kt g_kt'^T) ⊗ (abar_t abar_t'^T); KFC's
+// assumptions — activations independent of the derivatives, spatial
+// homogeneity (the same second moments at every position) and spatially
+// uncorrelated derivatives (E[g_t g_t'^T] = 0 for t != t') — reduce it to
+// (1/|T|) (E sum_t g g^T) ⊗ (E sum_t abar abar^T), the G ⊗ A above, exact
+// when the conv has one output position and there is one pattern. Under
+// the assumptions the block is sum_t E[g_t g_t^T] ⊗ E[abar_t abar_t^T]
+// with E[g_t g_t^T] the same at every t, estimated as the mean over the
+// positions: so the 1/|T| is put on G, A's bias entry is |T| (the bias is
+// added at every position) and |T| = 1 gives Linear's factors. Where it
+// goes changes no inverse: π-damping (Inverses) scales the damped factors
+// by c and 1/c when A and G are.
 //
-// Memory is the factors, sum_l (n_{l-1}+1)^2 + n_l^2 floats, never an
-// n x n matrix (Dense forms one, for tests and small networks).
+// Memory is the factors, sum_l Stride_l^2 + Outputs_l^2 floats, plus one
+// pattern's patches and output-side vectors of a conv layer while it is
+// built, never an n x n matrix (Dense forms one, for tests and small
+// networks).
 type KFAC struct {
 	kind   Kind
 	free   []int
@@ -49,17 +72,24 @@ type KFAC struct {
 	layers []KFACLayer
 }
 
-// KFACLayer is one Linear layer's factors.
+// KFACLayer is one Linear or Conv2d layer's factors.
 type KFACLayer struct {
 	// Offset is the index of the layer's first parameter in the network's
 	// flat parameter vector; the layer has Outputs*Stride() parameters.
+	// Inputs and Outputs are a Linear's inputs and outputs, a Conv2d's
+	// Channels*Kernel*Kernel (one patch) and output channels.
 	Offset          int
 	Inputs, Outputs int
 	// Bias reports whether the layer has a bias, the constant-1 input
 	// that is A's last row and column.
 	Bias bool
+	// Positions is the number of output positions |T| a weight is used
+	// at: 1 for a Linear, OutHeight*OutWidth for a Conv2d.
+	Positions int
 	// A is Stride() x Stride(), G is Outputs x Outputs.
 	A, G *mat.SymDense
+
+	conv *model.Conv2d // the layer, if a Conv2d
 }
 
 // Stride returns the length of one row of the layer's block, Inputs+1
@@ -83,9 +113,10 @@ const kfacChunk = 256
 // restricted to net's free parameters (pruned weights are 0 in the
 // factors' statistics, and their rows and columns are left out of Dim,
 // Dense and Diag). Every layer of net with parameters must be a
-// model.Linear. It returns ctx's error if ctx is cancelled during the
-// build, and an error for other kinds, data that do not fit net, or a
-// network with every parameter pruned. The factors are computed once;
+// model.Linear or a model.Conv2d. It returns ctx's error if ctx is
+// cancelled during the build, and an error for other kinds, other layers
+// with parameters, data that do not fit net, or a network with every
+// parameter pruned. The factors are computed once;
 // the curvature keeps no reference to net, X or T.
 func NewKFAC(ctx context.Context, kind Kind, net *model.MLP, X, T [][]float64, opts *Options) (*KFAC, error) {
 	if net == nil {
@@ -106,17 +137,25 @@ func NewKFAC(ctx context.Context, kind Kind, net *model.MLP, X, T [][]float64, o
 		if n == 0 {
 			continue
 		}
-		lin, ok := ly.(model.Linear)
-		if !ok {
-			return nil, fmt.Errorf("hessian: K-FAC needs Linear layers, the network has a %T", ly)
+		var L KFACLayer
+		switch w := ly.(type) {
+		case model.Linear:
+			L = KFACLayer{Offset: off, Inputs: w.Inputs, Outputs: w.Outputs, Bias: !w.NoBias, Positions: 1}
+		case model.Conv2d:
+			L = KFACLayer{Offset: off, Inputs: w.Channels * w.Kernel * w.Kernel, Outputs: w.OutChannels, Bias: !w.NoBias,
+				Positions: w.OutHeight() * w.OutWidth(), conv: &w}
+		default:
+			return nil, fmt.Errorf("hessian: K-FAC needs Linear or Conv2d layers, the network has a %T", ly)
 		}
-		L := KFACLayer{Offset: off, Inputs: lin.Inputs, Outputs: lin.Outputs, Bias: !lin.NoBias}
+		if L.NumParams() != n {
+			panic(fmt.Sprintf("hessian: K-FAC layer of %d parameters, the network's has %d", L.NumParams(), n))
+		}
 		L.A = mat.NewSymDense(L.Stride(), nil)
 		L.G = mat.NewSymDense(L.Outputs, nil)
 		c.layers = append(c.layers, L)
 		unitOff = append(unitOff, H)
 		off += n
-		H += lin.Outputs
+		H += ly.Out()
 	}
 
 	var g *generator // MCFisher's sampler, drawing what New's would
@@ -141,6 +180,12 @@ func NewKFAC(ctx context.Context, kind Kind, net *model.MLP, X, T [][]float64, o
 		as[l] = newGram(c.layers[l].A)
 		gs[l] = newGram(c.layers[l].G)
 	}
+	convG := make([][]float64, len(c.layers)) // a conv layer's output-side vectors at every position
+	for l, L := range c.layers {
+		if L.conv != nil {
+			convG[l] = make([]float64, L.Outputs*L.Positions)
+		}
+	}
 	ws := net.NewWorkspace()
 	uj := make([]float64, K*H)
 	var u mat.Dense
@@ -156,10 +201,24 @@ func NewKFAC(ctx context.Context, kind Kind, net *model.MLP, X, T [][]float64, o
 		net.UnitJacobian(ws, uj, x)
 		acts := ws.Activations()
 		for l := range c.layers {
-			row := as[l].next()
-			copy(row, acts[l])
-			if c.layers[l].Bias {
-				row[len(row)-1] = 1
+			L := &c.layers[l]
+			if L.conv == nil {
+				row := as[l].next()
+				copy(row, acts[l])
+				if L.Bias {
+					row[len(row)-1] = 1
+				}
+				continue
+			}
+			// A conv layer's inputs are its im2col patches, one per
+			// output position.
+			patches := L.conv.Patches(mat.NewDense(1, len(acts[l]), acts[l]))
+			for t := range L.Positions {
+				row := as[l].next()
+				copy(row, patches.RawRowView(t))
+				if L.Bias {
+					row[len(row)-1] = 1
+				}
 			}
 		}
 		switch kind {
@@ -181,9 +240,17 @@ func NewKFAC(ctx context.Context, kind Kind, net *model.MLP, X, T [][]float64, o
 					w[i] = scale * g.v[i]
 				}
 			}
-			// g_l = J_{z_l}^T w, from the rows of the unit Jacobian.
+			// g_l = J_{z_l}^T w, from the rows of the unit Jacobian; a
+			// conv layer's, Outputs x Positions in the layer's output
+			// order, gives one vector per position.
 			for l := range c.layers {
-				row := gs[l].next()
+				L := &c.layers[l]
+				var row []float64
+				if L.conv == nil {
+					row = gs[l].next()
+				} else {
+					row = convG[l]
+				}
 				clear(row)
 				o := unitOff[l]
 				for i, wi := range w {
@@ -191,15 +258,29 @@ func NewKFAC(ctx context.Context, kind Kind, net *model.MLP, X, T [][]float64, o
 						floats.AddScaled(row, wi, uj[i*H+o:i*H+o+len(row)])
 					}
 				}
+				if L.conv == nil {
+					continue
+				}
+				for t := range L.Positions {
+					r := gs[l].next()
+					for j := range r {
+						r[j] = row[j*L.Positions+t]
+					}
+				}
 			}
 		}
 	}
 	invP := 1 / float64(len(X))
 	for l := range c.layers {
+		L := &c.layers[l]
 		as[l].flush()
 		gs[l].flush()
-		c.layers[l].A.ScaleSym(invP, c.layers[l].A)
-		c.layers[l].G.ScaleSym(invP, c.layers[l].G)
+		L.A.ScaleSym(invP, L.A)
+		if L.conv == nil {
+			L.G.ScaleSym(invP, L.G)
+		} else {
+			L.G.ScaleSym(1/float64(len(X)*L.Positions), L.G)
+		}
 	}
 	return c, nil
 }

@@ -1,6 +1,7 @@
 package prune_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -144,5 +145,65 @@ func TestLayerwiseOBSCNN(t *testing.T) {
 	nb, X2, _ := tinyCNN(t, "conv:3:3:p=1,relu,maxpool:2,conv:4:2:nobias,tanh,flatten,linear:4")
 	if _, err := prune.LayerwiseOBS(nb, X2, 0.5, nil); err == nil {
 		t.Error("layer-wise OBS accepted a bias-free layer")
+	}
+}
+
+// K-FAC (KFC's factors for the conv layers) prunes the tiny CNN's conv
+// and linear weights to 50% one-shot, with the GGN and the MC Fisher, a
+// step removing one weight or a group of 8: each run removes the asked
+// number of weights, leaves them at exactly 0 and ends at a lower
+// training error than magnitude pruning. With every downdate exact
+// (kfac:1000) this holds at the default damping; the plain kfac, which
+// drops a deleted weight's row and column instead, needs alpha = 1e-3
+// here (at the default 1e-6 its one-shot updates overshoot, E 0.69 for
+// the GGN against magnitude's 0.098, as dense OBS's do at 50% on this
+// set, see TestPruneCNNEveryMethod).
+func TestPruneCNNKFAC(t *testing.T) {
+	net, X, T := tinyCNN(t, "conv:3:3:p=1,relu,maxpool:2,conv:4:2:nobias,tanh,flatten,linear:4")
+	weights := prune.Weights(net)
+	nw := 0
+	for _, w := range weights {
+		if w {
+			nw++
+		}
+	}
+	run := func(cfg prune.Config, group int) *model.MLP {
+		m := net.Clone()
+		cfg.Sparsity = 0.5
+		cfg.Candidates = weights
+		cfg.Group = group
+		if _, err := prune.OneShot(m, X, T, cfg); err != nil {
+			t.Fatal(err)
+		}
+		gone := 0
+		for q, p := range m.Pruned {
+			if p {
+				gone++
+				if !weights[q] || m.Params[q] != 0 {
+					t.Fatalf("pruned %s (weight %v) holds %v", m.Name(q), weights[q], m.Params[q])
+				}
+			}
+		}
+		if gone != nw/2 {
+			t.Fatalf("%d of %d weights pruned, want %d", gone, nw, nw/2)
+		}
+		return m
+	}
+	eMag, _ := run(prune.Config{Method: prune.Magnitude}, 1).Evaluate(X, T)
+	for _, kind := range []hessian.Kind{hessian.GGN, hessian.MCFisher} {
+		for _, c := range []struct {
+			st    prune.KFAC
+			alpha float64
+		}{{prune.KFAC{}, 1e-3}, {prune.KFAC{Exact: 1000}, 0}} {
+			for _, group := range []int{1, 8} {
+				m := run(prune.Config{Method: prune.OBS, Curvature: kind, CurvatureOptions: &hessian.Options{Samples: 2, Seed: 3}, Structure: c.st, Alpha: c.alpha}, group)
+				e, _ := m.Evaluate(X, T)
+				what := fmt.Sprintf("%v %v alpha %g, groups of %d", kind, c.st, c.alpha, group)
+				t.Logf("%s: E %.4f, magnitude %.4f", what, e, eMag)
+				if e >= eMag {
+					t.Errorf("%s: E %.4g, magnitude pruning %.4g", what, e, eMag)
+				}
+			}
+		}
 	}
 }

@@ -37,8 +37,8 @@
 // (Terms: hessian.New; SparseOneHot: hessian.NewSparse; GGNDiagonal: the
 // diagonal alone), and how its inverse is stored, a Structure: Dense (the
 // default), Blocks (WoodFisher's contiguous blocks), Layers (one block per
-// layer), Diagonal or KFAC (Kronecker-factored layers, with its builder
-// KFACFactors), one file each, all behind the InverseCurvature interface
+// layer), Diagonal or KFAC (Kronecker-factored Linear and conv layers,
+// with its builder KFACFactors), one file each, all behind the InverseCurvature interface
 // (Diag, Block, Columns, Downdate). The calibration set (FirstN,
 // Sample) is what the curvature is built from; E, the accuracy and the
 // stopping rules are measured on the data set given to Prune.

@@ -15,17 +15,22 @@ import (
 )
 
 // KFAC is the Kronecker-factored structure (K-FAC: Martens & Grosse,
-// ICML 2015; the kfac pruner of WoodFisher, Singh & Alistarh, NeurIPS
-// 2020): one block per Linear layer, the inverse of the π-damped
+// ICML 2015; for conv layers KFC, Grosse & Martens, ICML 2016; the kfac
+// pruner of WoodFisher, Singh & Alistarh, NeurIPS 2020): one block per
+// Linear or Conv2d layer, the inverse of the π-damped
 // (G_l + sqrt(γ)/π I) ⊗ (A_l + π sqrt(γ) I), γ = alpha + decay, held as
 // its two factors' inverses (hessian.KFAC, hessian.KFACInverse):
 //
 //	[C^-1]_qq = [G^-1]_jj [A^-1]_ii    for q the weight (or bias, i = Inputs) of row j,
 //	C^-1 e_q  = G^-1 e_j ⊗ A^-1 e_i    (the whole layer: an OBS step updates every weight of it).
 //
-// It needs the K-FAC curvature, the builder KFACFactors (ggn or mcfisher).
-// Memory is the factors, sum_l (n_{l-1}+1)^2 + n_l^2 floats, plus Exact
-// rows of the layer's size per layer, never nf B.
+// Row j is a Linear's output j or a conv's output channel j (a filter:
+// its Channels*Kernel^2 weights and bias), so a filter group lies in one
+// row of one block. It needs the K-FAC curvature, the builder
+// KFACFactors (ggn or mcfisher). Memory is the factors, sum_l
+// (n_{l-1}+1)^2 + n_l^2 floats (a conv's n_{l-1} its patch, n_l its
+// output channels), plus Exact rows of the layer's size per layer,
+// never nf B.
 //
 // After a deletion the exact constrained downdate of a Kronecker inverse
 // is no longer a Kronecker product. The first Exact deletions of each
@@ -341,18 +346,27 @@ func (v *KFACInverse) Downdate(Q []int) error {
 	return nil
 }
 
-// Floats returns the float64s the structure holds at its peak for a
-// network of the given layer sizes (the n_0-n_1-...-n_L of model.Spec):
-// per layer the factors A and G, their damped copies and inverses (twice:
-// hessian's and the row-major copies), the rows gathered for the factors'
-// rank-k updates, and Exact correction rows of the layer's size:
-// O(sum_l (n_{l-1}+1)^2 + n_l^2), never the n x n or n x B of the other
-// structures.
-func (s KFAC) Floats(sizes []int) float64 {
+// Floats returns the float64s the structure holds at its peak for net:
+// per weight layer the factors A and G, their damped copies and inverses
+// (twice: hessian's and the row-major copies), the rows gathered for the
+// factors' rank-k updates, Exact correction rows of the layer's size,
+// and for a conv layer one pattern's patches (twice: im2col's and the
+// rows) and output-side vectors at every position while the factors are
+// built: O(sum_l Stride_l^2 + Outputs_l^2), never the n x n or n x B of
+// the other structures.
+func (s KFAC) Floats(net *model.MLP) float64 {
 	f := 0.0
-	for l := 1; l < len(sizes); l++ {
-		na, ng := float64(sizes[l-1]+1), float64(sizes[l])
+	for l := 1; l <= net.NumLayers(); l++ {
+		rows, cols, bias := net.LayerShape(l)
+		if bias {
+			cols++
+		}
+		na, ng := float64(cols), float64(rows)
 		f += 5*(na*na+ng*ng) + kfacRows*(na+ng) + float64(s.Exact)*na*ng
+		if c, ok := net.WeightLayer(l).(model.Conv2d); ok {
+			pos := float64(c.OutHeight() * c.OutWidth())
+			f += pos * (2*na + ng)
+		}
 	}
 	return f
 }

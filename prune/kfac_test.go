@@ -377,3 +377,47 @@ func TestParseKFAC(t *testing.T) {
 		t.Error(s)
 	}
 }
+
+// On a CNN's conv filters (a conv layer's row of Channels*Kernel^2
+// weights and its bias) K-FAC's group saliency and update are the
+// minimum and the minimiser of the quadratic model with the filter held
+// at -w_G (checkGroupQP's KKT system, solved densely), the model's
+// matrix the π-damped Kronecker blocks formed from the factors
+// (kfacDamped; 0 between layers), for the GGN and the MC Fisher, for
+// every filter of both conv layers, one with several output positions.
+func TestKFACFilterGroupIsConstrainedQPMinimum(t *testing.T) {
+	m, s := filterNet(t, "conv:2:3,sigmoid,conv:3:2,relu,flatten,linear:3")
+	const alpha = 1e-2
+	groups, units := FilterGroups(m)
+	layerOf := func(q int) int { l, _, _ := m.Locate(q); return l }
+	for _, kind := range []hessian.Kind{hessian.GGN, hessian.MCFisher} {
+		opts := &hessian.Options{Samples: 2, Seed: 4}
+		kf, err := hessian.NewKFAC(context.Background(), kind, m, s.Inputs, s.Targets, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kf.Layers()[0].Positions != 16 || kf.Layers()[1].Positions != 9 {
+			t.Fatalf("positions %d, %d; want 4x4 and 3x3", kf.Layers()[0].Positions, kf.Layers()[1].Positions)
+		}
+		blocks, params := kfacDamped(kf, alpha)
+		n := len(m.Params)
+		c := mat.NewSymDense(n, nil)
+		for b, B := range blocks {
+			for i, qi := range params[b] {
+				for j, qj := range params[b] {
+					if qi <= qj {
+						c.SetSym(qi, qj, B.At(i, j))
+					}
+				}
+			}
+		}
+		sc, err := OBSPruner{Curvature: KFACFactors{Curvature: kind, Options: opts}, Alpha: alpha, Structure: KFAC{}}.Prepare(context.Background(), m, Calibration{X: s.Inputs, T: s.Targets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The damping is in the blocks already: alpha 0 in the KKT system.
+		for u, G := range groups {
+			checkGroupQP(t, m, c, 0, layerOf, sc, G, fmt.Sprintf("%v kfac, filter %v", kind, units[u]))
+		}
+	}
+}

@@ -38,7 +38,7 @@ func writeQuadrants(t *testing.T, path string, P int, seed uint64) {
 }
 
 // A CNN given by --input and --layers goes through train (mini-batch),
-// eval, prune (block OBS) and hessian; --layers with --arch or --act, and
+// eval, prune (block OBS and K-FAC) and hessian; --layers with --arch or --act, and
 // bn in a network to train, are usage errors.
 func TestCNNCommands(t *testing.T) {
 	dir := t.TempDir()
@@ -61,6 +61,10 @@ func TestCNNCommands(t *testing.T) {
 	r = mustRun(t, dir, "prune", "--model", "cnn.json", "--method", "obs", "--structure", "block:16", "--sparsity", "0.5", "--quiet", "--json", "--out", "p.json")
 	if !strings.Contains(r.stdout, `"params_after"`) {
 		t.Fatalf("prune: %s", r.stdout)
+	}
+	r = mustRun(t, dir, "prune", "--model", "cnn.json", "--method", "obs", "--structure", "kfac", "--group", "4", "--one-shot", "--sparsity", "0.5", "--quiet", "--json", "--out", "k.json")
+	if !strings.Contains(r.stdout, `"structure":"kfac"`) || !strings.Contains(r.stdout, `"params_after":73`) {
+		t.Fatalf("prune --structure kfac: %s", r.stdout)
 	}
 	mustRun(t, dir, "hessian", "--model", "cnn.json", "--kinds", "ggn,ef", "--quiet")
 	for _, args := range [][]string{

@@ -12,8 +12,8 @@ import (
 // --granularity filter on a CNN writes the compacted network (conv layers
 // of 4 and 6 filters with half of each removed become 2 and 3), obs
 // export writes tensors of those shapes, obs eval reports the smaller
-// multiply-adds; K-FAC, layer-wise OBS, an MLP and a --keep above the
-// filters are usage errors.
+// multiply-adds, with block OBS, K-FAC, OBD and magnitude; layer-wise
+// OBS, an MLP and a --keep above the filters are usage errors.
 func TestPruneFilters(t *testing.T) {
 	dir := t.TempDir()
 	writeQuadrants(t, filepath.Join(dir, "q.csv"), 120, 1)
@@ -23,7 +23,7 @@ func TestPruneFilters(t *testing.T) {
 	small := "input 1x6x6, layers conv:2:3:p=1,relu,maxpool:2,conv:3:2,sigmoid,flatten,linear:4"
 	// conv1 2 x 9 weights at 6x6, conv2 3 x 2*4 at 2x2, linear 4 x 12.
 	macs := float64(2*9*36 + 3*8*4 + 4*12)
-	for _, extra := range [][]string{{"--method", "obs", "--structure", "block:16"}, {"--method", "obd", "--one-shot"}, {"--method", "magnitude", "--norm", "l1"}} {
+	for _, extra := range [][]string{{"--method", "obs", "--structure", "block:16"}, {"--method", "obs", "--structure", "kfac", "--alpha", "1e-3"}, {"--method", "obd", "--one-shot"}, {"--method", "magnitude", "--norm", "l1"}} {
 		args := append([]string{"prune", "--model", "cnn.json", "--granularity", "filter", "--allocation", "per-layer", "--sparsity", "0.5", "--out", "f.json", "--json"}, extra...)
 		r := mustRun(t, dir, args...)
 		s := decodeJSON(t, r)
@@ -50,7 +50,6 @@ func TestPruneFilters(t *testing.T) {
 	}
 	mustRun(t, dir, "train", "--data", "q.csv", "--target", "class", "--loss", "ce", "--arch", "36-5-4", "--quiet", "--out", "mlp.json")
 	for _, args := range [][]string{
-		{"--model", "cnn.json", "--structure", "kfac"},
 		{"--model", "cnn.json", "--curvature", "layer-input", "--structure", "layer"},
 		{"--model", "cnn.json", "--keep", "11"},
 		{"--model", "mlp.json"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/obs-toolkit/obs/internal/mnist"
 	"github.com/obs-toolkit/obs/internal/resources"
+	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
 
@@ -52,10 +53,14 @@ func TestPruneKFAC(t *testing.T) {
 func TestKFACEstimate(t *testing.T) {
 	sizes := []int{784, 300, 100, 10}
 	n := resources.NumParams(sizes)
+	net, err := model.New(model.Spec{Sizes: sizes, Hidden: model.ReLU, Loss: model.CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
 	kf := prune.Config{Method: prune.OBS, Structure: prune.KFAC{}}
 	e := resources.EstimatePrune(&kf, n, n, 10)
 	base := e.Total()
-	resources.AddKFAC(e, &kf, sizes)
+	resources.AddKFAC(e, &kf, net)
 	want := 0.0
 	for l := 1; l < len(sizes); l++ {
 		na, ng := float64(sizes[l-1]+1), float64(sizes[l])
@@ -63,6 +68,27 @@ func TestKFACEstimate(t *testing.T) {
 	}
 	if got := e.Total() - base; got != 8*want {
 		t.Errorf("K-FAC adds %g bytes, want %g", got, 8*want)
+	}
+	// LeNet-5 (6-16-120-84): conv1's factors are 26^2 and 6^2, its
+	// patches 784 x 25 per pattern; the whole estimate is 12 MB, where
+	// block:128 needs 2 x 61,706 x 128 floats (126 MB).
+	ls, err := model.ParseLayers("conv:6:5:p=2,relu,maxpool:2,conv:16:5,relu,maxpool:2,flatten,linear:120,relu,linear:84,relu,linear:10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lenet, err := model.New(model.Spec{Input: []int{1, 28, 28}, Layers: ls, Loss: model.CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := &resources.Estimate{}
+	resources.AddKFAC(el, &kf, lenet)
+	wantL := 0.0
+	for _, l := range [][3]float64{{26, 6, 784}, {151, 16, 100}, {401, 120, 0}, {121, 84, 0}, {85, 10, 0}} {
+		na, ng, pos := l[0], l[1], l[2]
+		wantL += 5*(na*na+ng*ng) + 256*(na+ng) + pos*(2*na+ng)
+	}
+	if got := el.Total(); got != 8*wantL || got > 16e6 {
+		t.Errorf("LeNet-5: K-FAC adds %g bytes, want %g", got, 8*wantL)
 	}
 	blk := prune.Config{Method: prune.OBS, Structure: prune.Blocks{Size: 128}}
 	eb := resources.EstimatePrune(&blk, n, n, 10)

@@ -66,7 +66,9 @@ block, and memory is nf B floats instead of nf^2. --one-shot builds once and
 deletes to --sparsity or --keep by downdates alone, the mode for networks of
 10^5 parameters. --structure kfac (ggn or mcfisher only) is K-FAC (Martens &
 Grosse 2015, WoodFisher's kfac pruner): per layer C^-1 = G^-1 ⊗ A^-1 from the
-layer inputs (A) and the output-side vectors (G), pi-damped with alpha,
+layer inputs (A) and the output-side vectors (G), for a conv layer its im2col
+patches and the vectors at every output position (KFC, Grosse & Martens
+2016), pi-damped with alpha,
 memory the factors (sum of squared layer widths); a step updates the whole
 layer, so on large layers remove --group K at a time; kfac:E downdates the
 first E deletions of each layer exactly, later ones drop their row and
@@ -191,7 +193,7 @@ func runPrune(c *cli.Context) error {
 		}
 	}
 	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
-	resources.AddKFAC(est, &cfg, m.Sizes)
+	resources.AddKFAC(est, &cfg, m)
 	if err := checkMemory(c, est, resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func runSaliency(c *cli.Context) error {
 		return err
 	}
 	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
-	resources.AddKFAC(est, &cfg, m.Sizes)
+	resources.AddKFAC(est, &cfg, m)
 	if c.Bool("retrain") {
 		resources.AddTraining(est, method, float64(m.NumFree()), m.NumOutputs())
 	}

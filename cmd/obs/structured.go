@@ -101,9 +101,6 @@ func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
 		if len(filters) == 0 {
 			return usagef("--granularity filter removes the filters of conv layers; %s has none", m.Describe())
 		}
-		if _, ok := cfg.Structure.(prune.KFAC); ok {
-			return usagef("--granularity filter: K-FAC's factors are a Linear layer's; a conv layer has none here (use --structure block:B or dense)")
-		}
 		if c.IsSet("keep") && cfg.Keep > len(filters) {
 			return usagef("--keep %d is more than the model's %d filters (--granularity filter counts filters)", cfg.Keep, len(filters))
 		}

@@ -628,7 +628,8 @@ func Write(dir string, cfg Config, runs []Run) (files []string, dense Cell, err 
 		if _, st, ok := ParseOBS(m); ok {
 			if _, kfac := st.(prune.KFAC); kfac {
 				fmt.Fprintf(&md, "OBS with K-FAC (`obs-KIND-kfac[E]`, KIND ggn or mcfisher) holds per layer the inverse of the pi-damped (G + sqrt(alpha)/pi I) ⊗ (A + pi sqrt(alpha) I), "+
-					"A the layer's inputs (bias as a constant 1) and G its output-side vectors, from the same calibration patterns, and removes %d weights per step by OBS's group formula "+
+					"A the layer's inputs (bias as a constant 1) and G its output-side vectors (for a conv layer, KFC's: its im2col patches and the vectors of its output channels at every position), "+
+					"from the same calibration patterns, and removes %d weights per step by OBS's group formula "+
 					"(a step updates the whole layer); the first E deletions of each layer downdate the inverse exactly, later ones drop their row and column (E = 0 without a number).\n\n", KFACGroup)
 				break
 			}

@@ -102,12 +102,11 @@ func AddCurvature(e *Estimate, cfg *prune.Config, n float64) {
 	}
 }
 
-// AddKFAC adds the K-FAC structure's factors for a network of the given
-// layer sizes (nothing for another structure): O(sum of the squared layer
-// widths), not O(n B).
-func AddKFAC(e *Estimate, cfg *prune.Config, sizes []int) {
+// AddKFAC adds the K-FAC structure's factors for the network net (nothing
+// for another structure): O(sum of the squared layer widths), not O(n B).
+func AddKFAC(e *Estimate, cfg *prune.Config, net *model.MLP) {
 	if k, ok := cfg.Structure.(prune.KFAC); ok && cfg.Method == prune.OBS {
-		e.Floats("the K-FAC factors and their inverses", k.Floats(sizes))
+		e.Floats("the K-FAC factors and their inverses", k.Floats(net))
 	}
 }
 

@@ -37,6 +37,9 @@ import (
 //	                 products) + 10 n^3 (its eigendecomposition)
 //	deletion         2 n^2 G (dense downdate of G parameters), 2 B^2 G
 //	                 (blocks), a few operations (diagonal, OBD, magnitude)
+//	K-FAC            build: M K 4 (multiply-adds) (the unit Jacobian)
+//	                 plus the factors (kfacBuild); deletion: the layer's
+//	                 update and rescoring, about (2 G + 20 log n) n_l
 
 // EstimateAbove is the estimated time from which prune prints its
 // estimate before it starts; OBS_ESTIMATE_ABOVE (a Go duration) overrides
@@ -170,6 +173,8 @@ func CostOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 				return 8*Mf*N*n + 10*s
 			}
 			return jac + s
+		case prune.KFAC:
+			return kfacBuild(net, Mf, r)
 		}
 		if cfg.Curvature == hessian.Exact {
 			return 8*Mf*N*n + 10*n*n*n
@@ -190,6 +195,11 @@ func CostOf(cfg *prune.Config, net *model.MLP, P, Pt, M, free, target int, oneSh
 		case prune.Layers:
 			L := n / float64(net.NumLayers())
 			return 2*L*L*G + G*G*G
+		case prune.KFAC:
+			// The step updates and rescores the whole layer, of
+			// kfacLayer parameters for the mean deleted one.
+			L := kfacLayer(net) * n / N
+			return (2*G+20*math.Log2(n+1)+float64(st.Exact))*L + G*G*G
 		}
 		return 2*n*n*G + G*G*G + n
 	}
@@ -465,6 +475,46 @@ func (e *TimeEstimate) LeftText() string {
 // allLinear reports whether every weight layer of net is Linear: then a
 // block curvature with several terms per pattern is formed from the
 // layers' inputs and output-side vectors (hessian's linearBlocks).
+// kfacBuild models a K-FAC build (hessian.NewKFAC) over M patterns with
+// r terms per pattern: K backward passes per pattern through the
+// network's multiply-adds (the unit Jacobian), the factors' rank-k
+// updates (per pattern and layer, the positions times Stride^2 for A,
+// r times Outputs^2 and the output-side vectors for G) and the factors'
+// Cholesky inverses.
+func kfacBuild(net *model.MLP, M, r float64) float64 {
+	macs, _ := prune.MultiplyAdds(net)
+	b := M * float64(net.NumOutputs()) * 4 * float64(macs)
+	for l := 1; l <= net.NumLayers(); l++ {
+		rows, cols, bias := net.LayerShape(l)
+		if bias {
+			cols++
+		}
+		pos := 1.0
+		if c, ok := net.WeightLayer(l).(model.Conv2d); ok {
+			pos = float64(c.OutHeight() * c.OutWidth())
+		}
+		na, ng := float64(cols), float64(rows)
+		b += M*pos*(na*na+r*ng*ng+2*r*float64(net.NumOutputs())*ng) + 2*(na*na*na+ng*ng*ng)
+	}
+	return b
+}
+
+// kfacLayer returns the mean size of the layer of a parameter, sum_l
+// n_l^2 / sum_l n_l: the parameters a K-FAC step updates.
+func kfacLayer(net *model.MLP) float64 {
+	s, s2 := 0.0, 0.0
+	for l := 1; l <= net.NumLayers(); l++ {
+		rows, cols, bias := net.LayerShape(l)
+		if bias {
+			cols++
+		}
+		nl := float64(rows * cols)
+		s += nl
+		s2 += nl * nl
+	}
+	return s2 / s
+}
+
 func allLinear(net *model.MLP) bool {
 	for _, ly := range net.Layers() {
 		if _, ok := ly.(model.Linear); !ok && ly.NumParams() > 0 {
