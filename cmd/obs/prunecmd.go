@@ -10,7 +10,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/study"
@@ -218,8 +217,11 @@ func runPrune(c *cli.Context) error {
 	}
 	// With units or filters the bar counts groups (left reads the mask).
 	left, noun := func(free int) int { return free }, ""
-	if groups, name := structuredGroups(&cfg, m); groups != nil {
-		left, noun = func(int) int { return groupsLeft(m, groups) }, " "+name
+	if groups := cfg.Granularity.Groups(m); groups != nil {
+		left, noun = func(int) int { return prune.GroupsLeft(m, groups) }, " units"
+		if cfg.Granularity.Kind == prune.ByFilter {
+			noun = " filters"
+		}
 		before, target = len(groups), min(cfg.KeepTarget(len(groups)), len(groups))
 	}
 	b := newBar(c, before-target, "pruning "+c.String("method"))
@@ -256,11 +258,7 @@ func runPrune(c *cli.Context) error {
 	if c.Bool("one-shot") {
 		var one *prune.OneShotResult
 		if one, err = prune.OneShot(m, train.Inputs, train.Targets, cfg); err == nil {
-			res = &prune.Result{Method: one.Method, Alpha: one.Alpha, Start: one.Start, End: one.End,
-				StopReason: "one shot to the target, curvature built once"}
-			if one.FixReport != nil {
-				res.FixReports = []hessian.FixReport{*one.FixReport}
-			}
+			res = one.Result()
 		}
 	} else {
 		cfg.Train.Stop = cfg.Stop

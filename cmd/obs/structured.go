@@ -60,39 +60,6 @@ func readGranularity(c *cli.Context, cfg *prune.Config) error {
 	return nil
 }
 
-// structuredGroups returns the groups obs prune's bar counts, and their
-// name: the hidden units or the filters of m with --granularity unit or
-// filter, nil otherwise (the bar counts parameters).
-func structuredGroups(cfg *prune.Config, m *model.MLP) ([][]int, string) {
-	switch g := cfg.Granularity; g.Kind {
-	case prune.ByUnit:
-		if m.Layered() {
-			return nil, ""
-		}
-		groups, _ := prune.UnitGroups(m, g.Outgoing)
-		return groups, "units"
-	case prune.ByFilter:
-		groups, _ := prune.FilterGroups(m)
-		return groups, "filters"
-	}
-	return nil, ""
-}
-
-// groupsLeft returns how many of the groups still have an unpruned
-// parameter.
-func groupsLeft(m *model.MLP, groups [][]int) int {
-	n := 0
-	for _, g := range groups {
-		for _, q := range g {
-			if !m.Pruned[q] {
-				n++
-				break
-			}
-		}
-	}
-	return n
-}
-
 // checkUnitTarget checks --keep and the per-layer allocation against the
 // hidden units (or the filters) of m.
 func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
