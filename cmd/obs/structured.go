@@ -3,12 +3,11 @@ package main
 import (
 	"os"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -95,33 +94,6 @@ func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
 	return nil
 }
 
-// layerUnitSummary is the JSON summary of layer-wise unit OBS.
-type layerUnitSummary struct {
-	Model            string            `json:"model"`
-	Out              string            `json:"out"`
-	Data             string            `json:"data"`
-	Method           string            `json:"method"`
-	Loss             string            `json:"loss_approximated"`
-	Granularity      string            `json:"granularity"`
-	Curvature        string            `json:"curvature"`
-	Allocation       string            `json:"allocation"`
-	Calibration      int               `json:"calibration_patterns"`
-	Damp             float64           `json:"damp"`
-	Sparsity         float64           `json:"sparsity"`
-	Before           prune.SizeFigures `json:"before"`
-	After            prune.SizeFigures `json:"after"`
-	ParamsBefore     int               `json:"params_before"`
-	ParamsAfter      int               `json:"params_after"`
-	TrainErrorBefore float64           `json:"train_error_before"`
-	TrainErrorAfter  float64           `json:"train_error_after"`
-	TrainAccBefore   *float64          `json:"train_accuracy_before"`
-	TrainAccAfter    *float64          `json:"train_accuracy_after"`
-	TestAccBefore    *float64          `json:"test_accuracy_before,omitempty"`
-	TestAccAfter     *float64          `json:"test_accuracy_after,omitempty"`
-	Compacted        bool              `json:"compacted"`
-	Seconds          float64           `json:"seconds"`
-}
-
 // runPruneLayerUnits is obs prune --curvature layer-input --structure
 // layer --granularity unit:outgoing: layer-wise OBS of hidden units
 // (prune.LayerUnitOBSPruner), one shot to --sparsity of the units; or
@@ -156,7 +128,7 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp, noDamp, err := layerCalibDamp(c)
+	calib, damp, err := layerCalibDamp(c)
 	if err != nil {
 		return err
 	}
@@ -174,46 +146,18 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
 	}
-	cal := prune.FirstN(train.Inputs, train.Targets, min(calib, train.Len()))
-	s := layerUnitSummary{Model: c.String("model"), Out: out, Data: train.Name, Method: "layer-wise unit obs",
-		Loss:        "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
-		Granularity: g.String(), Curvature: "layer-input", Allocation: alloc.String(), Calibration: cal.Len(), Damp: c.Float64("damp"), Sparsity: sp,
-		Before: prune.SizeFiguresOf(m), ParamsBefore: m.NumFree(), Compacted: true}
-	before := datasets.Evaluate(m, train.Inputs, train.Targets)
-	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
-	if test != nil {
-		s.TestAccBefore = datasets.Evaluate(m, test.Inputs, test.Targets).Accuracy
-	}
-	start := time.Now()
-	ctx := prune.PollContext(func() bool { return interrupted(c) })
-	plan := &prune.Plan{Method: prune.LayerUnitOBSPruner{Damp: damp, NoDamp: noDamp, Relative: alloc == prune.Global},
-		Calib: cal, Granularity: g, PerLayer: alloc == prune.PerLayer, Target: prune.Target{Sparsity: sp}}
-	if nm {
-		s.Method, s.Allocation, s.Compacted = "layer-wise obs, n:m", "every row", false
-		s.Sparsity = float64(g.N) / float64(g.M)
-		plan = &prune.Plan{Method: prune.LayerOBSPruner{Damp: damp, NoDamp: noDamp}, Calib: cal, Granularity: g}
-	}
-	_, err = prune.Prune(ctx, m, train.Inputs, train.Targets, plan)
+	small, s, err := study.PruneLayerUnits(m, train, test, study.LayerConfig{Sparsity: sp, Allocation: alloc, Granularity: g,
+		Calib: calib, Damp: damp, Stop: func() bool { return interrupted(c) }})
 	if interrupted(c) {
 		return errInterrupted
 	}
 	if err != nil {
 		return err
 	}
-	s.Seconds = time.Since(start).Seconds()
-	small := m
-	if !nm {
-		small, _ = prune.Compact(m)
-	}
-	s.After, s.ParamsAfter = prune.SizeFiguresOf(small), small.NumFree()
-	after := datasets.Evaluate(small, train.Inputs, train.Targets)
-	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
-	if test != nil {
-		s.TestAccAfter = datasets.Evaluate(small, test.Inputs, test.Targets).Accuracy
-	}
+	s.Model, s.Out = c.String("model"), out
 	hist, _ := marshal(struct {
-		Command string           `json:"command"`
-		Summary layerUnitSummary `json:"summary"`
+		Command string                 `json:"command"`
+		Summary study.LayerUnitSummary `json:"summary"`
 	}{"obs " + strings.Join(os.Args[1:], " "), s})
 	if err := withData(c, stamp(small.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
 		return err
