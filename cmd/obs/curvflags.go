@@ -135,11 +135,3 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 	cfg.CurvatureOptions = &hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
 	return cfg, nil
 }
-
-// num turns NaN and Inf into JSON null.
-func num(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
-}

@@ -8,13 +8,10 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"gonum.org/v1/gonum/floats"
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/model"
 )
-
-func norm2(v []float64) float64 { return floats.Norm(v, 2) }
 
 // out names an output file for checkOutputs.
 func out(flag, path string) atomicfile.File { return atomicfile.File{Flag: flag, Path: path} }
