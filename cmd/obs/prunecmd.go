@@ -274,20 +274,7 @@ func runPrune(c *cli.Context) error {
 	s := study.NewPruneSummary(res, &cfg, train, c.Bool("one-shot"))
 	s.Model, s.Out, s.Records = c.String("model"), outPath, records
 
-	written := m
-	if g := cfg.Granularity; g.Kind != prune.ByWeight {
-		s.Granularity, s.Before = g.String(), &sizeBefore
-		if g.Kind == prune.ByUnit || g.Kind == prune.ByFilter {
-			s.Allocation = "global"
-			if cfg.PerLayer {
-				s.Allocation = "per-layer"
-			}
-			written, _ = prune.Compact(m)
-			s.Compacted, s.CompactedParams = true, written.NumFree()
-		}
-		after := prune.SizeFiguresOf(written)
-		s.After = &after
-	}
+	written := s.Structured(m, &cfg, sizeBefore)
 	hist, _ := marshal(struct {
 		Command string             `json:"command"`
 		Summary study.PruneSummary `json:"summary"`
