@@ -189,8 +189,7 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
-	resources.AddKFAC(est, &cfg, m.Sizes)
+	est := resources.EstimatePruneOf(&cfg, m)
 	if err := checkMemory(c, est, resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
