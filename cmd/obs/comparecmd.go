@@ -85,23 +85,9 @@ func runCompare(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("compare takes no arguments")
 	}
-	var methods []string
-	for _, s := range strings.Split(c.String("methods"), ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		if _, _, err := study.ParseMethod(s); err != nil {
-			return usagef("--methods: %v", err)
-		}
-		for _, m := range methods {
-			if strings.EqualFold(m, s) {
-				return usagef("--methods names %s twice", s)
-			}
-		}
-		methods = append(methods, s)
-	}
-	if len(methods) == 0 {
-		return usagef("--methods is empty")
+	methods, err := study.ParseMethods("methods", c.String("methods"))
+	if err != nil {
+		return usageError{err}
 	}
 	alpha := c.Float64("alpha")
 	if !(alpha > 0) || math.IsInf(alpha, 0) {
@@ -173,16 +159,7 @@ func runCompare(c *cli.Context) error {
 	if k := c.Int("keep"); k >= m.NumFree() {
 		return usagef("--keep %d leaves nothing to prune: the model has %d unpruned parameters", k, m.NumFree())
 	}
-	// The methods run one after another: the largest one's state counts.
-	var biggest *resources.Estimate
-	var bigCfg prune.Config
-	for _, name := range methods {
-		pm, kind, _ := study.ParseMethod(name)
-		pc := prune.Config{Method: pm, Curvature: kind}
-		if e := resources.EstimatePrune(&pc, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()); biggest == nil || e.Total() > biggest.Total() {
-			biggest, bigCfg = e, pc
-		}
-	}
+	biggest, bigCfg := study.LargestEstimate(methods, m)
 	if err := checkMemory(c, biggest, "leave out the largest methods with --methods, or "+resources.CurvatureAlternatives(&bigCfg)); err != nil {
 		return err
 	}
