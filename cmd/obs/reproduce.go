@@ -182,25 +182,9 @@ func runReproduce(c *cli.Context) error {
 			return usagef("--%s applies only to obs reproduce mnist", f)
 		}
 	}
-	doXOR, problems := false, []int{}
-	seen := map[int]bool{}
-	for _, a := range args {
-		switch strings.ToLower(a) {
-		case "xor":
-			doXOR = true
-		case "monk1", "monk2", "monk3":
-			seen[int(a[4]-'0')] = true
-		case "all":
-			doXOR = true
-			seen[1], seen[2], seen[3] = true, true, true
-		default:
-			return usagef("unknown experiment %q; want xor, monk1, monk2, monk3 or all", a)
-		}
-	}
-	for p := 1; p <= 3; p++ {
-		if seen[p] {
-			problems = append(problems, p)
-		}
+	doXOR, problems, err := reproduce.ParseExperiments(args)
+	if err != nil {
+		return usageError{err}
 	}
 	dir := c.String("monk-dir")
 	if dir != "" && len(problems) == 0 {
@@ -249,7 +233,7 @@ func runReproduce(c *cli.Context) error {
 		return fmt.Errorf("cannot create output directory %s: %v", out, err)
 	}
 	outs := []atomicfile.File{}
-	for _, f := range []string{"report.md", "runs.csv", "xor.csv", "steps.csv", "monk1-curves.png", "monk2-curves.png", "monk3-curves.png", "summary.json"} {
+	for _, f := range reproduce.Outputs {
 		outs = append(outs, atomicfile.File{Flag: "--out-dir", Path: filepath.Join(out, f)})
 	}
 	if err := checkOutputs(c, outs...); err != nil {
