@@ -4,8 +4,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -274,10 +272,6 @@ func runPrune(c *cli.Context) error {
 	s.Model, s.Out, s.Records = c.String("model"), outPath, records
 
 	written := s.Structured(m, &cfg, sizeBefore)
-	hist, _ := marshal(struct {
-		Command string             `json:"command"`
-		Summary study.PruneSummary `json:"summary"`
-	}{"obs " + strings.Join(os.Args[1:], " "), s})
 	if records != "" {
 		if err := atomicfile.Write(records, func(w io.Writer) error {
 			return prune.WriteStepsCSV(w, res.Method, res.Steps, true)
@@ -285,7 +279,7 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := withData(c, stamp(written.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(outPath); err != nil {
+	if err := savePruned(c, outPath, written, file, train, s); err != nil {
 		return err
 	}
 	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, outPath)

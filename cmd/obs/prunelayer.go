@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -108,11 +106,7 @@ func runPruneLayer(c *cli.Context) error {
 		return err
 	}
 	s.Model, s.Out = c.String("model"), out
-	hist, _ := marshal(struct {
-		Command string             `json:"command"`
-		Summary study.LayerSummary `json:"summary"`
-	}{"obs " + strings.Join(os.Args[1:], " "), s})
-	if err := withData(c, stamp(m.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
+	if err := savePruned(c, out, m, file, train, s); err != nil {
 		return err
 	}
 	info(c, "layer-wise OBS (%s): %d -> %d parameters, weight sparsity %.4f; wrote %s\n", alloc, s.ParamsBefore, s.ParamsAfter, s.Sparsity, out)

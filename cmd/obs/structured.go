@@ -1,9 +1,6 @@
 package main
 
 import (
-	"os"
-	"strings"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
@@ -155,11 +152,7 @@ func runPruneLayerUnits(c *cli.Context) error {
 		return err
 	}
 	s.Model, s.Out = c.String("model"), out
-	hist, _ := marshal(struct {
-		Command string                 `json:"command"`
-		Summary study.LayerUnitSummary `json:"summary"`
-	}{"obs " + strings.Join(os.Args[1:], " "), s})
-	if err := withData(c, stamp(small.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
+	if err := savePruned(c, out, small, file, train, s); err != nil {
 		return err
 	}
 	if nm {

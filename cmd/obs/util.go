@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/model"
 )
@@ -90,4 +91,15 @@ func ensureDir(flag, dir string) error {
 func stamp(f *model.File) *model.File {
 	f.ObsVersion = version
 	return f
+}
+
+// savePruned writes net, pruned from the model file in, to out: in's
+// provenance, history and data, the history extended by this command and
+// its summary, and the data it was pruned on (withData).
+func savePruned(c *cli.Context, out string, net *model.MLP, in *model.File, train *datasets.Set, summary any) error {
+	hist, _ := marshal(struct {
+		Command string `json:"command"`
+		Summary any    `json:"summary"`
+	}{"obs " + strings.Join(os.Args[1:], " "), summary})
+	return withData(c, stamp(net.ToFile(in.Provenance, append(in.History, hist))).CarryData(in), train).Save(out)
 }
