@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"math"
 	"path/filepath"
 	"strings"
 
@@ -89,9 +88,9 @@ func runCompare(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	alpha := c.Float64("alpha")
-	if !(alpha > 0) || math.IsInf(alpha, 0) {
-		return usagef("--alpha %v must be a finite number > 0", alpha)
+	alpha, err := finitePositive(c, "alpha")
+	if err != nil {
+		return err
 	}
 	fix, err := hessian.ParseFix(c.String("fix"))
 	if err != nil {
@@ -113,8 +112,9 @@ func runCompare(c *cli.Context) error {
 			return usagef("--%s %d must be >= 0", f, c.Int(f))
 		}
 	}
-	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
-		return usagef("--sigma %v must be a finite number >= 0", s)
+	mc, err := mcOptions(c)
+	if err != nil {
+		return err
 	}
 	// Flags of methods that --methods leaves out are usage errors.
 	has := func(pred func(string) bool) bool {
@@ -175,7 +175,6 @@ func runCompare(c *cli.Context) error {
 			return err
 		}
 	}
-	mc := hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
 	cfg := study.CompareConfig{Methods: methods, Alpha: alpha, Fix: fix, MC: mc, Recompute: c.Int("recompute"),
 		Keep: c.Int("keep"), BruteForceEvery: c.Int("brute-force-every"), Structure: structure}
 	total := len(methods) * (m.NumFree() - cfg.Keep)

@@ -90,9 +90,8 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 			}
 		}
 	}
-	cfg.Alpha = c.Float64("alpha")
-	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) {
-		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.Alpha)
+	if cfg.Alpha, err = finitePositive(c, "alpha"); err != nil {
+		return cfg, err
 	}
 	if cfg.Damping, err = parseDamping(c); err != nil {
 		return cfg, err
@@ -126,12 +125,32 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 			return cfg, usagef("--structure %v needs --curvature ggn or mcfisher, not %v", cfg.Structure, cfg.Curvature)
 		}
 	}
+	mc, err := mcOptions(c)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.CurvatureOptions = &mc
+	return cfg, nil
+}
+
+// finitePositive reads the float flag name, which must be a finite number
+// > 0.
+func finitePositive(c *cli.Context, name string) (float64, error) {
+	v := c.Float64(name)
+	if !(v > 0) || math.IsInf(v, 0) {
+		return v, usagef("--%s %v must be a finite number > 0", name, v)
+	}
+	return v, nil
+}
+
+// mcOptions reads --samples, --sigma and --curv-seed, the Monte-Carlo
+// Fisher's options.
+func mcOptions(c *cli.Context) (hessian.Options, error) {
 	if c.Int("samples") < 0 {
-		return cfg, usagef("--samples %d must be >= 0", c.Int("samples"))
+		return hessian.Options{}, usagef("--samples %d must be >= 0", c.Int("samples"))
 	}
 	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
-		return cfg, usagef("--sigma %v must be a finite number >= 0", s)
+		return hessian.Options{}, usagef("--sigma %v must be a finite number >= 0", s)
 	}
-	cfg.CurvatureOptions = &hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
-	return cfg, nil
+	return hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}, nil
 }

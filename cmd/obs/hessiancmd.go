@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -111,11 +110,10 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 		}
 		cfg.Kinds = append(cfg.Kinds, k)
 	}
-	cfg.Alpha = c.Float64("alpha")
-	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) {
-		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.Alpha)
-	}
 	var err error
+	if cfg.Alpha, err = finitePositive(c, "alpha"); err != nil {
+		return cfg, err
+	}
 	if cfg.Damping, err = parseDamping(c); err != nil {
 		return cfg, err
 	}
@@ -125,11 +123,8 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 	if c.IsSet("fix") && !slices.Contains(cfg.Kinds, hessian.Exact) {
 		return cfg, usagef("--fix applies only to the exact kind, which --kinds does not include")
 	}
-	if c.Int("samples") < 0 {
-		return cfg, usagef("--samples %d must be >= 0", c.Int("samples"))
-	}
-	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
-		return cfg, usagef("--sigma %v must be a finite number >= 0", s)
+	if cfg.Options, err = mcOptions(c); err != nil {
+		return cfg, err
 	}
 	if !slices.Contains(cfg.Kinds, hessian.MCFisher) {
 		for _, f := range []string{"samples", "sigma", "curv-seed"} {
@@ -138,7 +133,6 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 			}
 		}
 	}
-	cfg.Options = hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
 	cfg.Dump, cfg.Plot = c.String("dump"), c.String("plot")
 	if c.IsSet("dump") {
 		if err := ensureDir("--dump", cfg.Dump); err != nil {

@@ -193,9 +193,9 @@ func runReproduce(c *cli.Context) error {
 	if c.Int("seeds") < 0 {
 		return usagef("--seeds %d must be >= 0 (0: the defaults)", c.Int("seeds"))
 	}
-	alpha := c.Float64("alpha")
-	if !(alpha > 0) || math.IsInf(alpha, 0) {
-		return usagef("--alpha %v must be a finite number > 0", alpha)
+	alpha, err := finitePositive(c, "alpha")
+	if err != nil {
+		return err
 	}
 	fix, err := hessian.ParseFix(c.String("fix"))
 
