@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/urfave/cli/v2"
@@ -77,17 +78,13 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 	// A flag that has no meaning for the method or curvature chosen is a
 	// usage error, never silently ignored (issue 23).
 	if cfg.Method != prune.OBS {
-		for _, f := range []string{"alpha", "inverse"} {
-			if c.IsSet(f) {
-				return cfg, usagef("--%s applies only to --method obs (%s uses no inverse)", f, cfg.Method)
-			}
+		if err := refuse(c, []string{"alpha", "inverse"}, fmt.Sprintf("applies only to --method obs (%s uses no inverse)", cfg.Method)); err != nil {
+			return cfg, err
 		}
 	}
 	if cfg.Method == prune.Magnitude || cfg.Curvature != hessian.MCFisher {
-		for _, f := range []string{"samples", "sigma", "curv-seed"} {
-			if c.IsSet(f) {
-				return cfg, usagef("--%s applies only to --curvature mcfisher", f)
-			}
+		if err := refuse(c, []string{"samples", "sigma", "curv-seed"}, "applies only to --curvature mcfisher"); err != nil {
+			return cfg, err
 		}
 	}
 	if cfg.Alpha, err = finitePositive(c, "alpha"); err != nil {

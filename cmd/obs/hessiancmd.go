@@ -127,10 +127,8 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 		return cfg, err
 	}
 	if !slices.Contains(cfg.Kinds, hessian.MCFisher) {
-		for _, f := range []string{"samples", "sigma", "curv-seed"} {
-			if c.IsSet(f) {
-				return cfg, usagef("--%s applies only to the mcfisher kind, which --kinds does not include", f)
-			}
+		if err := refuse(c, []string{"samples", "sigma", "curv-seed"}, "applies only to the mcfisher kind, which --kinds does not include"); err != nil {
+			return cfg, err
 		}
 	}
 	cfg.Dump, cfg.Plot = c.String("dump"), c.String("plot")

@@ -61,10 +61,8 @@ func mnistSettings(c *cli.Context) (mnist.Config, error) {
 		if c.IsSet("seeds") && c.Int("seeds") != len(cfg.Models) {
 			return cfg, usagef("--seeds %d but %d --models", c.Int("seeds"), len(cfg.Models))
 		}
-		for _, f := range []string{"epochs", "lr-decay", "quick"} {
-			if c.IsSet(f) {
-				return cfg, usagef("--%s does not apply with --models (the models are trained)", f)
-			}
+		if err := refuse(c, []string{"epochs", "lr-decay", "quick"}, "does not apply with --models (the models are trained)"); err != nil {
+			return cfg, err
 		}
 		cfg.Seeds = len(cfg.Models)
 	}
@@ -120,10 +118,8 @@ func runReproduceMNIST(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range []string{"monk-dir", "fix"} {
-		if c.IsSet(f) {
-			return usagef("--%s does not apply to obs reproduce mnist", f)
-		}
+	if err := refuse(c, []string{"monk-dir", "fix"}, "does not apply to obs reproduce mnist"); err != nil {
+		return err
 	}
 	dir := c.String("out-dir")
 	trained, err := mnist.LoadModels(&cfg)

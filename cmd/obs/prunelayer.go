@@ -60,10 +60,8 @@ func runPruneLayer(c *cli.Context) error {
 	if c.IsSet("granularity") {
 		return runPruneLayerUnits(c)
 	}
-	for _, f := range []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "damping", "fix", "inverse", "samples", "sigma", "curv-seed"} {
-		if c.IsSet(f) {
-			return usagef("--%s does not apply to --structure layer", f)
-		}
+	if err := refuse(c, []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "damping", "fix", "inverse", "samples", "sigma", "curv-seed"}, "does not apply to --structure layer"); err != nil {
+		return err
 	}
 	if !c.IsSet("sparsity") {
 		return usagef("--structure layer needs --sparsity (fraction of weights to prune, biases kept)")

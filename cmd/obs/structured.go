@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/internal/atomicfile"
@@ -47,10 +49,8 @@ func readGranularity(c *cli.Context, cfg *prune.Config) error {
 			cfg.PerLayer = a == prune.PerLayer
 		}
 	case prune.ByNM:
-		for _, f := range []string{"keep", "sparsity", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "group", "allocation"} {
-			if c.IsSet(f) {
-				return usagef("--%s does not apply to --granularity %v, which sets its own target (%d of every %d weights)", f, g, g.N, g.M)
-			}
+		if err := refuse(c, []string{"keep", "sparsity", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "group", "allocation"}, fmt.Sprintf("does not apply to --granularity %v, which sets its own target (%d of every %d weights)", g, g.N, g.M)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -106,16 +106,12 @@ func runPruneLayerUnits(c *cli.Context) error {
 		return usagef("--curvature layer-input removes units by their outgoing weights (--granularity unit:outgoing) or N:M patterns (such as 2:4), not %v", g)
 	}
 	if nm {
-		for _, f := range []string{"sparsity", "allocation"} {
-			if c.IsSet(f) {
-				return usagef("--%s does not apply to --granularity %v, which sets its own target (%d of every %d weights)", f, g, g.N, g.M)
-			}
+		if err := refuse(c, []string{"sparsity", "allocation"}, fmt.Sprintf("does not apply to --granularity %v, which sets its own target (%d of every %d weights)", g, g.N, g.M)); err != nil {
+			return err
 		}
 	}
-	for _, f := range []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"} {
-		if c.IsSet(f) {
-			return usagef("--%s does not apply to layer-wise unit OBS", f)
-		}
+	if err := refuse(c, []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"}, "does not apply to layer-wise unit OBS"); err != nil {
+		return err
 	}
 	sp := c.Float64("sparsity")
 	if !nm && (!c.IsSet("sparsity") || !(sp >= 0 && sp <= 1)) {

@@ -157,10 +157,8 @@ func runTrain(c *cli.Context) error {
 		if method, err = model.ParseMethod(c.String("trainer")); err != nil {
 			return usagef("unknown --trainer %q (want lbfgs, bfgs, lm, gd, adam or sgd)", c.String("trainer"))
 		}
-		for _, f := range []string{"epochs", "batch", "lr", "momentum", "lr-decay"} {
-			if c.IsSet(f) {
-				return usagef("--%s applies to the mini-batch trainers adam and sgd, not --trainer %s", f, method)
-			}
+		if err := refuse(c, []string{"epochs", "batch", "lr", "momentum", "lr-decay"}, fmt.Sprintf("applies to the mini-batch trainers adam and sgd, not --trainer %s", method)); err != nil {
+			return err
 		}
 		gradTol := c.Float64("grad-tol")
 		if !(gradTol > 0) || math.IsInf(gradTol, 0) {
@@ -279,10 +277,8 @@ func trainFullBatch(c *cli.Context, m *model.MLP, train *datasets.Set, method mo
 
 // miniBatchSettings reads the flags of --trainer adam or sgd.
 func miniBatchSettings(c *cli.Context, opt model.Optimizer) (*model.MiniBatchSettings, error) {
-	for _, f := range []string{"restarts", "grad-tol", "max-iter"} {
-		if c.IsSet(f) {
-			return nil, usagef("--%s applies to the full-batch trainers, not --trainer %s", f, opt)
-		}
+	if err := refuse(c, []string{"restarts", "grad-tol", "max-iter"}, fmt.Sprintf("applies to the full-batch trainers, not --trainer %s", opt)); err != nil {
+		return nil, err
 	}
 	if c.IsSet("momentum") && opt != model.SGD {
 		return nil, usagef("--momentum applies to --trainer sgd, not %s", opt)

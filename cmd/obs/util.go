@@ -103,3 +103,15 @@ func savePruned(c *cli.Context, out string, net *model.MLP, in *model.File, trai
 	}{"obs " + strings.Join(os.Args[1:], " "), summary})
 	return withData(c, stamp(net.ToFile(in.Provenance, append(in.History, hist))).CarryData(in), train).Save(out)
 }
+
+// refuse returns a usage error naming the first of flags that was given,
+// "--FLAG why" (a flag that does not apply is refused, never ignored), or
+// nil.
+func refuse(c *cli.Context, flags []string, why string) error {
+	for _, f := range flags {
+		if c.IsSet(f) {
+			return usagef("--%s %s", f, why)
+		}
+	}
+	return nil
+}

@@ -85,10 +85,8 @@ func runImport(c *cli.Context) error {
 		return usagef("--layers needs --input (CxHxW or N): the weight file does not say the input's shape")
 	}
 	if !layered {
-		for _, f := range []string{"bn-eps"} {
-			if c.IsSet(f) {
-				return usagef("--%s applies to --layers, not to --arch", f)
-			}
+		if err := refuse(c, []string{"bn-eps"}, "applies to --layers, not to --arch"); err != nil {
+			return err
 		}
 	}
 	spec, err := specFromFlags(c, nil)
