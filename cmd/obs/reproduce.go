@@ -3,11 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -96,7 +94,7 @@ Example:
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "OBS damping: OBS inverts C + alpha I"},
 			dampingFlag(),
 			fixFlag("how OBS-exact inverts the exact Hessian"),
-			&cli.StringFlag{Name: "max-predicted-ratio", Value: "0.001,0.003,0.01,0.03,0.1", Usage: "comma-separated `R` values of the MONK's ratio rule: OBS-GGN deletes while L_q <= R E"},
+			&cli.StringFlag{Name: "max-predicted-ratio", Value: reproduce.FormatRatios(reproduce.DefaultRatios), Usage: "comma-separated `R` values of the MONK's ratio rule: OBS-GGN deletes while L_q <= R E"},
 		}, mnistReproduceFlags()...),
 		Action:          runReproduce,
 		Subcommands:     []*cli.Command{reproduceNettalkCommand()},
@@ -218,16 +216,9 @@ func runReproduce(c *cli.Context) error {
 	if out == "" {
 		return usagef("--out-dir is empty")
 	}
-	ratios := []float64{}
-	for _, f := range strings.Split(c.String("max-predicted-ratio"), ",") {
-		if strings.TrimSpace(f) == "" {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return usagef("--max-predicted-ratio: %q is not a finite number > 0", f)
-		}
-		ratios = append(ratios, v)
+	ratios, err := reproduce.ParseRatios("max-predicted-ratio", c.String("max-predicted-ratio"))
+	if err != nil {
+		return usageError{err}
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("cannot create output directory %s: %v", out, err)

@@ -490,3 +490,20 @@ func TestParseExperiments(t *testing.T) {
 		t.Errorf("monk4: %v", err)
 	}
 }
+
+// ParseRatios reads what FormatRatios writes, skips blanks and refuses
+// ratios that are not finite and positive, naming the flag.
+func TestParseRatios(t *testing.T) {
+	got, err := ParseRatios("r", FormatRatios(DefaultRatios))
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(DefaultRatios) || FormatRatios(DefaultRatios) != "0.001,0.003,0.01,0.03,0.1" {
+		t.Errorf("round trip: %v, %v (%q)", got, err, FormatRatios(DefaultRatios))
+	}
+	if got, err := ParseRatios("r", " , "); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("blank: %v, %v; want an empty list", got, err)
+	}
+	for _, v := range []string{"0.1,0", "-1", "Inf", "x"} {
+		if _, err := ParseRatios("max-predicted-ratio", v); err == nil || !strings.HasPrefix(err.Error(), "--max-predicted-ratio: ") {
+			t.Errorf("ParseRatios(%q): %v", v, err)
+		}
+	}
+}
