@@ -95,22 +95,10 @@ Example:
 // hessianFlags reads and checks the flags; nothing is loaded yet.
 func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 	var cfg study.CurvatureConfig
-	valid := make([]string, len(study.AllKinds))
-	for i, k := range study.AllKinds {
-		valid[i] = k.String()
-	}
-	for _, s := range strings.Split(c.String("kinds"), ",") {
-		s = strings.TrimSpace(s)
-		k, err := hessian.ParseKind(s)
-		if err != nil || s == "" {
-			return cfg, usagef("unknown kind %q in --kinds; valid kinds: %s", s, strings.Join(valid, ", "))
-		}
-		if slices.Contains(cfg.Kinds, k) {
-			return cfg, usagef("kind %v is given twice in --kinds", k)
-		}
-		cfg.Kinds = append(cfg.Kinds, k)
-	}
 	var err error
+	if cfg.Kinds, err = study.ParseKinds("kinds", c.String("kinds")); err != nil {
+		return cfg, usageError{err}
+	}
 	if cfg.Alpha, err = finitePositive(c, "alpha"); err != nil {
 		return cfg, err
 	}
@@ -143,11 +131,8 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 		}
 	}
 	outs := []atomicfile.File{out("--plot", cfg.Plot)}
-	if cfg.Dump != "" {
-		for _, k := range cfg.Kinds {
-			outs = append(outs, out("--dump", filepath.Join(cfg.Dump, k.String()+".npy")), out("--dump", filepath.Join(cfg.Dump, k.String()+"_inv.npy")))
-		}
-		outs = append(outs, out("--dump", filepath.Join(cfg.Dump, "index.json")))
+	for _, f := range cfg.DumpFiles() {
+		outs = append(outs, out("--dump", f))
 	}
 	if err := checkOutputs(c, outs...); err != nil {
 		return cfg, err
