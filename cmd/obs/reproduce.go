@@ -298,10 +298,19 @@ func reproduceCommandLine(c *cli.Context, doXOR bool, problems []int) string {
 			parts = append(parts, fmt.Sprintf("monk%d", p))
 		}
 	}
-	for _, f := range []string{"monk-dir", "seeds", "alpha", "damping", "fix", "max-predicted-ratio"} {
+	parts = append(parts, givenFlags(c, "monk-dir", "seeds", "alpha", "damping", "fix", "max-predicted-ratio")...)
+	return strings.Join(parts, " ")
+}
+
+// givenFlags returns "--NAME", "VALUE" for each of flags given on the
+// command line, in order: what a recorded command line repeats (never the
+// output flags, which do not change the results).
+func givenFlags(c *cli.Context, flags ...string) []string {
+	var parts []string
+	for _, f := range flags {
 		if c.IsSet(f) {
 			parts = append(parts, "--"+f, c.String(f))
 		}
 	}
-	return strings.Join(parts, " ")
+	return parts
 }
