@@ -331,3 +331,19 @@ func TestParseMethodsAndLargestEstimate(t *testing.T) {
 		t.Errorf("OBS estimate %v (want > one 232 x 232 matrix), magnitude %v", e.Total(), mag.Total())
 	}
 }
+
+// ParseSeeds reads a comma-separated list of seeds (none for a blank
+// list) and names the flag for anything else.
+func TestParseSeeds(t *testing.T) {
+	if s, err := ParseSeeds("seeds", " 3, 1,0"); err != nil || len(s) != 3 || s[0] != 3 || s[1] != 1 || s[2] != 0 {
+		t.Errorf("ParseSeeds = %v, %v", s, err)
+	}
+	if s, err := ParseSeeds("seeds", " "); s != nil || err != nil {
+		t.Errorf("blank: %v, %v", s, err)
+	}
+	for _, v := range []string{"1,-2", "x", "1,,2"} {
+		if _, err := ParseSeeds("seeds", v); err == nil || !strings.HasPrefix(err.Error(), "--seeds: ") {
+			t.Errorf("ParseSeeds(%q): %v", v, err)
+		}
+	}
+}
