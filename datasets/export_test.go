@@ -1,6 +1,9 @@
 package datasets
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -51,5 +54,45 @@ func TestExport(t *testing.T) {
 	}
 	if _, _, err := Export(net, nil, &model.Standardization{Mean: []float64{0}, Std: []float64{1}}, false, true); err == nil {
 		t.Error("a standardisation of 1 input for a network of 2: no error")
+	}
+}
+
+// Imported.File records the import's provenance (path, format by the
+// extension, element types, SHA-256 of the bytes read) beside the layer
+// names, standardisation and classes, and the file reads back as the same
+// network.
+func TestImportedFile(t *testing.T) {
+	const path = "../cmd/obs/testdata/torch/model64.npz"
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := ParseWeights(raw, FormatNPZ, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := ImportMLP(model.Spec{Sizes: []int{4, 6, 3}, Hidden: model.Tanh, Loss: model.CrossEntropy}, ts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := imp.File("obs import", path, raw, []string{"a", "b", "c"})
+	p := f.Provenance
+	if p.Command != "obs import" || p.ImportedFrom != path || p.ImportFormat != "npz" || p.ImportDtype != "float64" ||
+		p.ImportSHA256 != fmt.Sprintf("%x", sha256.Sum256(raw)) || len(p.ImportSHA256) != 64 {
+		t.Errorf("provenance %+v", p)
+	}
+	if !reflect.DeepEqual(f.LayerNames, []string{"0", "2"}) || !reflect.DeepEqual(f.Classes, []string{"a", "b", "c"}) || f.Standardize != nil {
+		t.Errorf("file: layers %v, classes %v, standardisation %v", f.LayerNames, f.Classes, f.Standardize)
+	}
+	var b strings.Builder
+	if err := f.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := model.ParseFile([]byte(b.String()), "imported.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Params, imp.Net.Params) {
+		t.Error("the file does not read back as the imported network")
 	}
 }

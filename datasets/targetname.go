@@ -1,6 +1,8 @@
 package datasets
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/obs-toolkit/obs/model"
@@ -51,4 +53,27 @@ func Record(f *model.File, spec *model.DataSpec, train *Set) {
 		RecordTarget(spec, train)
 		f.Data = spec
 	}
+}
+
+// RecordedPath returns where to read the data file path that the model
+// file modelFile records, and where says how it was found: a relative
+// path is read from the current directory, as when it was recorded
+// ("relative to the current directory"), or, if it is not there but is
+// beside the model file, from the model file's directory ("relative to
+// the model file's directory"); an absolute path as it is ("an absolute
+// path"). The name of a built-in data set is returned as it is, where "".
+func RecordedPath(path, modelFile string) (chosen, where string) {
+	if !IsCSVName(path) {
+		return path, ""
+	}
+	if filepath.IsAbs(path) {
+		return path, "an absolute path"
+	}
+	if _, err := os.Stat(path); err != nil {
+		alt := filepath.Join(filepath.Dir(modelFile), path)
+		if _, err := os.Stat(alt); err == nil {
+			return alt, "relative to the model file's directory"
+		}
+	}
+	return path, "relative to the current directory"
 }

@@ -1,6 +1,8 @@
 package datasets
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -58,5 +60,33 @@ func TestRecord(t *testing.T) {
 	Record(g, nil, split)
 	if g.InputNames != nil || g.Data != nil || g.Classes != nil {
 		t.Errorf("a split's part without a spec: %+v", g)
+	}
+}
+
+// RecordedPath reads a recorded relative path from the current directory
+// when it is there, else from the model file's directory when it is
+// there, and leaves absolute paths and built-in names alone.
+func TestRecordedPath(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "beside.csv"), []byte("x,y\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	modelFile := filepath.Join(dir, "m.json")
+	t.Chdir(t.TempDir())
+	here := "here.csv"
+	if err := os.WriteFile(here, []byte("x,y\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	abs := filepath.Join(dir, "beside.csv")
+	for _, c := range []struct{ path, chosen, where string }{
+		{"beside.csv", abs, "relative to the model file's directory"},
+		{here, here, "relative to the current directory"},
+		{"missing.csv", "missing.csv", "relative to the current directory"},
+		{abs, abs, "an absolute path"},
+		{"monk1", "monk1", ""},
+	} {
+		if chosen, where := RecordedPath(c.path, modelFile); chosen != c.chosen || where != c.where {
+			t.Errorf("RecordedPath(%q) = %q, %q; want %q, %q", c.path, chosen, where, c.chosen, c.where)
+		}
 	}
 }

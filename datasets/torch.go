@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strconv"
@@ -28,6 +29,20 @@ type Imported struct {
 	// Folded counts the BatchNorms folded into the layers before them
 	// (ImportLayers).
 	Folded int
+}
+
+// File returns imp as a model file: its network, layer names,
+// standardisation and the class names classes (nil: none), with the
+// provenance of an import by command of the weight file path, whose bytes
+// are raw: the path, the format (by its extension), the element types and
+// the SHA-256 of raw.
+func (imp *Imported) File(command, path string, raw []byte, classes []string) *model.File {
+	format, _ := WeightFormat(path)
+	prov := model.Provenance{Command: command, ImportedFrom: path, ImportFormat: format,
+		ImportDtype: strings.Join(imp.Dtypes, ","), ImportSHA256: fmt.Sprintf("%x", sha256.Sum256(raw))}
+	f := imp.Net.ToFile(prov, nil)
+	f.LayerNames, f.Standardize, f.Classes = imp.Layers, imp.Standardize, classes
+	return f
 }
 
 // splitName splits a tensor name into its layer prefix and its field

@@ -197,6 +197,38 @@ func FilterGroups(net *model.MLP) ([][]int, []Unit) {
 	return groups, units
 }
 
+// Groups returns the groups g removes from net as units: one per hidden
+// unit (ByUnit, UnitGroups, of an MLP) or per filter (ByFilter,
+// FilterGroups); nil for weights, N:M patterns and units of a network
+// given by its layers.
+func (g Granularity) Groups(net *model.MLP) [][]int {
+	var groups [][]int
+	switch g.Kind {
+	case ByUnit:
+		if !net.Layered() {
+			groups, _ = UnitGroups(net, g.Outgoing)
+		}
+	case ByFilter:
+		groups, _ = FilterGroups(net)
+	}
+	return groups
+}
+
+// GroupsLeft returns how many of groups still have an unpruned parameter
+// in net.
+func GroupsLeft(net *model.MLP, groups [][]int) int {
+	n := 0
+	for _, g := range groups {
+		for _, q := range g {
+			if !net.Pruned[q] {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
 // NMBlocks returns the blocks of m consecutive input weights of every row
 // of every layer of net, in parameter order: row j of layer l gives
 // net.Index(l, j, b*m .. b*m+m-1) for b < Sizes[l-1]/m. Biases and the

@@ -346,3 +346,52 @@ func TestUnitPruningMeasured(t *testing.T) {
 		}
 	}
 }
+
+// Granularity.Groups gives the unit or filter groups a run removes (and
+// nil where the granularity has none), and GroupsLeft counts those with a
+// survivor: a unit is gone only when all its parameters are, counted here
+// against units pruned by hand.
+func TestGroupsAndGroupsLeft(t *testing.T) {
+	m, _ := smallNet(t) // 4-5-3: 5 hidden units
+	for _, g := range []Granularity{{}, {Kind: ByNM, N: 2, M: 4}, {Kind: ByFilter}} {
+		if got := g.Groups(m); got != nil {
+			t.Errorf("%v on an MLP: %d groups, want none", g, len(got))
+		}
+	}
+	for _, out := range []bool{false, true} {
+		g := Granularity{Kind: ByUnit, Outgoing: out}
+		groups := g.Groups(m)
+		want, _ := UnitGroups(m, out)
+		if !slices.EqualFunc(groups, want, slices.Equal[[]int]) {
+			t.Fatalf("%v: groups %v, want UnitGroups' %v", g, groups, want)
+		}
+		net := m.Clone()
+		if n := GroupsLeft(net, groups); n != 5 {
+			t.Fatalf("%v: %d units left before pruning, want 5", g, n)
+		}
+		for _, q := range groups[1] { // unit 1 entirely
+			net.Pruned[q] = true
+		}
+		for _, q := range groups[3][1:] { // unit 3 but one parameter
+			net.Pruned[q] = true
+		}
+		if n := GroupsLeft(net, groups); n != 4 {
+			t.Errorf("%v: %d units left, want 4 (unit 1 removed, unit 3 keeps one parameter)", g, n)
+		}
+	}
+	ls, err := model.ParseLayers("conv:3:3,relu,flatten,linear:4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnn, err := model.New(model.Spec{Input: []int{1, 6, 6}, Layers: ls, Loss: model.CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := FilterGroups(cnn)
+	if got := (Granularity{Kind: ByFilter}).Groups(cnn); len(want) != 3 || !slices.EqualFunc(got, want, slices.Equal[[]int]) {
+		t.Errorf("filters: %v, want FilterGroups' 3 %v", got, want)
+	}
+	if got := (Granularity{Kind: ByUnit}).Groups(cnn); got != nil {
+		t.Errorf("units of a layered network: %d groups, want none", len(got))
+	}
+}

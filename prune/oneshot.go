@@ -92,6 +92,22 @@ func OneShot(net *model.MLP, X, T [][]float64, cfg Config) (*OneShotResult, erro
 	return one, err
 }
 
+// OneShotStopReason is the StopReason of a one-shot run's Result.
+const OneShotStopReason = "one shot to the target, curvature built once"
+
+// Result returns r in the form of Run's result, for code that reports
+// both kinds of run alike: no Steps (a one-shot run measures only its
+// start and end), StopReason OneShotStopReason and the fix report, if
+// any, as the only FixReports.
+func (r *OneShotResult) Result() *Result {
+	res := &Result{Method: r.Method, Alpha: r.Alpha, Start: r.Start, End: r.End, StopReason: OneShotStopReason,
+		Removed: r.Removed, Predicted: r.Predicted}
+	if r.FixReport != nil {
+		res.FixReports = []hessian.FixReport{*r.FixReport}
+	}
+	return res
+}
+
 // Weights returns the candidate set of a network's weights, its biases
 // excluded (for Config.Candidates).
 func Weights(net *model.MLP) []bool {

@@ -1,6 +1,7 @@
 package prune
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -160,3 +161,40 @@ func TestOneShotCheckpointsEqualSeparateRuns(t *testing.T) {
 		t.Error("checkpoint beyond the sparsity: want an error")
 	}
 }
+
+// OneShotResult.Result carries every field Run's Result has in common with
+// it, the fix report as the only one, and says how the run stopped.
+func TestOneShotResultAsResult(t *testing.T) {
+	m, s := smallNet(t)
+	for _, cfg := range []Config{
+		{Method: OBS, Curvature: hessian.Exact, Alpha: 1e-2, Fix: hessian.FixAbs, Sparsity: 0.5},
+		{Method: Magnitude, Keep: 20},
+	} {
+		one, err := OneShot(m.Clone(), s.Inputs, s.Targets, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := one.Result()
+		if res.Method != one.Method || res.Alpha != one.Alpha || !sameSnapshot(res.Start, one.Start) || !sameSnapshot(res.End, one.End) ||
+			!slices.Equal(res.Removed, one.Removed) || !sameFloat(res.Predicted, one.Predicted) ||
+			res.StopReason != OneShotStopReason || res.Steps != nil || res.Rejected != nil {
+			t.Errorf("%s: Result %+v from %+v", cfg.label(), res, one)
+		}
+		switch {
+		case one.FixReport == nil && res.FixReports != nil:
+			t.Errorf("%s: fix reports %v without a fix", cfg.label(), res.FixReports)
+		case one.FixReport != nil && (len(res.FixReports) != 1 || fmt.Sprintf("%+v", res.FixReports[0]) != fmt.Sprintf("%+v", *one.FixReport)):
+			t.Errorf("%s: fix reports %v, want [%v]", cfg.label(), res.FixReports, *one.FixReport)
+		}
+		if cfg.Curvature == hessian.Exact && one.FixReport == nil {
+			t.Errorf("%s: no fix report", cfg.label())
+		}
+	}
+}
+
+// sameSnapshot is == with NaN (the one-shot start's gradient norm) equal
+// to NaN.
+func sameSnapshot(a, b Snapshot) bool { return fmt.Sprintf("%+v", a) == fmt.Sprintf("%+v", b) }
+
+// sameFloat is == with NaN equal to NaN.
+func sameFloat(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"math"
 	"path/filepath"
 	"strings"
 
@@ -85,27 +84,13 @@ func runCompare(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("compare takes no arguments")
 	}
-	var methods []string
-	for _, s := range strings.Split(c.String("methods"), ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		if _, _, err := study.ParseMethod(s); err != nil {
-			return usagef("--methods: %v", err)
-		}
-		for _, m := range methods {
-			if strings.EqualFold(m, s) {
-				return usagef("--methods names %s twice", s)
-			}
-		}
-		methods = append(methods, s)
+	methods, err := study.ParseMethods("methods", c.String("methods"))
+	if err != nil {
+		return usageError{err}
 	}
-	if len(methods) == 0 {
-		return usagef("--methods is empty")
-	}
-	alpha := c.Float64("alpha")
-	if !(alpha > 0) || math.IsInf(alpha, 0) {
-		return usagef("--alpha %v must be a finite number > 0", alpha)
+	alpha, err := finitePositive(c, "alpha")
+	if err != nil {
+		return err
 	}
 	fix, err := hessian.ParseFix(c.String("fix"))
 	if err != nil {
@@ -127,8 +112,9 @@ func runCompare(c *cli.Context) error {
 			return usagef("--%s %d must be >= 0", f, c.Int(f))
 		}
 	}
-	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
-		return usagef("--sigma %v must be a finite number >= 0", s)
+	mc, err := mcOptions(c)
+	if err != nil {
+		return err
 	}
 	// Flags of methods that --methods leaves out are usage errors.
 	has := func(pred func(string) bool) bool {
@@ -173,16 +159,7 @@ func runCompare(c *cli.Context) error {
 	if k := c.Int("keep"); k >= m.NumFree() {
 		return usagef("--keep %d leaves nothing to prune: the model has %d unpruned parameters", k, m.NumFree())
 	}
-	// The methods run one after another: the largest one's state counts.
-	var biggest *resources.Estimate
-	var bigCfg prune.Config
-	for _, name := range methods {
-		pm, kind, _ := study.ParseMethod(name)
-		pc := prune.Config{Method: pm, Curvature: kind}
-		if e := resources.EstimatePrune(&pc, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs()); biggest == nil || e.Total() > biggest.Total() {
-			biggest, bigCfg = e, pc
-		}
-	}
+	biggest, bigCfg := study.LargestEstimate(methods, m)
 	if err := checkMemory(c, biggest, "leave out the largest methods with --methods, or "+resources.CurvatureAlternatives(&bigCfg)); err != nil {
 		return err
 	}
@@ -198,7 +175,6 @@ func runCompare(c *cli.Context) error {
 			return err
 		}
 	}
-	mc := hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
 	cfg := study.CompareConfig{Methods: methods, Alpha: alpha, Fix: fix, MC: mc, Recompute: c.Int("recompute"),
 		Keep: c.Int("keep"), BruteForceEvery: c.Int("brute-force-every"), Structure: structure}
 	total := len(methods) * (m.NumFree() - cfg.Keep)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/urfave/cli/v2"
@@ -77,22 +78,17 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 	// A flag that has no meaning for the method or curvature chosen is a
 	// usage error, never silently ignored (issue 23).
 	if cfg.Method != prune.OBS {
-		for _, f := range []string{"alpha", "inverse"} {
-			if c.IsSet(f) {
-				return cfg, usagef("--%s applies only to --method obs (%s uses no inverse)", f, cfg.Method)
-			}
+		if err := refuse(c, []string{"alpha", "inverse"}, fmt.Sprintf("applies only to --method obs (%s uses no inverse)", cfg.Method)); err != nil {
+			return cfg, err
 		}
 	}
 	if cfg.Method == prune.Magnitude || cfg.Curvature != hessian.MCFisher {
-		for _, f := range []string{"samples", "sigma", "curv-seed"} {
-			if c.IsSet(f) {
-				return cfg, usagef("--%s applies only to --curvature mcfisher", f)
-			}
+		if err := refuse(c, []string{"samples", "sigma", "curv-seed"}, "applies only to --curvature mcfisher"); err != nil {
+			return cfg, err
 		}
 	}
-	cfg.Alpha = c.Float64("alpha")
-	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) {
-		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.Alpha)
+	if cfg.Alpha, err = finitePositive(c, "alpha"); err != nil {
+		return cfg, err
 	}
 	if cfg.Damping, err = parseDamping(c); err != nil {
 		return cfg, err
@@ -126,20 +122,32 @@ func methodConfig(c *cli.Context) (prune.Config, error) {
 			return cfg, usagef("--structure %v needs --curvature ggn or mcfisher, not %v", cfg.Structure, cfg.Curvature)
 		}
 	}
-	if c.Int("samples") < 0 {
-		return cfg, usagef("--samples %d must be >= 0", c.Int("samples"))
+	mc, err := mcOptions(c)
+	if err != nil {
+		return cfg, err
 	}
-	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
-		return cfg, usagef("--sigma %v must be a finite number >= 0", s)
-	}
-	cfg.CurvatureOptions = &hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
+	cfg.CurvatureOptions = &mc
 	return cfg, nil
 }
 
-// num turns NaN and Inf into JSON null.
-func num(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
+// finitePositive reads the float flag name, which must be a finite number
+// > 0.
+func finitePositive(c *cli.Context, name string) (float64, error) {
+	v := c.Float64(name)
+	if !(v > 0) || math.IsInf(v, 0) {
+		return v, usagef("--%s %v must be a finite number > 0", name, v)
 	}
-	return &v
+	return v, nil
+}
+
+// mcOptions reads --samples, --sigma and --curv-seed, the Monte-Carlo
+// Fisher's options.
+func mcOptions(c *cli.Context) (hessian.Options, error) {
+	if c.Int("samples") < 0 {
+		return hessian.Options{}, usagef("--samples %d must be >= 0", c.Int("samples"))
+	}
+	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
+		return hessian.Options{}, usagef("--sigma %v must be a finite number >= 0", s)
+	}
+	return hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -96,26 +95,13 @@ Example:
 // hessianFlags reads and checks the flags; nothing is loaded yet.
 func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 	var cfg study.CurvatureConfig
-	valid := make([]string, len(study.AllKinds))
-	for i, k := range study.AllKinds {
-		valid[i] = k.String()
-	}
-	for _, s := range strings.Split(c.String("kinds"), ",") {
-		s = strings.TrimSpace(s)
-		k, err := hessian.ParseKind(s)
-		if err != nil || s == "" {
-			return cfg, usagef("unknown kind %q in --kinds; valid kinds: %s", s, strings.Join(valid, ", "))
-		}
-		if slices.Contains(cfg.Kinds, k) {
-			return cfg, usagef("kind %v is given twice in --kinds", k)
-		}
-		cfg.Kinds = append(cfg.Kinds, k)
-	}
-	cfg.Alpha = c.Float64("alpha")
-	if !(cfg.Alpha > 0) || math.IsInf(cfg.Alpha, 0) {
-		return cfg, usagef("--alpha %v must be a finite number > 0", cfg.Alpha)
-	}
 	var err error
+	if cfg.Kinds, err = study.ParseKinds("kinds", c.String("kinds")); err != nil {
+		return cfg, usageError{err}
+	}
+	if cfg.Alpha, err = finitePositive(c, "alpha"); err != nil {
+		return cfg, err
+	}
 	if cfg.Damping, err = parseDamping(c); err != nil {
 		return cfg, err
 	}
@@ -125,20 +111,14 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 	if c.IsSet("fix") && !slices.Contains(cfg.Kinds, hessian.Exact) {
 		return cfg, usagef("--fix applies only to the exact kind, which --kinds does not include")
 	}
-	if c.Int("samples") < 0 {
-		return cfg, usagef("--samples %d must be >= 0", c.Int("samples"))
-	}
-	if s := c.Float64("sigma"); !(s >= 0) || math.IsInf(s, 0) {
-		return cfg, usagef("--sigma %v must be a finite number >= 0", s)
+	if cfg.Options, err = mcOptions(c); err != nil {
+		return cfg, err
 	}
 	if !slices.Contains(cfg.Kinds, hessian.MCFisher) {
-		for _, f := range []string{"samples", "sigma", "curv-seed"} {
-			if c.IsSet(f) {
-				return cfg, usagef("--%s applies only to the mcfisher kind, which --kinds does not include", f)
-			}
+		if err := refuse(c, []string{"samples", "sigma", "curv-seed"}, "applies only to the mcfisher kind, which --kinds does not include"); err != nil {
+			return cfg, err
 		}
 	}
-	cfg.Options = hessian.Options{Samples: c.Int("samples"), Sigma: c.Float64("sigma"), Seed: c.Uint64("curv-seed")}
 	cfg.Dump, cfg.Plot = c.String("dump"), c.String("plot")
 	if c.IsSet("dump") {
 		if err := ensureDir("--dump", cfg.Dump); err != nil {
@@ -151,11 +131,8 @@ func hessianFlags(c *cli.Context) (study.CurvatureConfig, error) {
 		}
 	}
 	outs := []atomicfile.File{out("--plot", cfg.Plot)}
-	if cfg.Dump != "" {
-		for _, k := range cfg.Kinds {
-			outs = append(outs, out("--dump", filepath.Join(cfg.Dump, k.String()+".npy")), out("--dump", filepath.Join(cfg.Dump, k.String()+"_inv.npy")))
-		}
-		outs = append(outs, out("--dump", filepath.Join(cfg.Dump, "index.json")))
+	for _, f := range cfg.DumpFiles() {
+		outs = append(outs, out("--dump", f))
 	}
 	if err := checkOutputs(c, outs...); err != nil {
 		return cfg, err

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -61,10 +60,8 @@ func mnistSettings(c *cli.Context) (mnist.Config, error) {
 		if c.IsSet("seeds") && c.Int("seeds") != len(cfg.Models) {
 			return cfg, usagef("--seeds %d but %d --models", c.Int("seeds"), len(cfg.Models))
 		}
-		for _, f := range []string{"epochs", "lr-decay", "quick"} {
-			if c.IsSet(f) {
-				return cfg, usagef("--%s does not apply with --models (the models are trained)", f)
-			}
+		if err := refuse(c, []string{"epochs", "lr-decay", "quick"}, "does not apply with --models (the models are trained)"); err != nil {
+			return cfg, err
 		}
 		cfg.Seeds = len(cfg.Models)
 	}
@@ -75,14 +72,10 @@ func mnistSettings(c *cli.Context) (mnist.Config, error) {
 	if cfg.Epochs < 1 || cfg.FTEpochs < 0 || cfg.Calib < 1 || cfg.FTPatterns < 0 {
 		return cfg, usagef("--epochs %d must be >= 1, --ft-epochs %d >= 0, --ft-patterns %d >= 0 and --calib %d >= 1", cfg.Epochs, cfg.FTEpochs, cfg.FTPatterns, cfg.Calib)
 	}
-	for _, f := range strings.Split(c.String("sparsities"), ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v > 0 && v < 1) || (len(cfg.Sparsities) > 0 && v <= cfg.Sparsities[len(cfg.Sparsities)-1]) {
-			return cfg, usagef("--sparsities %q: want ascending fractions in (0, 1)", c.String("sparsities"))
-		}
-		cfg.Sparsities = append(cfg.Sparsities, v)
-	}
 	var err error
+	if cfg.Sparsities, err = mnist.ParseSparsities("sparsities", c.String("sparsities")); err != nil {
+		return cfg, usageError{err}
+	}
 	if c.String("methods") == "none" {
 		cfg.Methods = []string{}
 	} else if cfg.Methods, err = mnist.ParseMethods("methods", c.String("methods")); err != nil {
@@ -120,10 +113,8 @@ func runReproduceMNIST(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range []string{"monk-dir", "fix"} {
-		if c.IsSet(f) {
-			return usagef("--%s does not apply to obs reproduce mnist", f)
-		}
+	if err := refuse(c, []string{"monk-dir", "fix"}, "does not apply to obs reproduce mnist"); err != nil {
+		return err
 	}
 	dir := c.String("out-dir")
 	trained, err := mnist.LoadModels(&cfg)

@@ -166,11 +166,5 @@ func runReproduceNettalk(c *cli.Context) error {
 // nettalkCommandLine rebuilds the command, leaving out --out-dir and the
 // output flags.
 func nettalkCommandLine(c *cli.Context) string {
-	parts := []string{"obs reproduce nettalk"}
-	for _, f := range []string{"nettalk-dir", "window", "hidden", "train-words", "test-words", "decay", "seed", "max-iter", "polish", "grad-tol", "alpha", "group", "recompute", "keep", "points", "methods"} {
-		if c.IsSet(f) {
-			parts = append(parts, "--"+f, c.String(f))
-		}
-	}
-	return strings.Join(parts, " ")
+	return strings.Join(append([]string{"obs reproduce nettalk"}, givenFlags(c, "nettalk-dir", "window", "hidden", "train-words", "test-words", "decay", "seed", "max-iter", "polish", "grad-tol", "alpha", "group", "recompute", "keep", "points", "methods")...), " ")
 }

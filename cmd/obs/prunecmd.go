@@ -4,13 +4,10 @@ import (
 	"errors"
 	"io"
 	"math"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/study"
@@ -192,8 +189,7 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
-	resources.AddKFAC(est, &cfg, m)
+	est := resources.EstimatePruneOf(&cfg, m)
 	if err := checkMemory(c, est, resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
@@ -220,8 +216,11 @@ func runPrune(c *cli.Context) error {
 	}
 	// With units or filters the bar counts groups (left reads the mask).
 	left, noun := func(free int) int { return free }, ""
-	if groups, name := structuredGroups(&cfg, m); groups != nil {
-		left, noun = func(int) int { return groupsLeft(m, groups) }, " "+name
+	if groups := cfg.Granularity.Groups(m); groups != nil {
+		left, noun = func(int) int { return prune.GroupsLeft(m, groups) }, " units"
+		if cfg.Granularity.Kind == prune.ByFilter {
+			noun = " filters"
+		}
 		before, target = len(groups), min(cfg.KeepTarget(len(groups)), len(groups))
 	}
 	b := newBar(c, before-target, "pruning "+c.String("method"))
@@ -258,11 +257,7 @@ func runPrune(c *cli.Context) error {
 	if c.Bool("one-shot") {
 		var one *prune.OneShotResult
 		if one, err = prune.OneShot(m, train.Inputs, train.Targets, cfg); err == nil {
-			res = &prune.Result{Method: one.Method, Alpha: one.Alpha, Start: one.Start, End: one.End,
-				StopReason: "one shot to the target, curvature built once"}
-			if one.FixReport != nil {
-				res.FixReports = []hessian.FixReport{*one.FixReport}
-			}
+			res = one.Result()
 		}
 	} else {
 		cfg.Train.Stop = cfg.Stop
@@ -278,24 +273,7 @@ func runPrune(c *cli.Context) error {
 	s := study.NewPruneSummary(res, &cfg, train, c.Bool("one-shot"))
 	s.Model, s.Out, s.Records = c.String("model"), outPath, records
 
-	written := m
-	if g := cfg.Granularity; g.Kind != prune.ByWeight {
-		s.Granularity, s.Before = g.String(), &sizeBefore
-		if g.Kind == prune.ByUnit || g.Kind == prune.ByFilter {
-			s.Allocation = "global"
-			if cfg.PerLayer {
-				s.Allocation = "per-layer"
-			}
-			written, _ = prune.Compact(m)
-			s.Compacted, s.CompactedParams = true, written.NumFree()
-		}
-		after := prune.SizeFiguresOf(written)
-		s.After = &after
-	}
-	hist, _ := marshal(struct {
-		Command string             `json:"command"`
-		Summary study.PruneSummary `json:"summary"`
-	}{"obs " + strings.Join(os.Args[1:], " "), s})
+	written := s.Structured(m, &cfg, sizeBefore)
 	if records != "" {
 		if err := atomicfile.Write(records, func(w io.Writer) error {
 			return prune.WriteStepsCSV(w, res.Method, res.Steps, true)
@@ -303,7 +281,7 @@ func runPrune(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := withData(c, stamp(written.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(outPath); err != nil {
+	if err := savePruned(c, outPath, written, file, train, s); err != nil {
 		return err
 	}
 	info(c, "%s: %d -> %d parameters (%s); wrote %s\n", res.Method, res.Start.Params, res.End.Params, res.StopReason, outPath)

@@ -2,14 +2,12 @@ package main
 
 import (
 	"errors"
-	"os"
-	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/prune"
 )
 
@@ -55,33 +53,6 @@ func calibFlags(c *cli.Context, cfg *prune.Config, train *datasets.Set) error {
 	return nil
 }
 
-// layerSummary is the JSON summary of obs prune --structure layer.
-type layerSummary struct {
-	Model            string    `json:"model"`
-	Out              string    `json:"out"`
-	Data             string    `json:"data"`
-	Method           string    `json:"method"`
-	Loss             string    `json:"loss_approximated"`
-	Structure        string    `json:"structure"`
-	Curvature        string    `json:"curvature"`
-	Allocation       string    `json:"allocation"`
-	Calibration      int       `json:"calibration_patterns"`
-	Damp             float64   `json:"damp"`
-	Sparsity         float64   `json:"sparsity"`
-	LayerSparsity    []float64 `json:"layer_sparsity"`
-	LayerError       []float64 `json:"layer_error"`
-	LayerEnergy      []float64 `json:"layer_energy"`
-	ParamsBefore     int       `json:"params_before"`
-	ParamsAfter      int       `json:"params_after"`
-	TrainErrorBefore float64   `json:"train_error_before"`
-	TrainErrorAfter  float64   `json:"train_error_after"`
-	TrainAccBefore   *float64  `json:"train_accuracy_before"`
-	TrainAccAfter    *float64  `json:"train_accuracy_after"`
-	TestAccBefore    *float64  `json:"test_accuracy_before,omitempty"`
-	TestAccAfter     *float64  `json:"test_accuracy_after,omitempty"`
-	Seconds          float64   `json:"seconds"`
-}
-
 func runPruneLayer(c *cli.Context) error {
 	if c.String("structure") != "layer" || c.String("method") != "obs" {
 		return usagef("--curvature layer-input is layer-wise OBS: it needs --method obs --structure layer")
@@ -89,10 +60,8 @@ func runPruneLayer(c *cli.Context) error {
 	if c.IsSet("granularity") {
 		return runPruneLayerUnits(c)
 	}
-	for _, f := range []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "damping", "fix", "inverse", "samples", "sigma", "curv-seed"} {
-		if c.IsSet(f) {
-			return usagef("--%s does not apply to --structure layer", f)
-		}
+	if err := refuse(c, []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "damping", "fix", "inverse", "samples", "sigma", "curv-seed"}, "does not apply to --structure layer"); err != nil {
+		return err
 	}
 	if !c.IsSet("sparsity") {
 		return usagef("--structure layer needs --sparsity (fraction of weights to prune, biases kept)")
@@ -105,7 +74,7 @@ func runPruneLayer(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp, noDamp, err := layerCalibDamp(c)
+	calib, damp, err := layerCalibDamp(c)
 	if err != nil {
 		return err
 	}
@@ -117,26 +86,16 @@ func runPruneLayer(c *cli.Context) error {
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
 	}
-	X := train.Inputs[:min(calib, train.Len())]
-	s := layerSummary{Model: c.String("model"), Out: out, Data: train.Name, Method: "layer-wise obs",
-		Loss:      "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
-		Structure: "layer", Curvature: "layer-input", Allocation: alloc.String(), Calibration: len(X), Damp: c.Float64("damp"),
-		ParamsBefore: m.NumFree()}
-	before := datasets.Evaluate(m, train.Inputs, train.Targets)
-	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
-	if test != nil {
-		s.TestAccBefore = datasets.Evaluate(m, test.Inputs, test.Targets).Accuracy
-	}
-	rows := 0
-	for l := 1; l <= m.NumLayers(); l++ {
-		r, _, _ := m.LayerShape(l)
-		rows += r
-	}
-	b := newBar(c, rows, "layer-wise OBS")
-	start := time.Now()
-	res, err := prune.LayerwiseOBS(m, X, sp, &prune.LayerwiseSettings{Damp: damp, NoDamp: noDamp, Allocation: alloc,
-		Progress: func(done, total int) { b.Set(done, "layer-wise OBS: row %d of %d", done, total) },
-		Stop:     func() bool { return interrupted(c) }})
+	var b *bar // made at the first call, (0, rows)
+	s, err := study.PruneLayerwise(m, train, test, study.LayerConfig{Sparsity: sp, Allocation: alloc, Calib: calib, Damp: damp,
+		Stop: func() bool { return interrupted(c) },
+		Progress: func(done, total int) {
+			if b == nil {
+				b = newBar(c, total, "layer-wise OBS")
+				return
+			}
+			b.Set(done, "layer-wise OBS: row %d of %d", done, total)
+		}})
 	b.Done()
 	if errors.Is(err, prune.ErrStopped) || interrupted(c) {
 		return errInterrupted
@@ -144,19 +103,8 @@ func runPruneLayer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Seconds = time.Since(start).Seconds()
-	s.Sparsity, s.LayerSparsity, s.LayerError, s.LayerEnergy = res.Sparsity, res.LayerSparsity, res.LayerError, res.LayerEnergy
-	s.ParamsAfter = m.NumFree()
-	after := datasets.Evaluate(m, train.Inputs, train.Targets)
-	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
-	if test != nil {
-		s.TestAccAfter = datasets.Evaluate(m, test.Inputs, test.Targets).Accuracy
-	}
-	hist, _ := marshal(struct {
-		Command string       `json:"command"`
-		Summary layerSummary `json:"summary"`
-	}{"obs " + strings.Join(os.Args[1:], " "), s})
-	if err := withData(c, stamp(m.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
+	s.Model, s.Out = c.String("model"), out
+	if err := savePruned(c, out, m, file, train, s); err != nil {
 		return err
 	}
 	info(c, "layer-wise OBS (%s): %d -> %d parameters, weight sparsity %.4f; wrote %s\n", alloc, s.ParamsBefore, s.ParamsAfter, s.Sparsity, out)
@@ -165,17 +113,17 @@ func runPruneLayer(c *cli.Context) error {
 
 // layerCalibDamp reads --calib and --damp of layer-wise OBS: the
 // calibration patterns (defaultLayerCalib unless given) and the damping,
-// --damp 0 being none (noDamp; a zero Damp is the default in prune).
-func layerCalibDamp(c *cli.Context) (calib int, damp float64, noDamp bool, err error) {
+// --damp 0 being none (study.LayerConfig.Damp).
+func layerCalibDamp(c *cli.Context) (calib int, damp float64, err error) {
 	calib, damp = defaultLayerCalib, c.Float64("damp")
 	if c.IsSet("calib") {
 		calib = c.Int("calib")
 	}
 	if calib < 1 {
-		return 0, 0, false, usagef("--calib %d must be >= 1", calib)
+		return 0, 0, usagef("--calib %d must be >= 1", calib)
 	}
 	if !(damp >= 0) || damp > 1e300 {
-		return 0, 0, false, usagef("--damp %v must be a finite number >= 0", damp)
+		return 0, 0, usagef("--damp %v must be a finite number >= 0", damp)
 	}
-	return calib, damp, damp == 0, nil
+	return calib, damp, nil
 }

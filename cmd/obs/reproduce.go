@@ -3,11 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -97,7 +95,7 @@ Example:
 			&cli.Float64Flag{Name: "alpha", Value: prune.DefaultAlpha, Usage: "OBS damping: OBS inverts C + alpha I"},
 			dampingFlag(),
 			fixFlag("how OBS-exact inverts the exact Hessian"),
-			&cli.StringFlag{Name: "max-predicted-ratio", Value: "0.001,0.003,0.01,0.03,0.1", Usage: "comma-separated `R` values of the MONK's ratio rule: OBS-GGN deletes while L_q <= R E"},
+			&cli.StringFlag{Name: "max-predicted-ratio", Value: reproduce.FormatRatios(reproduce.DefaultRatios), Usage: "comma-separated `R` values of the MONK's ratio rule: OBS-GGN deletes while L_q <= R E"},
 		}, mnistReproduceFlags()...),
 		Action:          runReproduce,
 		Subcommands:     []*cli.Command{reproduceNettalkCommand()},
@@ -183,25 +181,9 @@ func runReproduce(c *cli.Context) error {
 			return usagef("--%s applies only to obs reproduce mnist", f)
 		}
 	}
-	doXOR, problems := false, []int{}
-	seen := map[int]bool{}
-	for _, a := range args {
-		switch strings.ToLower(a) {
-		case "xor":
-			doXOR = true
-		case "monk1", "monk2", "monk3":
-			seen[int(a[4]-'0')] = true
-		case "all":
-			doXOR = true
-			seen[1], seen[2], seen[3] = true, true, true
-		default:
-			return usagef("unknown experiment %q; want xor, monk1, monk2, monk3 or all", a)
-		}
-	}
-	for p := 1; p <= 3; p++ {
-		if seen[p] {
-			problems = append(problems, p)
-		}
+	doXOR, problems, err := reproduce.ParseExperiments(args)
+	if err != nil {
+		return usageError{err}
 	}
 	dir := c.String("monk-dir")
 	if dir != "" && len(problems) == 0 {
@@ -210,9 +192,9 @@ func runReproduce(c *cli.Context) error {
 	if c.Int("seeds") < 0 {
 		return usagef("--seeds %d must be >= 0 (0: the defaults)", c.Int("seeds"))
 	}
-	alpha := c.Float64("alpha")
-	if !(alpha > 0) || math.IsInf(alpha, 0) {
-		return usagef("--alpha %v must be a finite number > 0", alpha)
+	alpha, err := finitePositive(c, "alpha")
+	if err != nil {
+		return err
 	}
 	fix, err := hessian.ParseFix(c.String("fix"))
 
@@ -235,22 +217,15 @@ func runReproduce(c *cli.Context) error {
 	if out == "" {
 		return usagef("--out-dir is empty")
 	}
-	ratios := []float64{}
-	for _, f := range strings.Split(c.String("max-predicted-ratio"), ",") {
-		if strings.TrimSpace(f) == "" {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return usagef("--max-predicted-ratio: %q is not a finite number > 0", f)
-		}
-		ratios = append(ratios, v)
+	ratios, err := reproduce.ParseRatios("max-predicted-ratio", c.String("max-predicted-ratio"))
+	if err != nil {
+		return usageError{err}
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("cannot create output directory %s: %v", out, err)
 	}
 	outs := []atomicfile.File{}
-	for _, f := range []string{"report.md", "runs.csv", "xor.csv", "steps.csv", "monk1-curves.png", "monk2-curves.png", "monk3-curves.png", "summary.json"} {
+	for _, f := range reproduce.Outputs {
 		outs = append(outs, atomicfile.File{Flag: "--out-dir", Path: filepath.Join(out, f)})
 	}
 	if err := checkOutputs(c, outs...); err != nil {
@@ -324,10 +299,19 @@ func reproduceCommandLine(c *cli.Context, doXOR bool, problems []int) string {
 			parts = append(parts, fmt.Sprintf("monk%d", p))
 		}
 	}
-	for _, f := range []string{"monk-dir", "seeds", "alpha", "damping", "fix", "max-predicted-ratio"} {
+	parts = append(parts, givenFlags(c, "monk-dir", "seeds", "alpha", "damping", "fix", "max-predicted-ratio")...)
+	return strings.Join(parts, " ")
+}
+
+// givenFlags returns "--NAME", "VALUE" for each of flags given on the
+// command line, in order: what a recorded command line repeats (never the
+// output flags, which do not change the results).
+func givenFlags(c *cli.Context, flags ...string) []string {
+	var parts []string
+	for _, f := range flags {
 		if c.IsSet(f) {
 			parts = append(parts, "--"+f, c.String(f))
 		}
 	}
-	return strings.Join(parts, " ")
+	return parts
 }

@@ -77,8 +77,7 @@ func runSaliency(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	est := resources.EstimatePrune(&cfg, float64(m.NumFree()), float64(len(m.Params)), m.NumOutputs())
-	resources.AddKFAC(est, &cfg, m)
+	est := resources.EstimatePruneOf(&cfg, m)
 	if c.Bool("retrain") {
 		resources.AddTraining(est, method, float64(m.NumFree()), m.NumOutputs())
 	}

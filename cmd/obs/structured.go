@@ -1,14 +1,12 @@
 package main
 
 import (
-	"os"
-	"strings"
-	"time"
+	"fmt"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
+	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -51,46 +49,11 @@ func readGranularity(c *cli.Context, cfg *prune.Config) error {
 			cfg.PerLayer = a == prune.PerLayer
 		}
 	case prune.ByNM:
-		for _, f := range []string{"keep", "sparsity", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "group", "allocation"} {
-			if c.IsSet(f) {
-				return usagef("--%s does not apply to --granularity %v, which sets its own target (%d of every %d weights)", f, g, g.N, g.M)
-			}
+		if err := refuse(c, []string{"keep", "sparsity", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "group", "allocation"}, fmt.Sprintf("does not apply to --granularity %v, which sets its own target (%d of every %d weights)", g, g.N, g.M)); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// structuredGroups returns the groups obs prune's bar counts, and their
-// name: the hidden units or the filters of m with --granularity unit or
-// filter, nil otherwise (the bar counts parameters).
-func structuredGroups(cfg *prune.Config, m *model.MLP) ([][]int, string) {
-	switch g := cfg.Granularity; g.Kind {
-	case prune.ByUnit:
-		if m.Layered() {
-			return nil, ""
-		}
-		groups, _ := prune.UnitGroups(m, g.Outgoing)
-		return groups, "units"
-	case prune.ByFilter:
-		groups, _ := prune.FilterGroups(m)
-		return groups, "filters"
-	}
-	return nil, ""
-}
-
-// groupsLeft returns how many of the groups still have an unpruned
-// parameter.
-func groupsLeft(m *model.MLP, groups [][]int) int {
-	n := 0
-	for _, g := range groups {
-		for _, q := range g {
-			if !m.Pruned[q] {
-				n++
-				break
-			}
-		}
-	}
-	return n
 }
 
 // checkUnitTarget checks --keep and the per-layer allocation against the
@@ -125,33 +88,6 @@ func checkUnitTarget(c *cli.Context, cfg *prune.Config, m *model.MLP) error {
 	return nil
 }
 
-// layerUnitSummary is the JSON summary of layer-wise unit OBS.
-type layerUnitSummary struct {
-	Model            string            `json:"model"`
-	Out              string            `json:"out"`
-	Data             string            `json:"data"`
-	Method           string            `json:"method"`
-	Loss             string            `json:"loss_approximated"`
-	Granularity      string            `json:"granularity"`
-	Curvature        string            `json:"curvature"`
-	Allocation       string            `json:"allocation"`
-	Calibration      int               `json:"calibration_patterns"`
-	Damp             float64           `json:"damp"`
-	Sparsity         float64           `json:"sparsity"`
-	Before           prune.SizeFigures `json:"before"`
-	After            prune.SizeFigures `json:"after"`
-	ParamsBefore     int               `json:"params_before"`
-	ParamsAfter      int               `json:"params_after"`
-	TrainErrorBefore float64           `json:"train_error_before"`
-	TrainErrorAfter  float64           `json:"train_error_after"`
-	TrainAccBefore   *float64          `json:"train_accuracy_before"`
-	TrainAccAfter    *float64          `json:"train_accuracy_after"`
-	TestAccBefore    *float64          `json:"test_accuracy_before,omitempty"`
-	TestAccAfter     *float64          `json:"test_accuracy_after,omitempty"`
-	Compacted        bool              `json:"compacted"`
-	Seconds          float64           `json:"seconds"`
-}
-
 // runPruneLayerUnits is obs prune --curvature layer-input --structure
 // layer --granularity unit:outgoing: layer-wise OBS of hidden units
 // (prune.LayerUnitOBSPruner), one shot to --sparsity of the units; or
@@ -167,16 +103,12 @@ func runPruneLayerUnits(c *cli.Context) error {
 		return usagef("--curvature layer-input removes units by their outgoing weights (--granularity unit:outgoing) or N:M patterns (such as 2:4), not %v", g)
 	}
 	if nm {
-		for _, f := range []string{"sparsity", "allocation"} {
-			if c.IsSet(f) {
-				return usagef("--%s does not apply to --granularity %v, which sets its own target (%d of every %d weights)", f, g, g.N, g.M)
-			}
+		if err := refuse(c, []string{"sparsity", "allocation"}, fmt.Sprintf("does not apply to --granularity %v, which sets its own target (%d of every %d weights)", g, g.N, g.M)); err != nil {
+			return err
 		}
 	}
-	for _, f := range []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"} {
-		if c.IsSet(f) {
-			return usagef("--%s does not apply to layer-wise unit OBS", f)
-		}
+	if err := refuse(c, []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"}, "does not apply to layer-wise unit OBS"); err != nil {
+		return err
 	}
 	sp := c.Float64("sparsity")
 	if !nm && (!c.IsSet("sparsity") || !(sp >= 0 && sp <= 1)) {
@@ -186,7 +118,7 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	calib, damp, noDamp, err := layerCalibDamp(c)
+	calib, damp, err := layerCalibDamp(c)
 	if err != nil {
 		return err
 	}
@@ -204,48 +136,16 @@ func runPruneLayerUnits(c *cli.Context) error {
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
 	}
-	cal := prune.FirstN(train.Inputs, train.Targets, min(calib, train.Len()))
-	s := layerUnitSummary{Model: c.String("model"), Out: out, Data: train.Name, Method: "layer-wise unit obs",
-		Loss:        "each layer's reconstruction error (1/N) sum_p ||W x_p - W' x_p||^2 on the calibration inputs, not E",
-		Granularity: g.String(), Curvature: "layer-input", Allocation: alloc.String(), Calibration: cal.Len(), Damp: c.Float64("damp"), Sparsity: sp,
-		Before: prune.SizeFiguresOf(m), ParamsBefore: m.NumFree(), Compacted: true}
-	before := datasets.Evaluate(m, train.Inputs, train.Targets)
-	s.TrainErrorBefore, s.TrainAccBefore = before.Error, before.Accuracy
-	if test != nil {
-		s.TestAccBefore = datasets.Evaluate(m, test.Inputs, test.Targets).Accuracy
-	}
-	start := time.Now()
-	ctx := prune.PollContext(func() bool { return interrupted(c) })
-	plan := &prune.Plan{Method: prune.LayerUnitOBSPruner{Damp: damp, NoDamp: noDamp, Relative: alloc == prune.Global},
-		Calib: cal, Granularity: g, PerLayer: alloc == prune.PerLayer, Target: prune.Target{Sparsity: sp}}
-	if nm {
-		s.Method, s.Allocation, s.Compacted = "layer-wise obs, n:m", "every row", false
-		s.Sparsity = float64(g.N) / float64(g.M)
-		plan = &prune.Plan{Method: prune.LayerOBSPruner{Damp: damp, NoDamp: noDamp}, Calib: cal, Granularity: g}
-	}
-	_, err = prune.Prune(ctx, m, train.Inputs, train.Targets, plan)
+	small, s, err := study.PruneLayerUnits(m, train, test, study.LayerConfig{Sparsity: sp, Allocation: alloc, Granularity: g,
+		Calib: calib, Damp: damp, Stop: func() bool { return interrupted(c) }})
 	if interrupted(c) {
 		return errInterrupted
 	}
 	if err != nil {
 		return err
 	}
-	s.Seconds = time.Since(start).Seconds()
-	small := m
-	if !nm {
-		small, _ = prune.Compact(m)
-	}
-	s.After, s.ParamsAfter = prune.SizeFiguresOf(small), small.NumFree()
-	after := datasets.Evaluate(small, train.Inputs, train.Targets)
-	s.TrainErrorAfter, s.TrainAccAfter = after.Error, after.Accuracy
-	if test != nil {
-		s.TestAccAfter = datasets.Evaluate(small, test.Inputs, test.Targets).Accuracy
-	}
-	hist, _ := marshal(struct {
-		Command string           `json:"command"`
-		Summary layerUnitSummary `json:"summary"`
-	}{"obs " + strings.Join(os.Args[1:], " "), s})
-	if err := withData(c, stamp(small.ToFile(file.Provenance, append(file.History, hist))).CarryData(file), train).Save(out); err != nil {
+	s.Model, s.Out = c.String("model"), out
+	if err := savePruned(c, out, small, file, train, s); err != nil {
 		return err
 	}
 	if nm {

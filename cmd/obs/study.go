@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -60,39 +58,13 @@ Example:
 	}
 }
 
-type studySummary struct {
-	Report        string          `json:"report"`
-	SeedsCSV      string          `json:"seeds_csv"`
-	Quick         bool            `json:"quick"`
-	Seeds         []uint64        `json:"seeds"`
-	Delta         float64         `json:"relative_damping_delta"`
-	Normalisation string          `json:"normalisation"`
-	Truth         string          `json:"ground_truth"`
-	Rows          []study.RowJSON `json:"rows"`
-}
-
-func parseSeeds(s string) ([]uint64, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var seeds []uint64
-	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
-		if err != nil {
-			return nil, usagef("--seeds: %q is not a seed (a number >= 0)", f)
-		}
-		seeds = append(seeds, v)
-	}
-	return seeds, nil
-}
-
 func runStudy(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("study takes no arguments")
 	}
-	seeds, err := parseSeeds(c.String("seeds"))
+	seeds, err := study.ParseSeeds("seeds", c.String("seeds"))
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	if c.Int("workers") < 0 {
 		return usagef("--workers %d must be >= 0", c.Int("workers"))
@@ -116,10 +88,7 @@ func runStudy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s := studySummary{Report: filepath.Join(dir, study.ReportName), Quick: res.Quick, Seeds: res.Seeds, Delta: study.MainDelta,
-		Normalisation: "1/P (P = training patterns); every curvature includes the weight decay; alpha = delta tr(C)/n",
-		Truth:         "E after deleting the parameter and retraining the rest to a minimum, minus E before"}
-	s.SeedsCSV = filepath.Join(dir, study.SeedsName)
+	s := study.NewRunSummary(res, dir)
 	seedsCSV, err := res.SeedsCSV()
 	if err != nil {
 		return err
@@ -130,7 +99,6 @@ func runStudy(c *cli.Context) error {
 	if err := atomicfile.WriteBytes(s.Report, res.Markdown()); err != nil {
 		return err
 	}
-	s.Rows = res.SummaryJSON()
 	if c.Bool("json") {
 		return emit(c, s)
 	}

@@ -8,11 +8,11 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"gonum.org/v1/gonum/floats"
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
+	"github.com/obs-toolkit/obs/internal/study"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -89,44 +89,6 @@ Example:
 	}
 }
 
-// trainSummary is the JSON summary of obs train.
-type trainSummary struct {
-	Out           string    `json:"out"`
-	Data          string    `json:"data"`
-	DataSource    string    `json:"data_source"`
-	Arch          string    `json:"arch"`
-	Loss          string    `json:"loss"`
-	Decay         float64   `json:"decay"`
-	Seed          uint64    `json:"seed"`
-	Trainer       string    `json:"trainer"`
-	Params        int       `json:"params"`
-	TrainError    float64   `json:"train_error"`
-	TrainAccuracy *float64  `json:"train_accuracy,omitempty"`
-	TestError     *float64  `json:"test_error,omitempty"`
-	TestAccuracy  *float64  `json:"test_accuracy,omitempty"`
-	GradNorm      float64   `json:"grad_norm"`
-	Converged     bool      `json:"converged"`
-	Restarts      int       `json:"restarts"`
-	RestartErrors []float64 `json:"restart_errors"`
-	Iterations    int       `json:"iterations"`
-	Evaluations   int       `json:"evaluations"`
-	Status        string    `json:"status"`
-	TestData      string    `json:"test_data,omitempty"`
-	TestPatterns  int       `json:"test_patterns,omitempty"`
-	Standardized  bool      `json:"standardized"`
-	Classes       []string  `json:"classes,omitempty"`
-	Epochs        int       `json:"epochs,omitempty"`
-	BatchSize     int       `json:"batch_size,omitempty"`
-	LearningRate  float64   `json:"learning_rate,omitempty"`
-	LRDecay       float64   `json:"lr_decay,omitempty"`
-	LRSchedule    string    `json:"lr_schedule,omitempty"`
-	EpochLoss     []float64 `json:"epoch_loss,omitempty"`
-	// TrainSeconds is the wall time of the mini-batch training loop alone
-	// (no data loading or evaluation); it is the one field that differs
-	// between identical runs.
-	TrainSeconds float64 `json:"train_seconds,omitempty"`
-}
-
 // specFromFlags builds the network spec from --arch, --act, --out-act,
 // --loss and --decay.
 func specFromFlags(c *cli.Context, defArch []int) (model.Spec, error) {
@@ -196,10 +158,8 @@ func runTrain(c *cli.Context) error {
 		if method, err = model.ParseMethod(c.String("trainer")); err != nil {
 			return usagef("unknown --trainer %q (want lbfgs, bfgs, lm, gd, adam or sgd)", c.String("trainer"))
 		}
-		for _, f := range []string{"epochs", "batch", "lr", "momentum", "lr-decay", "lr-schedule"} {
-			if c.IsSet(f) {
-				return usagef("--%s applies to the mini-batch trainers adam and sgd, not --trainer %s", f, method)
-			}
+		if err := refuse(c, []string{"epochs", "batch", "lr", "momentum", "lr-decay", "lr-schedule"}, fmt.Sprintf("applies to the mini-batch trainers adam and sgd, not --trainer %s", method)); err != nil {
+			return err
 		}
 		gradTol := c.Float64("grad-tol")
 		if !(gradTol > 0) || math.IsInf(gradTol, 0) {
@@ -260,7 +220,7 @@ func runTrain(c *cli.Context) error {
 		}
 	}
 	seed := c.Uint64("seed")
-	var s trainSummary
+	var s study.TrainSummary
 	if mini != nil {
 		m, s, err = trainMiniBatch(c, m, train, mini, seed)
 	} else {
@@ -272,24 +232,9 @@ func runTrain(c *cli.Context) error {
 	if interrupted(c) {
 		return errInterrupted
 	}
-	s.Out, s.Data, s.DataSource, s.Arch = out, train.Name, train.Source, spec.Describe()
-	s.Loss, s.Decay, s.Seed, s.Params = spec.Loss.String(), spec.Decay, seed, len(m.Params)
-	s.Standardized, s.Classes = std != nil, train.Classes
-	if test != nil {
-		s.TestData, s.TestPatterns = test.Source, test.Len()
-	}
-	tr := datasets.Evaluate(m, train.Inputs, train.Targets)
-	s.TrainError, s.TrainAccuracy = tr.Error, tr.Accuracy
-	if test != nil {
-		te := datasets.Evaluate(m, test.Inputs, test.Targets)
-		s.TestError, s.TestAccuracy = &te.Error, te.Accuracy
-	}
-	prov := model.Provenance{
-		Command: "obs " + strings.Join(os.Args[1:], " "), Data: train.Name, DataSource: train.Source,
-		Seed: &seed, Trainer: s.Trainer, TrainError: &s.TrainError, GradNorm: &s.GradNorm,
-		TrainAccuracy: s.TrainAccuracy, TestAccuracy: s.TestAccuracy,
-		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
-	}
+	s.Out = out
+	s.Complete(m, spec, train, test, seed, std != nil)
+	prov := s.Provenance("obs " + strings.Join(os.Args[1:], " "))
 	file := stamp(m.ToFile(prov, nil))
 	file.Standardize = std
 	datasets.Record(file, &dspec, train)
@@ -309,7 +254,7 @@ func runTrain(c *cli.Context) error {
 
 // trainFullBatch trains m to a minimum from --restarts starts and returns
 // the best network with the training part of the summary.
-func trainFullBatch(c *cli.Context, m *model.MLP, train *datasets.Set, method model.Method, seed uint64) (*model.MLP, trainSummary, error) {
+func trainFullBatch(c *cli.Context, m *model.MLP, train *datasets.Set, method model.Method, seed uint64) (*model.MLP, study.TrainSummary, error) {
 	restarts := c.Int("restarts")
 	b := newBar(c, -1, "training")
 	calls := 0
@@ -326,20 +271,15 @@ func trainFullBatch(c *cli.Context, m *model.MLP, train *datasets.Set, method mo
 	m, rr, err := model.TrainRestarts(m, train.Inputs, train.Targets, settings, newRand(seed), restarts)
 	b.Done()
 	if err != nil {
-		return nil, trainSummary{}, err
+		return nil, study.TrainSummary{}, err
 	}
-	res := rr.Best
-	return m, trainSummary{Trainer: res.Method, GradNorm: res.GradNorm, Converged: res.Converged,
-		Iterations: res.Iterations, Evaluations: res.Evaluations, Status: res.Status,
-		Restarts: restarts, RestartErrors: rr.Errors}, nil
+	return m, study.NewFullBatchSummary(rr, restarts), nil
 }
 
 // miniBatchSettings reads the flags of --trainer adam or sgd.
 func miniBatchSettings(c *cli.Context, opt model.Optimizer) (*model.MiniBatchSettings, error) {
-	for _, f := range []string{"restarts", "grad-tol", "max-iter"} {
-		if c.IsSet(f) {
-			return nil, usagef("--%s applies to the full-batch trainers, not --trainer %s", f, opt)
-		}
+	if err := refuse(c, []string{"restarts", "grad-tol", "max-iter"}, fmt.Sprintf("applies to the full-batch trainers, not --trainer %s", opt)); err != nil {
+		return nil, err
 	}
 	if c.IsSet("momentum") && opt != model.SGD {
 		return nil, usagef("--momentum applies to --trainer sgd, not %s", opt)
@@ -370,7 +310,7 @@ func miniBatchSettings(c *cli.Context, opt model.Optimizer) (*model.MiniBatchSet
 
 // trainMiniBatch trains m for set.Epochs from --seed's initial weights and
 // returns it with the training part of the summary.
-func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *model.MiniBatchSettings, seed uint64) (*model.MLP, trainSummary, error) {
+func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *model.MiniBatchSettings, seed uint64) (*model.MLP, study.TrainSummary, error) {
 	m.Init(newRand(seed))
 	per := min(set.BatchSize, train.Len())
 	b := newBar(c, set.Epochs*((train.Len()+per-1)/per), "training")
@@ -383,21 +323,7 @@ func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *mode
 	res, err := model.TrainMiniBatch(m, train.Inputs, train.Targets, set)
 	b.Done()
 	if err != nil {
-		return nil, trainSummary{}, err
+		return nil, study.TrainSummary{}, err
 	}
-	grad := make([]float64, len(m.Params))
-	m.BatchGrad(grad, train.Inputs, train.Targets)
-	return m, trainSummary{Trainer: res.Optimizer, GradNorm: floats.Norm(grad, 2), Restarts: 1, RestartErrors: []float64{res.E},
-		Iterations: res.Steps, Evaluations: res.Epochs, Status: res.Status,
-		Epochs: res.Epochs, BatchSize: set.BatchSize, LearningRate: c.Float64("lr"), LRDecay: set.Decay, LRSchedule: schedName(set.Schedule), EpochLoss: res.EpochLoss,
-		TrainSeconds: res.Seconds}, nil
-}
-
-// schedName is the lr_schedule field: empty for the default step schedule,
-// so that the summaries of runs without --lr-schedule keep their bytes.
-func schedName(s model.Schedule) string {
-	if s == model.StepDecay {
-		return ""
-	}
-	return s.String()
+	return m, study.NewMiniBatchSummary(m, train, set, res, c.Float64("lr")), nil
 }

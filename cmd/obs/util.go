@@ -8,13 +8,11 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"gonum.org/v1/gonum/floats"
 
+	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/model"
 )
-
-func norm2(v []float64) float64 { return floats.Norm(v, 2) }
 
 // out names an output file for checkOutputs.
 func out(flag, path string) atomicfile.File { return atomicfile.File{Flag: flag, Path: path} }
@@ -93,4 +91,27 @@ func ensureDir(flag, dir string) error {
 func stamp(f *model.File) *model.File {
 	f.ObsVersion = version
 	return f
+}
+
+// savePruned writes net, pruned from the model file in, to out: in's
+// provenance, history and data, the history extended by this command and
+// its summary, and the data it was pruned on (withData).
+func savePruned(c *cli.Context, out string, net *model.MLP, in *model.File, train *datasets.Set, summary any) error {
+	hist, _ := marshal(struct {
+		Command string `json:"command"`
+		Summary any    `json:"summary"`
+	}{"obs " + strings.Join(os.Args[1:], " "), summary})
+	return withData(c, stamp(net.ToFile(in.Provenance, append(in.History, hist))).CarryData(in), train).Save(out)
+}
+
+// refuse returns a usage error naming the first of flags that was given,
+// "--FLAG why" (a flag that does not apply is refused, never ignored), or
+// nil.
+func refuse(c *cli.Context, flags []string, why string) error {
+	for _, f := range flags {
+		if c.IsSet(f) {
+			return usagef("--%s %s", f, why)
+		}
+	}
+	return nil
 }

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"crypto/sha256"
 	"fmt"
-	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/model"
 )
 
@@ -86,10 +85,8 @@ func runImport(c *cli.Context) error {
 		return usagef("--layers needs --input (CxHxW or N): the weight file does not say the input's shape")
 	}
 	if !layered {
-		for _, f := range []string{"bn-eps"} {
-			if c.IsSet(f) {
-				return usagef("--%s applies to --layers, not to --arch", f)
-			}
+		if err := refuse(c, []string{"bn-eps"}, "applies to --layers, not to --arch"); err != nil {
+			return err
 		}
 	}
 	spec, err := specFromFlags(c, nil)
@@ -135,17 +132,13 @@ func runImport(c *cli.Context) error {
 			return err
 		}
 	}
-	m, layers, std, dts := imp.Net, imp.Layers, imp.Standardize, imp.Dtypes
-	sum := fmt.Sprintf("%x", sha256.Sum256(raw))
-	prov := model.Provenance{Command: "obs " + strings.Join(os.Args[1:], " "), ImportedFrom: from, ImportFormat: format,
-		ImportDtype: strings.Join(dts, ","), ImportSHA256: sum}
-	file := stamp(m.ToFile(prov, nil))
-	file.LayerNames, file.Standardize = layers, std
+	var classes []string
 	if cl := c.String("classes"); cl != "" {
 		for _, s := range strings.Split(cl, ",") {
-			file.Classes = append(file.Classes, strings.TrimSpace(s))
+			classes = append(classes, strings.TrimSpace(s))
 		}
 	}
+	m, file := imp.Net, stamp(imp.File("obs "+strings.Join(os.Args[1:], " "), from, raw, classes))
 	// Validate the whole file as a later command will read it.
 	var buf strings.Builder
 	if err := file.Encode(&buf); err != nil {
@@ -158,9 +151,9 @@ func runImport(c *cli.Context) error {
 		return err
 	}
 	info(c, "wrote %s (%s, %d parameters, %d pruned) from %s\n", out, spec.Describe(), len(m.Params), len(m.Params)-m.NumFree(), from)
-	return emit(c, importSummary{From: from, Format: format, Dtype: strings.Join(dts, ","), SHA256: sum, Out: out,
+	return emit(c, importSummary{From: from, Format: format, Dtype: file.Provenance.ImportDtype, SHA256: file.Provenance.ImportSHA256, Out: out,
 		Arch: spec.Describe(), Folded: imp.Folded, Loss: spec.Loss.String(), Params: len(m.Params), Pruned: len(m.Params) - m.NumFree(),
-		Layers: layers, Standard: std != nil})
+		Layers: imp.Layers, Standard: imp.Standardize != nil})
 }
 
 func exportCommand() *cli.Command {

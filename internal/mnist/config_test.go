@@ -24,3 +24,17 @@ func TestDefaultConfig(t *testing.T) {
 		t.Errorf("DefaultConfig(true) = %+v\nwant %+v", quick, want)
 	}
 }
+
+// ParseSparsities reads ascending fractions in (0, 1) and refuses anything
+// else, naming the flag and the list.
+func TestParseSparsities(t *testing.T) {
+	got, err := ParseSparsities("sparsities", "0.5, 0.9,0.95")
+	if err != nil || !reflect.DeepEqual(got, []float64{0.5, 0.9, 0.95}) {
+		t.Errorf("ParseSparsities = %v, %v", got, err)
+	}
+	for _, v := range []string{"0.9,0.5", "0.5,0.5", "0", "1", "0.5,", "x"} {
+		if _, err := ParseSparsities("sparsities", v); err == nil || err.Error() != `--sparsities "`+v+`": want ascending fractions in (0, 1)` {
+			t.Errorf("ParseSparsities(%q): %v", v, err)
+		}
+	}
+}

@@ -94,6 +94,20 @@ func ParseOBS(name string) (kind hessian.Kind, st prune.Structure, ok bool) {
 // O(n^2) in all.
 const KFACGroup = 512
 
+// ParseSparsities parses the comma-separated sparsity targets given as the
+// flag --flag: ascending fractions in (0, 1); an error names the flag.
+func ParseSparsities(flag, v string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(v, ",") {
+		s, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(s > 0 && s < 1) || (len(out) > 0 && s <= out[len(out)-1]) {
+			return nil, fmt.Errorf("--%s %q: want ascending fractions in (0, 1)", flag, v)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 // ParseMethods parses a comma-separated list of methods given as the flag
 // --flag; an error names the flag.
 func ParseMethods(flag, v string) ([]string, error) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
@@ -64,6 +66,34 @@ type MonkSettings struct {
 // DefaultRatios is the sweep of the papers' stopping rule "predicted
 // increase much smaller than E".
 var DefaultRatios = []float64{0.001, 0.003, 0.01, 0.03, 0.1}
+
+// ParseRatios reads the comma-separated ratios R of flag (obs
+// reproduce's --max-predicted-ratio), each a finite number > 0; blank
+// entries are skipped, and none at all gives an empty (non-nil) list, which
+// runs no ratio rule. An error names the flag.
+func ParseRatios(flag, v string) ([]float64, error) {
+	ratios := []float64{}
+	for _, f := range strings.Split(v, ",") {
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
+		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(r > 0) || math.IsInf(r, 0) {
+			return nil, fmt.Errorf("--%s: %q is not a finite number > 0", flag, f)
+		}
+		ratios = append(ratios, r)
+	}
+	return ratios, nil
+}
+
+// FormatRatios writes ratios as ParseRatios reads them.
+func FormatRatios(ratios []float64) string {
+	s := make([]string, len(ratios))
+	for i, r := range ratios {
+		s[i] = strconv.FormatFloat(r, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}
 
 // BuiltinLabel is the label of every result on the built-in copy of the UCI
 // MONK's files.

@@ -2,6 +2,7 @@ package reproduce
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -464,5 +465,45 @@ func TestMonk3UCIReachesThePapersFour(t *testing.T) {
 	}
 	if got := m.Problems[0].RuleRight; got != right {
 		t.Errorf("rule a5 != 4 and a2 != 3: %d right reported, %d counted from the file", got, right)
+	}
+}
+
+// ParseExperiments reads xor, monk1..3 and all in any case and order,
+// returns the problems ascending and once each, and refuses other names.
+func TestParseExperiments(t *testing.T) {
+	for _, c := range []struct {
+		args     []string
+		xor      bool
+		problems string
+	}{
+		{[]string{"monk3", "XOR", "monk1", "monk3"}, true, "[1 3]"},
+		{[]string{"all"}, true, "[1 2 3]"},
+		{[]string{"Monk2"}, false, "[2]"},
+		{[]string{"xor"}, true, "[]"},
+	} {
+		xor, problems, err := ParseExperiments(c.args)
+		if err != nil || xor != c.xor || fmt.Sprint(problems) != c.problems {
+			t.Errorf("ParseExperiments(%q) = %v, %v, %v; want %v, %s", c.args, xor, problems, err, c.xor, c.problems)
+		}
+	}
+	if _, _, err := ParseExperiments([]string{"xor", "monk4"}); err == nil || err.Error() != `unknown experiment "monk4"; want xor, monk1, monk2, monk3 or all` {
+		t.Errorf("monk4: %v", err)
+	}
+}
+
+// ParseRatios reads what FormatRatios writes, skips blanks and refuses
+// ratios that are not finite and positive, naming the flag.
+func TestParseRatios(t *testing.T) {
+	got, err := ParseRatios("r", FormatRatios(DefaultRatios))
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(DefaultRatios) || FormatRatios(DefaultRatios) != "0.001,0.003,0.01,0.03,0.1" {
+		t.Errorf("round trip: %v, %v (%q)", got, err, FormatRatios(DefaultRatios))
+	}
+	if got, err := ParseRatios("r", " , "); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("blank: %v, %v; want an empty list", got, err)
+	}
+	for _, v := range []string{"0.1,0", "-1", "Inf", "x"} {
+		if _, err := ParseRatios("max-predicted-ratio", v); err == nil || !strings.HasPrefix(err.Error(), "--max-predicted-ratio: ") {
+			t.Errorf("ParseRatios(%q): %v", v, err)
+		}
 	}
 }

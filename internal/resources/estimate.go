@@ -138,6 +138,15 @@ func EstimatePrune(cfg *prune.Config, n, nParams float64, outputs int) *Estimate
 	return &e
 }
 
+// EstimatePruneOf is obs prune's (and saliency's) estimate for pruning
+// net with cfg: EstimatePrune for its free parameters with the K-FAC
+// factors of AddKFAC.
+func EstimatePruneOf(cfg *prune.Config, net *model.MLP) *Estimate {
+	e := EstimatePrune(cfg, float64(net.NumFree()), float64(len(net.Params)), net.NumOutputs())
+	AddKFAC(e, cfg, net)
+	return e
+}
+
 // EstimateHessian is obs hessian's estimate for k kinds over n free
 // parameters: each kind's matrix and inverse are kept for the pairwise
 // comparisons, and building one (exact: the full Hessian and its copy;

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/obs-toolkit/obs/model"
+	"github.com/obs-toolkit/obs/prune"
 )
 
 func TestParseSize(t *testing.T) {
@@ -66,5 +69,26 @@ func TestMemAvailable(t *testing.T) {
 	}
 	if _, ok := memAvailable(filepath.Join(t.TempDir(), "none")); ok {
 		t.Error("missing file read")
+	}
+}
+
+// EstimatePruneOf counts a network's K-FAC factors (sum over its layers
+// of the squared input and output widths, with the inverses) beside
+// EstimatePrune's items, and nothing more for another structure.
+func TestEstimatePruneOf(t *testing.T) {
+	net, err := model.New(model.Spec{Sizes: []int{10, 6, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.Pruned[0] = true // 86 free of 87 parameters
+	blk := &prune.Config{Method: prune.OBS, Structure: prune.Blocks{Size: 8}}
+	want := EstimatePrune(blk, 86, 87, 3).Total()
+	if got := EstimatePruneOf(blk, net).Total(); got != want {
+		t.Errorf("block: %v, want EstimatePrune's %v", got, want)
+	}
+	kf := &prune.Config{Method: prune.OBS, Structure: prune.KFAC{}}
+	extra := EstimatePruneOf(kf, net).Total() - EstimatePrune(kf, 86, 87, 3).Total()
+	if f := (prune.KFAC{}).Floats(net); f <= 0 || extra != 8*f {
+		t.Errorf("K-FAC adds %v bytes, want 8 x %v floats", extra, f)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/stats"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
@@ -49,6 +50,47 @@ func ParseMethod(s string) (prune.Method, hessian.Kind, error) {
 		names[i] = m.name
 	}
 	return 0, 0, fmt.Errorf("unknown method %q (want one of %s)", s, strings.Join(names, ", "))
+}
+
+// ParseMethods reads the comma-separated method names of flag (obs
+// compare's --methods): each a name ParseMethod knows, none twice (case
+// aside), at least one. The errors name the flag.
+func ParseMethods(flag, v string) ([]string, error) {
+	var methods []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if _, _, err := ParseMethod(s); err != nil {
+			return nil, fmt.Errorf("--%s: %v", flag, err)
+		}
+		for _, m := range methods {
+			if strings.EqualFold(m, s) {
+				return nil, fmt.Errorf("--%s names %s twice", flag, s)
+			}
+		}
+		methods = append(methods, s)
+	}
+	if len(methods) == 0 {
+		return nil, fmt.Errorf("--%s is empty", flag)
+	}
+	return methods, nil
+}
+
+// LargestEstimate returns the memory estimate of Compare's largest run
+// among methods on net (the runs follow one another, so the largest one's
+// state counts) and the configuration it estimated.
+func LargestEstimate(methods []string, net *model.MLP) (*resources.Estimate, prune.Config) {
+	var biggest *resources.Estimate
+	var bigCfg prune.Config
+	for _, name := range methods {
+		pm, kind, _ := ParseMethod(name)
+		pc := prune.Config{Method: pm, Curvature: kind}
+		if e := resources.EstimatePruneOf(&pc, net); biggest == nil || e.Total() > biggest.Total() {
+			biggest, bigCfg = e, pc
+		}
+	}
+	return biggest, bigCfg
 }
 
 // CompareConfig configures Compare: the same rules for every method.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"codeberg.org/sbinet/npyio"
 	"gonum.org/v1/gonum/floats"
@@ -23,6 +24,29 @@ import (
 
 // AllKinds are the curvature kinds in the order obs hessian uses by default.
 var AllKinds = []hessian.Kind{hessian.Exact, hessian.GGN, hessian.EmpiricalFisher, hessian.MCFisher}
+
+// ParseKinds parses the comma-separated curvature kinds given as the flag
+// --flag (obs hessian's --kinds), in order, each once; an error names the
+// flag and the valid kinds.
+func ParseKinds(flag, v string) ([]hessian.Kind, error) {
+	var kinds []hessian.Kind
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		k, err := hessian.ParseKind(s)
+		if err != nil || s == "" {
+			valid := make([]string, len(AllKinds))
+			for i, k := range AllKinds {
+				valid[i] = k.String()
+			}
+			return nil, fmt.Errorf("unknown kind %q in --%s; valid kinds: %s", s, flag, strings.Join(valid, ", "))
+		}
+		if slices.Contains(kinds, k) {
+			return nil, fmt.Errorf("kind %v is given twice in --%s", k, flag)
+		}
+		kinds = append(kinds, k)
+	}
+	return kinds, nil
+}
 
 // TopEigen is how many of the largest eigenvalues are reported per kind.
 const TopEigen = 5
@@ -325,6 +349,27 @@ type dumpParameter struct {
 	Name  string `json:"name"`
 }
 
+// dumpNames returns the names of kind k's matrix and inverse in the dump
+// directory.
+func dumpNames(k hessian.Kind) (matrix, inverse string) {
+	return k.String() + ".npy", k.String() + "_inv.npy"
+}
+
+// DumpFiles returns the paths WriteCurvatureOutputs writes into cfg.Dump,
+// none without it: each kind's matrix and inverse (KIND.npy, KIND_inv.npy)
+// and index.json.
+func (cfg CurvatureConfig) DumpFiles() []string {
+	if cfg.Dump == "" {
+		return nil
+	}
+	var files []string
+	for _, k := range cfg.Kinds {
+		matrix, inverse := dumpNames(k)
+		files = append(files, filepath.Join(cfg.Dump, matrix), filepath.Join(cfg.Dump, inverse))
+	}
+	return append(files, filepath.Join(cfg.Dump, "index.json"))
+}
+
 // WriteCurvatureOutputs writes --dump and --plot. The files are staged and
 // committed together when the command succeeds (atomicfile.Stage), so an
 // error leaves no output and the previous files untouched.
@@ -343,7 +388,8 @@ func WriteCurvatureOutputs(cfg CurvatureConfig, results []*CurvatureResult, s *C
 			idx.Parameters = append(idx.Parameters, dumpParameter{Row: a, Index: q, Name: m.Name(q)})
 		}
 		for _, r := range results {
-			k := dumpKind{Kind: r.Kind.String(), Matrix: r.Kind.String() + ".npy", Inverse: r.Kind.String() + "_inv.npy", Method: r.inverse}
+			k := dumpKind{Kind: r.Kind.String(), Method: r.inverse}
+			k.Matrix, k.Inverse = dumpNames(r.Kind)
 			for _, f := range []struct {
 				name string
 				a    mat.Symmetric

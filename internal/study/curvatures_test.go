@@ -144,3 +144,30 @@ func TestWriteCompareTable(t *testing.T) {
 		}
 	}
 }
+
+// ParseKinds keeps the kinds in order and refuses unknown, empty and
+// repeated ones naming the flag; DumpFiles lists what the dump writes.
+func TestParseKindsAndDumpFiles(t *testing.T) {
+	kinds, err := ParseKinds("kinds", " ggn,exact")
+	if err != nil || len(kinds) != 2 || kinds[0] != hessian.GGN || kinds[1] != hessian.Exact {
+		t.Fatalf("ParseKinds = %v, %v", kinds, err)
+	}
+	for v, want := range map[string]string{
+		"ggn,foo":  `unknown kind "foo" in --kinds; valid kinds: exact, ggn, ef, mcfisher`,
+		"":         `unknown kind "" in --kinds; valid kinds: exact, ggn, ef, mcfisher`,
+		"ef,EF":    "kind ef is given twice in --kinds",
+		"ggn,,ggn": `unknown kind "" in --kinds; valid kinds: exact, ggn, ef, mcfisher`,
+	} {
+		if _, err := ParseKinds("kinds", v); err == nil || err.Error() != want {
+			t.Errorf("ParseKinds(%q): %v, want %q", v, err, want)
+		}
+	}
+	cfg := CurvatureConfig{Kinds: kinds}
+	if f := cfg.DumpFiles(); f != nil {
+		t.Errorf("no dump: %v", f)
+	}
+	cfg.Dump = "d"
+	if f := strings.Join(cfg.DumpFiles(), " "); f != "d/ggn.npy d/ggn_inv.npy d/exact.npy d/exact_inv.npy d/index.json" {
+		t.Errorf("dump files %s", f)
+	}
+}

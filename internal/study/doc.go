@@ -32,5 +32,12 @@
 // Compare prunes copies of one network with several methods under the same
 // rules (prune.Run) and summarises each run.
 //
+// The summaries obs prints and records in model files are built here too,
+// from the library's results: TrainSummary (obs train), EvalSummary,
+// PruneSummary, SaliencySummary, CompareSummary, RunSummary (obs study),
+// and PruneLayerwise and PruneLayerUnits, which run layer-wise OBS and
+// return its summaries; ParseMethods, ParseKinds and ParseSeeds read the
+// commands' lists.
+//
 // Nothing here prints: progress goes through callbacks, results are returned.
 package study

@@ -6,6 +6,7 @@ import (
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/stats"
+	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
 
@@ -70,7 +71,7 @@ type PruneSummary struct {
 // NewPruneSummary returns obs prune's summary of res, a run of cfg on
 // train (oneShot: by prune.OneShot). The caller fills in the file names
 // (Model, Out, Records) and, for structured pruning, the granularity and
-// sizes.
+// sizes (Structured).
 func NewPruneSummary(res *prune.Result, cfg *prune.Config, train *datasets.Set, oneShot bool) PruneSummary {
 	s := PruneSummary{
 		Data: train.Name, Method: res.Method,
@@ -131,6 +132,31 @@ func NewPruneSummary(res *prune.Result, cfg *prune.Config, train *datasets.Set, 
 			Negative: f.Negative, Changed: f.Clipped, Condition: num(f.Condition)})
 	}
 	return s
+}
+
+// Structured completes s for structured pruning (cfg.Granularity other
+// than weights) of net, whose size figures were before: it states the
+// granularity, the allocation and the sizes, and returns the network to
+// write, net compacted (prune.Compact) when units or filters were removed,
+// else net itself.
+func (s *PruneSummary) Structured(net *model.MLP, cfg *prune.Config, before prune.SizeFigures) *model.MLP {
+	g := cfg.Granularity
+	if g.Kind == prune.ByWeight {
+		return net
+	}
+	written := net
+	s.Granularity, s.Before = g.String(), &before
+	if g.Kind == prune.ByUnit || g.Kind == prune.ByFilter {
+		s.Allocation = "global"
+		if cfg.PerLayer {
+			s.Allocation = "per-layer"
+		}
+		written, _ = prune.Compact(net)
+		s.Compacted, s.CompactedParams = true, written.NumFree()
+	}
+	after := prune.SizeFiguresOf(written)
+	s.After = &after
+	return written
 }
 
 // DampingNote states a damping mode in an output: its name and, for

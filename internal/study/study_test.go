@@ -296,3 +296,54 @@ func TestDiagnose(t *testing.T) {
 		}
 	}
 }
+
+// ParseMethods keeps the names in order, refuses unknown names, repeats
+// (case aside) and an empty list with the flag's name; LargestEstimate
+// picks the method whose state is largest: a dense OBS inverse over OBD's
+// GGN diagonal and magnitude, and the exact Hessian OBD forms densely
+// over both.
+func TestParseMethodsAndLargestEstimate(t *testing.T) {
+	got, err := ParseMethods("methods", " obd, obs-ggn ,,magnitude")
+	if err != nil || strings.Join(got, ",") != "obd,obs-ggn,magnitude" {
+		t.Errorf("ParseMethods = %v, %v", got, err)
+	}
+	for v, want := range map[string]string{
+		"obs-ggn,OBS-GGN": "--methods names OBS-GGN twice",
+		" , ":             "--methods is empty",
+		"obs-foo":         `--methods: unknown method "obs-foo"`,
+	} {
+		if _, err := ParseMethods("methods", v); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("ParseMethods(%q): %v, want %q", v, err, want)
+		}
+	}
+	net, err := model.New(model.Spec{Sizes: []int{20, 10, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, cfg := LargestEstimate([]string{"magnitude", "obd", "obs-ef"}, net)
+	if cfg.Method != prune.OBS || cfg.Curvature != hessian.EmpiricalFisher {
+		t.Errorf("largest: %v %v", cfg.Method, cfg.Curvature)
+	}
+	if _, cfg := LargestEstimate([]string{"magnitude", "obd", "obs-ef", "obd-exact"}, net); cfg.Method != prune.OBD || cfg.Curvature != hessian.Exact {
+		t.Errorf("largest with obd-exact: %v %v", cfg.Method, cfg.Curvature)
+	}
+	if mag, _ := LargestEstimate([]string{"magnitude"}, net); !(e.Total() > 232*232*8 && mag.Total() < e.Total()/10) {
+		t.Errorf("OBS estimate %v (want > one 232 x 232 matrix), magnitude %v", e.Total(), mag.Total())
+	}
+}
+
+// ParseSeeds reads a comma-separated list of seeds (none for a blank
+// list) and names the flag for anything else.
+func TestParseSeeds(t *testing.T) {
+	if s, err := ParseSeeds("seeds", " 3, 1,0"); err != nil || len(s) != 3 || s[0] != 3 || s[1] != 1 || s[2] != 0 {
+		t.Errorf("ParseSeeds = %v, %v", s, err)
+	}
+	if s, err := ParseSeeds("seeds", " "); s != nil || err != nil {
+		t.Errorf("blank: %v, %v", s, err)
+	}
+	for _, v := range []string{"1,-2", "x", "1,,2"} {
+		if _, err := ParseSeeds("seeds", v); err == nil || !strings.HasPrefix(err.Error(), "--seeds: ") {
+			t.Errorf("ParseSeeds(%q): %v", v, err)
+		}
+	}
+}

@@ -1,6 +1,54 @@
 package study
 
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
 // The JSON form of the study's summary (obs study --json).
+
+// RunSummary is obs study's summary: the files written into a directory,
+// the run's seeds, damping, normalisation and ground truth, and every
+// setting's row.
+type RunSummary struct {
+	Report        string    `json:"report"`
+	SeedsCSV      string    `json:"seeds_csv"`
+	Quick         bool      `json:"quick"`
+	Seeds         []uint64  `json:"seeds"`
+	Delta         float64   `json:"relative_damping_delta"`
+	Normalisation string    `json:"normalisation"`
+	Truth         string    `json:"ground_truth"`
+	Rows          []RowJSON `json:"rows"`
+}
+
+// NewRunSummary returns the summary of res, whose report and per-seed
+// results are written into dir (ReportName, SeedsName).
+func NewRunSummary(res *Results, dir string) RunSummary {
+	return RunSummary{Report: filepath.Join(dir, ReportName), SeedsCSV: filepath.Join(dir, SeedsName), Quick: res.Quick, Seeds: res.Seeds, Delta: MainDelta,
+		Normalisation: "1/P (P = training patterns); every curvature includes the weight decay; alpha = delta tr(C)/n",
+		Truth:         "E after deleting the parameter and retraining the rest to a minimum, minus E before",
+		Rows:          res.SummaryJSON()}
+}
+
+// ParseSeeds parses the comma-separated seeds given as the flag --flag
+// (nil for a blank list: RunConfig's default seeds); an error names the
+// flag.
+func ParseSeeds(flag, v string) ([]uint64, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var seeds []uint64
+	for _, f := range strings.Split(v, ",") {
+		s, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not a seed (a number >= 0)", flag, f)
+		}
+		seeds = append(seeds, s)
+	}
+	return seeds, nil
+}
 
 // IntervalJSON is an Interval in JSON (NaN and Inf as null).
 type IntervalJSON struct {
