@@ -33,7 +33,8 @@ func saveNet(t *testing.T, dir, name, layers string, seed uint64) string {
 }
 
 // A small CNN runs through the reproduction as an MLP does: every method
-// one-shot and gradually, both allocations, each target's weight sparsity
+// one-shot (K-FAC with KFC's factors for the conv layer too) and gradually,
+// both allocations, each target's weight sparsity
 // reached (biases not counted), and the report quotes LeNet-5's published
 // figures; models of two architectures are refused.
 func TestReproduceLayered(t *testing.T) {
@@ -46,7 +47,7 @@ func TestReproduceLayered(t *testing.T) {
 	cfg.Models = []string{saveNet(t, dir, "a.json", layers, 1), saveNet(t, dir, "b.json", layers, 2)}
 	cfg.Seeds, cfg.Train, cfg.Test, cfg.Calib, cfg.FTPatterns = 2, 300, 200, 100, 100
 	cfg.Sparsities = []float64{0.5, 0.8}
-	cfg.Methods = []string{"magnitude", "obd", "lobs", "obs-ggn-b32", "obs-ef-b32"}
+	cfg.Methods = []string{"magnitude", "obd", "lobs", "obs-ggn-b32", "obs-ef-b32", "obs-ggn-kfac", "obs-mcfisher-kfac"}
 	cfg.Gradual = []string{"magnitude", "obs-ggn-b32"}
 	cfg.Allocs = []prune.Allocation{prune.Global, prune.PerLayer}
 	cfg.Allocations = []string{"global", "per-layer"}
@@ -61,8 +62,8 @@ func TestReproduceLayered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Per seed: dense + (5 one-shot + 2 gradual) x 2 allocations x 2 targets.
-	if want := 2 * (1 + 7*2*2); len(runs) != want {
+	// Per seed: dense + (7 one-shot + 2 gradual) x 2 allocations x 2 targets.
+	if want := 2 * (1 + 9*2*2); len(runs) != want {
 		t.Fatalf("%d runs, want %d", len(runs), want)
 	}
 	for _, r := range runs {
