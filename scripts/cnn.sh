@@ -22,27 +22,9 @@
 # Set NICE="nice -n 19" to run behind other work.
 set -euo pipefail
 
-if [[ $# -lt 1 ]]; then
-	echo "usage: $0 DIR [obs reproduce mnist flags]" >&2
-	exit 2
-fi
-out=$1
+source "$(dirname "${BASH_SOURCE[0]}")/experiment.sh"
+start_experiment "[obs reproduce mnist flags]" "${1:-}"
 shift
-case $out in
-/*) ;;
-*) out=$PWD/$out ;;
-esac
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-mkdir -p "$out"
-bin=$(mktemp -d)/obs
-trap 'rm -rf "$(dirname "$bin")"' EXIT
-(cd "$root" && go build -o "$bin" ./cmd/obs)
-cd "$out"
-run() { # name, command...
-	local name=$1
-	shift
-	/usr/bin/time -v -o "time-$name.txt" ${NICE:-} "$@"
-}
 lenet5="conv:6:5:p=2,relu,maxpool:2,conv:16:5,relu,maxpool:2,flatten,linear:120,relu,linear:84,relu,linear:10"
 models=()
 for s in 1 2 3; do

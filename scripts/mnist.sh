@@ -21,27 +21,9 @@
 # behind other work.
 set -euo pipefail
 
-if [[ $# -lt 1 ]]; then
-	echo "usage: $0 DIR [obs reproduce mnist flags]" >&2
-	exit 2
-fi
-out=$1
+source "$(dirname "${BASH_SOURCE[0]}")/experiment.sh"
+start_experiment "[obs reproduce mnist flags]" "${1:-}"
 shift
-case $out in
-/*) ;;
-*) out=$PWD/$out ;;
-esac
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-mkdir -p "$out"
-bin=$(mktemp -d)/obs
-trap 'rm -rf "$(dirname "$bin")"' EXIT
-(cd "$root" && go build -o "$bin" ./cmd/obs)
-cd "$out"
-run() { # name, command...
-	local name=$1
-	shift
-	/usr/bin/time -v -o "time-$name.txt" ${NICE:-} "$@"
-}
 models=()
 for s in 1 2 3; do
 	m=lenet-s$s.json
