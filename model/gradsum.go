@@ -24,8 +24,15 @@ const gradTile = 16
 // forward pass per pattern instead of two. For large networks (n P at least
 // 2^26) whose parameter layers are all Linear it runs on GOMAXPROCS
 // goroutines; every value is the same, bit for bit, as Grad's and
-// Accuracy's (TestGradSumBitForBit): see gradSum.
+// Accuracy's (TestGradSumBitForBit): see gradSum. Large networks with a
+// Conv2d take BatchGrad's and Evaluate's batched passes instead
+// (batchedEvalOK): the same count, E and gradient to rounding.
 func (m *MLP) GradAccuracy(ws *Workspace, grad []float64, X, T [][]float64) (e float64, right int) {
+	if m.batchedEvalOK(len(X)) {
+		e = m.BatchGrad(grad, X, T)
+		_, right = m.evaluate(X, T)
+		return e, right
+	}
 	if m.gradSumOK(len(X)) {
 		m.checkSet(X, T)
 		m.checkParamLen("gradient", grad)
@@ -46,6 +53,24 @@ func correct(y, t []float64) bool {
 		return (y[0] >= 0.5) == (t[0] >= 0.5)
 	}
 	return floats.MaxIdx(y) == floats.MaxIdx(t)
+}
+
+// batchedEvalOK reports whether GradAccuracy and ErrorAccuracy take the
+// batched passes of BatchGrad and Evaluate for P patterns: for large
+// networks (n P at least 2^26) with a parameter layer that is not Linear
+// (a Conv2d), whose per-pattern passes are slow and serial. Their E and
+// gradient then agree with Grad's and Error's to rounding, not bit for
+// bit (the sums run in another order); the counts are the same.
+func (m *MLP) batchedEvalOK(P int) bool {
+	if len(m.Params)*P < gradSumMin {
+		return false
+	}
+	for _, k := range m.pidx {
+		if _, ok := m.layers[k].(Linear); !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // gradSumOK reports whether gradSum applies to P patterns.
@@ -182,8 +207,12 @@ func (m *MLP) gradSum(grad []float64, X, T [][]float64, count bool) (e float64, 
 // Accuracy counts as right, from one forward pass per pattern; for large
 // networks (n P at least 2^26) the patterns are shared out to GOMAXPROCS
 // goroutines and their losses summed in pattern order, so E is Error's bit
-// for bit.
+// for bit; large networks with a Conv2d take Evaluate's batched passes (E
+// to rounding, see batchedEvalOK).
 func (m *MLP) ErrorAccuracy(ws *Workspace, X, T [][]float64) (e float64, right int) {
+	if m.batchedEvalOK(len(X)) {
+		return m.evaluate(X, T)
+	}
 	m.checkSet(X, T)
 	P := len(X)
 	workers := runtime.GOMAXPROCS(0)

@@ -127,3 +127,48 @@ func BenchmarkGradSum(b *testing.B) {
 		}
 	})
 }
+
+// A large network with a Conv2d (n P at least 2^26) takes the batched
+// passes in GradAccuracy and ErrorAccuracy: the same count as Accuracy's,
+// E and the gradient equal to Grad's and Error's to rounding; an MLP of
+// the same size does not.
+func TestGradAccuracyBatchedForConv(t *testing.T) {
+	if testing.Short() {
+		t.Skip("33,000 per-pattern gradients; skipped with -short")
+	}
+	ls, err := ParseLayers("conv:4:3,relu,flatten,linear:30,tanh,linear:3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(Spec{Input: []int{1, 6, 6}, Layers: ls, Loss: CrossEntropy, Decay: 1e-3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(rand.New(rand.NewPCG(3, 4)))
+	m.Prune(5)
+	P := gradSumMin/len(m.Params) + 1
+	X, T := randomData(m, P, 6)
+	if !m.batchedEvalOK(P) || m.batchedEvalOK(P/2) {
+		t.Fatalf("batchedEvalOK(%d) = %v, (%d) = %v", P, m.batchedEvalOK(P), P/2, m.batchedEvalOK(P/2))
+	}
+	if mlp := randomNet(t, derivativeCases()[0], 1); mlp.batchedEvalOK(gradSumMin) {
+		t.Error("an MLP takes the batched passes")
+	}
+	ws := m.NewWorkspace()
+	want := make([]float64, len(m.Params))
+	we := m.Grad(ws, want, X, T)
+	acc := m.Accuracy(ws, X, T)
+	got := make([]float64, len(m.Params))
+	e, right := m.GradAccuracy(ws, got, X, T)
+	if math.Abs(e-we) > 1e-12*math.Abs(we) || float64(right)/float64(P) != acc {
+		t.Errorf("GradAccuracy: E %v, accuracy %v; Grad %v, Accuracy %v", e, float64(right)/float64(P), we, acc)
+	}
+	floats.Sub(got, want)
+	if d, n := floats.Norm(got, 2), floats.Norm(want, 2); d > 1e-10*n {
+		t.Errorf("gradient differs by %v (norm %v)", d, n)
+	}
+	e2, right2 := m.ErrorAccuracy(ws, X, T)
+	if ee := m.Error(ws, X, T); math.Abs(e2-ee) > 1e-12*math.Abs(ee) || right2 != right {
+		t.Errorf("ErrorAccuracy %v, %d; Error %v, count %d", e2, right2, ee, right)
+	}
+}

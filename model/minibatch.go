@@ -509,12 +509,18 @@ const evalChunk = 1000
 // Accuracy) on X, T, computed by batched forward passes of evalChunk
 // patterns: much faster than Error and Accuracy on large sets.
 func (m *MLP) Evaluate(X, T [][]float64) (e, accuracy float64) {
+	e, right := m.evaluate(X, T)
+	return e, float64(right) / float64(len(X))
+}
+
+// evaluate is Evaluate with the number of patterns counted right.
+func (m *MLP) evaluate(X, T [][]float64) (e float64, right int) {
 	m.checkSet(X, T)
 	bw := m.newBatchWork(min(evalChunk, len(X)))
 	nl := len(m.layers)
 	K := m.NumOutputs()
 	d := make([]float64, K)
-	sum, right := 0.0, 0
+	sum := 0.0
 	for p0 := 0; p0 < len(X); p0 += evalChunk {
 		p1 := min(p0+evalChunk, len(X))
 		m.forwardBatch(bw, bw.run, X[p0:p1])
@@ -531,8 +537,7 @@ func (m *MLP) Evaluate(X, T [][]float64) (e, accuracy float64) {
 			}
 		}
 	}
-	P := float64(len(X))
-	return sum/P + m.decayTerm(), float64(right) / P
+	return sum/float64(len(X)) + m.decayTerm(), right
 }
 
 // Tiles of gemm's output: gemmTileRows rows per job, and as many columns

@@ -89,6 +89,13 @@ func TestReproduceLayered(t *testing.T) {
 		t.Errorf("report of a CNN quotes the wrong published results:\n%s", rep)
 	}
 
+	if got, want := shortArch(cfg), "conv 2, linear 10"; got != want {
+		t.Errorf("shortArch = %q, want %q", got, want)
+	}
+	if mlp := (Config{Arch: "784-300-100-10"}); shortArch(mlp) != mlp.Arch {
+		t.Errorf("shortArch of an MLP = %q", shortArch(mlp))
+	}
+
 	mixed := cfg
 	mixed.Models = []string{cfg.Models[0], saveNet(t, dir, "c.json", "conv:2:5:s=4,relu,flatten,linear:10", 3)}
 	if _, err := LoadModels(&mixed); err == nil || !strings.Contains(err.Error(), "same architecture") {

@@ -729,7 +729,7 @@ func Write(dir string, cfg Config, runs []Run) (files []string, dense Cell, err 
 	}); err != nil {
 		return nil, dense, err
 	}
-	if err := figures.Write(filepath.Join(dir, files[3]), series, figures.Options{Title: "MNIST " + cfg.Arch + ": test accuracy after pruning (mean over seeds)", XLabel: "weight sparsity (%)", YLabel: "test accuracy (%)", Width: 20, Height: 14}); err != nil {
+	if err := figures.Write(filepath.Join(dir, files[3]), series, figures.Options{Title: "MNIST " + shortArch(cfg) + ": test accuracy after pruning (mean over seeds)", XLabel: "weight sparsity (%)", YLabel: "test accuracy (%)", Width: 20, Height: 14}); err != nil {
 		return nil, dense, err
 	}
 	return files, Summarise(denseAcc), nil
@@ -760,3 +760,22 @@ const publishedLeNet5 = `## Published LeNet-5 results
 
 Han et al.'s LeNet-5 is Caffe's 20-50-500 variant, seven times larger than the 6-16-120-84 network a layer spec such as docs/cnn.md's describes, and they retrain for many epochs after each pruning iteration; the gradual runs here fine-tune only briefly, so compare with care.
 `
+
+// shortArch names cfg's network in a figure title: an MLP by its sizes, a
+// network given by its layers by its weight layers' widths, like
+// "conv 6, conv 16, linear 120, linear 84, linear 10" (the whole layer list
+// does not fit a title).
+func shortArch(cfg Config) string {
+	_, layers, ok := strings.Cut(cfg.Arch, "layers ")
+	if !cfg.Layered || !ok {
+		return cfg.Arch
+	}
+	var parts []string
+	for _, item := range strings.Split(layers, ",") {
+		f := strings.Split(item, ":")
+		if (f[0] == "conv" || f[0] == "linear") && len(f) > 1 {
+			parts = append(parts, f[0]+" "+f[1])
+		}
+	}
+	return strings.Join(parts, ", ")
+}
