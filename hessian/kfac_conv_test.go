@@ -1,6 +1,7 @@
 package hessian
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -62,28 +63,7 @@ func TestKFACConvOnePositionEqualsDenseBlocks(t *testing.T) {
 			}
 			ref := dense(mustNew(t, kind, m, X, T, opts))
 			got := dense(kf)
-			layer := layerOfFree(m)
-			n := len(layer)
-			if kf.Dim() != n || ref.SymmetricDim() != n {
-				t.Fatalf("%v %v: dims %d, %d, want %d", loss, kind, kf.Dim(), ref.SymmetricDim(), n)
-			}
-			scale := 0.0
-			for a := range n {
-				for b := range n {
-					scale = math.Max(scale, math.Abs(ref.At(a, b)))
-				}
-			}
-			for a := range n {
-				for b := range n {
-					want := ref.At(a, b)
-					if layer[a] != layer[b] {
-						want = 0
-					}
-					if d := math.Abs(got.At(a, b) - want); d > 1e-12*scale {
-						t.Fatalf("%v %v: entry (%s, %s) = %v, want %v", loss, kind, m.Name(m.Free()[a]), m.Name(m.Free()[b]), got.At(a, b), want)
-					}
-				}
-			}
+			checkLayerBlocks(t, fmt.Sprintf("%v %v", loss, kind), m, kf, got, ref)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package hessian
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -43,28 +44,7 @@ func TestKFACOnePatternEqualsDenseBlocks(t *testing.T) {
 			ref := dense(mustNew(t, kind, m, X, T, opts))
 			kf := mustKFAC(t, kind, m, X, T, opts)
 			got := dense(kf)
-			layer := layerOfFree(m)
-			n := len(layer)
-			if kf.Dim() != n || ref.SymmetricDim() != n {
-				t.Fatalf("%s %v: dims %d, %d, want %d", c.name, kind, kf.Dim(), ref.SymmetricDim(), n)
-			}
-			scale := 0.0
-			for a := range n {
-				for b := range n {
-					scale = math.Max(scale, math.Abs(ref.At(a, b)))
-				}
-			}
-			for a := range n {
-				for b := range n {
-					want := ref.At(a, b)
-					if layer[a] != layer[b] {
-						want = 0
-					}
-					if d := math.Abs(got.At(a, b) - want); d > 1e-12*scale {
-						t.Fatalf("%s %v: entry (%d,%d) = %v, want %v", c.name, kind, a, b, got.At(a, b), want)
-					}
-				}
-			}
+			n := checkLayerBlocks(t, fmt.Sprintf("%s %v", c.name, kind), m, kf, got, ref)
 			diag := make([]float64, n)
 			kf.Diag(diag)
 			for a := range n {
@@ -74,6 +54,36 @@ func TestKFACOnePatternEqualsDenseBlocks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkLayerBlocks checks that got, the dense form of kf on m, equals ref
+// within each layer's block and is 0 between layers, to 1e-12 relative to
+// ref's largest entry, and returns the dimension n.
+func checkLayerBlocks(t *testing.T, name string, m *model.MLP, kf *KFAC, got, ref *mat.SymDense) int {
+	t.Helper()
+	layer := layerOfFree(m)
+	n := len(layer)
+	if kf.Dim() != n || ref.SymmetricDim() != n {
+		t.Fatalf("%s: dims %d, %d, want %d", name, kf.Dim(), ref.SymmetricDim(), n)
+	}
+	scale := 0.0
+	for a := range n {
+		for b := range n {
+			scale = math.Max(scale, math.Abs(ref.At(a, b)))
+		}
+	}
+	for a := range n {
+		for b := range n {
+			want := ref.At(a, b)
+			if layer[a] != layer[b] {
+				want = 0
+			}
+			if d := math.Abs(got.At(a, b) - want); d > 1e-12*scale {
+				t.Fatalf("%s: entry (%s, %s) = %v, want %v", name, m.Name(m.Free()[a]), m.Name(m.Free()[b]), got.At(a, b), want)
+			}
+		}
+	}
+	return n
 }
 
 // On a network of one Linear layer and one pattern, K-FAC is the whole GGN.
