@@ -233,6 +233,12 @@ func TrainMiniBatch(m *MLP, X, T [][]float64, s *MiniBatchSettings) (MiniBatchRe
 	if set.Optimizer == Adam {
 		m2 = make([]float64, n)
 	}
+	var pruned []int // fixed during training: maskZero's entries, listed once
+	for q, p := range m.Pruned {
+		if p {
+			pruned = append(pruned, q)
+		}
+	}
 	rng := rand.New(rand.NewPCG(set.Seed, ShuffleStream))
 	order := make([]int, P)
 	for i := range order {
@@ -287,16 +293,22 @@ train:
 				// corrections folded into lr; eps*sqrt(1-beta2^t) makes it
 				// equal to m^/(sqrt(v^)+eps), PyTorch's form.
 				eps := set.Epsilon * math.Sqrt(1-b2t)
+				// The constants in locals: the loop then keeps them in
+				// registers (a store through a slice could alias set's
+				// fields); the same operations, the same values.
+				b1, b2, c1, c2 := set.Beta1, set.Beta2, 1-set.Beta1, 1-set.Beta2
 				forRows(n, 1, func(q0, q1 int) {
 					p, a, v := m.Params[q0:q1], m1[q0:q1], m2[q0:q1]
 					for q, g := range grad[q0:q1] {
-						a[q] = set.Beta1*a[q] + (1-set.Beta1)*g
-						v[q] = set.Beta2*v[q] + (1-set.Beta2)*g*g
+						a[q] = b1*a[q] + c1*g
+						v[q] = b2*v[q] + c2*g*g
 						p[q] -= lr * a[q] / (math.Sqrt(v[q]) + eps)
 					}
 				})
 			}
-			m.maskZero(m.Params)
+			for _, q := range pruned {
+				m.Params[q] = 0
+			}
 			if set.Progress != nil {
 				set.Progress(MiniBatchProgress{Epoch: epoch, Batch: b + 1, Batches: batches, Loss: sum / float64(b+1)})
 			}
