@@ -50,7 +50,10 @@ func NewEvalSummary(m *model.MLP, file *model.File, train, test *datasets.Set, t
 	st := datasets.Evaluate(m, train.Inputs, train.Targets)
 	ws := m.NewWorkspace()
 	grad := make([]float64, len(m.Params))
-	m.Grad(ws, grad, train.Inputs, train.Targets)
+	// GradAccuracy's gradient is Grad's (bit for bit for MLPs; by the
+	// batched passes, to rounding, for large CNNs, which Grad runs one
+	// pattern at a time on one core).
+	m.GradAccuracy(ws, grad, train.Inputs, train.Targets)
 	s := EvalSummary{
 		Data: train.Name, DataSource: train.Source, Patterns: train.Len(),
 		Params: len(m.Params), FreeParams: m.NumFree(), Error: st.Error, Accuracy: st.Accuracy,
