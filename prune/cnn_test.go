@@ -61,11 +61,7 @@ func TestPruneCNNEveryMethod(t *testing.T) {
 		t.Errorf("MultiplyAdds = %d, %d; want %d for both", dense, nonzero, 3*9*36+4*12*4+16*4)
 	}
 	weights := prune.Weights(net)
-	nw := 0
 	for q, w := range weights {
-		if w {
-			nw++
-		}
 		if !w && !net.IsBias(q) {
 			t.Fatalf("parameter %d (%s) is neither weight nor bias", q, net.Name(q))
 		}
@@ -83,25 +79,7 @@ func TestPruneCNNEveryMethod(t *testing.T) {
 		{"obs-mc", prune.Config{Method: prune.OBS, Curvature: hessian.MCFisher, CurvatureOptions: &hessian.Options{Samples: 2, Seed: 3}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := net.Clone()
-			cfg := c.cfg
-			cfg.Sparsity = 0.5
-			cfg.Candidates = weights
-			if _, err := prune.OneShot(m, X, T, cfg); err != nil {
-				t.Fatal(err)
-			}
-			gone := 0
-			for q, p := range m.Pruned {
-				if p {
-					gone++
-					if !weights[q] || m.Params[q] != 0 {
-						t.Fatalf("pruned %s (weight %v) holds %v", m.Name(q), weights[q], m.Params[q])
-					}
-				}
-			}
-			if gone != nw/2 {
-				t.Fatalf("%d of %d weights pruned, want %d", gone, nw, nw/2)
-			}
+			m := pruneHalfWeights(t, net, X, T, c.cfg)
 			e, _ := m.Evaluate(X, T)
 			errs[c.name] = e
 			t.Logf("E %.4f -> %.4f", e0, e)
@@ -160,34 +138,9 @@ func TestLayerwiseOBSCNN(t *testing.T) {
 // set, see TestPruneCNNEveryMethod).
 func TestPruneCNNKFAC(t *testing.T) {
 	net, X, T := tinyCNN(t, "conv:3:3:p=1,relu,maxpool:2,conv:4:2:nobias,tanh,flatten,linear:4")
-	weights := prune.Weights(net)
-	nw := 0
-	for _, w := range weights {
-		if w {
-			nw++
-		}
-	}
 	run := func(cfg prune.Config, group int) *model.MLP {
-		m := net.Clone()
-		cfg.Sparsity = 0.5
-		cfg.Candidates = weights
 		cfg.Group = group
-		if _, err := prune.OneShot(m, X, T, cfg); err != nil {
-			t.Fatal(err)
-		}
-		gone := 0
-		for q, p := range m.Pruned {
-			if p {
-				gone++
-				if !weights[q] || m.Params[q] != 0 {
-					t.Fatalf("pruned %s (weight %v) holds %v", m.Name(q), weights[q], m.Params[q])
-				}
-			}
-		}
-		if gone != nw/2 {
-			t.Fatalf("%d of %d weights pruned, want %d", gone, nw, nw/2)
-		}
-		return m
+		return pruneHalfWeights(t, net, X, T, cfg)
 	}
 	eMag, _ := run(prune.Config{Method: prune.Magnitude}, 1).Evaluate(X, T)
 	for _, kind := range []hessian.Kind{hessian.GGN, hessian.MCFisher} {
@@ -206,4 +159,37 @@ func TestPruneCNNKFAC(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pruneHalfWeights prunes a clone of net one-shot under cfg to half of its
+// weights (biases kept) and checks that exactly that many weights went,
+// each left at 0.
+func pruneHalfWeights(t *testing.T, net *model.MLP, X, T [][]float64, cfg prune.Config) *model.MLP {
+	t.Helper()
+	weights := prune.Weights(net)
+	nw := 0
+	for _, w := range weights {
+		if w {
+			nw++
+		}
+	}
+	m := net.Clone()
+	cfg.Sparsity = 0.5
+	cfg.Candidates = weights
+	if _, err := prune.OneShot(m, X, T, cfg); err != nil {
+		t.Fatal(err)
+	}
+	gone := 0
+	for q, p := range m.Pruned {
+		if p {
+			gone++
+			if !weights[q] || m.Params[q] != 0 {
+				t.Fatalf("pruned %s (weight %v) holds %v", m.Name(q), weights[q], m.Params[q])
+			}
+		}
+	}
+	if gone != nw/2 {
+		t.Fatalf("%d of %d weights pruned, want %d", gone, nw, nw/2)
+	}
+	return m
 }
