@@ -259,49 +259,39 @@ func TestGGNDiagonal(t *testing.T) {
 	}
 }
 
-// With decay d, epoch e of SGD without momentum on the full batch moves by
-// -lr d^(e-1) grad E: two epochs equal two hand-made steps.
-func TestMiniBatchDecay(t *testing.T) {
-	c := derivativeCases()[2]
-	m := randomNet(t, c, 81)
-	X, T := randomData(m, 10, 82)
-	want := m.Clone()
-	g := make([]float64, len(m.Params))
-	const lr, d = 0.01, 0.5
-	for e := range 2 {
-		want.Grad(want.NewWorkspace(), g, X, T)
-		floats.AddScaled(want.Params, -lr*math.Pow(d, float64(e)), g)
-	}
-	if _, err := TrainMiniBatch(m, X, T, &MiniBatchSettings{Optimizer: SGD, Epochs: 2, BatchSize: 10, LearningRate: lr, NoMomentum: true, Decay: d}); err != nil {
-		t.Fatal(err)
-	}
-	for q := range g {
-		if !near(m.Params[q], want.Params[q], batchTol) {
-			t.Fatalf("w[%d] = %v, want %v", q, m.Params[q], want.Params[q])
-		}
-	}
-}
-
-// With the cosine schedule, step t of S moves by -lr (1 + cos(pi t/S))/2
-// grad E: three full-batch epochs of SGD without momentum equal three
-// hand-made steps at lr, 3/4 lr and 1/4 lr.
-func TestMiniBatchCosine(t *testing.T) {
-	c := derivativeCases()[2]
-	m := randomNet(t, c, 83)
-	X, T := randomData(m, 10, 84)
-	want := m.Clone()
-	g := make([]float64, len(m.Params))
+// Full-batch SGD without momentum moves by -lr f_t grad E at step t: with
+// decay d, f_t = d^(t) per epoch (two epochs: 1, 1/2); with the cosine
+// schedule over S steps, f_t = (1 + cos(pi t/S))/2 (three epochs: 1, 3/4,
+// 1/4). Each run equals the hand-made steps.
+func TestMiniBatchSchedules(t *testing.T) {
 	const lr = 0.01
-	for _, f := range []float64{1, 0.75, 0.25} {
-		want.Grad(want.NewWorkspace(), g, X, T)
-		floats.AddScaled(want.Params, -lr*f, g)
-	}
-	if _, err := TrainMiniBatch(m, X, T, &MiniBatchSettings{Optimizer: SGD, Epochs: 3, BatchSize: 10, LearningRate: lr, NoMomentum: true, Schedule: Cosine}); err != nil {
-		t.Fatal(err)
-	}
-	for q := range g {
-		if !near(m.Params[q], want.Params[q], batchTol) {
-			t.Fatalf("w[%d] = %v, want %v", q, m.Params[q], want.Params[q])
+	for _, tc := range []struct {
+		name    string
+		set     MiniBatchSettings
+		seed    uint64
+		factors []float64
+	}{
+		{"decay", MiniBatchSettings{Epochs: 2, Decay: 0.5}, 81, []float64{1, 0.5}},
+		{"cosine", MiniBatchSettings{Epochs: 3, Schedule: Cosine}, 83, []float64{1, 0.75, 0.25}},
+	} {
+		c := derivativeCases()[2]
+		m := randomNet(t, c, tc.seed)
+		X, T := randomData(m, 10, tc.seed+1)
+		want := m.Clone()
+		g := make([]float64, len(m.Params))
+		for _, f := range tc.factors {
+			want.Grad(want.NewWorkspace(), g, X, T)
+			floats.AddScaled(want.Params, -lr*f, g)
+		}
+		set := tc.set
+		set.Optimizer, set.BatchSize, set.LearningRate, set.NoMomentum = SGD, 10, lr, true
+		if _, err := TrainMiniBatch(m, X, T, &set); err != nil {
+			t.Fatal(err)
+		}
+		for q := range g {
+			if !near(m.Params[q], want.Params[q], batchTol) {
+				t.Fatalf("%s: w[%d] = %v, want %v", tc.name, q, m.Params[q], want.Params[q])
+			}
 		}
 	}
 	for _, name := range []string{"step", "cosine"} {
