@@ -459,7 +459,7 @@ func (m *MLP) batchGrad(bw *batchWork, grad []float64, X, T [][]float64) float64
 // over patterns runs in a different order, so results agree with Grad to
 // rounding, not bit for bit.
 func (m *MLP) BatchGrad(grad []float64, X, T [][]float64) float64 {
-	return m.batchGradChunks(grad, X, T, false)
+	return m.batchGradChunks(grad, X, T, false, nil)
 }
 
 // sparseInputDensity: inputs count as sparse for batchGradSparse when at
@@ -489,16 +489,23 @@ func sparseInputs(X [][]float64) bool {
 // uses it for TrainSettings.Batched when sparseInputs(X); BatchGrad itself
 // keeps the dense products (and TrainMiniBatch's results).
 func (m *MLP) batchGradSparse(grad []float64, X, T [][]float64) float64 {
-	return m.batchGradChunks(grad, X, T, true)
+	return m.batchGradChunks(grad, X, T, true, nil)
 }
 
-func (m *MLP) batchGradChunks(grad []float64, X, T [][]float64, sparse bool) float64 {
+// batchGradChunks is BatchGrad (batchGradSparse with sparse); with right
+// not nil it also counts into *right the patterns Accuracy counts as
+// right, from the same forward passes.
+func (m *MLP) batchGradChunks(grad []float64, X, T [][]float64, sparse bool, right *int) float64 {
 	m.checkSet(X, T)
 	m.checkParamLen("gradient", grad)
 	bw := m.newBatchWork(min(evalChunk, len(X)))
 	bw.run = m.batchLayers(bw.rows, sparse)
 	if len(X) <= evalChunk {
-		return m.batchGrad(bw, grad, X, T)
+		e := m.batchGrad(bw, grad, X, T)
+		if right != nil {
+			*right += countRight(bw.out, T)
+		}
+		return e
 	}
 	for q := range grad {
 		grad[q] = 0
@@ -509,6 +516,9 @@ func (m *MLP) batchGradChunks(grad []float64, X, T [][]float64, sparse bool) flo
 		p1 := min(p0+evalChunk, len(X))
 		w := float64(p1-p0) / P
 		e += w * m.batchGrad(bw, chunk, X[p0:p1], T[p0:p1])
+		if right != nil {
+			*right += countRight(bw.out, T[p0:p1])
+		}
 		floats.AddScaled(grad, w, chunk)
 	}
 	return e
@@ -540,16 +550,22 @@ func (m *MLP) evaluate(X, T [][]float64) (e float64, right int) {
 			o := (p - p0) * K
 			y := bw.out.Data[o : o+K]
 			sum += m.outputLoss(bw.val[nl].Data[o:o+K], y, T[p], bw.gradF, d)
-			if K == 1 {
-				if (y[0] >= 0.5) == (T[p][0] >= 0.5) {
-					right++
-				}
-			} else if floats.MaxIdx(y) == floats.MaxIdx(T[p]) {
-				right++
-			}
 		}
+		right += countRight(bw.out, T[p0:p1])
 	}
 	return sum/float64(len(X)) + m.decayTerm(), right
+}
+
+// countRight counts the rows of out (a batch's output activations, one
+// row per pattern of T) that Accuracy counts as right (correct).
+func countRight(out blas64.General, T [][]float64) (right int) {
+	for p, t := range T {
+		o := p * out.Stride
+		if correct(out.Data[o:o+out.Cols], t) {
+			right++
+		}
+	}
+	return right
 }
 
 // Tiles of gemm's output: gemmTileRows rows per job, and as many columns

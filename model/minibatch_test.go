@@ -260,7 +260,7 @@ func TestGGNDiagonal(t *testing.T) {
 }
 
 // Full-batch SGD without momentum moves by -lr f_t grad E at step t: with
-// decay d, f_t = d^(t) per epoch (two epochs: 1, 1/2); with the cosine
+// decay d, f_t = d^(e-1) in epoch e (two epochs: 1, 1/2); with the cosine
 // schedule over S steps, f_t = (1 + cos(pi t/S))/2 (three epochs: 1, 3/4,
 // 1/4). Each run equals the hand-made steps.
 func TestMiniBatchSchedules(t *testing.T) {
