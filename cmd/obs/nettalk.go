@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/nettalk"
 )
 
@@ -63,6 +65,7 @@ Example:
 			&cli.IntFlag{Name: "polish", Value: d.Polish, Usage: "at most N of the iterations for the Newton-CG polish (0: none)"},
 			&cli.Float64Flag{Name: "grad-tol", Value: d.GradTol, Usage: "stop training at ||grad E||_2 <= this"},
 			&cli.Float64Flag{Name: "alpha", Value: d.Alpha, Usage: "OBS damping: OBS inverts C + alpha I"},
+			&cli.StringFlag{Name: "damping", Value: d.Damping.String(), Usage: "how --alpha and --decay enter OBS's curvature: absolute (C_data + (decay + alpha) I, the paper's) or relative (C_data + (decay + alpha) s I, s = tr(C_data)/n at each build: the scale-matched control of docs/gn-vs-fisher.md); not used by obd-ggn and magnitude"},
 			&cli.IntFlag{Name: "group", Value: d.Group, Usage: "parameters removed per step (group OBS; every method)"},
 			&cli.Float64Flag{Name: "recompute", Value: d.Recompute, Usage: "rebuild the curvature when the parameters left fell by FRACTION since the last build (0: never)"},
 			&cli.IntFlag{Name: "keep", Value: d.Keep, Usage: "prune down to N parameters"},
@@ -91,11 +94,18 @@ func runReproduceNettalk(c *cli.Context) error {
 	s.Window, s.Hidden, s.TrainWords, s.TestWords = c.Int("window"), c.Int("hidden"), c.Int("train-words"), c.Int("test-words")
 	s.Decay, s.Seed, s.MaxIter, s.GradTol, s.Polish = c.Float64("decay"), c.Uint64("seed"), c.Int("max-iter"), c.Float64("grad-tol"), c.Int("polish")
 	s.Alpha, s.Group, s.Recompute, s.Keep, s.Points = c.Float64("alpha"), c.Int("group"), c.Float64("recompute"), c.Int("keep"), c.Int("points")
+	var err error
+	if s.Damping, err = hessian.ParseDamping(c.String("damping")); err != nil {
+		return usagef("--damping: %v", err)
+	}
 	s.Methods = nil
 	for _, m := range strings.Split(c.String("methods"), ",") {
 		if m = strings.TrimSpace(m); m != "" {
 			s.Methods = append(s.Methods, m)
 		}
+	}
+	if c.IsSet("damping") && !slices.ContainsFunc(s.Methods, func(m string) bool { return m == nettalk.OBSGGN || m == nettalk.OBSEF }) {
+		return usagef("--damping applies to obs-ggn and obs-ef only, and --methods %s has neither", c.String("methods"))
 	}
 	if s.Window < 1 || s.Window%2 == 0 {
 		return usagef("--window %d must be odd and >= 1", s.Window)

@@ -12,6 +12,8 @@ func TestReproduceNettalkBadInputs(t *testing.T) {
 		{"missing corpus", nil, []string{"reproduce", "nettalk", "--nettalk-dir", "nowhere", "--out-dir", "d"}, 1, "nowhere"},
 		{"even window", nil, []string{"reproduce", "nettalk", "--nettalk-dir", "nowhere", "--window", "4"}, 2, "window"},
 		{"bad method", nil, []string{"reproduce", "nettalk", "--nettalk-dir", "nowhere", "--methods", "obs-magic"}, 1, "obs-magic"},
+		{"unknown damping", nil, []string{"reproduce", "nettalk", "--nettalk-dir", "nowhere", "--damping", "scaled"}, 2, "scaled"},
+		{"damping without OBS", nil, []string{"reproduce", "nettalk", "--nettalk-dir", "nowhere", "--damping", "relative", "--methods", "obd-ggn,magnitude"}, 2, "--damping applies to obs-ggn and obs-ef only"},
 		{"stray argument", nil, []string{"reproduce", "nettalk", "extra", "--nettalk-dir", "nowhere"}, 2, "no arguments"},
 		{"nettalk-dir with other data", nil, []string{"train", "--data", "xor", "--nettalk-dir", "x", "--out", "o.json"}, 2, "nettalk-dir"},
 	})

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/obs-toolkit/obs/hessian"
 )
 
 // writeSyntheticCorpus writes a made-up corpus (the real one may not be
@@ -190,5 +193,77 @@ func TestSmallPolish(t *testing.T) {
 	}
 	if c := res.Conditions(); !strings.Contains(c, "Newton-CG polish of at most 30 iterations (batched") || !strings.Contains(c, "reached") {
 		t.Errorf("conditions: %s", c)
+	}
+}
+
+// The empirical Fisher inverted through its kernel (fewer training letters
+// than parameters here, as on the real corpus) prunes as the sweep of the
+// formed matrix does: the same deletions, so the same accuracies, and
+// training errors equal to rounding (relative difference 1e-9; a kernel
+// inverse off by half its Z Z^T term fails it).
+func TestKernelInverseSameCurve(t *testing.T) {
+	dir := writeSyntheticCorpus(t, 60)
+	run := func(kernel bool) Curve {
+		t.Helper()
+		defer func(k bool) { useKernel = k }(useKernel)
+		useKernel = kernel
+		s := small(dir)
+		s.Methods = []string{OBSEF}
+		// A ridge far below the empirical Fisher's data part, so that the
+		// inverse is not about I/(decay + alpha) (magnitude pruning).
+		s.Decay, s.Alpha = 1e-6, 1e-9
+		res, err := Run(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.TrainPatterns >= res.Params {
+			t.Fatalf("%d training letters for %d parameters: the kernel path is not taken", res.TrainPatterns, res.Params)
+		}
+		return res.Curves[0]
+	}
+	k, d := run(true), run(false)
+	if len(k.Points) != len(d.Points) {
+		t.Fatalf("%d points against %d", len(k.Points), len(d.Points))
+	}
+	for i := range k.Points {
+		pk, pd := k.Points[i], d.Points[i]
+		if pk.Params != pd.Params || pk.TestPhoneme != pd.TestPhoneme || pk.TrainPhoneme != pd.TrainPhoneme || pk.TestStress != pd.TestStress {
+			t.Fatalf("point %d: kernel %+v, sweep %+v", i, pk, pd)
+		}
+		if r := math.Abs(pk.TrainE-pd.TrainE) / pd.TrainE; r > 1e-9 {
+			t.Fatalf("point %d: training error %v against %v", i, pk.TrainE, pd.TrainE)
+		}
+	}
+}
+
+// Relative damping reaches OBS (it changes the curves of obs-ggn and
+// obs-ef, not OBD's or magnitude's) and every output states it.
+func TestRelativeDamping(t *testing.T) {
+	dir := writeSyntheticCorpus(t, 60)
+	abs, err := Run(small(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := small(dir)
+	s.Damping = hessian.Relative
+	rel, err := Run(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range rel.Curves {
+		same := fmt.Sprint(c.Points) == fmt.Sprint(abs.Curves[i].Points)
+		if obs := c.Method == OBSGGN || c.Method == OBSEF; obs == same {
+			t.Errorf("%s: relative damping changed the curve: %v, want %v", c.Method, !same, obs)
+		}
+	}
+	var csvOut bytes.Buffer
+	if err := rel.WriteCSV(&csvOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rel.Conditions(), "relative damping") || !strings.Contains(csvOut.String(), ",relative,") {
+		t.Errorf("outputs do not state relative damping: %q", rel.Conditions())
+	}
+	if !strings.Contains(abs.Conditions(), "absolute damping") || rel.Settings.DampingName != "relative" {
+		t.Errorf("absolute run's conditions %q; relative run's damping %q", abs.Conditions(), rel.Settings.DampingName)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
 )
@@ -21,11 +22,19 @@ func (r *Result) Conditions() string {
 	s := r.Settings
 	return fmt.Sprintf("%s sigmoid network (%d parameters), squared error, weight decay %g, seed %d; "+
 		"training: L-BFGS on batched gradients%s, to ||grad E|| <= %g or %d iterations in all (%s); "+
-		"pruning without retraining; OBS damping alpha = %g (C + alpha I), curvature 1/P-normalised over %d training letters, "+
+		"pruning without retraining; OBS damping alpha = %g, %s, curvature 1/P-normalised over %d training letters, "+
 		"group of %d parameters per step (rank-%d downdate), curvature rebuilt whenever the parameters left fell by a fraction %g since the last build; "+
 		"test set %s (%d letters)",
-		r.Arch, r.Params, s.Decay, s.Seed, polishText(s.Polish), s.GradTol, s.MaxIter, r.Training.outcome(), s.Alpha, r.TrainPatterns,
+		r.Arch, r.Params, s.Decay, s.Seed, polishText(s.Polish), s.GradTol, s.MaxIter, r.Training.outcome(), s.Alpha, dampingText(s.Damping), r.TrainPatterns,
 		s.Group, s.Group, s.Recompute, testLabel(s), r.TestPatterns)
+}
+
+// dampingText says how alpha and the decay enter OBS's curvature.
+func dampingText(d hessian.Damping) string {
+	if d == hessian.Relative {
+		return "relative damping (C_data + (decay + alpha) s I, s = tr(C_data)/n at each build)"
+	}
+	return "absolute damping (C_data + (decay + alpha) I)"
 }
 
 func polishText(n int) string {
@@ -100,12 +109,12 @@ func (r *Result) WriteCSV(w io.Writer) error {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"method", "params", "train_e", "train_phoneme_acc", "train_stress_acc", "test_phoneme_acc", "test_stress_acc", "alpha", "group", "recompute", "retrain"})
+	cw.Write([]string{"method", "params", "train_e", "train_phoneme_acc", "train_stress_acc", "test_phoneme_acc", "test_stress_acc", "alpha", "damping", "group", "recompute", "retrain"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
 	for _, c := range r.Curves {
 		for _, p := range c.Points {
 			cw.Write([]string{c.Method, strconv.Itoa(p.Params), f(p.TrainE), f(p.TrainPhoneme), f(p.TrainStress), f(p.TestPhoneme), f(p.TestStress),
-				f(r.Settings.Alpha), strconv.Itoa(r.Settings.Group), f(r.Settings.Recompute), "none"})
+				f(r.Settings.Alpha), r.Settings.Damping.String(), strconv.Itoa(r.Settings.Group), f(r.Settings.Recompute), "none"})
 		}
 	}
 	cw.Flush()
@@ -124,7 +133,7 @@ func (r *Result) WriteFigure(path string) error {
 		series = append(series, s)
 	}
 	return figures.Write(path, series, figures.Options{
-		Title:  fmt.Sprintf("NETtalk %s: test best-guess phoneme accuracy (alpha %g, group %d, no retraining)", r.Arch, r.Settings.Alpha, r.Settings.Group),
+		Title:  fmt.Sprintf("NETtalk %s: test best-guess phoneme accuracy (alpha %g %s, group %d, no retraining)", r.Arch, r.Settings.Alpha, r.Settings.Damping, r.Settings.Group),
 		XLabel: "parameters left", YLabel: "test phoneme accuracy (%)", LogX: true,
 	})
 }
