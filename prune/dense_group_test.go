@@ -178,3 +178,40 @@ func choleskyInverse(t *testing.T, s *mat.SymDense) *mat.SymDense {
 	}
 	return &inv
 }
+
+// Columns reads C^-1 E_Q from the upper triangle exactly as element access
+// does, for parameters above, below and on each other's rows, after a
+// downdate and a compaction.
+func TestDenseColumnsExact(t *testing.T) {
+	const n = 37
+	rng := rand.New(rand.NewPCG(6, 1))
+	a := wellConditioned(rng, n)
+	free := make([]int, n)
+	for i := range free {
+		free[i] = i
+	}
+	d := NewDenseInverse(choleskyInverse(t, a), free, n)
+	check := func(Q []int) {
+		t.Helper()
+		got, cq := d.Columns(Q)
+		for c, q := range Q {
+			r := -1
+			for i, f := range got {
+				if f == q {
+					r = i
+				}
+			}
+			for i := range got {
+				if v, want := cq.At(i, c), d.Matrix().At(i, r); v != want {
+					t.Fatalf("Columns(%v)[%d][%d] = %v, want %v", Q, i, c, v, want)
+				}
+			}
+		}
+	}
+	check([]int{0, n - 1, 17, 3})
+	if err := d.Downdate([]int{5, 30}); err != nil {
+		t.Fatal(err)
+	}
+	d.Compact()
+	check([]int{36, 0, 6, 29})
+}
