@@ -2,7 +2,10 @@ package hessian
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"os"
+	"strconv"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -94,4 +97,33 @@ func TestKernelCheaper(t *testing.T) {
 	if r := (k*k*n + k*k*k/6 + n*n*k/2) / (n * n * n / 2); math.Abs(r-0.50) > 0.01 {
 		t.Errorf("documented ratio 0.50 at NETtalk's size, computed %.3f", r)
 	}
+}
+
+// BenchmarkInverseKernel compares the kernel inverse with forming the matrix
+// and sweeping it, at NETtalk's ratio of terms to parameters (0.30) and at
+// a size set by OBS_BENCH_N (default 3,000):
+//
+//	OBS_BENCH_N=6000 go test -run='^$' -bench=InverseKernel ./hessian
+func BenchmarkInverseKernel(b *testing.B) {
+	n := 3000
+	if s := os.Getenv("OBS_BENCH_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	m := int(0.304 * float64(n))
+	c := randomFake(n, m, 3e-4, 1)
+	dst := mat.NewSymDense(n, nil)
+	b.Run(fmt.Sprintf("n=%d/M=%d/kernel", n, m), func(b *testing.B) {
+		for b.Loop() {
+			if err := InverseKernel(dst, c, 1e-4); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run(fmt.Sprintf("n=%d/M=%d/form+sweep", n, m), func(b *testing.B) {
+		for b.Loop() {
+			if err := InverseDirectInPlace(dst, c, 1e-4); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
