@@ -10,7 +10,9 @@
 // At 203-80-26 (n = 18,426 parameters) one dense curvature is 2.7 GB, so
 // the run is arranged around it: the curvature is built from the sparse
 // one-hot inputs (hessian.NewSparse), inverted in place by a block sweep
-// (hessian.InverseDirectInPlace: one n x n matrix), and parameters are
+// (hessian.InverseDirectInPlace: one n x n matrix) or, for the empirical
+// Fisher of P < n training letters where it is cheaper, through its P x P
+// kernel (hessian.InverseKernel, into the same matrix), and parameters are
 // removed in groups of k with the group OBS step and a rank-k downdate of
 // the inverse (prune.Prune with prune.OBSPruner), rebuilding the
 // curvature at the current weights whenever the parameters left have fallen
@@ -32,6 +34,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"time"
 
@@ -176,6 +179,10 @@ type Result struct {
 	Training      Training              `json:"training"`
 	Curves        []Curve               `json:"curves"`
 	MemoryBytes   int64                 `json:"inverse_bytes"` // the one n x n matrix
+	// KernelBytes is the memory of the empirical Fisher's kernel inverse
+	// at full size (its n x P terms and P x P kernel; hessian.InverseKernel),
+	// 0 if obs-ef does not run or the sweep is cheaper.
+	KernelBytes int64 `json:"kernel_bytes"`
 }
 
 // Run trains the network and prunes it with every method.
@@ -220,6 +227,9 @@ func Run(s Settings) (*Result, error) {
 
 	n := len(net.Params)
 	res.MemoryBytes = int64(n) * int64(n) * 8
+	if P := train.Len(); useKernel && slices.Contains(s.Methods, OBSEF) && hessian.KernelCheaper(n, P) {
+		res.KernelBytes = (int64(n)*int64(P) + int64(P)*int64(P)) * 8
+	}
 	var buf []float64 // the one n x n matrix, shared by every build
 	for _, m := range s.Methods {
 		if m == OBSGGN || m == OBSEF {

@@ -153,7 +153,11 @@ func (r *Result) WriteMarkdown(w io.Writer, command string, wall float64) error 
 		r.TrainPatterns, sp.TrainWords, r.TestPatterns, sp.TestWords, sp.RestWords, len(sp.SkippedRows), len(sp.UnknownSymbols), len(sp.MissingCommon))
 	t := r.Training
 	fmt.Fprintf(&b, "Training: %s after %d iterations, E = %.6g, ||grad E|| = %.3g (converged: %v), %.0f s.\n\n", t.Status, t.Iterations, t.E, t.GradNorm, t.Converged, t.Seconds)
-	fmt.Fprintf(&b, "Memory: one %d x %d inverse (%.2f GB), reused by every build, plus O(n k) and, during a build, the sparse build's per-pattern factors (at most 512 MB).\n\n", r.Params, r.Params, float64(r.MemoryBytes)/1e9)
+	fmt.Fprintf(&b, "Memory: one %d x %d inverse (%.2f GB), reused by every build, plus O(n k) and, during a build, the sparse build's per-pattern factors (at most 512 MB)", r.Params, r.Params, float64(r.MemoryBytes)/1e9)
+	if r.KernelBytes > 0 {
+		fmt.Fprintf(&b, "; where it is cheaper the empirical Fisher is inverted through its %d x %d kernel (hessian.InverseKernel: %.2f GB more at full size while it is formed)", r.TrainPatterns, r.TrainPatterns, float64(r.KernelBytes)/1e9)
+	}
+	b.WriteString(".\n\n")
 	b.WriteString("## Best test phoneme accuracy per method\n\n| method | parameters left | test phoneme | test stress | at 1560: phoneme | stress | curvature builds | seconds (curvature; to 1560) |\n|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Curves {
 		ap, as := "-", "-"
