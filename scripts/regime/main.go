@@ -18,7 +18,7 @@
 // set, M <= 50,000), -eval test the 10,000 test images. Every row states
 // n_eff = (sum ||g_p||^2)^2 / sum ||g_p||^4 of the calibration gradients
 // (hessian.EffectiveSamples, observed labels), nf, and the scales s_F and
-// s_G of that calibration set (-scales).
+// s_G of that calibration set (s_G only up to -scales-max).
 //
 //	go run -tags openblas ./scripts/regime -models mlp100:1:m1.json \
 //	    -calib 1000 -kinds ggn,ef -alpha ggn=1e-5:1e-4,ef=1e-4 -eval val
@@ -59,7 +59,7 @@ func main() {
 	spList := flag.String("sparsity", "0.9,0.95", "comma-separated ascending weight sparsities (checkpoints of one run)")
 	block := flag.Int("block", 128, "block size of OBS's block-diagonal inverse")
 	eval := flag.String("eval", "test", "val (the last 10,000 training images) or test")
-	scales := flag.Bool("scales", true, "measure s_G = tr(G_data)/n on each calibration set (one diagonal pass over G's terms)")
+	scalesMax := flag.Int("scales-max", 1<<30, "measure s_G = tr(G_data)/n (one pass of output Jacobians) on the calibration sets of at most this size only; c* is left empty on the others")
 	quickTrain := flag.Int("quick", 0, "if > 0: evaluate on the first N images of the -eval set only (the driver's --quick)")
 	choose := flag.String("choose", "", "print the -alpha of -net chosen on this validation CSV (the highest mean accuracy over the sparsities; ties to the smaller alpha) and exit")
 	netName := flag.String("net", "", "with -choose: the network label")
@@ -135,7 +135,7 @@ func main() {
 		for _, M := range calibs {
 			cal := prune.FirstN(train.Inputs, train.Targets, M)
 			nf := m.NumFree()
-			neff, sF, sG := gradStats(m, cal, *scales)
+			neff, sF, sG := gradStats(m, cal, M <= *scalesMax)
 			log.Printf("%s seed %d M %d: n_eff %.1f (n_eff/nf %.3g), s_F %.4g, s_G %.4g", net0, seed, M, neff, neff/float64(nf), sF, sG)
 			for _, k := range kinds {
 				kind, S, _ := kindOf(k)
