@@ -135,7 +135,9 @@ done
 for net in $NETS; do
 	for s in $SEEDS; do
 		[[ -e grid-$net-s$s.csv ]] && continue
-		run "grid-$net-s$s" ./regime -models "$net:$s:$(model "$net" "$s")" -calib "$CALIBS" -kinds "$KINDS" \
+		smax=16000
+		[[ $net == lenet300 ]] && smax=${LENET_SCALES_MAX:-1000}
+		run "grid-$net-s$s" ./regime -models "$net:$s:$(model "$net" "$s")" -calib "$CALIBS" -kinds "$KINDS" -scales-max "$smax" -limit "${LIMIT:-mc4=4000}" \
 			-alpha "$(cat "alpha-$net.txt")" -eval test "${QUICK[@]}" >"grid-$net-s$s.tmp" 2>"grid-$net-s$s.log"
 		mv "grid-$net-s$s.tmp" "grid-$net-s$s.csv"
 	done

@@ -61,6 +61,7 @@ func main() {
 	eval := flag.String("eval", "test", "val (the last 10,000 training images) or test")
 	scalesMax := flag.Int("scales-max", 1<<30, "measure s_G = tr(G_data)/n (one pass of output Jacobians) on the calibration sets of at most this size only; c* is left empty on the others")
 	quickTrain := flag.Int("quick", 0, "if > 0: evaluate on the first N images of the -eval set only (the driver's --quick)")
+	limitList := flag.String("limit", "", "comma-separated KIND=M: run KIND only on calibration sets of at most M images (e.g. mc4=4000: MC-4 at M matches F at 4M, which the grid has only up to M = 4000)")
 	choose := flag.String("choose", "", "print the -alpha of -net chosen on this validation CSV (the highest mean accuracy over the sparsities; ties to the smaller alpha) and exit")
 	netName := flag.String("net", "", "with -choose: the network label")
 	flag.Parse()
@@ -103,6 +104,17 @@ func main() {
 		}
 		alphas[k] = floatsOf(v, ":")
 	}
+	limit := map[string]int{}
+	if *limitList != "" {
+		for _, kv := range strings.Split(*limitList, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			n, err := strconv.Atoi(v)
+			if !ok || err != nil {
+				log.Fatalf("regime: -limit %q: want KIND=M", kv)
+			}
+			limit[k] = n
+		}
+	}
 	kinds := strings.Split(*kindList, ",")
 	for _, k := range kinds {
 		if _, _, err := kindOf(k); err != nil {
@@ -138,6 +150,9 @@ func main() {
 			neff, sF, sG := gradStats(m, cal, M <= *scalesMax)
 			log.Printf("%s seed %d M %d: n_eff %.1f (n_eff/nf %.3g), s_F %.4g, s_G %.4g", net0, seed, M, neff, neff/float64(nf), sF, sG)
 			for _, k := range kinds {
+				if l, ok := limit[k]; ok && M > l {
+					continue
+				}
 				kind, S, _ := kindOf(k)
 				for _, a := range alphas[k] {
 					net := m.Clone()

@@ -293,7 +293,7 @@ func document(b *strings.Builder, dir string, rows []row) {
 		p("- %s\n", s)
 	}
 	p("\n![G − F gap against n_eff/n](mnist-regime.png)\n\n")
-	p("*Figure: the paired G − F gap (points of test accuracy, one point per seed and M)\n")
+	p("*Figure: the paired gaps G − F, G − F/c* and G − MC-1 (points of test accuracy, one point per seed and M)\n")
 	p("against n_eff/n of that calibration set, n = nf the free parameters; left 90%%, right 95%%.*\n\n")
 
 	// Tables.
@@ -574,7 +574,7 @@ func figure(path string, rows []row) error {
 	for _, sp := range []float64{0.9, 0.95} {
 		var series []figures.Series
 		for _, net := range []string{"mlp100", "lenet300"} {
-			for _, cmp := range []struct{ b, label string }{{"ef", "G − F"}, {"mc1", "G − MC-1"}} {
+			for _, cmp := range []struct{ b, label string }{{"ef", "G − F"}, {"ef-rel", "G − F/c*"}, {"mc1", "G − MC-1"}} {
 				s := figures.Series{Label: fmt.Sprintf("%s %s", net, cmp.label), Key: net + cmp.b}
 				for _, k := range ix.cells() {
 					if k.Net != net || k.Sparsity != sp {
