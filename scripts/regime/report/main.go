@@ -287,6 +287,31 @@ func document(b *strings.Builder, dir string, rows []row) {
 	p("are min–max over the seeds read (3 where every seed ran), differences paired by\n")
 	p("seed (same model, same calibration images).\n\n")
 
+	p("**Models.** 784-100-10 trained as docs/mnist.md trains LeNet-300-100\n")
+	p("(scripts/mnist.sh: Adam, 15 epochs, lr 1e-3 × 0.8 per epoch, batch 128, all 60,000\n")
+	p("training images): `obs train --data mnist --arch 784-100-10 --act relu --loss ce\n")
+	p("--trainer adam --epochs 15 --lr-decay 0.8 --seed S` (S = 1, 2, 3). LeNet-300-100 is\n")
+	p("docs/structured.md's: `obs train --data mnist --arch 784-300-100-10 --act relu --loss ce\n")
+	p("--trainer adam --epochs 2 --seed S`. No weight decay. Dense test accuracy:\n")
+	for _, net := range []string{"mlp100", "lenet300"} {
+		dense := map[int]float64{}
+		for _, r := range rows {
+			if r.Net == net {
+				dense[r.Seed] = num(r.raw[13])
+			}
+		}
+		var parts []string
+		for s := 1; s <= 3; s++ {
+			if v, ok := dense[s]; ok {
+				parts = append(parts, fmt.Sprintf("seed %d %.2f%%", s, 100*v))
+			}
+		}
+		if len(parts) > 0 {
+			p("%s %s.\n", netLabel[net], strings.Join(parts, ", "))
+		}
+	}
+	p("\n")
+
 	// Generated findings.
 	p("## Findings (generated from the numbers below)\n\n")
 	for _, s := range findings(ix, cells, rows) {
@@ -741,6 +766,39 @@ func runSection(b *strings.Builder, dir string, rows []row) {
 		}
 		slices.Sort(ms)
 		p("- %s seed %d: M = %s\n", netLabel[k.net], k.seed, seedList(ms))
+	}
+	// What the map asks for and is not here.
+	var missing []string
+	have := map[string]bool{}
+	for _, r := range rows {
+		have[fmt.Sprintf("%s/%d/%d/%s", r.Net, r.Seed, r.Calib, r.Kind)] = true
+	}
+	for _, net := range []string{"mlp100", "lenet300"} {
+		for seed := 1; seed <= 3; seed++ {
+			for _, M := range []int{250, 1000, 4000, 16000} {
+				var ks []string
+				for _, k := range kindOrder {
+					if k == "mc4" && M > 4000 {
+						continue // MC-4 at M is compared with F/c* at 4M
+					}
+					if !have[fmt.Sprintf("%s/%d/%d/%s", net, seed, M, k)] {
+						ks = append(ks, kindLabel[k])
+					}
+				}
+				if len(ks) > 0 {
+					missing = append(missing, fmt.Sprintf("%s seed %d M=%d: %s", netLabel[net], seed, M, strings.Join(ks, ", ")))
+				}
+			}
+		}
+	}
+	p("\nNot run (of networks x seeds 1–3 x M x kinds; MC-4 only up to M = 4000, where F from 4M images is in the grid): ")
+	if len(missing) == 0 {
+		p("nothing.\n")
+	} else {
+		p("\n\n")
+		for _, m := range missing {
+			p("- %s\n", m)
+		}
 	}
 	p("\nTimings (from /usr/bin/time -v; the machine was shared with other jobs, two cores\n")
 	p("for up to six runnable processes, so the wall times are inflated; one lane,\n")
