@@ -426,7 +426,7 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 			gfZero = append(gfZero, name(r.k))
 		}
 	}
-	out = append(out, fmt.Sprintf("**G against F.** G beats F on every seed in %d of %d cells, F beats G on every seed in %d, and the seeds disagree in %d%s.",
+	out = append(out, fmt.Sprintf("**G against F.** G beats F on every seed in %d of %d cells, F beats G on every seed in %d, and in %d%s the seeds disagree in sign or only one was read.",
 		len(gfPos), read, len(gfNeg), len(gfZero), listIf(" (%s)", gfZero, 6)))
 	// 2. Does the gap shrink with M (per net and sparsity, smallest to largest M)?
 	type ns struct {
@@ -490,7 +490,7 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 	}
 	tot := len(better) + len(worse) + len(same)
 	if tot > 0 {
-		s := fmt.Sprintf("**Scale (F/c* against F, each with its own alpha chosen on the validation split).** F/c* beats F on every seed in %d of %d cells%s, loses on every seed in %d%s, and the seeds disagree in %d.",
+		s := fmt.Sprintf("**Scale (F/c* against F, each with its own alpha chosen on the validation split).** F/c* beats F on every seed in %d of %d cells%s, loses on every seed in %d%s, and in %d the seeds disagree in sign or only one was read.",
 			len(better), tot, listIf(" (%s)", better, 6), len(worse), listIf(" (%s)", worse, 6), len(same))
 		if len(better) <= tot/4 {
 			s += " With alpha tuned per kind on the validation split, matching the scale adds little here: tuning F's own alpha already sets its ridge against its scale."
@@ -519,7 +519,7 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 		}
 	}
 	if nm > 0 {
-		s := fmt.Sprintf("**Variance (F/c* against MC-1, the same number of gradients).** MC-1 beats F/c* on every seed in %d of %d cells%s, F/c* beats MC-1 on every seed in %d%s, the seeds disagree in %d; G beats MC-1 on every seed in %d of %d.",
+		s := fmt.Sprintf("**Variance (F/c* against MC-1, the same number of gradients).** MC-1 beats F/c* on every seed in %d of %d cells%s, F/c* beats MC-1 on every seed in %d%s, in %d the seeds disagree in sign or only one was read; G beats MC-1 on every seed in %d of %d.",
 			len(rmNeg), nm, listIf(" (%s)", rmNeg, 6), len(rmPos), listIf(" (%s)", rmPos, 6), len(rmZero), gmPos, nm)
 		switch {
 		case len(rmNeg) == 0 && len(rmPos) == 0:
@@ -534,6 +534,7 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 	// 5. Matched counts: MC-4 at M against F/c* at 4M.
 	var mPos, mNeg, mZero int
 	var mcells []string
+	var mcellsMean []float64
 	for _, k := range cells {
 		k4 := cellKey{k.Net, k.Sparsity, 4 * k.Calib}
 		d, _ := ix.diff(k, "mc4", k4, "ef-rel")
@@ -549,10 +550,22 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 			mZero++
 		}
 		mcells = append(mcells, fmt.Sprintf("%s %s", name(k), iv))
+		mcellsMean = append(mcellsMean, iv.Mean)
 	}
 	if n := mPos + mNeg + mZero; n > 0 {
-		out = append(out, fmt.Sprintf("**Matched counts (MC-4 from M images against F/c* from 4M images, 4M gradients each).** MC-4 is ahead on every seed in %d of %d pairs, behind on every seed in %d, the seeds disagree in %d: %s.",
+		out = append(out, fmt.Sprintf("**Matched counts (MC-4 from M images against F/c* from 4M images, 4M gradients each).** MC-4 is ahead on every seed in %d of %d pairs, behind on every seed in %d, in %d the seeds disagree in sign or only one was read: %s.",
 			mPos, n, mNeg, mZero, strings.Join(mcells, "; ")))
+		mean := 0.0
+		for _, c := range mcellsMean {
+			mean += c
+		}
+		mean /= float64(len(mcellsMean))
+		switch {
+		case mNeg > mPos && mean < 0:
+			out[len(out)-1] += fmt.Sprintf(" At the same number of gradients more images beat more sampled labels per image (mean %+.2f points): the variance that matters is that of the images, not only of the labels.", mean)
+		case mPos > mNeg && mean > 0:
+			out[len(out)-1] += fmt.Sprintf(" At the same number of gradients, sampled labels from fewer images beat observed labels from more (mean %+.2f points).", mean)
+		}
 	}
 	// 6. n_eff: rank correlation of the mean gap with n_eff/n, per network and sparsity.
 	var corr []string
