@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/obs-toolkit/obs/model"
 )
@@ -52,5 +53,60 @@ func TestEffectiveSamplesLayered(t *testing.T) {
 	}
 	if math.Abs(got-want) > 1e-12*want || !(got > 1 && got < float64(len(X))) {
 		t.Errorf("n_eff %v, want %v (in (1, %d))", got, want, len(X))
+	}
+}
+
+// effectiveSamplesTerms is EffectiveSamples from the empirical Fisher's
+// terms, the reference the direct pass is checked against.
+func effectiveSamplesTerms(net *model.MLP, X, T [][]float64) (float64, error) {
+	c, err := New(EmpiricalFisher, net, X, T, nil)
+	if err != nil {
+		return 0, err
+	}
+	r := c.(RankOne)
+	sq := make([]float64, 0, r.NumTerms())
+	r.Terms(denseBlock, func(u *mat.Dense) {
+		_, k := u.Dims()
+		for j := 0; j < k; j++ {
+			col := mat.Col(nil, j, u)
+			sq = append(sq, floats.Dot(col, col))
+		}
+	})
+	return NEff(sq), nil
+}
+
+// The direct pass gives the terms' n_eff bit for bit, on a layered network
+// with pruned parameters and on an MLP.
+func TestEffectiveSamplesMatchesTerms(t *testing.T) {
+	ls, err := model.ParseLayers("conv:2:2,relu,flatten,linear:3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := model.New(model.Spec{Input: []int{1, 4, 4}, Layers: ls, Loss: model.CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mlp, err := model.New(model.Spec{Sizes: []int{16, 5, 3}, Hidden: model.Tanh, Loss: model.CrossEntropy, Decay: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, net := range []*model.MLP{conv, mlp} {
+		net.Init(rng)
+		net.Prune(2)
+		X, T := make([][]float64, 7), make([][]float64, 7)
+		for p := range X {
+			X[p] = make([]float64, 16)
+			for i := range X[p] {
+				X[p][i] = rng.NormFloat64()
+			}
+			T[p] = make([]float64, 3)
+			T[p][p%3] = 1
+		}
+		got, err1 := EffectiveSamples(net, X, T)
+		want, err2 := effectiveSamplesTerms(net, X, T)
+		if err1 != nil || err2 != nil || got != want {
+			t.Errorf("n_eff %v (%v), from the terms %v (%v)", got, err1, want, err2)
+		}
 	}
 }
