@@ -643,7 +643,8 @@ func figure(path string, rows []row) error {
 func alphaSection(b *strings.Builder, dir string, nets map[string]bool) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("## Damping, chosen on the validation split\n\n")
-	p("alpha per kind from a small grid, on the last 10,000 training images (never a\n")
+	p("alpha per kind from a small grid (the values tried are those in each table), on\n")
+	p("the last 10,000 training images (never a\n")
 	p("calibration image, never the test set; the models were trained on all 60,000,\n")
 	p("so this is a split of the training set, not held-out data), at M = 1000 on\n")
 	p("seed 1 only, the highest mean validation accuracy over 90%% and 95%% (ties to the\n")
