@@ -154,20 +154,26 @@ func (c *decayedRankOne) Terms(b int, fn func(u *mat.Dense)) { c.r.Terms(b, fn) 
 // empirical Fisher's trace is effectively averaged over (Kish's effective
 // sample size with weights ||g_p||^2), to be read against nf. It is NaN
 // when every g_p is 0 (a perfect fit). The error is that of New.
+//
+// It is one backpropagation per pattern (model.MLP.PatternGrad, the
+// empirical Fisher's terms), each gradient's free entries gathered and
+// dotted with themselves, never the terms' nf x b blocks.
 func EffectiveSamples(net *model.MLP, X, T [][]float64) (float64, error) {
-	c, err := New(EmpiricalFisher, net, X, T, nil)
+	free, err := checkNet(net, X, T)
 	if err != nil {
 		return 0, err
 	}
-	r := c.(RankOne)
-	sq := make([]float64, 0, r.NumTerms())
-	r.Terms(denseBlock, func(u *mat.Dense) {
-		_, k := u.Dims()
-		for j := 0; j < k; j++ {
-			col := mat.Col(nil, j, u)
-			sq = append(sq, floats.Dot(col, col))
+	ws := net.NewWorkspace()
+	grad := make([]float64, len(net.Params))
+	g := make([]float64, len(free))
+	sq := make([]float64, len(X))
+	for p := range X {
+		net.PatternGrad(ws, grad, X[p], T[p])
+		for a, q := range free {
+			g[a] = grad[q]
 		}
-	})
+		sq[p] = floats.Dot(g, g)
+	}
 	return NEff(sq), nil
 }
 

@@ -1,7 +1,10 @@
 package prune
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -22,6 +25,27 @@ type AnalyzeConfig struct {
 	Train   *model.TrainSettings
 	// Progress, if not nil, is called after each candidate.
 	Progress func(done, total int)
+	// Candidates, if not nil, are the parameters measured (free, distinct;
+	// e.g. SampleCandidates), in this order; nil measures every free
+	// parameter. The curvature, E and the correlations are the same as in
+	// a full run's rows for these parameters.
+	Candidates []int
+}
+
+// SampleCandidates returns n of net's free parameters drawn uniformly
+// without replacement by a PCG generator seeded with (seed, CandidateStream),
+// in ascending order; every free parameter if n >= NumFree.
+func SampleCandidates(net *model.MLP, n int, seed uint64) []int {
+	free := net.Free()
+	if n >= len(free) {
+		return free
+	}
+	idx := rand.New(rand.NewPCG(seed, CandidateStream)).Perm(len(free))[:n]
+	slices.Sort(idx)
+	for i, k := range idx {
+		idx[i] = free[k]
+	}
+	return idx
 }
 
 // Candidate is one unpruned parameter as a deletion candidate.
@@ -91,6 +115,12 @@ func Analyze(net *model.MLP, X, T [][]float64, cfg AnalyzeConfig) (*Analysis, er
 		a.Alpha = d.Damping()
 	}
 	free := net.Free()
+	if cfg.Candidates != nil {
+		if err := checkCandidates(net, cfg.Candidates); err != nil {
+			return nil, err
+		}
+		free = cfg.Candidates
+	}
 	work := net.Clone()
 	for i, q := range free {
 		if cfg.Stop != nil && cfg.Stop() {
@@ -125,6 +155,25 @@ func Analyze(net *model.MLP, X, T [][]float64, cfg AnalyzeConfig) (*Analysis, er
 	}
 	a.summarise(cfg.Retrain)
 	return a, nil
+}
+
+// CandidateStream is the second PCG word of SampleCandidates' generator.
+const CandidateStream = 0x63616e64 // "cand"
+
+// checkCandidates returns an error unless every q is a distinct free
+// parameter of net.
+func checkCandidates(net *model.MLP, qs []int) error {
+	seen := make(map[int]bool, len(qs))
+	for _, q := range qs {
+		if q < 0 || q >= len(net.Params) || net.Pruned[q] {
+			return fmt.Errorf("prune: candidate %d is not a free parameter (%d parameters)", q, len(net.Params))
+		}
+		if seen[q] {
+			return fmt.Errorf("prune: candidate %d given twice", q)
+		}
+		seen[q] = true
+	}
+	return nil
 }
 
 func (a *Analysis) summarise(retrained bool) {

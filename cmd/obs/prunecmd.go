@@ -8,6 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/obs-toolkit/obs/datasets"
+	"github.com/obs-toolkit/obs/hessian"
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/internal/study"
@@ -38,6 +40,11 @@ left at the last build have been deleted (about 32 builds from 2,410 down to
 do (obs reproduce does); 0 never rebuilds. OBD: saliency 1/2 C_qq w_q^2, no
 update. Magnitude: |w_q|. --fix (exact Hessian) defaults to abs, as in every
 command.
+
+A ggn, ef or mcfisher build reports n_eff = (sum ||g_p||^2)^2 /
+sum ||g_p||^4 of the calibration gradients at the starting weights, with
+their number P and the free parameters nf (one extra backpropagation per
+calibration pattern).
 
 Before it starts, a run estimates its time from what it will do (the
 curvature builds of its schedule, the deletions, and for a step-by-step run
@@ -207,6 +214,7 @@ func runPrune(c *cli.Context) error {
 	}
 	sizeBefore := prune.SizeFiguresOf(m)
 	before := m.NumFree()
+	nf := before
 	// The bar counts the deletions --keep and --sparsity allow; error and
 	// accuracy rules can end the run sooner.
 	target := min(cfg.KeepTarget(len(m.Params)), before)
@@ -253,6 +261,10 @@ func runPrune(c *cli.Context) error {
 	if test != nil {
 		cfg.TestX, cfg.TestT = test.Inputs, test.Targets
 	}
+	neff, nEffP, err := calibNEff(&cfg, m, train)
+	if err != nil {
+		return err
+	}
 	var res *prune.Result
 	if c.Bool("one-shot") {
 		var one *prune.OneShotResult
@@ -272,6 +284,9 @@ func runPrune(c *cli.Context) error {
 	}
 	s := study.NewPruneSummary(res, &cfg, train, c.Bool("one-shot"))
 	s.Model, s.Out, s.Records = c.String("model"), outPath, records
+	if nEffP > 0 {
+		s.SetNEff(neff, nEffP, nf)
+	}
 
 	written := s.Structured(m, &cfg, sizeBefore)
 	if records != "" {
@@ -296,3 +311,27 @@ func runPrune(c *cli.Context) error {
 // "Defaults"), so that the number of builds grows with the log of the
 // pruning ratio instead of with the number of deletions.
 const defaultRecompute = "5%"
+
+// calibNEff returns n_eff = (sum ||g_p||^2)^2 / sum ||g_p||^4
+// (hessian.EffectiveSamples) of the per-pattern gradients on the
+// calibration set (the training set without --calib) at m's current
+// weights, and their number P, when cfg builds a ggn, ef or mcfisher
+// curvature; P = 0 otherwise. It is one extra pass over the calibration
+// set, a backpropagation per pattern: the build's own terms are not the
+// gradients for ggn and mcfisher, and are streamed, never kept.
+func calibNEff(cfg *prune.Config, m *model.MLP, train *datasets.Set) (float64, int, error) {
+	if cfg.Method == prune.Magnitude {
+		return 0, 0, nil
+	}
+	switch cfg.Curvature {
+	case hessian.GGN, hessian.EmpiricalFisher, hessian.MCFisher:
+	default:
+		return 0, 0, nil
+	}
+	X, T := train.Inputs, train.Targets
+	if cfg.Calib.Len() > 0 {
+		X, T = cfg.Calib.X, cfg.Calib.T
+	}
+	neff, err := hessian.EffectiveSamples(m, X, T)
+	return neff, len(X), err
+}

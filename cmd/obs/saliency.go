@@ -28,6 +28,16 @@ w_q, and with --retrain the increase after deleting q and retraining the rest
 correlations between predicted and actual, and whether the method's first
 choice is the best one. --csv writes every candidate.
 
+For large networks: --sample N measures N of the surviving parameters drawn
+uniformly (--sample-seed), with the same rows a full run gives them;
+--calib N builds the curvature from the first N training patterns; and
+--eval-patterns N measures E and every actual increase on the last N
+training patterns instead of all of them (not with --retrain, which would
+retrain on that subset):
+  obs saliency --model lenet.json --data mnist --curvature ggn --alpha 1e-4 \
+      --structure block:128 --calib 1000 --sample 2000 --eval-patterns 1000 \
+      --json --csv lenet-saliency.csv
+
 Example:
   obs saliency --model xor.json --data xor --curvature ggn --retrain --csv xor-saliency.csv`,
 		Flags: append(append(dataFlags(false),
@@ -38,6 +48,10 @@ Example:
 			&cli.StringFlag{Name: "trainer", Value: "lbfgs", Usage: "trainer for --retrain"},
 			&cli.StringFlag{Name: "csv", Usage: "write every candidate to `FILE`"},
 			&cli.IntFlag{Name: "top", Value: 10, Usage: "print the N lowest-saliency candidates"},
+			&cli.IntFlag{Name: "sample", Usage: "measure `N` surviving parameters drawn uniformly without replacement (default: every one)"},
+			&cli.Uint64Flag{Name: "sample-seed", Value: 1, Usage: "seed of the --sample draw"},
+			&cli.IntFlag{Name: "calib", DefaultText: "every training pattern", Usage: "build the curvature from the first `N` training patterns"},
+			&cli.IntFlag{Name: "eval-patterns", DefaultText: "every training pattern", Usage: "measure E and the actual increases on the last `N` training patterns"},
 			memoryFlag(),
 		), curvatureFlags()...),
 		Action: runSaliency,
@@ -73,9 +87,39 @@ func runSaliency(c *cli.Context) error {
 	if err := checkOutputs(c, out("--csv", csvPath)); err != nil {
 		return err
 	}
+	if c.IsSet("sample-seed") && !c.IsSet("sample") {
+		return usagef("--sample-seed applies only with --sample")
+	}
+	if c.IsSet("sample") && c.Int("sample") < 1 {
+		return usagef("--sample %d must be >= 1", c.Int("sample"))
+	}
+	if c.IsSet("eval-patterns") && c.Bool("retrain") {
+		return usagef("--eval-patterns does not apply with --retrain (it would retrain on the evaluation subset)")
+	}
 	m, _, train, _, err := loadModelData(c)
 	if err != nil {
 		return err
+	}
+	if err := calibFlags(c, &cfg, train); err != nil {
+		return err
+	}
+	var cands []int
+	if c.IsSet("sample") {
+		if n := c.Int("sample"); n > m.NumFree() {
+			return usagef("--sample %d exceeds the model's %d surviving parameters", n, m.NumFree())
+		}
+		cands = prune.SampleCandidates(m, c.Int("sample"), c.Uint64("sample-seed"))
+	}
+	EX, ET := train.Inputs, train.Targets
+	if c.IsSet("eval-patterns") {
+		n := c.Int("eval-patterns")
+		if n < 1 || n > train.Len() {
+			return usagef("--eval-patterns %d is outside 1..%d, the training patterns", n, train.Len())
+		}
+		if cfg.Calib.Len() == 0 {
+			cfg.Calib = prune.Calibration{X: train.Inputs, T: train.Targets}
+		}
+		EX, ET = EX[len(EX)-n:], ET[len(ET)-n:]
 	}
 	est := resources.EstimatePruneOf(&cfg, m)
 	if c.Bool("retrain") {
@@ -84,12 +128,16 @@ func runSaliency(c *cli.Context) error {
 	if err := checkMemory(c, est, resources.CurvatureAlternatives(&cfg)); err != nil {
 		return err
 	}
-	b := newBar(c, m.NumFree(), "saliency")
+	total := m.NumFree()
+	if cands != nil {
+		total = len(cands)
+	}
+	b := newBar(c, total, "saliency")
 	stop := func() bool { return interrupted(c) }
 	acfg := prune.AnalyzeConfig{Config: cfg, Retrain: c.Bool("retrain"), Train: &model.TrainSettings{Method: method, Stop: stop},
-		Progress: func(done, total int) { b.Set(done, "") }}
+		Progress: func(done, total int) { b.Set(done, "") }, Candidates: cands}
 	acfg.Stop = stop
-	a, err := prune.Analyze(m, train.Inputs, train.Targets, acfg)
+	a, err := prune.Analyze(m, EX, ET, acfg)
 	b.Done()
 	if errors.Is(err, prune.ErrStopped) || interrupted(c) {
 		return errInterrupted
@@ -99,6 +147,17 @@ func runSaliency(c *cli.Context) error {
 	}
 	s := study.NewSaliencySummary(a, m, &cfg, train, acfg.Retrain)
 	s.Model, s.CSV = c.String("model"), csvPath
+	if cands != nil {
+		seed := c.Uint64("sample-seed")
+		s.Sampled, s.SampleSeed = true, &seed
+	}
+	if cfg.Calib.Len() > 0 && cfg.Method != prune.Magnitude {
+		s.Calibration = cfg.Calib.Len()
+		s.Normalisation = "1/P (P = calibration patterns for the curvature, evaluation patterns for E)"
+	}
+	if c.IsSet("eval-patterns") {
+		s.EvalPatterns = len(EX)
+	}
 	if csvPath != "" {
 		if err := atomicfile.Write(csvPath, func(w io.Writer) error { return prune.WriteCandidatesCSV(w, a) }); err != nil {
 			return err

@@ -25,20 +25,29 @@ type StepJSON struct {
 // PruneSummary is obs prune's summary, also recorded in the pruned model
 // file's history.
 type PruneSummary struct {
-	Model             string          `json:"model"`
-	Out               string          `json:"out"`
-	Records           string          `json:"records,omitempty"`
-	Data              string          `json:"data"`
-	Method            string          `json:"method"`
-	Curvature         string          `json:"curvature,omitempty"`
-	Alpha             *float64        `json:"alpha,omitempty"`
-	Damping           string          `json:"damping,omitempty"`
-	Fix               string          `json:"fix,omitempty"`
-	Inverse           string          `json:"inverse,omitempty"`
-	Structure         string          `json:"structure,omitempty"`
-	OneShot           bool            `json:"one_shot,omitempty"`
-	Normalisation     string          `json:"normalisation"`
-	Calibration       int             `json:"calibration_patterns,omitempty"`
+	Model         string   `json:"model"`
+	Out           string   `json:"out"`
+	Records       string   `json:"records,omitempty"`
+	Data          string   `json:"data"`
+	Method        string   `json:"method"`
+	Curvature     string   `json:"curvature,omitempty"`
+	Alpha         *float64 `json:"alpha,omitempty"`
+	Damping       string   `json:"damping,omitempty"`
+	Fix           string   `json:"fix,omitempty"`
+	Inverse       string   `json:"inverse,omitempty"`
+	Structure     string   `json:"structure,omitempty"`
+	OneShot       bool     `json:"one_shot,omitempty"`
+	Normalisation string   `json:"normalisation"`
+	Calibration   int      `json:"calibration_patterns,omitempty"`
+	// NEff is n_eff = (sum_p ||g_p||^2)^2 / sum_p ||g_p||^4 of the
+	// calibration gradients the first curvature build used (ggn, ef and
+	// mcfisher; SetNEff), beside their number P and the free parameters
+	// nf; omitted for magnitude, exact and layer-input, and n_eff alone is
+	// omitted when every gradient is 0.
+	NEff              *float64        `json:"n_eff,omitempty"`
+	NEffPatterns      int             `json:"n_eff_patterns,omitempty"`
+	NEffFree          int             `json:"n_eff_free,omitempty"`
+	NEffNote          string          `json:"n_eff_definition,omitempty"`
 	Recompute         *int            `json:"recompute,omitempty"`          // every N deletions; omitted for P% and one-shot
 	RecomputeSchedule string          `json:"recompute_schedule,omitempty"` // omitted for one-shot (built once)
 	Retrain           *int            `json:"retrain,omitempty"`            // omitted for one-shot
@@ -132,6 +141,13 @@ func NewPruneSummary(res *prune.Result, cfg *prune.Config, train *datasets.Set, 
 			Negative: f.Negative, Changed: f.Clipped, Condition: num(f.Condition)})
 	}
 	return s
+}
+
+// SetNEff states n_eff (hessian.EffectiveSamples) of the P calibration
+// gradients over nf free parameters.
+func (s *PruneSummary) SetNEff(neff float64, P, nf int) {
+	s.NEff, s.NEffPatterns, s.NEffFree = num(neff), P, nf
+	s.NEffNote = "(sum_p ||g_p||^2)^2 / sum_p ||g_p||^4 of the per-pattern gradients (observed labels, free parameters) on the calibration set at the starting weights: P for equal norms, 1 for one non-zero gradient; read against nf"
 }
 
 // Structured completes s for structured pruning (cfg.Granularity other

@@ -37,6 +37,17 @@ type SaliencySummary struct {
 	FirstIsBestActual    bool           `json:"first_is_best_actual"`
 	FirstIsBestRetrained *bool          `json:"first_is_best_retrained,omitempty"`
 	CSV                  string         `json:"csv,omitempty"`
+	// Sampling (obs saliency --sample, --calib, --eval-patterns): the
+	// candidates measured are Candidates of FreeParams drawn with
+	// SampleSeed; the curvature is built from Calibration patterns and E,
+	// the actual increases and the correlations are measured on
+	// EvalPatterns (the last ones of the training set); first_choice and
+	// best_actual are among the candidates measured.
+	FreeParams   int     `json:"free_params"`
+	Sampled      bool    `json:"sampled,omitempty"`
+	SampleSeed   *uint64 `json:"sample_seed,omitempty"`
+	Calibration  int     `json:"calibration_patterns,omitempty"`
+	EvalPatterns int     `json:"eval_patterns,omitempty"`
 }
 
 // NewSaliencySummary returns obs saliency's summary of a, the analysis of
@@ -49,6 +60,7 @@ func NewSaliencySummary(a *prune.Analysis, m *model.MLP, cfg *prune.Config, trai
 		Normalisation: "1/P (P = training patterns)", Candidates: len(a.Candidates), Error: a.E, GradNorm: a.GradNorm,
 		Pearson: num(a.Pearson), Spearman: num(a.Spearman), Kendall: num(a.Kendall),
 		FirstChoice: name(a.First), BestActual: name(a.BestActual), FirstIsBestActual: a.First == a.BestActual,
+		FreeParams: m.NumFree(),
 	}
 	if a.Alpha == 0 {
 		s.Alpha = nil
