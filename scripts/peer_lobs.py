@@ -38,7 +38,11 @@ git repository (the bare mirror or a clone) at a commit and writes, for
                              test images, for the Go test
 
   /usr/bin/python3 scripts/peer_lobs.py --repo /work/.mirror/csyhhu+L-OBS/repo \\
-      --out cmd/obs/testdata/lobs --settings 5-20-70
+      --out cmd/obs/testdata/lobs --settings 5-20-70 --replay
+
+--replay also reruns their pruning algorithm (prune-weights-LeNet300100.py)
+on their committed Hessian inverses and records in peer_lobs.json whether it
+gives every one of their CR_K files bit for bit (it does at 5647091).
 
 --settings lists the pruned networks to write: A-B-C (per layer) or K
 (every layer from CR_K). The .npz files are written with fixed zip
@@ -162,6 +166,49 @@ def mnist_pixels():
     return _PIX
 
 
+def replay(repo, sd):
+    """Their prune-weights-LeNet300100.py, re-implemented from its text:
+    per layer, wb = [W, b]^T (in+1 x out), their ranking (the committed
+    sensitivity/fcN.npy, argsort of wb_q^2 / ([H^-1]_qq + 10e-6) with their
+    committed hessian_inv/fcN.npy, computed once), then for each weight in
+    that order wb[:, c] -= wb[r, c] / ([H^-1]_rr + 10e-6) H^-1[:, r] with the
+    same H^-1 throughout (no downdate, pruned weights not held at 0), and at
+    every 5% the mask applied and CR_K saved. Returns, per layer, whether
+    each CR_K's weights, bias and mask equal their committed files bit for
+    bit, and whether recomputing the ranking in float32 gives theirs."""
+    out = {}
+    for l in LAYERS:
+        wb = np.hstack([sd[l + ".weight"].numpy(), sd[l + ".bias"].numpy().reshape(-1, 1)]).transpose()
+        hinv = repo.npy("%s/hessian_inv/%s.npy" % (BASE, l))
+        rank = repo.npy("%s/sensitivity/%s.npy" % (BASE, l))
+        l1, l2 = wb.shape
+        mine = np.argsort((wb ** 2 / (np.diag(hinv)[:, None] + 10e-6)).ravel())
+        r = {"ranking_recomputed_equal": bool(np.array_equal(mine, rank)), "hessian_rank": int(np.linalg.matrix_rank(
+            repo.npy("%s/hessian/%s.npy" % (BASE, l)).astype(np.float64))), "hessian_size": l1,
+            "hinv_diag_min": float(np.diag(hinv).min()), "hinv_diag_max": float(np.diag(hinv).max()), "cr_identical": {}}
+        n = l1 * l2
+        gap = int(n / 20)
+        mask = np.ones(wb.shape)
+        for i in range(n):
+            q = rank[i]
+            row, col = int(q / l2), q % l2
+            wb[:, col] += -wb[row, col] / (hinv[row, row] + 10e-6) * hinv[:, row]
+            mask[row, col] = 0
+            if i % gap == 0 and int(i / gap) >= 4:
+                wb = np.multiply(wb, mask)
+                cr = 100 - int(i / gap) * 5
+                same = True
+                for f, got in (("weight", wb[:-1, :].transpose()), ("bias", wb[-1, :])):
+                    same = same and np.array_equal(got, repo.npy("%s/pruned_weight/CR_%d/%s.%s.npy" % (BASE, cr, l, f)))
+                for f, got in (("weight", mask[:-1, :].transpose()), ("bias", mask[-1, :])):
+                    same = same and np.array_equal(got, repo.npy("%s/mask/CR_%d/%s.%s.npy" % (BASE, cr, l, f)))
+                r["cr_identical"][str(cr)] = bool(same)
+                if cr == 5:
+                    break
+        out[l] = r
+    return out
+
+
 def parse_setting(s):
     parts = s.split("-")
     if len(parts) == 1:
@@ -182,6 +229,8 @@ def main():
     ap.add_argument("--commit", default="5647091", help="commit holding PyTorch/MNIST/LeNet300100 (default 5647091)")
     ap.add_argument("--out", required=True, help="directory to write")
     ap.add_argument("--settings", default="5-20-70", help="comma-separated pruned networks: A-B-C or K (default 5-20-70)")
+    ap.add_argument("--replay", action="store_true",
+                    help="also rerun their pruning script's algorithm on their committed Hessian inverses and check every CR_K file (about 20 s)")
     args = ap.parse_args()
     repo = Repo(args.repo, args.commit)
     os.makedirs(args.out, exist_ok=True)
@@ -221,6 +270,8 @@ def main():
             mw, mb = arrays[l + ".weight_mask"], arrays[l + ".bias_mask"]
             r["layer_kept"][l] = {"weights": int(mw.sum()), "of_weights": mw.size, "biases": int(mb.sum()), "of_biases": mb.size}
         report["pruned"][name] = r
+    if args.replay:
+        report["replay"] = replay(repo, sd)
     report["files_sha256"] = dict(sorted(repo.sha.items()))
     with open(os.path.join(args.out, "peer_lobs.json.tmp"), "w") as f:
         json.dump(report, f, indent=1, sort_keys=True)
@@ -228,6 +279,9 @@ def main():
     os.replace(os.path.join(args.out, "peer_lobs.json.tmp"), os.path.join(args.out, "peer_lobs.json"))
     d = report["dense"]
     print("dense: test accuracy %.4f (float32), %.4f (float64)" % (d["accuracy_float32"], d["accuracy_float64"]))
+    for l, r in report.get("replay", {}).items():
+        print("replay %s: their H (%d x %d) has rank %d; CR_K files reproduced bit for bit: %s" % (
+            l, r["hessian_size"], r["hessian_size"], r["hessian_rank"], "all" if all(r["cr_identical"].values()) else r["cr_identical"]))
     for name, r in report["pruned"].items():
         print("CR %s: test accuracy %.4f (float32), %.4f (float64); %d of %d weights kept (%.2f%%)" % (
             name, r["accuracy_float32"], r["accuracy_float64"], r["kept_weights"], r["weights"], 100 * r["kept_weights"] / r["weights"]))
