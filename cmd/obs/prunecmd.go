@@ -61,7 +61,8 @@ network measures E on the whole training set after every deletion, where
 reconstruction error on --calib calibration inputs instead of E, with the
 exact Hessian 2XX^T/N (+ --damp) shared by every row, and prunes each row by
 exact OBS to --sparsity of the weights (biases kept), --allocation per-layer
-or global.
+or global, or to each layer's own fraction (--layer-sparsity fc1=0.95,fc2=0.8,
+fc3=0.3, by the layer names the model file records).
 
 --structure stores C^-1 dense (the default), in contiguous blocks of B free
 parameters (block:B, WoodFisher), one block per layer (layer) or diagonal

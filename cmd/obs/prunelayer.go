@@ -2,6 +2,9 @@ package main
 
 import (
 	"errors"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -19,6 +22,7 @@ func layerPruneFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "allocation", Value: "per-layer", Usage: "only with --curvature layer-input: per-layer (every layer to --sparsity) or global (--sparsity of all weights, layers compared by relative reconstruction error)"},
 		&cli.IntFlag{Name: "calib", DefaultText: "every training pattern; 1000 with --curvature layer-input", Usage: "build the curvature (obs, obd; every --structure) from the first `N` training patterns; E, the accuracy and the stopping rules are still measured on all of them"},
+		&cli.StringFlag{Name: "layer-sparsity", Usage: "only with --curvature layer-input, instead of --sparsity: each weight layer's fraction of weights to prune, `NAME=F,...` for every layer, NAME the layer names the model file records (obs import --names) or else 1, 2, ... (like fc1=0.95,fc2=0.8,fc3=0.3, Dong et al.'s LeNet-300-100 setting)"},
 		&cli.Float64Flag{Name: "damp", Value: prune.DefaultLayerDamp, Usage: "only with --curvature layer-input: damping lambda = damp * mean(diag(2XX^T/N)) added to each layer's input Hessian (--alpha is the damping of the other curvatures)"},
 	}
 }
@@ -31,7 +35,7 @@ const defaultLayerCalib = 1000
 // set, the first --calib patterns of train (the zero value without
 // --calib: every pattern).
 func calibFlags(c *cli.Context, cfg *prune.Config, train *datasets.Set) error {
-	for _, f := range []string{"allocation", "damp"} {
+	for _, f := range []string{"allocation", "damp", "layer-sparsity"} {
 		if f == "allocation" && (cfg.Granularity.Kind == prune.ByUnit || cfg.Granularity.Kind == prune.ByFilter) {
 			continue // the units' or filters' global or per-layer allocation (granularityFlags)
 		}
@@ -63,8 +67,14 @@ func runPruneLayer(c *cli.Context) error {
 	if err := refuse(c, []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "remove-dead", "records", "alpha", "damping", "fix", "inverse", "samples", "sigma", "curv-seed"}, "does not apply to --structure layer"); err != nil {
 		return err
 	}
-	if !c.IsSet("sparsity") {
-		return usagef("--structure layer needs --sparsity (fraction of weights to prune, biases kept)")
+	perLayer := c.IsSet("layer-sparsity")
+	switch {
+	case perLayer && c.IsSet("sparsity"):
+		return usagef("give --sparsity or --layer-sparsity, not both")
+	case perLayer && c.IsSet("allocation"):
+		return usagef("--allocation does not apply to --layer-sparsity (every layer has its own target)")
+	case !perLayer && !c.IsSet("sparsity"):
+		return usagef("--structure layer needs --sparsity (fraction of weights to prune, biases kept) or --layer-sparsity")
 	}
 	sp := c.Float64("sparsity")
 	if !(sp >= 0 && sp <= 1) {
@@ -83,11 +93,17 @@ func runPruneLayer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var targets []float64
+	if perLayer {
+		if targets, err = parseLayerSparsity(c.String("layer-sparsity"), layerKeys(file.LayerNames, m.NumLayers())); err != nil {
+			return err
+		}
+	}
 	if err := checkOutputs(c, atomicfile.File{Flag: "--out", Path: out}); err != nil {
 		return err
 	}
 	var b *bar // made at the first call, (0, rows)
-	s, err := study.PruneLayerwise(m, train, test, study.LayerConfig{Sparsity: sp, Allocation: alloc, Calib: calib, Damp: damp,
+	s, err := study.PruneLayerwise(m, train, test, study.LayerConfig{Sparsity: sp, LayerSparsity: targets, Allocation: alloc, Calib: calib, Damp: damp,
 		Stop: func() bool { return interrupted(c) },
 		Progress: func(done, total int) {
 			if b == nil {
@@ -126,4 +142,55 @@ func layerCalibDamp(c *cli.Context) (calib int, damp float64, err error) {
 		return 0, 0, usagef("--damp %v must be a finite number >= 0", damp)
 	}
 	return calib, damp, nil
+}
+
+// layerKeys are the names --layer-sparsity knows the L weight layers by:
+// the tensor prefixes the model file records (obs import --names), or
+// else "1".."L".
+func layerKeys(recorded []string, L int) []string {
+	if len(recorded) == L {
+		return recorded
+	}
+	keys := make([]string, L)
+	for l := range keys {
+		keys[l] = strconv.Itoa(l + 1)
+	}
+	return keys
+}
+
+// parseLayerSparsity reads --layer-sparsity, NAME=F for every name of
+// keys, in any order, each F in [0, 1), and returns the targets in the
+// order of keys. An unknown, repeated or missing name and a value outside
+// [0, 1) are usage errors.
+func parseLayerSparsity(s string, keys []string) ([]float64, error) {
+	out := make([]float64, len(keys))
+	seen := make([]bool, len(keys))
+	for item := range strings.SplitSeq(s, ",") {
+		name, v, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok {
+			return nil, usagef("--layer-sparsity item %q: want NAME=F (layers %s)", item, strings.Join(keys, ", "))
+		}
+		l := slices.Index(keys, name)
+		if l < 0 {
+			return nil, usagef("--layer-sparsity: the model has no layer %q (its layers: %s)", name, strings.Join(keys, ", "))
+		}
+		if seen[l] {
+			return nil, usagef("--layer-sparsity: layer %q given twice", name)
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f >= 0 && f < 1) {
+			return nil, usagef("--layer-sparsity: layer %q: %q must be a number in [0, 1)", name, v)
+		}
+		out[l], seen[l] = f, true
+	}
+	var missing []string
+	for l, ok := range seen {
+		if !ok {
+			missing = append(missing, keys[l])
+		}
+	}
+	if missing != nil {
+		return nil, usagef("--layer-sparsity has no target for layer %s (give every layer one; 0 keeps a layer whole)", strings.Join(missing, ", "))
+	}
+	return out, nil
 }

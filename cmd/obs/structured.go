@@ -107,7 +107,7 @@ func runPruneLayerUnits(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := refuse(c, []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed"}, "does not apply to layer-wise unit OBS"); err != nil {
+	if err := refuse(c, []string{"norm", "one-shot", "no-update", "group", "recompute", "retrain", "retrain-above", "keep", "max-error", "min-accuracy", "max-predicted", "max-predicted-ratio", "remove-dead", "records", "alpha", "fix", "inverse", "samples", "sigma", "curv-seed", "layer-sparsity"}, "does not apply to layer-wise unit OBS"); err != nil {
 		return err
 	}
 	sp := c.Float64("sparsity")

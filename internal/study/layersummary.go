@@ -44,8 +44,12 @@ type LayerConfig struct {
 	// Sparsity is the fraction of the weights (biases kept) or, with
 	// Granularity unit:outgoing, of the hidden units to remove; N:M sets
 	// its own.
-	Sparsity   float64
-	Allocation prune.Allocation
+	Sparsity float64
+	// LayerSparsity, if not nil, is the fraction of each weight layer's
+	// weights to remove (prune.LayerwiseSettings.LayerTargets), instead
+	// of Sparsity (then 0) and Allocation (then per-layer).
+	LayerSparsity []float64
+	Allocation    prune.Allocation
 	// Granularity is weights (the zero value), unit:outgoing or N:M.
 	Granularity prune.Granularity
 	// Calib is the number of calibration patterns, the first of the
@@ -76,6 +80,7 @@ type LayerSummary struct {
 	Calibration   int       `json:"calibration_patterns"`
 	Damp          float64   `json:"damp"`
 	Sparsity      float64   `json:"sparsity"`
+	LayerTargets  []float64 `json:"layer_targets,omitempty"`
 	LayerSparsity []float64 `json:"layer_sparsity"`
 	LayerError    []float64 `json:"layer_error"`
 	LayerEnergy   []float64 `json:"layer_energy"`
@@ -92,7 +97,8 @@ type LayerSummary struct {
 func PruneLayerwise(m *model.MLP, train, test *datasets.Set, cfg LayerConfig) (LayerSummary, error) {
 	X := train.Inputs[:min(cfg.Calib, train.Len())]
 	s := LayerSummary{Data: train.Name, Method: "layer-wise obs", Loss: layerLoss,
-		Structure: "layer", Curvature: "layer-input", Allocation: cfg.Allocation.String(), Calibration: len(X), Damp: cfg.Damp}
+		Structure: "layer", Curvature: "layer-input", Allocation: cfg.Allocation.String(), Calibration: len(X), Damp: cfg.Damp,
+		LayerTargets: cfg.LayerSparsity}
 	s.ParamsBefore, s.TrainErrorBefore, s.TrainAccBefore, s.TestAccBefore = measure(m, train, test)
 	rows := 0
 	for l := 1; l <= m.NumLayers(); l++ {
@@ -104,7 +110,7 @@ func PruneLayerwise(m *model.MLP, train, test *datasets.Set, cfg LayerConfig) (L
 	}
 	start := time.Now()
 	res, err := prune.LayerwiseOBS(m, X, cfg.Sparsity, &prune.LayerwiseSettings{Damp: cfg.Damp, NoDamp: cfg.Damp == 0,
-		Allocation: cfg.Allocation, Progress: cfg.Progress, Stop: cfg.Stop})
+		Allocation: cfg.Allocation, LayerTargets: cfg.LayerSparsity, Progress: cfg.Progress, Stop: cfg.Stop})
 	if err != nil {
 		return s, err
 	}
