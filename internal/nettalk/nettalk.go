@@ -42,6 +42,7 @@ import (
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/internal/parallel"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -465,10 +466,31 @@ func (p *pruner) measure() Point {
 	return pt
 }
 
+// accuracy runs the patterns through net in chunks on GOMAXPROCS
+// goroutines, each with its own workspace (ws serves the first); every
+// output is the serial Forward's, so the result does not depend on the
+// number of goroutines.
 func accuracy(net *model.MLP, ws *model.Workspace, s *datasets.NettalkSet, code *datasets.NettalkCode) (phoneme, stress float64) {
 	outs := make([][]float64, s.Len())
-	for i, x := range s.Inputs {
-		outs[i] = append([]float64(nil), net.Forward(ws, x)...)
-	}
+	const chunk = 1024
+	chunks := (len(outs) + chunk - 1) / chunk
+	spaces := make(chan *model.Workspace, runtime.GOMAXPROCS(0))
+	spaces <- ws
+	_ = parallel.For(chunks, 0, nil, nil, func(c int) error {
+		var w *model.Workspace
+		select {
+		case w = <-spaces:
+		default:
+			w = net.NewWorkspace()
+		}
+		for i := c * chunk; i < min((c+1)*chunk, len(outs)); i++ {
+			outs[i] = append([]float64(nil), net.Forward(w, s.Inputs[i])...)
+		}
+		select {
+		case spaces <- w:
+		default:
+		}
+		return nil
+	})
 	return s.Accuracy(code, outs)
 }
