@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // Tests of issue 15 against the built binary: outputs that never destroy

@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/obs-toolkit/obs/datasets"
@@ -28,6 +27,7 @@ import (
 	"github.com/obs-toolkit/obs/internal/atomicfile"
 	"github.com/obs-toolkit/obs/internal/figures"
 	"github.com/obs-toolkit/obs/internal/reproduce"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -322,11 +322,13 @@ func (mt *meter) part(fn func() error) error {
 	return err
 }
 
-// peakRSS is the process's peak resident set size so far, in MiB.
+// peakRSS is the process's peak resident set size so far, in MiB (NaN
+// where resources.PeakRSSMiB cannot measure it).
 func peakRSS() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Maxrss) / 1024
+	if v, ok := resources.PeakRSSMiB(); ok {
+		return v
+	}
+	return math.NaN()
 }
 
 // LoadModels reads the trained models of cfg.Models, one per seed, before

@@ -32,11 +32,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/obs-toolkit/obs/datasets"
 	"github.com/obs-toolkit/obs/hessian"
+	"github.com/obs-toolkit/obs/internal/resources"
 	"github.com/obs-toolkit/obs/model"
 	"github.com/obs-toolkit/obs/prune"
 )
@@ -250,9 +250,8 @@ func inferMicros(m *model.MLP, X, T [][]float64) float64 {
 // time, which a loaded machine distorts less than the wall time.
 func timeOnly(archs string, X, T [][]float64) {
 	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		d, _ := resources.ProcessCPU() // 0 where it cannot be measured
+		return d
 	}
 	var first float64
 	fmt.Printf("%-16s %10s %12s %12s %9s\n", "arch", "mult-adds", "wall us/pat", "cpu us/pat", "speed-up")
