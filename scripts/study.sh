@@ -4,12 +4,12 @@
 # curvature predicts the true cost of a deletion (obs study: 10 settings x 20
 # seeds by default, every candidate scored against retraining, plus the
 # calibration-size factor P_c in {32, 128, 512, 2048}). Deterministic: fixed
-# seeds and settings, so a rerun rewrites the same bytes. Measured with
-# seeds 1..10 (the committed report): 275 s of CPU, 25 min 48 s wall on the
-# shared 2-core machine (load average 40-54); 20 seeds take about twice that.
+# seeds and settings, so a rerun rewrites the same bytes. The committed
+# report is the default 20 seeds: 638 s of CPU, 39 min wall on the shared
+# 2-core machine beside other jobs (10 seeds take about half).
 #
-#   scripts/study.sh                               # the report in docs/ (20 seeds)
-#   scripts/study.sh --seeds 1,2,3,4,5,6,7,8,9,10  # the committed 10-seed report
+#   scripts/study.sh                               # the committed report in docs/ (20 seeds)
+#   scripts/study.sh --seeds 1,2,3,4,5,6,7,8,9,10  # half the seeds
 #   OUT=/tmp/s scripts/study.sh --quick            # smoke test elsewhere (tiny sizes)
 #
 # Extra arguments go to obs study (see go run ./cmd/obs study --help).
