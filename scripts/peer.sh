@@ -14,7 +14,8 @@
 # Needs Debian's python3-torch and python3-numpy (/usr/bin/python3). Writes
 # into DIR: the converted .npz files and peer_lobs.json (PyTorch's own
 # accuracies), the obs model files, one JSON per run, time-NAME.txt per run
-# (/usr/bin/time -v) and results.md, the table. NICE="nice -n 19" lowers
+# (/usr/bin/time -v) and results.md, the table; LENET5=1 adds their LeNet-5
+# (about 15 minutes more). NICE="nice -n 19" lowers
 # the priority. About 20 minutes on a loaded 2-core machine.
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
@@ -80,6 +81,21 @@ sps=$(for k in $uniform; do awk "BEGIN{print 1 - $k/100}"; done | sort -g | past
 run magnitude "$bin" reproduce mnist --models folded.json --methods magnitude --gradual-methods none \
 	--allocations per-layer --sparsities "$sps" --out-dir magnitude --quiet >/dev/null
 
+# LeNet-5, with LENET5=1: their checkpoint (Normalize folded into conv1)
+# and their 60/60/5/30 setting (conv1, conv2, fc1, fc2 keeping 60%, 60%, 5%,
+# 30%, their validate-LeNet5.py); obs prune measures the dense and the
+# pruned test accuracy, obs eval their pruned weights (dense biases).
+if [[ ${LENET5:-0} == 1 ]]; then
+	/usr/bin/python3 "$root/scripts/peer_lobs.py" --repo "$repo" --commit "$commit" --out . --net lenet5 | tee pytorch5.txt
+	l5=conv:20:5,maxpool:2,relu,conv:50:5,maxpool:2,relu,flatten,linear:500,relu,linear:10
+	for f in lenet5 lobs5-cr-60-60-5-30; do
+		"$bin" import --from "$f.npz" --input 1x28x28 --layers "$l5" --names conv1,conv2,fc1,fc2 --loss ce --quiet --out "$f.json" >/dev/null
+	done
+	run lobs5 "$bin" prune --model lenet5.json --data mnist --method obs --structure layer --curvature layer-input \
+		--layer-sparsity conv1=0.4,conv2=0.4,fc1=0.95,fc2=0.7 --json --quiet --out lobs5-60-60-5-30.json >prune-lobs5-60-60-5-30.json
+	run eval5-peer "$bin" eval --model lobs5-cr-60-60-5-30.json --data mnist --json --quiet >eval5-peer-60-60-5-30.json
+fi
+
 /usr/bin/python3 - "$uniform" <<'EOF' | tee results.md
 import csv, glob, json, sys
 uniform = sys.argv[1].split()
@@ -127,6 +143,17 @@ for k in uniform:
     o = ld("prune-lobs-u%s.json" % k)
     m = mag.get(round(1 - int(k) / 100, 4))
     print("| %s%% | %s | %s | %s |" % (k, err(p["test_accuracy"]), err(o["test_accuracy_after"]), err(m) if m is not None else "?"))
+import os
+if os.path.exists("prune-lobs5-60-60-5-30.json"):
+    p5, s5, e5 = ld("peer_lobs5.json"), ld("prune-lobs5-60-60-5-30.json"), ld("eval5-peer-60-60-5-30.json")
+    print()
+    print("LeNet-5 (conv1 60%, conv2 60%, fc1 5%, fc2 30% kept), no retraining:")
+    print()
+    print("| network | obs test error | PyTorch test error (float32) |")
+    print("|---|---|---|")
+    print("| dense | %s | %s |" % (err(s5["test_accuracy_before"]), err(p5["dense"]["accuracy_float32"])))
+    print("| their L-OBS (CR files, dense biases as their validate) | %s | %s |" % (err(e5["test_accuracy"]), err(p5["pruned"]["60-60-5-30"]["accuracy_float32"])))
+    print("| obs layer-wise OBS, 1,000 calibration images, damp %g | %s | |" % (s5["damp"], err(s5["test_accuracy_after"])))
 print()
 print("Times (/usr/bin/time -v): " + "; ".join("%s %s" % (n[5:-4], timing(n[5:-4])) for n in sorted(glob.glob("time-*.txt"))))
 EOF

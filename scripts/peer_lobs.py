@@ -45,7 +45,8 @@ on their committed Hessian inverses and records in peer_lobs.json whether it
 gives every one of their CR_K files bit for bit (it does at 5647091).
 
 --settings lists the pruned networks to write: A-B-C (per layer) or K
-(every layer from CR_K). The .npz files are written with fixed zip
+(every layer from CR_K). --net lenet5 converts their LeNet-5 instead
+(LeNet5_pretrain.pth, their Normalize folded into conv1; see lenet5()). The .npz files are written with fixed zip
 timestamps, so a second run rewrites the same bytes.
 """
 import argparse
@@ -126,6 +127,13 @@ def write_npz(path, arrays, compress=False):
     os.replace(tmp, path)
 
 
+def write_json(path, report):
+    with open(path + ".tmp", "w") as f:
+        json.dump(report, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+
+
 def mnist_test():
     """The MNIST test set obs embeds, as their loader gives it:
     (pixel/255 - 0.1307)/0.3081 in float32, and the labels."""
@@ -138,12 +146,12 @@ def mnist_test():
     return (x - MEAN) / STD, torch.from_numpy(lab)  # Normalize, float32
 
 
-def evaluate(state, x, y):
+def evaluate(state, x, y, module=None):
     """Test accuracy of the network with the state dict state in float32
     (their validate) and float64, and the float64 logits of the first
     NLOGITS images (inputs standardised in float64 from the pixels)."""
     out = {}
-    net = LeNet300100()
+    net = (module or LeNet300100)()
     net.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
     net.eval()
     with torch.no_grad():
@@ -209,12 +217,79 @@ def replay(repo, sd):
     return out
 
 
-def parse_setting(s):
+class LeNet5(nn.Module):
+    """Their PyTorch/MNIST/models/LeNet5.py: conv 20x5x5, max-pool 2, ReLU,
+    conv 50x5x5, max-pool 2, ReLU, fc 800-500, ReLU, fc 500-10."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 20, kernel_size=5)
+        self.conv2 = nn.Conv2d(20, 50, kernel_size=5)
+        self.fc1 = nn.Linear(800, 500)
+        self.fc2 = nn.Linear(500, 10)
+
+    def forward(self, x):
+        x = torch.relu(torch.max_pool2d(self.conv1(x.view(-1, 1, 28, 28)), 2, 2))
+        x = torch.relu(torch.max_pool2d(self.conv2(x), 2, 2))
+        x = torch.relu(self.fc1(x.reshape(-1, 800)))
+        return self.fc2(x)
+
+
+LENET5 = "PyTorch/MNIST/LeNet5"
+LENET5_LAYERS = ["conv1", "conv2", "fc1", "fc2"]
+
+
+def fold(w, b):
+    """conv1's weights and bias with their Normalize folded in (float64):
+    conv1((x - m)/s) = conv1'(x) with W' = W/s, b' = b - (m/s) sum W, exact
+    for an unpadded convolution (every output sees 25 real pixels)."""
+    w = w.astype(np.float64)
+    return w / STD, b.astype(np.float64) - MEAN / STD * w.sum(axis=(1, 2, 3))
+
+
+def lenet5(args, repo):
+    """LeNet-5: lenet5.npz (their Normalize folded into conv1, in float64;
+    the other layers float32 as released) and lobs5-cr-A-B-C-D.npz, their
+    pruned weights for conv1, conv2, fc1, fc2 from CR_A..CR_D as their
+    validate-LeNet5.py loads them: pruned weights (masks fcN.weight_mask)
+    with the layers' original, dense biases (that script does not load the
+    pruned biases; the line is commented out)."""
+    sd = torch.load(io.BytesIO(repo.read(LENET5 + "/LeNet5_pretrain.pth")), map_location="cpu")
+    dense = {k: v.numpy() for k, v in sd.items()}
+    assert sorted(dense) == sorted(l + "." + f for l in LENET5_LAYERS for f in ("weight", "bias")), sorted(dense)
+    w1, b1 = fold(dense["conv1.weight"], dense["conv1.bias"])
+    write_npz(os.path.join(args.out, "lenet5.npz"), {**dense, "conv1.weight": w1, "conv1.bias": b1})
+    x, y = mnist_test()
+    report = {"source": "https://github.com/csyhhu/L-OBS", "commit": repo.commit, "license": "MIT, Copyright (c) 2017 Constantine",
+              "normalize": [MEAN, STD], "normalize_folded_into": "conv1", "test_images": len(y),
+              "dense": evaluate(dense, x, y, LeNet5), "pruned": {}}
+    for s in args.settings.split(","):
+        ks = parse_setting(s, len(LENET5_LAYERS))
+        name = "-".join(str(k) for k in ks)
+        arrays, state, kept, total, lk = {}, {}, 0, 0, {}
+        for l, k in zip(LENET5_LAYERS, ks):
+            v = repo.npy("%s/pruned_weight/CR_%d/%s.weight.npy" % (LENET5, k, l)).astype(np.float32)
+            mk = repo.npy("%s/mask/CR_%d/%s.weight.npy" % (LENET5, k, l))
+            assert v.shape == mk.shape == dense[l + ".weight"].shape, (l, v.shape, mk.shape)
+            assert set(np.unique(mk)) <= {0.0, 1.0} and np.all(v[mk == 0] == 0), (l, "weights not zero under the mask")
+            state[l + ".weight"], state[l + ".bias"] = v, dense[l + ".bias"]
+            arrays[l + ".weight"], arrays[l + ".bias"], arrays[l + ".weight_mask"] = v, dense[l + ".bias"], mk.astype(np.float32)
+            kept, total = kept + int(mk.sum()), total + mk.size
+            lk[l] = {"weights": int(mk.sum()), "of_weights": mk.size}
+        arrays["conv1.weight"], arrays["conv1.bias"] = fold(arrays["conv1.weight"], arrays["conv1.bias"])
+        write_npz(os.path.join(args.out, "lobs5-cr-%s.npz" % name), arrays, compress=True)
+        r = evaluate(state, x, y, LeNet5)
+        r["kept_weights"], r["weights"], r["layer_kept"] = kept, total, lk
+        report["pruned"][name] = r
+    return report
+
+
+def parse_setting(s, n=3):
     parts = s.split("-")
     if len(parts) == 1:
-        parts = parts * 3
-    if len(parts) != 3:
-        sys.exit("peer_lobs.py: setting %r: want K or A-B-C" % s)
+        parts = parts * n
+    if len(parts) != n:
+        sys.exit("peer_lobs.py: setting %r: want K or %d kept percentages joined by -" % (s, n))
     ks = []
     for p in parts:
         if not p.isdigit() or int(p) % 5 != 0 or not 5 <= int(p) <= 80:
@@ -231,9 +306,24 @@ def main():
     ap.add_argument("--settings", default="5-20-70", help="comma-separated pruned networks: A-B-C or K (default 5-20-70)")
     ap.add_argument("--replay", action="store_true",
                     help="also rerun their pruning script's algorithm on their committed Hessian inverses and check every CR_K file (about 20 s)")
+    ap.add_argument("--net", default="lenet300100", choices=["lenet300100", "lenet5"],
+                    help="lenet300100 (default) or lenet5 (their LeNet5_pretrain.pth; --settings then lists 4 layers, default 60-60-5-30, and peer_lobs5.json is written)")
     args = ap.parse_args()
     repo = Repo(args.repo, args.commit)
     os.makedirs(args.out, exist_ok=True)
+    if args.net == "lenet5":
+        if args.replay:
+            sys.exit("peer_lobs.py: --replay is for lenet300100 only")
+        if args.settings == "5-20-70":
+            args.settings = "60-60-5-30"
+        report = lenet5(args, repo)
+        report["files_sha256"] = dict(sorted(repo.sha.items()))
+        write_json(os.path.join(args.out, "peer_lobs5.json"), report)
+        print("LeNet-5 dense: test accuracy %.4f (float32), %.4f (float64)" % (report["dense"]["accuracy_float32"], report["dense"]["accuracy_float64"]))
+        for name, r in report["pruned"].items():
+            print("LeNet-5 CR %s (their biases dense, as their validate): test accuracy %.4f (float32), %.4f (float64); %d of %d weights kept" % (
+                name, r["accuracy_float32"], r["accuracy_float64"], r["kept_weights"], r["weights"]))
+        return
 
     sd = torch.load(io.BytesIO(repo.read(BASE + "/LeNet300100_pretrain.pth")), map_location="cpu")
     dense = {}
@@ -273,10 +363,7 @@ def main():
     if args.replay:
         report["replay"] = replay(repo, sd)
     report["files_sha256"] = dict(sorted(repo.sha.items()))
-    with open(os.path.join(args.out, "peer_lobs.json.tmp"), "w") as f:
-        json.dump(report, f, indent=1, sort_keys=True)
-        f.write("\n")
-    os.replace(os.path.join(args.out, "peer_lobs.json.tmp"), os.path.join(args.out, "peer_lobs.json"))
+    write_json(os.path.join(args.out, "peer_lobs.json"), report)
     d = report["dense"]
     print("dense: test accuracy %.4f (float32), %.4f (float64)" % (d["accuracy_float32"], d["accuracy_float64"]))
     for l, r in report.get("replay", {}).items():
