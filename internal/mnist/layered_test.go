@@ -102,3 +102,50 @@ func TestReproduceLayered(t *testing.T) {
 		t.Errorf("models of two architectures: err %v", err)
 	}
 }
+
+// A model that standardises its inputs or names its classes other than
+// 0..9 is refused: the reproduction feeds pixel/255 and reads output k as
+// digit k, so it would score such a model on the wrong inputs or labels.
+func TestLoadModelsRefusesWhatItCannotApply(t *testing.T) {
+	dir := t.TempDir()
+	ls, err := model.ParseLayers("flatten,linear:10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Spec{Input: []int{1, 28, 28}, Layers: ls, Loss: model.CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(name string, edit func(*model.File)) string {
+		f := m.ToFile(model.Provenance{}, nil)
+		edit(f)
+		path := filepath.Join(dir, name)
+		if err := f.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	mean, std := make([]float64, 784), make([]float64, 784)
+	for i := range std {
+		mean[i], std[i] = 0.1307, 0.3081
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*model.File)
+		want string
+	}{
+		{"standardised", func(f *model.File) { f.Standardize = &model.Standardization{Mean: mean, Std: std} }, "standardises its inputs"},
+		{"classes out of order", func(f *model.File) { f.Classes = []string{"1", "0", "2", "3", "4", "5", "6", "7", "8", "9"} }, "reads output k as digit k"},
+	} {
+		cfg := DefaultConfig(false)
+		cfg.Models = []string{save(c.name+".json", c.edit)}
+		if _, err := LoadModels(&cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+	cfg := DefaultConfig(false)
+	cfg.Models = []string{save("digits.json", func(f *model.File) { f.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"} })}
+	if _, err := LoadModels(&cfg); err != nil {
+		t.Errorf("classes 0..9 in order: %v", err)
+	}
+}

@@ -339,10 +339,21 @@ func peakRSS() float64 {
 // cfg.Hidden is then "layers").
 func LoadModels(cfg *Config) ([]*model.MLP, error) {
 	var trained []*model.MLP
+	digits := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 	for _, f := range cfg.Models {
-		m, _, err := model.Load(f)
+		m, file, err := model.Load(f)
 		if err != nil {
 			return nil, err
+		}
+		// The reproduction feeds the embedded MNIST (pixel/255) to the
+		// network as it is and reads output k as digit k: a model that
+		// standardises its inputs or names its classes otherwise would be
+		// scored on the wrong inputs or labels without a word.
+		if file.Standardize != nil {
+			return nil, fmt.Errorf("model file %s standardises its inputs (input_mean/input_std), which obs reproduce mnist does not apply; fold it into the first layer (obs export, then obs import) or evaluate it with obs eval", f)
+		}
+		if file.Classes != nil && !slices.Equal(file.Classes, digits) {
+			return nil, fmt.Errorf("model file %s names its classes %s, but obs reproduce mnist reads output k as digit k (want 0,...,9 in order)", f, strings.Join(file.Classes, ","))
 		}
 		if m.NumInputs() != 784 || m.NumOutputs() != 10 || m.Spec.Loss != model.CrossEntropy {
 			return nil, fmt.Errorf("model file %s: a %s network with %v loss, want 784 inputs, 10 outputs and cross-entropy", f, m.Describe(), m.Spec.Loss)
