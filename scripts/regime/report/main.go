@@ -823,7 +823,10 @@ func runSection(b *strings.Builder, dir string, rows []row) {
 		wall, cpu, rss := timeOf(f)
 		p("| %s | %s | %.0f s | %.0f MB |\n", strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "time-"), ".txt"), wall, cpu, rss/1024)
 	}
-	p("\nRerun: `scripts/regime.sh DIR` (see its header), then\n`go run ./scripts/regime/report -dir DIR -out docs`.\n")
+	if cmds, err := os.ReadFile(filepath.Join(dir, "commands.txt")); err == nil {
+		p("\nThe commands as run (in this order, one lane at a time):\n\n```sh\n%s```\n", cmds)
+	}
+	p("\nRerun: `scripts/regime.sh DIR` (see its header; its defaults are the whole map),\nthen `go run ./scripts/regime/report -dir DIR -out docs`.\n")
 }
 
 func timeOf(path string) (wall string, cpu, rssKB float64) {
