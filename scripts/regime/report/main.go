@@ -475,9 +475,13 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 	}
 	// 3. Scale: F/c* against F.
 	var better, worse, same []string
+	var scaleMean float64
 	for _, k := range cells {
 		d, _ := ix.diff(k, "ef-rel", k, "ef")
 		iv := intervalOf(d)
+		if iv.N > 0 {
+			scaleMean += iv.Mean
+		}
 		switch {
 		case iv.N == 0:
 		case iv.excludes0() && iv.Min > 0:
@@ -492,8 +496,14 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 	if tot > 0 {
 		s := fmt.Sprintf("**Scale (F/c* against F, each with its own alpha chosen on the validation split).** F/c* beats F on every seed in %d of %d cells%s, loses on every seed in %d%s, and in %d the seeds disagree in sign or only one was read.",
 			len(better), tot, listIf(" (%s)", better, 6), len(worse), listIf(" (%s)", worse, 6), len(same))
-		if len(better) <= tot/4 {
-			s += " With alpha tuned per kind on the validation split, matching the scale adds little here: tuning F's own alpha already sets its ridge against its scale."
+		scaleMean /= float64(tot)
+		switch {
+		case len(worse) > len(better):
+			s += fmt.Sprintf(" F/c* is behind F here (mean %+.2f points over the cells): with each kind's alpha tuned on the validation split, putting F on G's scale does not help; F and F/c* differ only in their chosen ridges (alpha against alpha·s_F).", scaleMean)
+		case len(better) <= tot/4:
+			s += fmt.Sprintf(" With alpha tuned per kind on the validation split, matching the scale adds little (mean %+.2f points over the cells): tuning F's own alpha already sets its ridge against its scale.", scaleMean)
+		default:
+			s += fmt.Sprintf(" Matching the scale helps F (mean %+.2f points over the cells) even with each kind's alpha tuned.", scaleMean)
 		}
 		out = append(out, s)
 	}
@@ -526,8 +536,12 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 			s += " Where MC-1, an unbiased estimate of G from as many gradients, is no better than the scale-matched F, F's remaining deficit reads as estimator variance, not as the bias of observed labels."
 		case len(rmNeg) > len(rmPos):
 			s += " Where MC-1 beats F/c* from as many gradients, the labels' bias costs accuracy beyond the variance."
+		case len(rmPos) > len(rmNeg) && gmPos > 0:
+			s += " An unbiased estimate of G from as many gradients loses more than the scale-matched F: F's deficit against G needs no bias of the observed labels to explain it; it is what a finite sample of gradients costs, and the observed labels even cost less than one sampled label."
+		case len(rmPos) > len(rmNeg):
+			s += " F/c* is ahead of MC-1, and G is not ahead of MC-1 on every seed anywhere."
 		default:
-			s += " F/c* beating MC-1 means the observed labels did not hurt there: the deficit against G is variance."
+			s += " F/c* and MC-1 are each ahead in as many cells: no reading either way."
 		}
 		out = append(out, s)
 	}
