@@ -703,6 +703,8 @@ func alphaSection(b *strings.Builder, dir string, nets map[string]bool) {
 func saliencySection(b *strings.Builder, dir string) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	files, _ := filepath.Glob(filepath.Join(dir, "saliency-*.json"))
+	cal, _ := filepath.Glob(filepath.Join(dir, "saliencycal-*.json"))
+	files = append(files, cal...)
 	if len(files) == 0 {
 		p("## Predicted against actual single deletions\n\nNot run.\n\n")
 		return
@@ -713,17 +715,20 @@ func saliencySection(b *strings.Builder, dir string) {
 	p("on seed 1: N parameters drawn uniformly from all the free ones; for each, OBS's\n")
 	p("predicted increase (curvature from the first 1,000 training images, the kind's\n")
 	p("chosen alpha) and the actual increase of E after deleting it with OBS's update\n")
-	p("(no retraining), E measured on the last E training images (a fixed evaluation\n")
-	p("subset: the whole training set would take one forward pass of 60,000 images per\n")
-	p("candidate). Calibration: median |log10(pred/actual)| over the candidates where\n")
-	p("both are positive (how many beside it).\n\n")
-	p("| network | kind | candidates | eval patterns | Spearman | Pearson | median abs log10(pred/actual) | pairs both > 0 |\n|---|---|---|---|---|---|---|---|\n")
+	p("(no retraining), E measured on a fixed evaluation subset (the whole training\n")
+	p("set would take one forward pass of 60,000 images per candidate): the last E\n")
+	p("training images (`--eval-patterns E`), or the 1,000 calibration images the\n")
+	p("curvature was built from (`--eval-calib`). Calibration: median\n")
+	p("|log10(pred/actual)| over the candidates where both are positive (how many\n")
+	p("beside it).\n\n")
+	p("| network | kind | candidates | E measured on | Spearman | Pearson | median abs log10(pred/actual) | pairs both > 0 |\n|---|---|---|---|---|---|---|---|\n")
 	for _, f := range files {
 		var s struct {
 			Candidates   int      `json:"candidates"`
 			Spearman     *float64 `json:"spearman"`
 			Pearson      *float64 `json:"pearson"`
 			EvalPatterns int      `json:"eval_patterns"`
+			EvalSet      string   `json:"eval_set"`
 			CSV          string   `json:"csv"`
 		}
 		data, err := os.ReadFile(f)
@@ -740,18 +745,22 @@ func saliencySection(b *strings.Builder, dir string) {
 			act = append(act, num(r[5]))
 		}
 		med, n := stats.MedianAbsLog10Ratio(pred, act)
-		m := regexp.MustCompile(`saliency-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
-		p("| %s | %s | %d | %d | %s | %s | %.2f | %d |\n", netLabel[m[1]], kindLabel[m[2]], s.Candidates, s.EvalPatterns, fptr(s.Spearman), fptr(s.Pearson), med, n)
+		m := regexp.MustCompile(`saliency(?:cal)?-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
+		on := fmt.Sprintf("last %d training images", s.EvalPatterns)
+		if s.EvalSet == "calibration" {
+			on = fmt.Sprintf("the %d calibration images", s.EvalPatterns)
+		}
+		p("| %s | %s | %d | %s | %s | %s | %.2f | %d |\n", netLabel[m[1]], kindLabel[m[2]], s.Candidates, on, fptr(s.Spearman), fptr(s.Pearson), med, n)
 	}
 	p("\n")
 }
 
 func salOrder(f string) string {
-	m := regexp.MustCompile(`saliency-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
+	m := regexp.MustCompile(`saliency(cal)?-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
 	if m == nil {
 		return f
 	}
-	return fmt.Sprintf("%d-%d", netRank(m[1]), slices.Index(kindOrder, m[2]))
+	return fmt.Sprintf("%d-%s-%d", netRank(m[2]), m[1], slices.Index(kindOrder, m[3]))
 }
 
 func fptr(v *float64) string {
