@@ -837,13 +837,16 @@ func runSection(b *strings.Builder, dir string, rows []row) {
 			p("- %s\n", m)
 		}
 	}
-	p("\nTimings (from /usr/bin/time -v; the machine was shared with other jobs, two cores\n")
-	p("for up to six runnable processes, so the wall times are inflated; one lane,\n")
-	p("GOMAXPROCS=1, OPENBLAS_NUM_THREADS=1, the openblas build):\n\n| step | wall | CPU (user+sys) | peak RSS |\n|---|---|---|---|\n")
+	p("\nTimings (from /usr/bin/time -v; the machine was shared with other jobs, its load\n")
+	p("average between 2.5 and 13 on two cores while these ran, so the wall times are\n")
+	p("inflated; one lane, GOMAXPROCS=1, OPENBLAS_NUM_THREADS=1, the openblas build):\n\n| step | wall | CPU (user+sys) | peak RSS |\n|---|---|---|---|\n")
 	files, _ := filepath.Glob(filepath.Join(dir, "time-*.txt"))
 	sort.Strings(files)
 	for _, f := range files {
 		wall, cpu, rss := timeOf(f)
+		if wall == "" {
+			continue // still running when the report was made
+		}
 		p("| %s | %s | %.0f s | %.0f MB |\n", strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "time-"), ".txt"), wall, cpu, rss/1024)
 	}
 	if cmds, err := os.ReadFile(filepath.Join(dir, "commands.txt")); err == nil {
