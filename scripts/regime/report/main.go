@@ -605,7 +605,15 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 			g.net, 100*g.sp, rho, len(x), slices.Min(x), slices.Max(x), word))
 	}
 	if len(corr) > 0 {
-		out = append(out, "**n_eff.** The paired G − F gap against n_eff/n: "+strings.Join(corr, "; ")+". n_eff is far below M: a few images carry most of tr F at a trained network.")
+		maxFrac := 0.0
+		for _, r := range rows {
+			maxFrac = max(maxFrac, r.NEff/float64(r.Calib))
+		}
+		s := "**n_eff.** The paired G − F gap against n_eff/n: " + strings.Join(corr, "; ") + "."
+		if maxFrac < 0.1 {
+			s += fmt.Sprintf(" n_eff is at most %.1f%% of M in every build: a few images carry most of tr F at these trained networks.", 100*maxFrac)
+		}
+		out = append(out, s)
 	}
 	out = append(out, fmt.Sprintf("%d min–max intervals over 3 or fewer seeds were read for these sentences, with no correction for their number: with 3 seeds \"every seed agrees\" is the only claim made, and a sign on every seed happens by chance with probability 1/4 per interval when there is no effect.", read+tot+nm+mPos+mNeg+mZero))
 	return out
