@@ -314,7 +314,11 @@ func document(b *strings.Builder, dir string, rows []row) {
 
 	// Generated findings.
 	p("## Findings (generated from the numbers below)\n\n")
-	for _, s := range findings(ix, cells, rows) {
+	bullets := findings(ix, cells, rows)
+	if s := saliencyFinding(dir); s != "" {
+		bullets = append(bullets[:len(bullets)-1], s, bullets[len(bullets)-1])
+	}
+	for _, s := range bullets {
 		p("- %s\n", s)
 	}
 	p("\n![G − F gap against n_eff/n](mnist-regime.png)\n\n")
@@ -884,4 +888,95 @@ func timeOf(path string) (wall string, cpu, rssKB float64) {
 		}
 	}
 	return wall, cpu, rssKB
+}
+
+// salResult is one obs saliency run: network, kind, evaluation set and
+// the scores.
+type salResult struct {
+	net, kind, on     string
+	spearman, calibLo float64
+	candidates        int
+}
+
+// saliencyResults reads DIR's saliency runs.
+func saliencyResults(dir string) []salResult {
+	files, _ := filepath.Glob(filepath.Join(dir, "saliency-*.json"))
+	cal, _ := filepath.Glob(filepath.Join(dir, "saliencycal-*.json"))
+	var out []salResult
+	for _, f := range append(files, cal...) {
+		var s struct {
+			Spearman   *float64 `json:"spearman"`
+			EvalSet    string   `json:"eval_set"`
+			CSV        string   `json:"csv"`
+			Candidates int      `json:"candidates"`
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &s); err != nil || s.Spearman == nil {
+			continue
+		}
+		rs := readCSV(filepath.Join(dir, s.CSV))
+		var pred, act []float64
+		for _, r := range rs[1:] {
+			pred = append(pred, num(r[4]))
+			act = append(act, num(r[5]))
+		}
+		med, _ := stats.MedianAbsLog10Ratio(pred, act)
+		m := regexp.MustCompile(`saliency(?:cal)?-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
+		on := "held-apart training images"
+		if s.EvalSet == "calibration" {
+			on = "the calibration images"
+		}
+		out = append(out, salResult{m[1], m[2], on, *s.Spearman, med, s.Candidates})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.net != b.net {
+			return netRank(a.net) < netRank(b.net)
+		}
+		if a.on != b.on {
+			return a.on > b.on
+		}
+		return slices.Index(kindOrder, a.kind) < slices.Index(kindOrder, b.kind)
+	})
+	return out
+}
+
+// saliencyFinding is the bullet on predicted against actual: per network
+// and evaluation set, the best-ranking kind, and whether any kind ranks
+// the single deletions at all (Spearman >= 0.3).
+func saliencyFinding(dir string) string {
+	rs := saliencyResults(dir)
+	if len(rs) == 0 {
+		return ""
+	}
+	type grp struct{ net, on string }
+	var order []grp
+	by := map[grp][]salResult{}
+	for _, r := range rs {
+		g := grp{r.net, r.on}
+		if _, ok := by[g]; !ok {
+			order = append(order, g)
+		}
+		by[g] = append(by[g], r)
+	}
+	var parts []string
+	for _, g := range order {
+		best := by[g][0]
+		var all []string
+		for _, r := range by[g] {
+			if r.spearman > best.spearman {
+				best = r
+			}
+			all = append(all, fmt.Sprintf("%s %.2f", kindLabel[r.kind], r.spearman))
+		}
+		verdict := fmt.Sprintf("%s ranks best", kindLabel[best.kind])
+		if best.spearman < 0.3 {
+			verdict = "no kind ranks them (every Spearman below 0.3)"
+		}
+		parts = append(parts, fmt.Sprintf("%s, %d deletions, E on %s: %s (%s)", g.net, best.candidates, g.on, verdict, strings.Join(all, ", ")))
+	}
+	return "**Predicted against actual single deletions** (sampled uniformly, seed 1, M = 1000, Spearman of predicted against actual): " + strings.Join(parts, "; ") + "."
 }
