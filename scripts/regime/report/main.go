@@ -707,6 +707,23 @@ func alphaSection(b *strings.Builder, dir string, nets map[string]bool) {
 		for _, k := range keys {
 			p("| %s | %s | %s | %s |\n", k.k, k.a, acc[k][0], acc[k][1])
 		}
+		// A choice at the end of its grid may lie beyond it.
+		var edge []string
+		for _, kv := range strings.Split(strings.TrimSpace(string(chosen)), ",") {
+			kd, a, _ := strings.Cut(kv, "=")
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, k := range keys {
+				if k.k == kd {
+					lo, hi = min(lo, num(k.a)), max(hi, num(k.a))
+				}
+			}
+			if v := num(a); lo < hi && (v == lo || v == hi) {
+				edge = append(edge, kd)
+			}
+		}
+		if len(edge) > 0 {
+			p("\nChosen at an end of its grid (the best alpha may lie beyond it): %s.\n", strings.Join(edge, ", "))
+		}
 		p("\n")
 	}
 }
