@@ -143,10 +143,19 @@ for net in $NETS; do
 	done
 done
 
-# 3. Predicted against actual single deletions (seed 1, M = 1000).
+# 3. Predicted against actual single deletions (seed 1, M = 1000): E on
+#    the last EVAL_PATTERNS training images (saliency-*), or with
+#    SAL_EVAL=calib on the 1,000 calibration images themselves
+#    (saliencycal-*).
+pre=saliency
+evalflags=(--eval-patterns $EVAL_PATTERNS)
+if [[ ${SAL_EVAL:-last} == calib ]]; then
+	pre=saliencycal
+	evalflags=(--eval-calib)
+fi
 for net in $SAL_NETS; do
 	for k in ${SAL_KINDS//,/ }; do
-		[[ -e saliency-$net-$k.json ]] && continue
+		[[ -e $pre-$net-$k.json ]] && continue
 		a=$(tr ',' '\n' <"alpha-$net.txt" | sed -n "s/^$k=//p")
 		curv=$k
 		extra=()
@@ -154,10 +163,10 @@ for net in $SAL_NETS; do
 		ef-rel) curv=ef extra=(--damping relative) ;;
 		mc1) curv=mcfisher extra=(--samples 1 --curv-seed "$first") ;;
 		esac
-		run "saliency-$net-$k" ./obs saliency --model "$(model "$net" "$first")" --data mnist --curvature "$curv" "${extra[@]}" \
+		run "$pre-$net-$k" ./obs saliency --model "$(model "$net" "$first")" --data mnist --curvature "$curv" "${extra[@]}" \
 			--alpha "$a" --structure block:128 --calib $ALPHA_CALIB --sample $SAMPLE --sample-seed 1 \
-			--eval-patterns $EVAL_PATTERNS --quiet --json --csv "saliency-$net-$k.csv" >"saliency-$net-$k.tmp"
-		mv "saliency-$net-$k.tmp" "saliency-$net-$k.json"
+			"${evalflags[@]}" --quiet --json --csv "$pre-$net-$k.csv" >"$pre-$net-$k.tmp"
+		mv "$pre-$net-$k.tmp" "$pre-$net-$k.json"
 	done
 done
 echo "done: $out" >&2

@@ -32,8 +32,8 @@ For large networks: --sample N measures N of the surviving parameters drawn
 uniformly (--sample-seed), with the same rows a full run gives them;
 --calib N builds the curvature from the first N training patterns; and
 --eval-patterns N measures E and every actual increase on the last N
-training patterns instead of all of them (not with --retrain, which would
-retrain on that subset):
+training patterns instead of all of them, --eval-calib on the --calib
+patterns (neither with --retrain, which would retrain on that subset):
   obs saliency --model lenet.json --data mnist --curvature ggn --alpha 1e-4 \
       --structure block:128 --calib 1000 --sample 2000 --eval-patterns 1000 \
       --json --csv lenet-saliency.csv
@@ -52,6 +52,7 @@ Example:
 			&cli.Uint64Flag{Name: "sample-seed", Value: 1, Usage: "seed of the --sample draw"},
 			&cli.IntFlag{Name: "calib", DefaultText: "every training pattern", Usage: "build the curvature from the first `N` training patterns"},
 			&cli.IntFlag{Name: "eval-patterns", DefaultText: "every training pattern", Usage: "measure E and the actual increases on the last `N` training patterns"},
+			&cli.BoolFlag{Name: "eval-calib", Usage: "measure E and the actual increases on the --calib patterns, the curvature's own"},
 			memoryFlag(),
 		), curvatureFlags()...),
 		Action: runSaliency,
@@ -93,8 +94,13 @@ func runSaliency(c *cli.Context) error {
 	if c.IsSet("sample") && c.Int("sample") < 1 {
 		return usagef("--sample %d must be >= 1", c.Int("sample"))
 	}
-	if c.IsSet("eval-patterns") && c.Bool("retrain") {
-		return usagef("--eval-patterns does not apply with --retrain (it would retrain on the evaluation subset)")
+	for _, f := range []string{"eval-patterns", "eval-calib"} {
+		if c.IsSet(f) && c.Bool("retrain") {
+			return usagef("--%s does not apply with --retrain (it would retrain on the evaluation subset)", f)
+		}
+	}
+	if c.Bool("eval-calib") && (!c.IsSet("calib") || c.IsSet("eval-patterns")) {
+		return usagef("--eval-calib needs --calib and no --eval-patterns")
 	}
 	m, _, train, _, err := loadModelData(c)
 	if err != nil {
@@ -120,6 +126,9 @@ func runSaliency(c *cli.Context) error {
 			cfg.Calib = prune.Calibration{X: train.Inputs, T: train.Targets}
 		}
 		EX, ET = EX[len(EX)-n:], ET[len(ET)-n:]
+	}
+	if c.Bool("eval-calib") {
+		EX, ET = cfg.Calib.X, cfg.Calib.T
 	}
 	est := resources.EstimatePruneOf(&cfg, m)
 	if c.Bool("retrain") {
@@ -155,8 +164,13 @@ func runSaliency(c *cli.Context) error {
 		s.Calibration = cfg.Calib.Len()
 		s.Normalisation = "1/P (P = calibration patterns for the curvature, evaluation patterns for E)"
 	}
-	if c.IsSet("eval-patterns") {
+	if c.IsSet("eval-patterns") || c.Bool("eval-calib") {
 		s.EvalPatterns = len(EX)
+	}
+	if c.Bool("eval-calib") {
+		s.EvalSet = "calibration"
+	} else if c.IsSet("eval-patterns") {
+		s.EvalSet = "last training patterns"
 	}
 	if csvPath != "" {
 		if err := atomicfile.Write(csvPath, func(w io.Writer) error { return prune.WriteCandidatesCSV(w, a) }); err != nil {

@@ -128,7 +128,19 @@ func TestSaliencySample(t *testing.T) {
 	if e["0"][5] == full["0"][5] {
 		t.Error("--eval-patterns 3 measures the actual increase of all six rows")
 	}
+	// --eval-calib: E on the --calib patterns (the first 3: obs eval of
+	// those rows).
+	write("first3.csv", rows[:4])
+	ec := run("ec.csv", "--calib", "3", "--eval-calib")
+	if r := obs(t, dir, "eval", "--model", "m.json", "--data", "first3.csv", "--json"); r.code != 0 {
+		t.Fatal(r.stderr)
+	} else if want, got := fieldF(t, decodeJSON(t, r), "error"), fieldF(t, ec, "error"); math.Abs(got-want) > 1e-12*math.Abs(want) || ec["eval_set"] != "calibration" {
+		t.Errorf("--eval-calib: E %v (%v), obs eval of the first 3 rows %v", got, ec["eval_set"], want)
+	}
 	for _, bad := range [][]string{
+		{"--eval-calib"},
+		{"--calib", "3", "--eval-calib", "--eval-patterns", "3"},
+		{"--calib", "3", "--eval-calib", "--retrain"},
 		{"--sample", "0"},
 		{"--sample", "14"},
 		{"--sample-seed", "3"},

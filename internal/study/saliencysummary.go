@@ -41,13 +41,15 @@ type SaliencySummary struct {
 	// candidates measured are Candidates of FreeParams drawn with
 	// SampleSeed; the curvature is built from Calibration patterns and E,
 	// the actual increases and the correlations are measured on
-	// EvalPatterns (the last ones of the training set); first_choice and
+	// EvalPatterns (EvalSet: the last ones of the training set, or the
+	// calibration patterns); first_choice and
 	// best_actual are among the candidates measured.
 	FreeParams   int     `json:"free_params"`
 	Sampled      bool    `json:"sampled,omitempty"`
 	SampleSeed   *uint64 `json:"sample_seed,omitempty"`
 	Calibration  int     `json:"calibration_patterns,omitempty"`
 	EvalPatterns int     `json:"eval_patterns,omitempty"`
+	EvalSet      string  `json:"eval_set,omitempty"`
 }
 
 // NewSaliencySummary returns obs saliency's summary of a, the analysis of

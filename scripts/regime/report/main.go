@@ -314,7 +314,11 @@ func document(b *strings.Builder, dir string, rows []row) {
 
 	// Generated findings.
 	p("## Findings (generated from the numbers below)\n\n")
-	for _, s := range findings(ix, cells, rows) {
+	bullets := findings(ix, cells, rows)
+	if s := saliencyFinding(dir); s != "" {
+		bullets = append(bullets[:len(bullets)-1], s, bullets[len(bullets)-1])
+	}
+	for _, s := range bullets {
 		p("- %s\n", s)
 	}
 	p("\n![G − F gap against n_eff/n](mnist-regime.png)\n\n")
@@ -433,7 +437,7 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 		net string
 		sp  float64
 	}
-	var shrink, grow []string
+	var shrink, grow, flat []string
 	groups := map[ns][]res{}
 	var order []ns
 	for _, r := range rs {
@@ -459,25 +463,40 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 			continue
 		}
 		s := fmt.Sprintf("%s %g%%: %s at M=%d to %s at M=%d", g.net, 100*g.sp, first.gf, first.k.Calib, last.gf, last.k.Calib)
-		if last.gf.Mean < first.gf.Mean {
+		// A change within 0.1 points of the mean gap counts as none.
+		switch {
+		case last.gf.Mean < first.gf.Mean-0.1:
 			shrink = append(shrink, s)
-		} else {
+		case last.gf.Mean > first.gf.Mean+0.1:
 			grow = append(grow, s)
+		default:
+			flat = append(flat, s)
 		}
 	}
 	switch {
-	case len(shrink) > 0 && len(grow) == 0:
-		out = append(out, fmt.Sprintf("**The G − F gap shrinks as M grows** in every network and sparsity read: %s.", strings.Join(shrink, "; ")))
-	case len(shrink) == 0 && len(grow) > 0:
-		out = append(out, fmt.Sprintf("**The G − F gap does not shrink as M grows**: %s.", strings.Join(grow, "; ")))
+	case len(shrink) > 0 && len(grow)+len(flat) == 0:
+		out = append(out, fmt.Sprintf("**The G − F gap shrinks as M grows** in every network and sparsity read (by more than 0.1 points from the smallest to the largest M): %s.", strings.Join(shrink, "; ")))
+	case len(shrink) == 0 && len(grow)+len(flat) > 0:
+		out = append(out, fmt.Sprintf("**The G − F gap does not shrink as M grows** (by more than 0.1 points): %s.", strings.Join(append(grow, flat...), "; ")))
 	case len(shrink) > 0:
-		out = append(out, fmt.Sprintf("**The G − F gap shrinks with M in some settings only**: shrinks in %s; does not in %s.", strings.Join(shrink, "; "), strings.Join(grow, "; ")))
+		s := fmt.Sprintf("**The G − F gap shrinks with M in some settings only** (by more than 0.1 points from the smallest to the largest M read): shrinks in %s", strings.Join(shrink, "; "))
+		if len(flat) > 0 {
+			s += fmt.Sprintf("; stays within 0.1 points in %s", strings.Join(flat, "; "))
+		}
+		if len(grow) > 0 {
+			s += fmt.Sprintf("; grows in %s", strings.Join(grow, "; "))
+		}
+		out = append(out, s+".")
 	}
 	// 3. Scale: F/c* against F.
 	var better, worse, same []string
+	var scaleMean float64
 	for _, k := range cells {
 		d, _ := ix.diff(k, "ef-rel", k, "ef")
 		iv := intervalOf(d)
+		if iv.N > 0 {
+			scaleMean += iv.Mean
+		}
 		switch {
 		case iv.N == 0:
 		case iv.excludes0() && iv.Min > 0:
@@ -492,8 +511,14 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 	if tot > 0 {
 		s := fmt.Sprintf("**Scale (F/c* against F, each with its own alpha chosen on the validation split).** F/c* beats F on every seed in %d of %d cells%s, loses on every seed in %d%s, and in %d the seeds disagree in sign or only one was read.",
 			len(better), tot, listIf(" (%s)", better, 6), len(worse), listIf(" (%s)", worse, 6), len(same))
-		if len(better) <= tot/4 {
-			s += " With alpha tuned per kind on the validation split, matching the scale adds little here: tuning F's own alpha already sets its ridge against its scale."
+		scaleMean /= float64(tot)
+		switch {
+		case 2*len(worse) > tot:
+			s += fmt.Sprintf(" F/c* is behind F in most cells (mean %+.2f points): with each kind's alpha tuned on the validation split, putting F on G's scale does not help.", scaleMean)
+		case 2*len(better) > tot:
+			s += fmt.Sprintf(" Matching the scale helps F in most cells (mean %+.2f points) even with each kind's alpha tuned.", scaleMean)
+		default:
+			s += fmt.Sprintf(" No consistent effect of matching the scale (mean %+.2f points over the cells): with each kind's alpha tuned on the validation split, F and F/c* differ only in their chosen ridges (alpha against alpha·s_F).", scaleMean)
 		}
 		out = append(out, s)
 	}
@@ -526,8 +551,12 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 			s += " Where MC-1, an unbiased estimate of G from as many gradients, is no better than the scale-matched F, F's remaining deficit reads as estimator variance, not as the bias of observed labels."
 		case len(rmNeg) > len(rmPos):
 			s += " Where MC-1 beats F/c* from as many gradients, the labels' bias costs accuracy beyond the variance."
+		case len(rmPos) > len(rmNeg) && gmPos > 0:
+			s += " An unbiased estimate of G from as many gradients loses more than the scale-matched F: F's deficit against G needs no bias of the observed labels to explain it, and is consistent with what a finite sample of gradients costs; the observed labels even cost less than one sampled label per image."
+		case len(rmPos) > len(rmNeg):
+			s += " F/c* is ahead of MC-1, and G is not ahead of MC-1 on every seed anywhere."
 		default:
-			s += " F/c* beating MC-1 means the observed labels did not hurt there: the deficit against G is variance."
+			s += " F/c* and MC-1 are each ahead in as many cells: no reading either way."
 		}
 		out = append(out, s)
 	}
@@ -591,7 +620,15 @@ func findings(ix index, cells []cellKey, rows []row) []string {
 			g.net, 100*g.sp, rho, len(x), slices.Min(x), slices.Max(x), word))
 	}
 	if len(corr) > 0 {
-		out = append(out, "**n_eff.** The paired G − F gap against n_eff/n: "+strings.Join(corr, "; ")+". n_eff is far below M: a few images carry most of tr F at a trained network.")
+		maxFrac := 0.0
+		for _, r := range rows {
+			maxFrac = max(maxFrac, r.NEff/float64(r.Calib))
+		}
+		s := "**n_eff.** The paired G − F gap against n_eff/n: " + strings.Join(corr, "; ") + "."
+		if maxFrac < 0.1 {
+			s += fmt.Sprintf(" n_eff is at most %.1f%% of M in every build: a few images carry most of tr F at these trained networks.", 100*maxFrac)
+		}
+		out = append(out, s)
 	}
 	out = append(out, fmt.Sprintf("%d min–max intervals over 3 or fewer seeds were read for these sentences, with no correction for their number: with 3 seeds \"every seed agrees\" is the only claim made, and a sign on every seed happens by chance with probability 1/4 per interval when there is no effect.", read+tot+nm+mPos+mNeg+mZero))
 	return out
@@ -681,6 +718,23 @@ func alphaSection(b *strings.Builder, dir string, nets map[string]bool) {
 		for _, k := range keys {
 			p("| %s | %s | %s | %s |\n", k.k, k.a, acc[k][0], acc[k][1])
 		}
+		// A choice at the end of its grid may lie beyond it.
+		var edge []string
+		for _, kv := range strings.Split(strings.TrimSpace(string(chosen)), ",") {
+			kd, a, _ := strings.Cut(kv, "=")
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, k := range keys {
+				if k.k == kd {
+					lo, hi = min(lo, num(k.a)), max(hi, num(k.a))
+				}
+			}
+			if v := num(a); lo < hi && (v == lo || v == hi) {
+				edge = append(edge, kd)
+			}
+		}
+		if len(edge) > 0 {
+			p("\nChosen at an end of its grid (the best alpha may lie beyond it): %s.\n", strings.Join(edge, ", "))
+		}
 		p("\n")
 	}
 }
@@ -689,6 +743,8 @@ func alphaSection(b *strings.Builder, dir string, nets map[string]bool) {
 func saliencySection(b *strings.Builder, dir string) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	files, _ := filepath.Glob(filepath.Join(dir, "saliency-*.json"))
+	cal, _ := filepath.Glob(filepath.Join(dir, "saliencycal-*.json"))
+	files = append(files, cal...)
 	if len(files) == 0 {
 		p("## Predicted against actual single deletions\n\nNot run.\n\n")
 		return
@@ -699,17 +755,20 @@ func saliencySection(b *strings.Builder, dir string) {
 	p("on seed 1: N parameters drawn uniformly from all the free ones; for each, OBS's\n")
 	p("predicted increase (curvature from the first 1,000 training images, the kind's\n")
 	p("chosen alpha) and the actual increase of E after deleting it with OBS's update\n")
-	p("(no retraining), E measured on the last E training images (a fixed evaluation\n")
-	p("subset: the whole training set would take one forward pass of 60,000 images per\n")
-	p("candidate). Calibration: median |log10(pred/actual)| over the candidates where\n")
-	p("both are positive (how many beside it).\n\n")
-	p("| network | kind | candidates | eval patterns | Spearman | Pearson | median abs log10(pred/actual) | pairs both > 0 |\n|---|---|---|---|---|---|---|---|\n")
+	p("(no retraining), E measured on a fixed evaluation subset (the whole training\n")
+	p("set would take one forward pass of 60,000 images per candidate): the last E\n")
+	p("training images (`--eval-patterns E`), or the 1,000 calibration images the\n")
+	p("curvature was built from (`--eval-calib`). Calibration: median\n")
+	p("|log10(pred/actual)| over the candidates where both are positive (how many\n")
+	p("beside it).\n\n")
+	p("| network | kind | candidates | E measured on | Spearman | Pearson | median abs log10(pred/actual) | pairs both > 0 |\n|---|---|---|---|---|---|---|---|\n")
 	for _, f := range files {
 		var s struct {
 			Candidates   int      `json:"candidates"`
 			Spearman     *float64 `json:"spearman"`
 			Pearson      *float64 `json:"pearson"`
 			EvalPatterns int      `json:"eval_patterns"`
+			EvalSet      string   `json:"eval_set"`
 			CSV          string   `json:"csv"`
 		}
 		data, err := os.ReadFile(f)
@@ -726,18 +785,22 @@ func saliencySection(b *strings.Builder, dir string) {
 			act = append(act, num(r[5]))
 		}
 		med, n := stats.MedianAbsLog10Ratio(pred, act)
-		m := regexp.MustCompile(`saliency-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
-		p("| %s | %s | %d | %d | %s | %s | %.2f | %d |\n", netLabel[m[1]], kindLabel[m[2]], s.Candidates, s.EvalPatterns, fptr(s.Spearman), fptr(s.Pearson), med, n)
+		m := regexp.MustCompile(`saliency(?:cal)?-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
+		on := fmt.Sprintf("last %d training images", s.EvalPatterns)
+		if s.EvalSet == "calibration" {
+			on = fmt.Sprintf("the %d calibration images", s.EvalPatterns)
+		}
+		p("| %s | %s | %d | %s | %s | %s | %.2f | %d |\n", netLabel[m[1]], kindLabel[m[2]], s.Candidates, on, fptr(s.Spearman), fptr(s.Pearson), med, n)
 	}
 	p("\n")
 }
 
 func salOrder(f string) string {
-	m := regexp.MustCompile(`saliency-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
+	m := regexp.MustCompile(`saliency(cal)?-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
 	if m == nil {
 		return f
 	}
-	return fmt.Sprintf("%d-%d", netRank(m[1]), slices.Index(kindOrder, m[2]))
+	return fmt.Sprintf("%d-%s-%d", netRank(m[2]), m[1], slices.Index(kindOrder, m[3]))
 }
 
 func fptr(v *float64) string {
@@ -814,16 +877,22 @@ func runSection(b *strings.Builder, dir string, rows []row) {
 			p("- %s\n", m)
 		}
 	}
-	p("\nTimings (from /usr/bin/time -v; the machine was shared with other jobs, two cores\n")
-	p("for up to six runnable processes, so the wall times are inflated; one lane,\n")
-	p("GOMAXPROCS=1, OPENBLAS_NUM_THREADS=1, the openblas build):\n\n| step | wall | CPU (user+sys) | peak RSS |\n|---|---|---|---|\n")
+	p("\nTimings (from /usr/bin/time -v; the machine was shared with other jobs, its load\n")
+	p("average between 2.5 and 13 on two cores while these ran, so the wall times are\n")
+	p("inflated; one lane, GOMAXPROCS=1, OPENBLAS_NUM_THREADS=1, the openblas build):\n\n| step | wall | CPU (user+sys) | peak RSS |\n|---|---|---|---|\n")
 	files, _ := filepath.Glob(filepath.Join(dir, "time-*.txt"))
 	sort.Strings(files)
 	for _, f := range files {
 		wall, cpu, rss := timeOf(f)
+		if wall == "" {
+			continue // still running when the report was made
+		}
 		p("| %s | %s | %.0f s | %.0f MB |\n", strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "time-"), ".txt"), wall, cpu, rss/1024)
 	}
-	p("\nRerun: `scripts/regime.sh DIR` (see its header), then\n`go run ./scripts/regime/report -dir DIR -out docs`.\n")
+	if cmds, err := os.ReadFile(filepath.Join(dir, "commands.txt")); err == nil {
+		p("\nThe commands as run (in this order, one lane at a time):\n\n```sh\n%s```\n", cmds)
+	}
+	p("\nRerun: `scripts/regime.sh DIR` (see its header; its defaults are the whole map),\nthen `go run ./scripts/regime/report -dir DIR -out docs`.\n")
 }
 
 func timeOf(path string) (wall string, cpu, rssKB float64) {
@@ -847,4 +916,113 @@ func timeOf(path string) (wall string, cpu, rssKB float64) {
 		}
 	}
 	return wall, cpu, rssKB
+}
+
+// salResult is one obs saliency run: network, kind, evaluation set and
+// the scores.
+type salResult struct {
+	net, kind, on     string
+	spearman, calibLo float64
+	candidates        int
+	pearson, negFrac  float64
+}
+
+// saliencyResults reads DIR's saliency runs.
+func saliencyResults(dir string) []salResult {
+	files, _ := filepath.Glob(filepath.Join(dir, "saliency-*.json"))
+	cal, _ := filepath.Glob(filepath.Join(dir, "saliencycal-*.json"))
+	var out []salResult
+	for _, f := range append(files, cal...) {
+		var s struct {
+			Pearson    *float64 `json:"pearson"`
+			Spearman   *float64 `json:"spearman"`
+			EvalSet    string   `json:"eval_set"`
+			CSV        string   `json:"csv"`
+			Candidates int      `json:"candidates"`
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &s); err != nil || s.Spearman == nil {
+			continue
+		}
+		rs := readCSV(filepath.Join(dir, s.CSV))
+		var pred, act []float64
+		for _, r := range rs[1:] {
+			pred = append(pred, num(r[4]))
+			act = append(act, num(r[5]))
+		}
+		med, _ := stats.MedianAbsLog10Ratio(pred, act)
+		neg := 0
+		for _, a := range act {
+			if a < 0 {
+				neg++
+			}
+		}
+		pe := math.NaN()
+		if s.Pearson != nil {
+			pe = *s.Pearson
+		}
+		m := regexp.MustCompile(`saliency(?:cal)?-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
+		on := "held-apart training images"
+		if s.EvalSet == "calibration" {
+			on = "the calibration images"
+		}
+		out = append(out, salResult{m[1], m[2], on, *s.Spearman, med, s.Candidates, pe, float64(neg) / float64(len(act))})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.net != b.net {
+			return netRank(a.net) < netRank(b.net)
+		}
+		if a.on != b.on {
+			return a.on > b.on
+		}
+		return slices.Index(kindOrder, a.kind) < slices.Index(kindOrder, b.kind)
+	})
+	return out
+}
+
+// saliencyFinding is the bullet on predicted against actual: per network
+// and evaluation set, the best-ranking kind, and whether any kind ranks
+// the single deletions at all (Spearman >= 0.3).
+func saliencyFinding(dir string) string {
+	rs := saliencyResults(dir)
+	if len(rs) == 0 {
+		return ""
+	}
+	type grp struct{ net, on string }
+	var order []grp
+	by := map[grp][]salResult{}
+	for _, r := range rs {
+		g := grp{r.net, r.on}
+		if _, ok := by[g]; !ok {
+			order = append(order, g)
+		}
+		by[g] = append(by[g], r)
+	}
+	var parts []string
+	negMax := 0.0
+	for _, g := range order {
+		best := by[g][0]
+		var all []string
+		for _, r := range by[g] {
+			if r.spearman > best.spearman {
+				best = r
+			}
+			all = append(all, fmt.Sprintf("%s %.2f (Pearson %.2f)", kindLabel[r.kind], r.spearman, r.pearson))
+			negMax = max(negMax, r.negFrac)
+		}
+		verdict := fmt.Sprintf("%s ranks best", kindLabel[best.kind])
+		if best.spearman < 0.3 {
+			verdict = "no kind ranks them (every Spearman below 0.3)"
+		}
+		parts = append(parts, fmt.Sprintf("%s, %d deletions, E on %s: %s (%s)", g.net, best.candidates, g.on, verdict, strings.Join(all, ", ")))
+	}
+	s := "**Predicted against actual single deletions** (sampled uniformly, seed 1, M = 1000, Spearman of predicted against actual): " + strings.Join(parts, "; ") + "."
+	if negMax > 0.1 {
+		s += fmt.Sprintf(" Up to %.0f%% of the actual increases are negative, which a quadratic model about a minimum cannot give: at these weights (trained by Adam, not to a minimum of E on these images) the first-order term decides many single deletions (every negative one), and the ranks measure it as much as the curvature.", 100*negMax)
+	}
+	return s
 }

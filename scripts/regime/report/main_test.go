@@ -32,7 +32,7 @@ func findingsOf(rs []row) string {
 // shrinks with M, then one cell where the seeds disagree, then a gap
 // that grows with M.
 func TestFindingsFollowTheNumbers(t *testing.T) {
-	shrink := findingsOf(synth(func(M, s int) float64 { return 0.9 }, func(M, s int) float64 { return 0.9 - 0.01/float64(M) - 0.001*float64(s) }))
+	shrink := findingsOf(synth(func(M, s int) float64 { return 0.9 }, func(M, s int) float64 { return 0.9 - 2/float64(M) - 0.001*float64(s) }))
 	for _, want := range []string{"G beats F on every seed in 3 of 3 cells", "**The G − F gap shrinks as M grows**", "(the gap falls as n_eff/n grows)"} {
 		if !strings.Contains(shrink, want) {
 			t.Errorf("shrinking gap: no %q in\n%s", want, shrink)
