@@ -540,8 +540,17 @@ func (lp *LayerPaths) Apply(sparsity float64, alloc Allocation) (*model.MLP, Lay
 	} else if err := sc.Settle(out); err != nil {
 		return nil, res, err
 	}
+	lp.account(out, &res)
+	return out, res, nil
+}
+
+// account fills res's per-layer and overall weight sparsity of out and
+// each layer's reconstruction error: a row with k weights pruned adds the
+// first k errors of its deletion path.
+func (lp *LayerPaths) account(out *model.MLP, res *LayerwiseResult) {
+	m := lp.m
 	total, pruned := 0, 0
-	for l := 1; l <= L; l++ {
+	for l := 1; l <= m.NumLayers(); l++ {
 		rows, din, _ := m.LayerShape(l)
 		gone := 0
 		for j := range rows {
@@ -561,7 +570,6 @@ func (lp *LayerPaths) Apply(sparsity float64, alloc Allocation) (*model.MLP, Lay
 		pruned += gone
 	}
 	res.Sparsity = float64(pruned) / float64(total)
-	return out, res, nil
 }
 
 // ApplyLayers is Apply with a sparsity target per weight layer
@@ -585,7 +593,6 @@ func (lp *LayerPaths) ApplyLayers(targets []float64) (*model.MLP, LayerwiseResul
 	out := m.Clone()
 	res := LayerwiseResult{LayerSparsity: make([]float64, L), LayerError: make([]float64, L), LayerEnergy: slices.Clone(lp.energy), Damp: lp.damp}
 	runs := map[float64]*model.MLP{}
-	total, pruned := 0, 0
 	for l := 1; l <= L; l++ {
 		t := targets[l-1]
 		r, ok := runs[t]
@@ -597,29 +604,17 @@ func (lp *LayerPaths) ApplyLayers(targets []float64) (*model.MLP, LayerwiseResul
 			runs[t] = r
 		}
 		rows, din, _ := m.LayerShape(l)
-		gone := 0
 		for j := range rows {
-			k := 0
 			for i := range din + 1 {
 				q := m.Index(l, j, i)
 				out.Params[q] = r.Params[q]
 				if r.Pruned[q] {
 					out.Prune(q)
-					if i < din {
-						k++
-					}
 				}
 			}
-			for _, v := range lp.delta[l-1][j][:k] {
-				res.LayerError[l-1] += v
-			}
-			gone += k
 		}
-		res.LayerSparsity[l-1] = float64(gone) / float64(din*rows)
-		total += din * rows
-		pruned += gone
 	}
-	res.Sparsity = float64(pruned) / float64(total)
+	lp.account(out, &res)
 	return out, res, nil
 }
 
