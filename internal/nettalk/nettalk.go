@@ -461,34 +461,22 @@ func (p *pruner) run() (Curve, error) {
 func (p *pruner) measure() Point {
 	ws := p.net.NewWorkspace()
 	pt := Point{Params: p.net.NumFree(), TrainE: p.net.Error(ws, p.train.Inputs, p.train.Targets)}
-	pt.TrainPhoneme, pt.TrainStress = accuracy(p.net, ws, p.train, p.code)
-	pt.TestPhoneme, pt.TestStress = accuracy(p.net, ws, p.test, p.code)
+	pt.TrainPhoneme, pt.TrainStress = accuracy(p.net, p.train, p.code)
+	pt.TestPhoneme, pt.TestStress = accuracy(p.net, p.test, p.code)
 	return pt
 }
 
 // accuracy runs the patterns through net in chunks on GOMAXPROCS
-// goroutines, each with its own workspace (ws serves the first); every
-// output is the serial Forward's, so the result does not depend on the
-// number of goroutines.
-func accuracy(net *model.MLP, ws *model.Workspace, s *datasets.NettalkSet, code *datasets.NettalkCode) (phoneme, stress float64) {
+// goroutines, each chunk with its own workspace; every output is the
+// serial Forward's, so the result does not depend on the number of
+// goroutines.
+func accuracy(net *model.MLP, s *datasets.NettalkSet, code *datasets.NettalkCode) (phoneme, stress float64) {
 	outs := make([][]float64, s.Len())
 	const chunk = 1024
-	chunks := (len(outs) + chunk - 1) / chunk
-	spaces := make(chan *model.Workspace, runtime.GOMAXPROCS(0))
-	spaces <- ws
-	_ = parallel.For(chunks, 0, nil, nil, func(c int) error {
-		var w *model.Workspace
-		select {
-		case w = <-spaces:
-		default:
-			w = net.NewWorkspace()
-		}
+	_ = parallel.For((len(outs)+chunk-1)/chunk, 0, nil, nil, func(c int) error {
+		w := net.NewWorkspace()
 		for i := c * chunk; i < min((c+1)*chunk, len(outs)); i++ {
 			outs[i] = append([]float64(nil), net.Forward(w, s.Inputs[i])...)
-		}
-		select {
-		case spaces <- w:
-		default:
 		}
 		return nil
 	})
