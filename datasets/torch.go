@@ -211,15 +211,9 @@ func ImportMLP(spec model.Spec, ts []Tensor, opts *ImportOptions) (*Imported, er
 			m.Params[q], m.Pruned[q] = b[j], bp[j]
 		}
 	}
-	var std *model.Standardization
-	mean, hasMean := byName["input_mean"]
-	sd, hasStd := byName["input_std"]
-	if hasMean || hasStd {
-		if !hasMean || !hasStd || !slices.Equal(mean.Shape, []int{spec.Sizes[0]}) || !slices.Equal(sd.Shape, []int{spec.Sizes[0]}) {
-			return nil, fmt.Errorf("%s: input_mean and input_std must both be present with shape [%d]", src, spec.Sizes[0])
-		}
-		used["input_mean"], used["input_std"] = true, true
-		std = &model.Standardization{Mean: mean.Data, Std: sd.Data}
+	std, err := readStandardization(byName, used, spec.Sizes[0], src)
+	if err != nil {
+		return nil, err
 	}
 	for _, t := range ts {
 		if !used[t.Name] {
@@ -236,6 +230,23 @@ func ImportMLP(spec model.Spec, ts []Tensor, opts *ImportOptions) (*Imported, er
 	}
 	slices.Sort(dts)
 	return &Imported{Net: m, Layers: layers, Standardize: std, Dtypes: dts}, nil
+}
+
+// readStandardization returns the input standardisation stored as the
+// tensors input_mean and input_std of byName (both of shape [n], the
+// network's inputs), marking them used, or nil when neither is present.
+// src names the file in errors.
+func readStandardization(byName map[string]Tensor, used map[string]bool, n int, src string) (*model.Standardization, error) {
+	mean, hasMean := byName["input_mean"]
+	sd, hasStd := byName["input_std"]
+	if !hasMean && !hasStd {
+		return nil, nil
+	}
+	if !hasMean || !hasStd || !slices.Equal(mean.Shape, []int{n}) || !slices.Equal(sd.Shape, []int{n}) {
+		return nil, fmt.Errorf("%s: input_mean and input_std must both be present with shape [%d]", src, n)
+	}
+	used["input_mean"], used["input_std"] = true, true
+	return &model.Standardization{Mean: mean.Data, Std: sd.Data}, nil
 }
 
 // What Export and ExportMLP say of a standardisation they do not fold.

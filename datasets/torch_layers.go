@@ -24,7 +24,9 @@ const DefaultBNEps = 1e-5
 // tensor's shape is checked against its layer and every tensor must be
 // used: an error names the first that does not fit. BatchNorms are folded
 // into the layer before them with eps (see importLayered); Folded counts
-// them. Masks as ImportMLP's.
+// them. Masks, and the input standardisation stored as input_mean and
+// input_std (shape [C*H*W] or [N], as Export writes it unfolded), as
+// ImportMLP's.
 func ImportLayers(spec model.Spec, names []string, ts []Tensor, src string, eps float64) (*Imported, error) {
 	if !(eps >= 0) || math.IsInf(eps, 0) {
 		return nil, fmt.Errorf("BatchNorm eps %v must be a finite number >= 0", eps)
@@ -43,6 +45,10 @@ func ImportLayers(spec model.Spec, names []string, ts []Tensor, src string, eps 
 	if err != nil {
 		return nil, err
 	}
+	std, err := readStandardization(r.byName, r.used, m.NumInputs(), src)
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range ts {
 		if !r.used[t.Name] {
 			return nil, fmt.Errorf("tensor %q in %s is not used by the layers (their tensors are under the prefixes %q, in the order of the layer list)", t.Name, src, prefixes)
@@ -51,7 +57,7 @@ func ImportLayers(spec model.Spec, names []string, ts []Tensor, src string, eps 
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
-	imp := &Imported{Net: m, Layers: weightNames, Folded: folded}
+	imp := &Imported{Net: m, Layers: weightNames, Standardize: std, Folded: folded}
 	for d := range dtypes {
 		imp.Dtypes = append(imp.Dtypes, d)
 	}
