@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/obs-toolkit/obs/hessian"
 )
 
 // obs prune reports n_eff of the calibration gradients of its curvature
@@ -61,5 +63,47 @@ func TestPruneReportsNEff(t *testing.T) {
 	}
 	if _, ok := decodeJSON(t, r)["n_eff"]; ok {
 		t.Error("magnitude pruning reports an n_eff")
+	}
+}
+
+// A prune with the Monte-Carlo Fisher states its draws (samples per
+// pattern, sigma, seed; defaults filled in), whatever its structure;
+// other curvatures state none.
+func TestPruneStatesMonteCarloDraws(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "d.csv"), []byte("x,t\n1,0\n-1,0\n1,2\n-1,-2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := obs(t, dir, "train", "--data", "d.csv", "--arch", "1-2-1", "--act", "tanh", "--loss", "mse", "--out-act", "identity", "--quiet", "--out", "m.json"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, tc := range []struct {
+		extra                []string
+		samples, sigma, seed float64
+	}{
+		{[]string{"--curvature", "mcfisher"}, float64(hessian.DefaultSamples), hessian.DefaultSigma, 1}, // --curv-seed defaults to 1
+		{[]string{"--curvature", "mcfisher", "--samples", "3", "--sigma", "0.5", "--curv-seed", "7"}, 3, 0.5, 7},
+		{[]string{"--curvature", "mcfisher", "--structure", "kfac", "--samples", "2", "--curv-seed", "9", "--one-shot"}, 2, hessian.DefaultSigma, 9},
+	} {
+		args := append([]string{"prune", "--model", "m.json", "--data", "d.csv", "--keep", "3", "--out", "p.json", "--json", "--quiet"}, tc.extra...)
+		r := obs(t, dir, args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.extra, r.code, r.stderr)
+		}
+		s := decodeJSON(t, r)
+		for key, want := range map[string]float64{"mc_samples": tc.samples, "mc_sigma": tc.sigma, "curv_seed": tc.seed} {
+			if got := fieldF(t, s, key); got != want {
+				t.Errorf("%v: %s %v, want %v", tc.extra, key, got, want)
+			}
+		}
+	}
+	r := obs(t, dir, "prune", "--model", "m.json", "--data", "d.csv", "--curvature", "ggn", "--keep", "3", "--out", "p.json", "--json", "--quiet")
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, key := range []string{"mc_samples", "mc_sigma", "curv_seed"} {
+		if _, ok := decodeJSON(t, r)[key]; ok {
+			t.Errorf("a ggn prune reports %s", key)
+		}
 	}
 }

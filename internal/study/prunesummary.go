@@ -39,6 +39,13 @@ type PruneSummary struct {
 	OneShot       bool     `json:"one_shot,omitempty"`
 	Normalisation string   `json:"normalisation"`
 	Calibration   int      `json:"calibration_patterns,omitempty"`
+	// The Monte-Carlo Fisher's draws (curvature mcfisher only): samples
+	// per pattern, the noise sigma of sampled squared-error targets (the
+	// other losses sample labels and do not use it) and the seed, with
+	// defaults filled in.
+	MCSamples int      `json:"mc_samples,omitempty"`
+	MCSigma   *float64 `json:"mc_sigma,omitempty"`
+	CurvSeed  *uint64  `json:"curv_seed,omitempty"`
 	// NEff is n_eff = (sum_p ||g_p||^2)^2 / sum_p ||g_p||^4 of the
 	// calibration gradients the first curvature build used (ggn, ef and
 	// mcfisher; SetNEff), beside their number P and the free parameters
@@ -107,6 +114,19 @@ func NewPruneSummary(res *prune.Result, cfg *prune.Config, train *datasets.Set, 
 		if cfg.Calib.Len() > 0 {
 			s.Calibration = cfg.Calib.Len()
 			s.Normalisation = "1/P (P = calibration patterns for the curvature, training patterns for E)"
+		}
+		if cfg.Curvature == hessian.MCFisher {
+			o := hessian.Options{Samples: hessian.DefaultSamples, Sigma: hessian.DefaultSigma}
+			if c := cfg.CurvatureOptions; c != nil {
+				o.Seed = c.Seed
+				if c.Samples != 0 {
+					o.Samples = c.Samples
+				}
+				if c.Sigma != 0 {
+					o.Sigma = c.Sigma
+				}
+			}
+			s.MCSamples, s.MCSigma, s.CurvSeed = o.Samples, &o.Sigma, &o.Seed
 		}
 	}
 	if cfg.Method == prune.OBS {
