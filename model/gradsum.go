@@ -29,7 +29,7 @@ const gradTile = 16
 // (batchedEvalOK): the same count, E and gradient to rounding.
 func (m *MLP) GradAccuracy(ws *Workspace, grad []float64, X, T [][]float64) (e float64, right int) {
 	if m.batchedEvalOK(len(X)) {
-		e = m.batchGradChunks(grad, X, T, false, &right)
+		e = m.batchGradChunks(grad, X, T, false, &right, nil)
 		return e, right
 	}
 	if m.gradSumOK(len(X)) {

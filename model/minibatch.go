@@ -115,6 +115,11 @@ type MiniBatchSettings struct {
 	// Stop, if not nil, is polled before every step; when it returns true
 	// training ends with Status "stopped".
 	Stop func() bool
+	// GradNorm makes the evaluation of E and the accuracy after training
+	// also give ||grad E|| on the whole training set
+	// (MiniBatchResult.GradNorm), from the same pass (EvaluateGrad): a
+	// backward pass more than the forward pass it costs otherwise.
+	GradNorm bool
 }
 
 // ShuffleStream is the PCG stream of the shuffling generator.
@@ -147,6 +152,10 @@ type MiniBatchResult struct {
 	// and updates, without the checks before and the evaluation of E
 	// and Accuracy after.
 	Seconds float64
+	// GradNorm is ||grad E||_2 on the whole training set at the final
+	// parameters (as BatchGrad computes it) when MiniBatchSettings.GradNorm
+	// asked for it, else 0.
+	GradNorm float64
 }
 
 func (s *MiniBatchSettings) resolve() error {
@@ -320,7 +329,12 @@ train:
 	if err := m.Check(); err != nil {
 		return res, err
 	}
-	res.E, res.Accuracy = m.Evaluate(X, T)
+	if set.GradNorm {
+		res.E, res.Accuracy = m.EvaluateGrad(grad, X, T)
+		res.GradNorm = floats.Norm(grad, 2)
+	} else {
+		res.E, res.Accuracy = m.Evaluate(X, T)
+	}
 	return res, nil
 }
 
@@ -334,6 +348,9 @@ type batchWork struct {
 	out      blas64.General
 	gradF    []float64
 	run      []BatchLayer
+	// losses, if not nil, receives each pattern's loss l_p of the last
+	// batchGrad (row p of the batch).
+	losses []float64
 }
 
 func (m *MLP) newBatchWork(rows int) *batchWork {
@@ -440,7 +457,11 @@ func (m *MLP) batchGrad(bw *batchWork, grad []float64, X, T [][]float64) float64
 	sum := 0.0
 	for p := range r {
 		o := p * K
-		sum += m.outputLoss(zL.Data[o:o+K], aL.Data[o:o+K], T[p], bw.gradF, dL.Data[o:o+K])
+		l := m.outputLoss(zL.Data[o:o+K], aL.Data[o:o+K], T[p], bw.gradF, dL.Data[o:o+K])
+		sum += l
+		if bw.losses != nil {
+			bw.losses[p] = l
+		}
 	}
 	floats.Scale(1/float64(r), dL.Data)
 	m.backwardBatch(bw, bw.run, grad, r)
@@ -459,7 +480,19 @@ func (m *MLP) batchGrad(bw *batchWork, grad []float64, X, T [][]float64) float64
 // over patterns runs in a different order, so results agree with Grad to
 // rounding, not bit for bit.
 func (m *MLP) BatchGrad(grad []float64, X, T [][]float64) float64 {
-	return m.batchGradChunks(grad, X, T, false, nil)
+	return m.batchGradChunks(grad, X, T, false, nil, nil)
+}
+
+// EvaluateGrad writes into grad what BatchGrad writes and returns what
+// Evaluate returns, E(w) and the accuracy on X, T, all bit for bit, from
+// one batched forward and backward pass instead of Evaluate's forward
+// pass and BatchGrad's two: E is summed pattern by pattern over the whole
+// set, as Evaluate sums it, beside the chunks' means that the gradient's
+// weighting uses.
+func (m *MLP) EvaluateGrad(grad []float64, X, T [][]float64) (e, accuracy float64) {
+	var right int
+	m.batchGradChunks(grad, X, T, false, &right, &e)
+	return e, float64(right) / float64(len(X))
 }
 
 // sparseInputDensity: inputs count as sparse for batchGradSparse when at
@@ -489,19 +522,34 @@ func sparseInputs(X [][]float64) bool {
 // uses it for TrainSettings.Batched when sparseInputs(X); BatchGrad itself
 // keeps the dense products (and TrainMiniBatch's results).
 func (m *MLP) batchGradSparse(grad []float64, X, T [][]float64) float64 {
-	return m.batchGradChunks(grad, X, T, true, nil)
+	return m.batchGradChunks(grad, X, T, true, nil, nil)
 }
 
 // batchGradChunks is BatchGrad (batchGradSparse with sparse); with right
 // not nil it also counts into *right the patterns Accuracy counts as
-// right, from the same forward passes.
-func (m *MLP) batchGradChunks(grad []float64, X, T [][]float64, sparse bool, right *int) float64 {
+// right, and with eval not nil it sets *eval to E(w) summed as evaluate
+// sums it (pattern by pattern over all of X), from the same forward
+// passes.
+func (m *MLP) batchGradChunks(grad []float64, X, T [][]float64, sparse bool, right *int, eval *float64) float64 {
 	m.checkSet(X, T)
 	m.checkParamLen("gradient", grad)
 	bw := m.newBatchWork(min(evalChunk, len(X)))
 	bw.run = m.batchLayers(bw.rows, sparse)
+	evalSum := 0.0
+	if eval != nil {
+		bw.losses = make([]float64, bw.rows)
+		defer func() { *eval = evalSum/float64(len(X)) + m.decayTerm() }()
+	}
+	addLosses := func(r int) {
+		if eval != nil {
+			for _, l := range bw.losses[:r] {
+				evalSum += l
+			}
+		}
+	}
 	if len(X) <= evalChunk {
 		e := m.batchGrad(bw, grad, X, T)
+		addLosses(len(X))
 		if right != nil {
 			*right += countRight(bw.out, T)
 		}
@@ -516,6 +564,7 @@ func (m *MLP) batchGradChunks(grad []float64, X, T [][]float64, sparse bool, rig
 		p1 := min(p0+evalChunk, len(X))
 		w := float64(p1-p0) / P
 		e += w * m.batchGrad(bw, chunk, X[p0:p1], T[p0:p1])
+		addLosses(p1 - p0)
 		if right != nil {
 			*right += countRight(bw.out, T[p0:p1])
 		}

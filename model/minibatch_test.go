@@ -356,3 +356,66 @@ func TestBatchGradSparseMatchesGrad(t *testing.T) {
 func batchCases(hidden Activation) []netCase {
 	return append(derivativeCases(), netCase{name: "wide", spec: Spec{Sizes: []int{270, 33, 17, 10}, Hidden: hidden, Output: Softmax, Loss: CrossEntropy, Decay: 1e-3}, pruned: []int{0, 300, 9000}})
 }
+
+// EvaluateGrad gives Evaluate's E and accuracy and BatchGrad's gradient
+// bit for bit, on one chunk and on several (P > evalChunk), with decay,
+// pruned weights and a convolutional network.
+func TestEvaluateGradBitForBit(t *testing.T) {
+	cases := batchCases(Tanh)
+	ls, err := ParseLayers("conv:2:3:p=1,relu,maxpool:2,flatten,linear:3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, netCase{name: "conv", spec: Spec{Input: []int{1, 6, 6}, Layers: ls, Loss: CrossEntropy, Decay: 1e-3}, pruned: []int{1, 20}})
+	for _, c := range cases {
+		for _, P := range []int{5, evalChunk + 321} {
+			m := randomNet(t, c, 41)
+			X, T := randomData(m, P, 43)
+			wantE, wantA := m.Evaluate(X, T)
+			want := make([]float64, len(m.Params))
+			m.BatchGrad(want, X, T)
+			got := make([]float64, len(m.Params))
+			e, a := m.EvaluateGrad(got, X, T)
+			if math.Float64bits(e) != math.Float64bits(wantE) || a != wantA {
+				t.Errorf("%s, P %d: E %v, accuracy %v; want Evaluate's %v, %v", c.name, P, e, a, wantE, wantA)
+			}
+			for q := range got {
+				if math.Float64bits(got[q]) != math.Float64bits(want[q]) {
+					t.Errorf("%s, P %d: gradient %d is %v, BatchGrad's %v", c.name, P, q, got[q], want[q])
+					break
+				}
+			}
+		}
+	}
+}
+
+// With GradNorm, TrainMiniBatch's result carries the norm of BatchGrad's
+// gradient at the final weights, and the same E, accuracy and weights as
+// without.
+func TestTrainMiniBatchGradNorm(t *testing.T) {
+	c := batchCases(ReLU)[len(batchCases(ReLU))-1]
+	var res [2]MiniBatchResult
+	var params [2][]float64
+	for k, gn := range []bool{false, true} {
+		m := randomNet(t, c, 5)
+		X, T := randomData(m, 300, 6)
+		var err error
+		res[k], err = TrainMiniBatch(m, X, T, &MiniBatchSettings{Epochs: 2, BatchSize: 32, Seed: 3, GradNorm: gn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		params[k] = m.Params
+		if gn {
+			g := make([]float64, len(m.Params))
+			m.BatchGrad(g, X, T)
+			if want := floats.Norm(g, 2); res[k].GradNorm != want || want == 0 {
+				t.Errorf("GradNorm %v, want %v", res[k].GradNorm, want)
+			}
+		} else if res[k].GradNorm != 0 {
+			t.Errorf("GradNorm %v without asking for it", res[k].GradNorm)
+		}
+	}
+	if res[0].E != res[1].E || res[0].Accuracy != res[1].Accuracy || !slices.Equal(params[0], params[1]) {
+		t.Errorf("GradNorm changed the training: E %v/%v, accuracy %v/%v", res[0].E, res[1].E, res[0].Accuracy, res[1].Accuracy)
+	}
+}

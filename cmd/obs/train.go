@@ -316,6 +316,7 @@ func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *mode
 	b := newBar(c, set.Epochs*((train.Len()+per-1)/per), "training")
 	done := 0
 	set.Stop = func() bool { return interrupted(c) }
+	set.GradNorm = true // the summary's ||grad E||, from the pass that evaluates E
 	set.Progress = func(p model.MiniBatchProgress) {
 		done++
 		b.Set(done, "epoch %d/%d: E %.4g", p.Epoch, set.Epochs, p.Loss)

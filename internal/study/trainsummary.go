@@ -47,6 +47,11 @@ type TrainSummary struct {
 	// (no data loading or evaluation); it is the one field that differs
 	// between identical runs.
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
+
+	// trainStats, if not nil, are E and the accuracy on the training set
+	// already computed by the trainer (NewMiniBatchSummary), which
+	// Complete then takes instead of evaluating the set again.
+	trainStats *datasets.Stats
 }
 
 // NewFullBatchSummary returns the training part of obs train's summary of
@@ -62,19 +67,37 @@ func NewFullBatchSummary(rr model.RestartsResult, restarts int) TrainSummary {
 // m trained on train by model.TrainMiniBatch with set (res its result),
 // with ||grad E|| at the final weights; learningRate is the rate as given
 // (0: the optimizer's default).
+//
+// With set.GradNorm the gradient norm is res.GradNorm, and on a training
+// set of at least datasets.BigSet patterns Complete takes E and the
+// accuracy from res (the values datasets.Evaluate would compute again):
+// one pass over the training set after training instead of three.
 func NewMiniBatchSummary(m *model.MLP, train *datasets.Set, set *model.MiniBatchSettings, res model.MiniBatchResult, learningRate float64) TrainSummary {
-	grad := make([]float64, len(m.Params))
-	m.BatchGrad(grad, train.Inputs, train.Targets)
-	return TrainSummary{Trainer: res.Optimizer, GradNorm: floats.Norm(grad, 2), Restarts: 1, RestartErrors: []float64{res.E},
+	s := TrainSummary{Trainer: res.Optimizer, GradNorm: res.GradNorm, Restarts: 1, RestartErrors: []float64{res.E},
 		Iterations: res.Steps, Evaluations: res.Epochs, Status: res.Status,
 		Epochs: res.Epochs, BatchSize: set.BatchSize, LearningRate: learningRate, LRDecay: set.Decay, LRSchedule: schedName(set.Schedule), EpochLoss: res.EpochLoss,
 		TrainSeconds: res.Seconds}
+	if !set.GradNorm {
+		grad := make([]float64, len(m.Params))
+		m.BatchGrad(grad, train.Inputs, train.Targets)
+		s.GradNorm = floats.Norm(grad, 2)
+	}
+	if train.Len() >= datasets.BigSet {
+		st := datasets.Stats{Error: res.E}
+		if datasets.IsClassification(train.Targets) {
+			a := res.Accuracy
+			st.Accuracy = &a
+		}
+		s.trainStats = &st
+	}
+	return s
 }
 
 // Complete fills in the rest of s for m, made from spec and trained from
 // seed on train (test: the held-out set or nil; standardized: inputs
 // standardised by the training set's statistics): the data, the network
-// and its E and accuracy on both sets. The caller fills in Out.
+// and its E and accuracy on both sets. The caller fills in Out. train
+// must be the set the summary was made for.
 func (s *TrainSummary) Complete(m *model.MLP, spec model.Spec, train, test *datasets.Set, seed uint64, standardized bool) {
 	s.Data, s.DataSource, s.Arch = train.Name, train.Source, spec.Describe()
 	s.Loss, s.Decay, s.Seed, s.Params = spec.Loss.String(), spec.Decay, seed, len(m.Params)
@@ -82,7 +105,11 @@ func (s *TrainSummary) Complete(m *model.MLP, spec model.Spec, train, test *data
 	if test != nil {
 		s.TestData, s.TestPatterns = test.Source, test.Len()
 	}
-	tr := datasets.Evaluate(m, train.Inputs, train.Targets)
+	tr := s.trainStats
+	if tr == nil {
+		st := datasets.Evaluate(m, train.Inputs, train.Targets)
+		tr = &st
+	}
 	s.TrainError, s.TrainAccuracy = tr.Error, tr.Accuracy
 	if test != nil {
 		te := datasets.Evaluate(m, test.Inputs, test.Targets)
