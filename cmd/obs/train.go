@@ -35,6 +35,11 @@ writes the model file (JSON: architecture, parameters in their documented
 order with names, mask, provenance).
 
 The initial weights come from --seed only: the same seed gives the same file.
+--model FILE instead continues training a model file from its weights, for
+instance a pruned model (fine-tuning): its network, loss, standardisation and
+class and input names are kept, its pruned weights stay exactly 0, and the
+data default to those it records; the file written records this training
+and keeps the history (pruning steps included) of the one it came from.
 --arch defaults to the OBS papers' networks: 2-2-1 for xor, 17-3-1 for monk1,
 17-2-1 for monk2 and monk3.
 
@@ -62,8 +67,10 @@ Example:
   obs train --data mnist --act relu --loss ce --trainer adam --epochs 10 --seed 1 --out lenet.json
   obs train --data mnist --input 1x28x28 --layers "` + lenet5 + `" \
     --loss ce --trainer adam --epochs 1 --seed 1 --out lenet5.json
-  obs train --data monk1 --monk-dir ../shared/datasets/monk --seed 1 --out monk1.json`,
-		Flags: append(dataFlags(true),
+  obs train --data monk1 --monk-dir ../shared/datasets/monk --seed 1 --out monk1.json
+  obs train --model lenet-90.json --trainer adam --epochs 1 --lr 1e-4 --out lenet-90-ft.json`,
+		Flags: append(dataFlags(false),
+			&cli.StringFlag{Name: "model", Usage: "continue training the model `FILE` from its weights (fine-tuning after pruning): its network, loss, standardisation and names are kept, pruned weights stay 0, and the data default to those it records; --seed then seeds only adam's and sgd's shuffling"},
 			&cli.StringFlag{Name: "arch", Usage: "layer sizes, input first, like `17-3-1` (default: the data set's usual network)"},
 			&cli.StringFlag{Name: "act", Value: "sigmoid", Usage: "hidden activation: " + model.HiddenActivations},
 			inputFlag(), layersFlag(),
@@ -171,6 +178,12 @@ func runTrain(c *cli.Context) error {
 		if c.Int("restarts") < 1 {
 			return usagef("--restarts %d must be >= 1", c.Int("restarts"))
 		}
+	}
+	if c.IsSet("model") {
+		return runTrainFrom(c, mini, method)
+	}
+	if !c.IsSet("data") {
+		return usagef("--data is required (or --model FILE, to continue training a model file on the data it records)")
 	}
 	loss, err := model.ParseLoss(c.String("loss"))
 	if err != nil {

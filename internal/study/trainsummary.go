@@ -17,7 +17,8 @@ type TrainSummary struct {
 	Arch          string    `json:"arch"`
 	Loss          string    `json:"loss"`
 	Decay         float64   `json:"decay"`
-	Seed          uint64    `json:"seed"`
+	Seed          *uint64   `json:"seed,omitempty"` // nil: no weights drawn (obs train --model, full batch)
+	From          string    `json:"from,omitempty"` // obs train --model: the model file training continued from
 	Trainer       string    `json:"trainer"`
 	Params        int       `json:"params"`
 	TrainError    float64   `json:"train_error"`
@@ -100,7 +101,7 @@ func NewMiniBatchSummary(m *model.MLP, train *datasets.Set, set *model.MiniBatch
 // must be the set the summary was made for.
 func (s *TrainSummary) Complete(m *model.MLP, spec model.Spec, train, test *datasets.Set, seed uint64, standardized bool) {
 	s.Data, s.DataSource, s.Arch = train.Name, train.Source, spec.Describe()
-	s.Loss, s.Decay, s.Seed, s.Params = spec.Loss.String(), spec.Decay, seed, len(m.Params)
+	s.Loss, s.Decay, s.Seed, s.Params = spec.Loss.String(), spec.Decay, &seed, len(m.Params)
 	s.Standardized, s.Classes = standardized, train.Classes
 	if test != nil {
 		s.TestData, s.TestPatterns = test.Source, test.Len()
@@ -120,10 +121,14 @@ func (s *TrainSummary) Complete(m *model.MLP, spec model.Spec, train, test *data
 // Provenance returns the model file's record of the training s summarises,
 // run by command.
 func (s *TrainSummary) Provenance(command string) model.Provenance {
-	seed := s.Seed
+	var seed *uint64
+	if s.Seed != nil {
+		v := *s.Seed
+		seed = &v
+	}
 	return model.Provenance{
 		Command: command, Data: s.Data, DataSource: s.DataSource,
-		Seed: &seed, Trainer: s.Trainer, TrainError: &s.TrainError, GradNorm: &s.GradNorm,
+		Seed: seed, Trainer: s.Trainer, TrainError: &s.TrainError, GradNorm: &s.GradNorm,
 		TrainAccuracy: s.TrainAccuracy, TestAccuracy: s.TestAccuracy,
 		Iterations: s.Iterations, Evaluations: s.Evaluations, Status: s.Status,
 	}

@@ -29,7 +29,7 @@ func TestTrainSummary(t *testing.T) {
 	s.Complete(net, spec, xor, xor, 7, false)
 	st := datasets.Evaluate(net, xor.Inputs, xor.Targets)
 	if s.GradNorm != rr.Best.GradNorm || s.Converged != rr.Best.Converged || !slices.Equal(s.RestartErrors, rr.Errors) || s.Restarts != 3 ||
-		s.TrainError != st.Error || *s.TestError != st.Error || s.Arch != "2-2-1" || s.Params != 9 || s.Seed != 7 || s.TestPatterns != 4 {
+		s.TrainError != st.Error || *s.TestError != st.Error || s.Arch != "2-2-1" || s.Params != 9 || *s.Seed != 7 || s.TestPatterns != 4 {
 		t.Errorf("full batch: %+v, restarts %+v", s, rr)
 	}
 	p := s.Provenance("obs train")
