@@ -4,8 +4,8 @@
 # 2017; github.com/csyhhu/L-OBS, MIT licence) imported into obs, pruned by
 # obs's layer-wise OBS at their setting (fc1, fc2, fc3 keeping 5%, 20%,
 # 70% of their weights) and at uniform kept fractions, beside their own
-# pruned weights evaluated by obs and obs's magnitude pruning; no
-# retraining.
+# pruned weights evaluated by obs and obs's magnitude pruning, without
+# retraining; then both 5/20/70 networks fine-tuned one epoch.
 #
 #   scripts/peer.sh L-OBS-REPO DIR [COMMIT]
 #
@@ -80,6 +80,15 @@ run eval-folded "$bin" eval --model folded.json --data mnist --json --quiet >eva
 sps=$(for k in $uniform; do awk "BEGIN{print 1 - $k/100}"; done | sort -g | paste -sd,)
 run magnitude "$bin" reproduce mnist --models folded.json --methods magnitude --gradual-methods none \
 	--allocations per-layer --sparsities "$sps" --out-dir magnitude --quiet >/dev/null
+# Fine-tuning both 5/20/70 networks like for like: one epoch with the
+# optimiser and batch of their lenet300-100/LOBS_retrain.py (Adam, lr 1e-3,
+# batch 100), masks kept, shuffling seeds 1-3.
+for s in 1 2 3; do
+	for m in peer-5-20-70 lobs-5-20-70-c1000; do
+		run "ft-$m-s$s" "$bin" train --model "$m.json" --data mnist --trainer adam --lr 1e-3 --batch 100 --epochs 1 \
+			--seed "$s" --json --quiet --out "ft-$m-s$s.json" >"ft-$m-s$s.out"
+	done
+done
 
 # LeNet-5, with LENET5=1: their checkpoint (Normalize folded into conv1)
 # and their 60/60/5/30 setting (conv1, conv2, fc1, fc2 keeping 60%, 60%, 5%,
@@ -143,6 +152,14 @@ for k in uniform:
     o = ld("prune-lobs-u%s.json" % k)
     m = mag.get(round(1 - int(k) / 100, 4))
     print("| %s%% | %s | %s | %s |" % (k, err(p["test_accuracy"]), err(o["test_accuracy_after"]), err(m) if m is not None else "?"))
+print()
+print("Both 5/20/70 networks fine-tuned one epoch (Adam, lr 1e-3, batch 100, masks kept), test error by shuffling seed:")
+print()
+print("| pruned network | before | seed 1 | seed 2 | seed 3 |")
+print("|---|---|---|---|---|")
+for m, name, before in (("peer-5-20-70", "their L-OBS (CR_5/20/70 files)", ld("eval-peer-5-20-70.json")["test_accuracy"]),
+                        ("lobs-5-20-70-c1000", "obs layer-wise OBS, first 1000", ld("prune-lobs-5-20-70-c1000.json")["test_accuracy_after"])):
+    print("| %s | %s | %s |" % (name, err(before), " | ".join(err(ld("ft-%s-s%d.out" % (m, s))["test_accuracy"]) for s in (1, 2, 3))))
 import os
 if os.path.exists("prune-lobs5-60-60-5-30.json"):
     p5, s5, e5 = ld("peer_lobs5.json"), ld("prune-lobs5-60-60-5-30.json"), ld("eval5-peer-60-60-5-30.json")
