@@ -235,7 +235,8 @@ func runTrain(c *cli.Context) error {
 	seed := c.Uint64("seed")
 	var s study.TrainSummary
 	if mini != nil {
-		m, s, err = trainMiniBatch(c, m, train, mini, seed)
+		m.Init(newRand(seed))
+		m, s, err = trainMiniBatch(c, m, train, mini)
 	} else {
 		m, s, err = trainFullBatch(c, m, train, method, seed)
 	}
@@ -321,10 +322,9 @@ func miniBatchSettings(c *cli.Context, opt model.Optimizer) (*model.MiniBatchSet
 	return set, nil
 }
 
-// trainMiniBatch trains m for set.Epochs from --seed's initial weights and
-// returns it with the training part of the summary.
-func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *model.MiniBatchSettings, seed uint64) (*model.MLP, study.TrainSummary, error) {
-	m.Init(newRand(seed))
+// trainMiniBatch trains m for set.Epochs from its weights and returns it
+// with the training part of the summary.
+func trainMiniBatch(c *cli.Context, m *model.MLP, train *datasets.Set, set *model.MiniBatchSettings) (*model.MLP, study.TrainSummary, error) {
 	per := min(set.BatchSize, train.Len())
 	b := newBar(c, set.Epochs*((train.Len()+per-1)/per), "training")
 	done := 0

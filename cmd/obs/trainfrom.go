@@ -61,21 +61,9 @@ func runTrainFrom(c *cli.Context, mini *model.MiniBatchSettings, method model.Me
 	var s study.TrainSummary
 	seed := c.Uint64("seed")
 	if mini != nil {
-		per := min(mini.BatchSize, train.Len())
-		b := newBar(c, mini.Epochs*((train.Len()+per-1)/per), "training")
-		done := 0
-		mini.Stop = func() bool { return interrupted(c) }
-		mini.GradNorm = true
-		mini.Progress = func(p model.MiniBatchProgress) {
-			done++
-			b.Set(done, "epoch %d/%d: E %.4g", p.Epoch, mini.Epochs, p.Loss)
-		}
-		res, err := model.TrainMiniBatch(m, train.Inputs, train.Targets, mini)
-		b.Done()
-		if err != nil {
+		if _, s, err = trainMiniBatch(c, m, train, mini); err != nil {
 			return err
 		}
-		s = study.NewMiniBatchSummary(m, train, mini, res, c.Float64("lr"))
 	} else {
 		b := newBar(c, -1, "training")
 		calls := 0
