@@ -84,7 +84,7 @@ Example:
 			&cli.Float64Flag{Name: "momentum", Value: model.DefaultMomentum, Usage: "sgd: momentum (0: none)"},
 			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "adam, sgd: multiply the learning rate by this after every epoch (1: constant)"},
 			&cli.StringFlag{Name: "lr-schedule", Value: "step", Usage: "adam, sgd: step (the rate of --lr-decay, constant within an epoch) or cosine (every step's rate --lr (1 + cos(pi t/S))/2 over all S steps, to near 0 at the end; not with --lr-decay)"},
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the initial weights"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the initial weights and of adam's and sgd's shuffling (with --model: of the shuffling only)"},
 			&cli.IntFlag{Name: "restarts", Value: 5, Usage: "train from N initial weights drawn in turn from --seed's stream and keep the lowest final E (small networks such as 2-2-1 on XOR have local minima)"},
 			&cli.Float64Flag{Name: "grad-tol", Value: model.DefaultGradTol, Usage: "stop when ||grad E||_2 falls to this (> 0); absolute, in the units of E: with regression targets of scale s, E and its gradient grow like s^2, so scale it with them (there is no relative tolerance)"},
 			&cli.IntFlag{Name: "max-iter", Value: 0, Usage: "cap on the iterations of every stage together, the Newton-CG polish included (0: the trainer's default, 10000; gd 200000)"},
