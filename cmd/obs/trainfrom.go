@@ -103,6 +103,9 @@ func runTrainFrom(c *cli.Context, mini *model.MiniBatchSettings, method model.Me
 	if err := withData(c, f, train).Save(out); err != nil {
 		return err
 	}
+	if mini == nil {
+		warnNotConverged(c, &s)
+	}
 	acc := ""
 	if s.TestAccuracy != nil {
 		acc = fmt.Sprintf(", test accuracy %.2f%%", 100**s.TestAccuracy)
