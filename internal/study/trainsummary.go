@@ -69,10 +69,11 @@ func NewFullBatchSummary(rr model.RestartsResult, restarts int) TrainSummary {
 // with ||grad E|| at the final weights; learningRate is the rate as given
 // (0: the optimizer's default).
 //
-// With set.GradNorm the gradient norm is res.GradNorm, and on a training
-// set of at least datasets.BigSet patterns Complete takes E and the
-// accuracy from res (the values datasets.Evaluate would compute again):
-// one pass over the training set after training instead of three.
+// With set.GradNorm the gradient norm is res.GradNorm (else one more pass
+// over the training set computes it). On a training set of at least
+// datasets.BigSet patterns, Complete takes E and the accuracy from res,
+// the values datasets.Evaluate would compute again. With both, training
+// is followed by one pass over the training set instead of three.
 func NewMiniBatchSummary(m *model.MLP, train *datasets.Set, set *model.MiniBatchSettings, res model.MiniBatchResult, learningRate float64) TrainSummary {
 	s := TrainSummary{Trainer: res.Optimizer, GradNorm: res.GradNorm, Restarts: 1, RestartErrors: []float64{res.E},
 		Iterations: res.Steps, Evaluations: res.Epochs, Status: res.Status,
