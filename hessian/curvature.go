@@ -50,6 +50,11 @@ func New(kind Kind, net *model.MLP, X, T [][]float64, opts *Options) (Curvature,
 	}
 }
 
+// Resolved returns the options with the defaults their zero fields stand
+// for filled in (a nil o is all defaults), or an error for invalid ones:
+// what a build with o uses, for a summary to state.
+func (o *Options) Resolved() (Options, error) { return o.resolve() }
+
 // resolve returns the options with defaults filled in, or an error.
 func (o *Options) resolve() (Options, error) {
 	var r Options

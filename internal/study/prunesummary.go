@@ -116,17 +116,9 @@ func NewPruneSummary(res *prune.Result, cfg *prune.Config, train *datasets.Set, 
 			s.Normalisation = "1/P (P = calibration patterns for the curvature, training patterns for E)"
 		}
 		if cfg.Curvature == hessian.MCFisher {
-			o := hessian.Options{Samples: hessian.DefaultSamples, Sigma: hessian.DefaultSigma}
-			if c := cfg.CurvatureOptions; c != nil {
-				o.Seed = c.Seed
-				if c.Samples != 0 {
-					o.Samples = c.Samples
-				}
-				if c.Sigma != 0 {
-					o.Sigma = c.Sigma
-				}
+			if o, err := cfg.CurvatureOptions.Resolved(); err == nil { // the build ran with them
+				s.MCSamples, s.MCSigma, s.CurvSeed = o.Samples, &o.Sigma, &o.Seed
 			}
-			s.MCSamples, s.MCSigma, s.CurvSeed = o.Samples, &o.Sigma, &o.Seed
 		}
 	}
 	if cfg.Method == prune.OBS {
