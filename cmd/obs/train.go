@@ -255,23 +255,22 @@ func runTrain(c *cli.Context) error {
 	if err := file.Save(out); err != nil {
 		return err
 	}
-	if mini == nil {
-		warnNotConverged(c, &s)
-	}
-	acc := ""
-	if s.TestAccuracy != nil {
-		acc = fmt.Sprintf(", test accuracy %.2f%%", 100**s.TestAccuracy)
-	}
+	acc := afterTraining(c, &s, mini == nil)
 	info(c, "wrote %s (%s, %d parameters, %s, seed %d%s)\n", out, s.Arch, len(m.Params), s.Trainer, seed, acc)
 	return emit(c, s)
 }
 
-// warnNotConverged says (stderr) when full-batch training s stopped short
-// of --grad-tol: OBS assumes a minimum.
-func warnNotConverged(c *cli.Context, s *study.TrainSummary) {
-	if !s.Converged {
+// afterTraining says (stderr) when full-batch training s stopped short of
+// --grad-tol (OBS assumes a minimum) and returns the test accuracy for the
+// closing log line ("" without a test set).
+func afterTraining(c *cli.Context, s *study.TrainSummary, fullBatch bool) (acc string) {
+	if s.TestAccuracy != nil {
+		acc = fmt.Sprintf(", test accuracy %.2f%%", 100**s.TestAccuracy)
+	}
+	if fullBatch && !s.Converged {
 		info(c, "warning: training stopped before ||grad E|| <= %g (%s), at ||grad E|| %.3g with E %.3g; OBS assumes a minimum. --grad-tol is absolute, in the units of E: targets of scale s make E and its gradient about s^2 larger, so scale --grad-tol (or the targets) with them\n", c.Float64("grad-tol"), s.Status, s.GradNorm, s.TrainError)
 	}
+	return acc
 }
 
 // trainFullBatch trains m to a minimum from --restarts starts and returns

@@ -103,13 +103,7 @@ func runTrainFrom(c *cli.Context, mini *model.MiniBatchSettings, method model.Me
 	if err := withData(c, f, train).Save(out); err != nil {
 		return err
 	}
-	if mini == nil {
-		warnNotConverged(c, &s)
-	}
-	acc := ""
-	if s.TestAccuracy != nil {
-		acc = fmt.Sprintf(", test accuracy %.2f%%", 100**s.TestAccuracy)
-	}
+	acc := afterTraining(c, &s, mini == nil)
 	info(c, "wrote %s (%s from %s, %d parameters, %d of them pruned and kept at 0, %s%s)\n", out, s.Arch, c.String("model"), len(m.Params), pruned, s.Trainer, acc)
 	return emit(c, s)
 }
