@@ -742,14 +742,12 @@ func alphaSection(b *strings.Builder, dir string, nets map[string]bool) {
 // saliencySection reports obs saliency --sample's predicted against actual.
 func saliencySection(b *strings.Builder, dir string) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
-	files, _ := filepath.Glob(filepath.Join(dir, "saliency-*.json"))
-	cal, _ := filepath.Glob(filepath.Join(dir, "saliencycal-*.json"))
-	files = append(files, cal...)
-	if len(files) == 0 {
+	runs := readSaliency(dir)
+	if len(runs) == 0 {
 		p("## Predicted against actual single deletions\n\nNot run.\n\n")
 		return
 	}
-	sort.Slice(files, func(i, j int) bool { return salOrder(files[i]) < salOrder(files[j]) })
+	sort.Slice(runs, func(i, j int) bool { return salOrder(runs[i].file) < salOrder(runs[j].file) })
 	p("## Predicted against actual single deletions\n\n")
 	p("`obs saliency --sample N --sample-seed 1 --calib 1000 --eval-patterns E --structure block:128`\n")
 	p("on seed 1: N parameters drawn uniformly from all the free ones; for each, OBS's\n")
@@ -762,7 +760,36 @@ func saliencySection(b *strings.Builder, dir string) {
 	p("|log10(pred/actual)| over the candidates where both are positive (how many\n")
 	p("beside it).\n\n")
 	p("| network | kind | candidates | E measured on | Spearman | Pearson | median abs log10(pred/actual) | pairs both > 0 |\n|---|---|---|---|---|---|---|---|\n")
-	for _, f := range files {
+	for _, r := range runs {
+		on := fmt.Sprintf("last %d training images", r.evalPatterns)
+		if r.evalSet == "calibration" {
+			on = fmt.Sprintf("the %d calibration images", r.evalPatterns)
+		}
+		p("| %s | %s | %d | %s | %s | %s | %.2f | %d |\n", netLabel[r.net], kindLabel[r.kind], r.candidates, on, fptr(r.spearman), fptr(r.pearson), r.medLog, r.bothPos)
+	}
+	p("\n")
+}
+
+// salRun is one obs saliency run of DIR as its files hold it: the JSON
+// summary (saliency-NET-KIND.json or saliencycal-NET-KIND.json) and, from
+// its CSV of candidates, the median |log10(pred/actual)| over the pairs
+// both positive (bothPos of them) and the fraction of negative actual
+// increases.
+type salRun struct {
+	file, net, kind          string
+	candidates, evalPatterns int
+	spearman, pearson        *float64
+	evalSet                  string
+	medLog, negFrac          float64
+	bothPos                  int
+}
+
+// readSaliency reads DIR's saliency runs, in the order of the file names.
+func readSaliency(dir string) []salRun {
+	files, _ := filepath.Glob(filepath.Join(dir, "saliency-*.json"))
+	cal, _ := filepath.Glob(filepath.Join(dir, "saliencycal-*.json"))
+	var out []salRun
+	for _, f := range append(files, cal...) {
 		var s struct {
 			Candidates   int      `json:"candidates"`
 			Spearman     *float64 `json:"spearman"`
@@ -780,19 +807,20 @@ func saliencySection(b *strings.Builder, dir string) {
 		}
 		rs := readCSV(filepath.Join(dir, s.CSV))
 		var pred, act []float64
+		neg := 0
 		for _, r := range rs[1:] {
 			pred = append(pred, num(r[4]))
 			act = append(act, num(r[5]))
+			if act[len(act)-1] < 0 {
+				neg++
+			}
 		}
 		med, n := stats.MedianAbsLog10Ratio(pred, act)
 		m := regexp.MustCompile(`saliency(?:cal)?-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
-		on := fmt.Sprintf("last %d training images", s.EvalPatterns)
-		if s.EvalSet == "calibration" {
-			on = fmt.Sprintf("the %d calibration images", s.EvalPatterns)
-		}
-		p("| %s | %s | %d | %s | %s | %s | %.2f | %d |\n", netLabel[m[1]], kindLabel[m[2]], s.Candidates, on, fptr(s.Spearman), fptr(s.Pearson), med, n)
+		out = append(out, salRun{file: f, net: m[1], kind: m[2], candidates: s.Candidates, evalPatterns: s.EvalPatterns,
+			spearman: s.Spearman, pearson: s.Pearson, evalSet: s.EvalSet, medLog: med, bothPos: n, negFrac: float64(neg) / float64(len(act))})
 	}
-	p("\n")
+	return out
 }
 
 func salOrder(f string) string {
@@ -929,47 +957,20 @@ type salResult struct {
 
 // saliencyResults reads DIR's saliency runs.
 func saliencyResults(dir string) []salResult {
-	files, _ := filepath.Glob(filepath.Join(dir, "saliency-*.json"))
-	cal, _ := filepath.Glob(filepath.Join(dir, "saliencycal-*.json"))
 	var out []salResult
-	for _, f := range append(files, cal...) {
-		var s struct {
-			Pearson    *float64 `json:"pearson"`
-			Spearman   *float64 `json:"spearman"`
-			EvalSet    string   `json:"eval_set"`
-			CSV        string   `json:"csv"`
-			Candidates int      `json:"candidates"`
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := json.Unmarshal(data, &s); err != nil || s.Spearman == nil {
+	for _, r := range readSaliency(dir) {
+		if r.spearman == nil {
 			continue
 		}
-		rs := readCSV(filepath.Join(dir, s.CSV))
-		var pred, act []float64
-		for _, r := range rs[1:] {
-			pred = append(pred, num(r[4]))
-			act = append(act, num(r[5]))
-		}
-		med, _ := stats.MedianAbsLog10Ratio(pred, act)
-		neg := 0
-		for _, a := range act {
-			if a < 0 {
-				neg++
-			}
-		}
 		pe := math.NaN()
-		if s.Pearson != nil {
-			pe = *s.Pearson
+		if r.pearson != nil {
+			pe = *r.pearson
 		}
-		m := regexp.MustCompile(`saliency(?:cal)?-([a-z0-9]+)-(.+)\.json$`).FindStringSubmatch(f)
 		on := "held-apart training images"
-		if s.EvalSet == "calibration" {
+		if r.evalSet == "calibration" {
 			on = "the calibration images"
 		}
-		out = append(out, salResult{m[1], m[2], on, *s.Spearman, med, s.Candidates, pe, float64(neg) / float64(len(act))})
+		out = append(out, salResult{r.net, r.kind, on, *r.spearman, r.medLog, r.candidates, pe, r.negFrac})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
