@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -188,6 +189,17 @@ func (ix index) diff(k cellKey, a string, kb cellKey, b string) ([]float64, []in
 	return d, seeds
 }
 
+// bySeed returns the rows of a kind's cell in seed order, so that sums and
+// the figure's drawing order do not follow Go's random map order (same
+// data, same bytes).
+func bySeed(m map[int]row) []row {
+	out := make([]row, 0, len(m))
+	for _, s := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[s])
+	}
+	return out
+}
+
 // interval is mean and min-max of xs.
 type interval struct {
 	Mean, Min, Max float64
@@ -251,7 +263,7 @@ func netRank(n string) int {
 
 func accCell(ix index, k cellKey, kind string) string {
 	var xs []float64
-	for _, r := range ix[k][kind] {
+	for _, r := range bySeed(ix[k][kind]) {
 		xs = append(xs, 100*r.Acc)
 	}
 	if len(xs) == 0 {
@@ -360,7 +372,7 @@ func document(b *strings.Builder, dir string, rows []row) {
 			}
 			var ne, sf, sg, cs []float64
 			nf := 0
-			for _, r := range ix[k]["ggn"] {
+			for _, r := range bySeed(ix[k]["ggn"]) {
 				ne = append(ne, r.NEff)
 				sf = append(sf, r.SF)
 				if !math.IsNaN(r.SG) {
@@ -655,8 +667,8 @@ func figure(path string, rows []row) error {
 					if k.Net != net || k.Sparsity != sp {
 						continue
 					}
-					for seed, rg := range ix[k]["ggn"] {
-						if rf, ok := ix[k][cmp.b][seed]; ok {
+					for _, rg := range bySeed(ix[k]["ggn"]) {
+						if rf, ok := ix[k][cmp.b][rg.Seed]; ok {
 							s.X = append(s.X, rg.NEffN)
 							s.Y = append(s.Y, 100*(rg.Acc-rf.Acc))
 						}
